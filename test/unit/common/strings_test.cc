@@ -1,0 +1,41 @@
+#include "common/strings.h"
+
+#include <doctest/doctest.h>
+
+namespace tmcd {
+namespace {
+
+TEST_CASE("split, join, trim, quote") {
+  CHECK(Split("a,b,,c", ',') == std::vector<std::string>{"a", "b", "", "c"});
+  CHECK(Split("", ',') == std::vector<std::string>{""});
+  CHECK(Join({"a", "b"}, ", ") == "a, b");
+  CHECK(Trim("  x y \n") == "x y");
+  CHECK(Quote("a\"b\\c\n") == R"("a\"b\\c\n")");
+}
+
+TEST_CASE("sha256 and base36 match known values") {
+  // sha256("") is a published constant.
+  CHECK(HexEncode(Sha256("")) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(Base36(std::string("\x00\x00", 2)) == "0");
+  CHECK(Base36(std::string("\x01\x00", 2)) == "74");  // 256 = 7*36 + 4
+  CHECK(Base36("\xff") == "73");                      // 255 = 7*36 + 3
+}
+
+TEST_CASE("base64 round trip and malformed input") {
+  for (const std::string& s :
+       std::initializer_list<std::string>{"", "a", "ab", "abc", "abcd", std::string("\x00\xff\x10", 3)}) {
+    std::string out;
+    REQUIRE(Base64Decode(Base64Encode(s), out));
+    CHECK(out == s);
+  }
+  std::string out;
+  CHECK_FALSE(Base64Decode("abc", out));   // not a multiple of 4
+  CHECK_FALSE(Base64Decode("ab=c", out));  // padding in the middle
+  CHECK_FALSE(Base64Decode("a b=", out));  // whitespace
+  CHECK_FALSE(Base64Decode("a*b=", out));  // alphabet
+  CHECK(Base64Decode("aGk=", out));
+  CHECK(out == "hi");
+}
+
+}  // namespace
+}  // namespace tmcd
