@@ -1,0 +1,246 @@
+#include "common/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "common/strings.h"
+
+namespace tmcd {
+namespace {
+
+Status OneOf(std::string_view what, const std::string& v, std::initializer_list<std::string_view> allowed,
+             std::string& out) {
+  for (auto a : allowed) {
+    if (v == a) {
+      out = v;
+      return Status::Ok();
+    }
+  }
+  std::vector<std::string> names(allowed.begin(), allowed.end());
+  return Invalid("invalid " + std::string(what) + " " + Quote(v) + ": want one of " + Join(names, ", "));
+}
+
+std::vector<ConfigKey> BuildKeys() {
+  std::vector<ConfigKey> keys;
+  keys.push_back({"dataDir", "data-dir", "TMCD_DATA_DIR", "string",
+                  "Directory for the RocksDB store and the instance lock; created if missing.", false,
+                  [](const Config& c) { return c.data_dir; },
+                  [](Config& c, const std::string& v) {
+                    if (v.empty()) return Invalid("must not be empty");
+                    c.data_dir = v;
+                    return Status::Ok();
+                  }});
+  keys.push_back({"logging.level", "log-level", "TMCD_LOG_LEVEL", "enum",
+                  "Log level: trace, debug, info, warn, error (reloaded on SIGHUP).", true,
+                  [](const Config& c) { return c.log_level; },
+                  [](Config& c, const std::string& v) {
+                    return OneOf("log level", v, {"trace", "debug", "info", "warn", "error"}, c.log_level);
+                  }});
+  keys.push_back({"logging.format", "log-format", "TMCD_LOG_FORMAT", "enum",
+                  "Log format: text (human) or json (one object per line, for journald/collectors).", false,
+                  [](const Config& c) { return c.log_format; },
+                  [](Config& c, const std::string& v) {
+                    return OneOf("log format", v, {"text", "json"}, c.log_format);
+                  }});
+  keys.push_back({"shutdownTimeout", "shutdown-timeout", "TMCD_SHUTDOWN_TIMEOUT", "duration",
+                  "How long a graceful stop may take before tmcd exits anyway (1s..10m).", false,
+                  [](const Config& c) { return FormatDuration(c.shutdown_timeout); },
+                  [](Config& c, const std::string& v) {
+                    auto d = ParseDuration(v);
+                    if (!d.ok()) return d.status();
+                    if (*d < std::chrono::seconds(1) || *d > std::chrono::minutes(10)) {
+                      return Invalid("out of range " + Quote(v) + ": want 1s..10m");
+                    }
+                    c.shutdown_timeout = *d;
+                    return Status::Ok();
+                  }});
+  keys.push_back({"featureGates", "feature-gates", "TMCD_FEATURE_GATES", "map[string]bool",
+                  "Feature gates, NAME=true|false (see tmcd --help for the list).", false,
+                  [](const Config& c) {
+                    std::vector<std::string> parts;
+                    for (const auto& [k, v] : c.gates.Effective()) parts.push_back(k + "=" + (v ? "true" : "false"));
+                    return Join(parts, ",");
+                  },
+                  [](Config& c, const std::string& v) { return c.gates.Parse(v); }});
+  return keys;
+}
+
+const ConfigKey* FindByPath(std::string_view path) {
+  for (const auto& k : ConfigKeys()) {
+    if (k.path == path) return &k;
+  }
+  return nullptr;
+}
+
+std::string Where(const std::string& file, const YAML::Mark& m) {
+  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+// Walks a mapping; every scalar leaf is looked up by its dotted path.
+Status WalkYaml(Config& cfg, const std::string& file, const YAML::Node& node, const std::string& prefix) {
+  if (!node.IsMap()) {
+    return Invalid(Where(file, node.Mark()) + ": " + (prefix.empty() ? "document" : prefix) + ": expected a mapping");
+  }
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    const YAML::Node& val = kv.second;
+    if (path == "featureGates") {
+      if (!val.IsMap()) return Invalid(Where(file, val.Mark()) + ": featureGates: expected a mapping of NAME: bool");
+      for (const auto& g : val) {
+        std::string gv = g.second.IsScalar() ? g.second.Scalar() : "";
+        Status s = cfg.gates.Parse(g.first.as<std::string>() + "=" + gv);
+        if (!s.ok()) return Invalid(Where(file, g.first.Mark()) + ": featureGates: " + s.message());
+      }
+      continue;
+    }
+    const ConfigKey* k = FindByPath(path);
+    if (k == nullptr && val.IsMap()) {
+      bool is_group = false;
+      for (const auto& ck : ConfigKeys()) is_group = is_group || StartsWith(ck.path, path + ".");
+      if (is_group) {
+        TMCD_TRY(WalkYaml(cfg, file, val, path));
+        continue;
+      }
+    }
+    if (k == nullptr) return Invalid(Where(file, kv.first.Mark()) + ": unknown key " + Quote(path));
+    if (!val.IsScalar()) return Invalid(Where(file, val.Mark()) + ": " + path + ": expected a " + std::string(k->type));
+    Status s = k->assign(cfg, val.Scalar());
+    if (!s.ok()) return Invalid(Where(file, val.Mark()) + ": " + path + ": " + s.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& ConfigKeys() {
+  static const std::vector<ConfigKey> kKeys = BuildKeys();
+  return kKeys;
+}
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view s) {
+  const std::string orig{s};
+  if (s.empty()) return Invalid("empty duration");
+  if (s == "0") return std::chrono::milliseconds(0);
+  double total_ms = 0;
+  while (!s.empty()) {
+    size_t i = 0;
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) ++i;
+    if (i == 0) return Invalid("invalid duration " + Quote(orig) + ": want e.g. 500ms, 10s, 1m30s");
+    double num = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + i, num);
+    if (ec != std::errc() || p != s.data() + i) return Invalid("invalid duration " + Quote(orig));
+    s.remove_prefix(i);
+    size_t j = 0;
+    while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j])) != 0) ++j;
+    std::string_view unit = s.substr(0, j);
+    s.remove_prefix(j);
+    double mult = 0;
+    if (unit == "ms")
+      mult = 1;
+    else if (unit == "s")
+      mult = 1000;
+    else if (unit == "m")
+      mult = 60000;
+    else if (unit == "h")
+      mult = 3600000;
+    else
+      return Invalid("invalid duration " + Quote(orig) + ": unit must be ms, s, m or h");
+    total_ms += num * mult;
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(total_ms));
+}
+
+std::string FormatDuration(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms % 3600000 == 0 && ms != 0) return std::to_string(ms / 3600000) + "h";
+  if (ms % 60000 == 0 && ms != 0) return std::to_string(ms / 60000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+ConfigLoader::ConfigLoader(std::string config_file, std::map<std::string, std::string> flags, Env env)
+    : config_file_(std::move(config_file)), flags_(std::move(flags)), env_(std::move(env)) {}
+
+ConfigLoader::Env ConfigLoader::ProcessEnv() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());  // NOLINT(concurrency-mt-unsafe): read at startup
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Status ConfigLoader::LoadFile(Config& cfg, const std::string& path) const {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Invalid(path + ": cannot read file");
+  } catch (const YAML::ParserException& e) {
+    return Invalid(Where(path, e.mark) + ": YAML syntax error: " + e.msg);
+  }
+  cfg.source_file = path;
+  if (root.IsNull()) return Status::Ok();  // an empty file is a valid, empty config
+  try {
+    return WalkYaml(cfg, path, root, "");
+  } catch (const YAML::Exception& e) {
+    return Invalid(Where(path, e.mark) + ": " + e.msg);
+  }
+}
+
+Result<Config> ConfigLoader::Load() const {
+  Config cfg;
+  std::string path = config_file_;
+  if (path.empty()) {
+    std::error_code ec;
+    if (std::filesystem::exists(kDefaultPath, ec)) path = std::string(kDefaultPath);
+  }
+  if (!path.empty()) TMCD_TRY(LoadFile(cfg, path));
+  for (const auto& k : ConfigKeys()) {
+    if (auto v = env_(k.env)) {
+      Status s = k.assign(cfg, *v);
+      if (!s.ok()) return Invalid("environment " + std::string(k.env) + ": " + s.message());
+    }
+  }
+  for (const auto& k : ConfigKeys()) {
+    auto it = flags_.find(std::string(k.flag));
+    if (it == flags_.end()) continue;
+    Status s = k.assign(cfg, it->second);
+    if (!s.ok()) return Invalid("--" + std::string(k.flag) + ": " + s.message());
+  }
+  return cfg;
+}
+
+std::string DefaultConfigYaml() {
+  Config defaults;
+  std::string out = "# tmcd configuration, " + std::string(ConfigLoader::kDefaultPath) +
+                    "\n# Precedence: this file < TMCD_* environment variables < command-line flags.\n"
+                    "# Every key is shown with its default value.\n";
+  std::string group;
+  for (const auto& k : ConfigKeys()) {
+    auto dot = k.path.find('.');
+    std::string g = dot == std::string_view::npos ? "" : std::string(k.path.substr(0, dot));
+    std::string leaf{dot == std::string_view::npos ? k.path : k.path.substr(dot + 1)};
+    std::string indent = g.empty() ? "" : "  ";
+    if (g != group && !g.empty()) out += "\n" + g + ":\n";
+    if (g.empty()) out += "\n";
+    group = g;
+    out += indent + "# " + std::string(k.doc) + "\n" + indent + "# flag --" + std::string(k.flag) + ", env " +
+           std::string(k.env) + "\n";
+    if (k.path == "featureGates") {
+      out += "featureGates:\n";
+      for (const auto& gs : KnownGates()) {
+        out += "  " + std::string(gs.name) + ": " + (gs.default_value ? "true" : "false") + "\n";
+      }
+      continue;
+    }
+    out += indent + leaf + ": " + k.show(defaults) + "\n";
+  }
+  return out;
+}
+
+}  // namespace tmcd

@@ -1,0 +1,69 @@
+#pragma once
+// tmcd configuration: YAML file < TMCD_* environment < command-line flags (ARCHITECTURE.md §8).
+// One table of keys (ConfigKeys()) drives all three sources, --print-default-config and the man
+// page check, so a key cannot exist in one place and be missing in another.
+// Config is a value type. ConfigLoader is not thread-safe; the app uses it from the main thread.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/feature_gates.h"
+#include "common/status.h"
+
+namespace tmcd {
+
+struct Config {
+  std::string data_dir = "/var/lib/tmcd";
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::chrono::milliseconds shutdown_timeout{10000};
+  FeatureGates gates;
+  // Where the file part came from ("" when no file was read). Not a key.
+  std::string source_file;
+};
+
+struct ConfigKey {
+  std::string_view path;                                            // dotted YAML path, e.g. "logging.level"
+  std::string_view flag;                                            // long flag without dashes, e.g. "log-level"
+  std::string_view env;                                             // environment variable, e.g. "TMCD_LOG_LEVEL"
+  std::string_view type;                                            // for docs: string, duration, enum, map[string]bool
+  std::string_view doc;                                             // one line
+  bool reloadable;                                                  // applied again on SIGHUP
+  std::function<std::string(const Config&)> show;                   // current value, YAML scalar form
+  std::function<Status(Config&, const std::string& value)> assign;  // parse + range check
+};
+
+const std::vector<ConfigKey>& ConfigKeys();
+
+// Parses a Go-style duration ("500ms", "10s", "1m30s", "2h"). Negative values are rejected.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view s);
+std::string FormatDuration(std::chrono::milliseconds d);
+
+// Applies the three sources in order. Errors name the source: "<file>:<line>:<col>: <key>: ..."
+// for the file, the variable name for the environment, "--flag" for flags.
+class ConfigLoader {
+ public:
+  using Env = std::function<std::optional<std::string>(std::string_view name)>;
+  // `config_file`: explicit path (must exist) or "" for the default path, read only if present.
+  ConfigLoader(std::string config_file, std::map<std::string, std::string> flags, Env env);
+  static Env ProcessEnv();
+  static constexpr std::string_view kDefaultPath = "/etc/tmcd/tmcd.yaml";
+
+  Result<Config> Load() const;
+
+ private:
+  Status LoadFile(Config& cfg, const std::string& path) const;
+  std::string config_file_;
+  std::map<std::string, std::string> flags_;  // flag name → raw value, only flags given
+  Env env_;
+};
+
+// The documented default configuration as YAML (every key, its default, one line of doc).
+std::string DefaultConfigYaml();
+
+}  // namespace tmcd

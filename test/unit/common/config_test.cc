@@ -1,0 +1,137 @@
+#include "common/config.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace tmcd {
+namespace {
+
+// A config file in a fresh temp dir, removed at scope end.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& content) {
+    char tmpl[] = "/tmp/tmcd-config-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path_ = dir_ + "/tmcd.yaml";
+    std::ofstream(path_) << content;
+  }
+  ~TempFile() { std::filesystem::remove_all(dir_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
+
+ConfigLoader::Env NoEnv() {
+  return [](std::string_view) { return std::optional<std::string>(); };
+}
+
+Result<Config> LoadYaml(const std::string& yaml) {
+  TempFile f(yaml);
+  return ConfigLoader(f.path(), {}, NoEnv()).Load();
+}
+
+TEST_CASE("durations") {
+  CHECK(ParseDuration("500ms")->count() == 500);
+  CHECK(ParseDuration("1m30s")->count() == 90000);
+  CHECK(ParseDuration("2h")->count() == 7200000);
+  CHECK(ParseDuration("1.5s")->count() == 1500);
+  CHECK(ParseDuration("0")->count() == 0);
+  for (const char* bad : {"", "10", "s", "10x", "-1s", "1s2"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(ParseDuration(bad).ok());
+  }
+  CHECK(FormatDuration(std::chrono::milliseconds(90000)) == "90s");
+  CHECK(FormatDuration(std::chrono::milliseconds(120000)) == "2m");
+  CHECK(FormatDuration(std::chrono::milliseconds(1500)) == "1500ms");
+}
+
+TEST_CASE("file values, and errors that name file, line and key") {
+  auto ok = LoadYaml(
+      "dataDir: /srv/tmcd\nlogging:\n  level: debug\n  format: json\nshutdownTimeout: 30s\n"
+      "featureGates:\n  TMCAdvancedPlacement: true\n");
+  REQUIRE(ok.ok());
+  CHECK(ok->data_dir == "/srv/tmcd");
+  CHECK(ok->log_level == "debug");
+  CHECK(ok->log_format == "json");
+  CHECK(ok->shutdown_timeout == std::chrono::seconds(30));
+  CHECK(ok->gates.Enabled(kGateAdvancedPlacement));
+
+  struct Row {
+    std::string yaml;
+    std::string want;
+  };
+  for (const Row& r : std::initializer_list<Row>{
+           {"logging:\n  level: loud\n", ":2:10: logging.level: invalid log level \"loud\""},
+           {"logging:\n  colour: red\n", ":2:3: unknown key \"logging.colour\""},
+           {"nope: 1\n", ":1:1: unknown key \"nope\""},
+           {"shutdownTimeout: 1h\n", "shutdownTimeout: out of range"},
+           {"shutdownTimeout: [1]\n", "shutdownTimeout: expected a duration"},
+           {"logging: 3\n", "unknown key \"logging\""},
+           {"featureGates:\n  Nope: true\n", ":2:3: featureGates: unknown feature gate \"Nope\""},
+           {"featureGates:\n  TMC: perhaps\n", "featureGates: feature gate \"TMC\" has invalid value"},
+           {"dataDir: [unclosed\n", "YAML syntax error"},
+           {"- a\n- b\n", "document: expected a mapping"},
+       }) {
+    CAPTURE(r.yaml);
+    auto res = LoadYaml(r.yaml);
+    REQUIRE_FALSE(res.ok());
+    CHECK(res.status().message().find("tmcd.yaml") != std::string::npos);
+    CHECK(res.status().message().find(r.want) != std::string::npos);
+  }
+}
+
+TEST_CASE("precedence: file < environment < flags") {
+  TempFile f("logging:\n  level: warn\n  format: json\ndataDir: /from/file\n");
+  auto env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "TMCD_LOG_LEVEL") return "error";
+    if (name == "TMCD_DATA_DIR") return "/from/env";
+    return std::nullopt;
+  };
+  auto cfg = ConfigLoader(f.path(), {{"data-dir", "/from/flag"}}, env).Load();
+  REQUIRE(cfg.ok());
+  CHECK(cfg->log_format == "json");      // file only
+  CHECK(cfg->log_level == "error");      // env beats file
+  CHECK(cfg->data_dir == "/from/flag");  // flag beats env
+  CHECK(cfg->source_file == f.path());
+
+  auto bad_env = ConfigLoader("", {}, [](std::string_view n) -> std::optional<std::string> {
+                   if (n == "TMCD_FEATURE_GATES") return "Bogus=true";
+                   return std::nullopt;
+                 }).Load();
+  REQUIRE_FALSE(bad_env.ok());
+  CHECK(bad_env.status().message().find("environment TMCD_FEATURE_GATES") != std::string::npos);
+  auto bad_flag = ConfigLoader("", {{"log-format", "xml"}}, NoEnv()).Load();
+  REQUIRE_FALSE(bad_flag.ok());
+  CHECK(bad_flag.status().message().find("--log-format") != std::string::npos);
+}
+
+TEST_CASE("missing explicit file is an error; empty file is fine") {
+  auto res = ConfigLoader("/nonexistent/tmcd.yaml", {}, NoEnv()).Load();
+  REQUIRE_FALSE(res.ok());
+  CHECK(res.status().message().find("/nonexistent/tmcd.yaml: cannot read file") != std::string::npos);
+  CHECK(LoadYaml("").ok());
+}
+
+TEST_CASE("the printed default config documents every key and loads back to the defaults") {
+  std::string yaml = DefaultConfigYaml();
+  for (const auto& k : ConfigKeys()) {
+    CAPTURE(k.path);
+    CHECK(yaml.find(std::string(k.doc)) != std::string::npos);
+    CHECK(yaml.find("--" + std::string(k.flag)) != std::string::npos);
+  }
+  auto cfg = LoadYaml(yaml);
+  REQUIRE(cfg.ok());
+  Config defaults;
+  for (const auto& k : ConfigKeys()) {
+    CAPTURE(k.path);
+    CHECK(k.show(*cfg) == k.show(defaults));
+  }
+}
+
+}  // namespace
+}  // namespace tmcd
