@@ -1,0 +1,84 @@
+#include "app/cli.h"
+
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "app/app.h"
+#include "common/config.h"
+#include "common/feature_gates.h"
+#include "observability/logging.h"
+#include "tmcd_build_config.h"
+
+namespace tmcd::app {
+namespace {
+
+int Fail(int code, const std::string& msg) {
+  std::fprintf(stderr, "tmcd: %s\n", msg.c_str());
+  return code;
+}
+
+std::string VersionText() {
+  std::string out = "tmcd " + std::string(TMCD_VERSION) + "\nfeature gates (defaults):";
+  for (const auto& g : KnownGates()) out += " " + std::string(g.name) + "=" + (g.default_value ? "true" : "false");
+  return out + "\n";
+}
+
+}  // namespace
+
+int TmcdMain(int argc, char** argv) {
+  CLI::App cli{"tmcd: Transparent Multi-Cluster daemon for kcp and plain Kubernetes clusters.", "tmcd"};
+  cli.footer("\n" + FeatureGates::HelpText() +
+             "\nConfiguration precedence: config file < TMCD_* environment < flags. "
+             "See tmcd --print-default-config and tmcd.yaml(5).");
+  std::string config_file;
+  bool show_version = false;
+  bool print_default = false;
+  cli.add_option("--config", config_file, "Configuration file (default /etc/tmcd/tmcd.yaml if it exists)");
+  cli.add_flag("--version", show_version, "Print the version and the feature gates, then exit");
+  cli.add_flag("--print-default-config", print_default, "Print every configuration key with its default, then exit");
+  std::map<std::string, std::string> flag_values;
+  for (const auto& key : ConfigKeys()) {
+    auto* opt = cli.add_option("--" + std::string(key.flag), flag_values[std::string(key.flag)],
+                               std::string(key.doc) + " [" + std::string(key.path) + ", " + std::string(key.env) + "]");
+    opt->type_name(std::string(key.type));
+  }
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    cli.exit(e);
+    return kExitUsage;
+  }
+  if (show_version) {
+    std::cout << VersionText();
+    return kExitOk;
+  }
+  if (print_default) {
+    std::cout << DefaultConfigYaml();
+    return kExitOk;
+  }
+  std::map<std::string, std::string> given;
+  for (const auto& key : ConfigKeys()) {
+    if (cli.count("--" + std::string(key.flag)) > 0) given[std::string(key.flag)] = flag_values[std::string(key.flag)];
+  }
+  ConfigLoader loader(config_file, given, ConfigLoader::ProcessEnv());
+  auto config = loader.Load();
+  if (!config.ok()) return Fail(kExitUsage, config.status().message());
+  Status s = observability::SetupLogging(config->log_format, config->log_level);
+  if (!s.ok()) return Fail(kExitUsage, s.message());
+  App app(*config, loader);
+  s = app.Start();
+  if (!s.ok()) {
+    spdlog::critical("startup failed: {}", s.message());
+    return Fail(kExitFailure, s.message());
+  }
+  return app.Run();
+}
+
+}  // namespace tmcd::app

@@ -1,0 +1,67 @@
+"""Fixtures that run the real tmcd binary in a temp data dir and always clean it up."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+TMCD = os.environ.get("TMCD_BIN", "tmcd")
+
+
+class Daemon:
+    """A running tmcd process; stderr goes to a file that tests read."""
+
+    def __init__(self, tmp_path, args, env=None):
+        self.log_path = tmp_path / f"tmcd-{time.monotonic_ns()}.log"
+        self._log = open(self.log_path, "wb")
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("TMCD_")}
+        full_env.update(env or {})
+        self.proc = subprocess.Popen([TMCD, *args], stdout=self._log, stderr=subprocess.STDOUT, env=full_env)
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_log(self, text, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log():
+                return True
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise AssertionError(f"{text!r} not logged within {timeout}s; rc={self.proc.poll()} log:\n{self.log()}")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        finally:
+            self._log.close()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    started = []
+
+    def start(*args, env=None):
+        d = Daemon(tmp_path, list(args), env)
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.kill()
+
+
+def run(*args, env=None, timeout=10):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("TMCD_")}
+    full_env.update(env or {})
+    return subprocess.run([TMCD, *args], capture_output=True, text=True, timeout=timeout, env=full_env)

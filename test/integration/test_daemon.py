@@ -1,0 +1,124 @@
+"""The tmcd process interface: flags, config errors, signals, data-dir lock, log formats."""
+import json
+import signal
+import time
+
+import yaml
+
+from conftest import run
+
+
+def test_version_lists_gates():
+    r = run("--version")
+    assert r.returncode == 0
+    assert r.stdout.startswith("tmcd 0.1.0")
+    assert "TMC=true" in r.stdout and "TMCAdvancedPlacement=false" in r.stdout
+
+
+def test_help_lists_every_gate_and_flag():
+    r = run("--help")
+    assert r.returncode == 0
+    for gate in ("TMC=", "TMCAPIExport=", "TMCAdvancedPlacement=", "TMCStatusAggregation=", "TMCTracing="):
+        assert gate in r.stdout
+    for flag in ("--config", "--data-dir", "--log-level", "--log-format", "--feature-gates", "--print-default-config"):
+        assert flag in r.stdout
+    assert "owner @jessesanford" in r.stdout
+
+
+def test_default_config_is_valid_yaml_and_loads(tmp_path, daemon):
+    r = run("--print-default-config")
+    assert r.returncode == 0
+    doc = yaml.safe_load(r.stdout)
+    assert doc["logging"]["level"] == "info"
+    assert doc["featureGates"]["TMC"] is True
+    cfg = tmp_path / "tmcd.yaml"
+    doc["dataDir"] = str(tmp_path / "data")
+    cfg.write_text(yaml.safe_dump(doc))
+    d = daemon("--config", str(cfg))
+    d.wait_for_log("tmcd ready")
+    assert d.stop() == 0
+
+
+def test_unknown_gate_exits_2():
+    r = run("--feature-gates=Nope=true", "--data-dir", "/tmp/unused")
+    assert r.returncode == 2
+    assert 'unknown feature gate "Nope"' in r.stderr
+    r = run("--feature-gates=TMC=sometimes")
+    assert r.returncode == 2 and "want true or false" in r.stderr
+
+
+def test_unknown_flag_exits_2():
+    r = run("--no-such-flag")
+    assert r.returncode == 2
+
+
+def test_broken_config_file_exits_2_naming_file_line_key(tmp_path):
+    cases = {
+        "logging:\n  level: loud\n": ":2:10: logging.level: invalid log level",
+        "logging:\n  level: info\nbogus: 1\n": ":3:1: unknown key \"bogus\"",
+        "shutdownTimeout: {a: 1}\n": ":1:18: shutdownTimeout: expected a duration",
+        "dataDir: [\n": "YAML syntax error",
+    }
+    for text, want in cases.items():
+        cfg = tmp_path / "bad.yaml"
+        cfg.write_text(text)
+        r = run("--config", str(cfg))
+        assert r.returncode == 2, text
+        assert str(cfg) in r.stderr and want in r.stderr, r.stderr
+    r = run("--config", str(tmp_path / "missing.yaml"))
+    assert r.returncode == 2 and "cannot read file" in r.stderr
+
+
+def test_env_and_bad_env(tmp_path):
+    r = run("--data-dir", str(tmp_path), env={"TMCD_LOG_FORMAT": "xml"})
+    assert r.returncode == 2 and "TMCD_LOG_FORMAT" in r.stderr
+
+
+def test_sigterm_stops_within_two_seconds(tmp_path, daemon):
+    d = daemon("--data-dir", str(tmp_path / "data"))
+    d.wait_for_log("tmcd ready")
+    t0 = time.monotonic()
+    rc = d.stop(signal.SIGTERM)
+    assert rc == 0
+    assert time.monotonic() - t0 < 2.0
+    assert "tmcd stopped" in d.log()
+
+
+def test_sigint_stops_cleanly(tmp_path, daemon):
+    d = daemon("--data-dir", str(tmp_path / "data"))
+    d.wait_for_log("tmcd ready")
+    assert d.stop(signal.SIGINT) == 0
+
+
+def test_sighup_reloads_log_level(tmp_path, daemon):
+    cfg = tmp_path / "tmcd.yaml"
+    cfg.write_text(f"dataDir: {tmp_path / 'data'}\nlogging:\n  level: info\n")
+    d = daemon("--config", str(cfg))
+    d.wait_for_log("tmcd ready")
+    cfg.write_text(f"dataDir: {tmp_path / 'data'}\nlogging:\n  level: debug\n")
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_for_log("log level info -> debug")
+    cfg.write_text("logging:\n  level: [\n")
+    d.proc.send_signal(signal.SIGHUP)
+    d.wait_for_log("reload failed, keeping the current settings")
+    assert d.proc.poll() is None, "a bad reload must not stop the daemon"
+    assert d.stop() == 0
+
+
+def test_second_instance_on_same_data_dir_is_refused(tmp_path, daemon):
+    data = str(tmp_path / "data")
+    first = daemon("--data-dir", data)
+    first.wait_for_log("tmcd ready")
+    r = run("--data-dir", data)
+    assert r.returncode == 1
+    assert "in use by another tmcd process" in r.stderr
+    assert first.stop() == 0
+
+
+def test_json_log_format(tmp_path, daemon):
+    d = daemon("--data-dir", str(tmp_path / "data"), "--log-format", "json")
+    d.wait_for_log("tmcd ready")
+    assert d.stop() == 0
+    lines = [json.loads(line) for line in d.log().splitlines() if line.strip()]
+    assert lines and all({"ts", "level", "logger", "msg"} <= set(line) for line in lines)
+    assert any(line["msg"] == "tmcd ready" for line in lines)
