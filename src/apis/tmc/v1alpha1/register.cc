@@ -21,4 +21,41 @@ const KindInfo& KindOf<ClusterRegistration>() {
   return kInfo;
 }
 
+template <>
+const KindInfo& KindOf<WorkloadPlacement>() {
+  static const KindInfo kInfo{
+      "WorkloadPlacement",
+      "WorkloadPlacementList",
+      "workloadplacements",
+      "workloadplacement",
+      {"wp"},
+      true,
+      true,
+      "Selects workloads in its namespace and places them on ClusterRegistrations of the same workspace.",
+      {{"Clusters", "string", ".status.decisions[*].clusterName", "Chosen clusters."},
+       {"Scheduled", "string", R"(.status.conditions[?(@.type=="Scheduled")].status)", "Enough clusters found."},
+       {"Ready", "string", R"(.status.conditions[?(@.type=="Ready")].status)", "Summary.", 1},
+       {"Age", "date", ".metadata.creationTimestamp", ""}},
+  };
+  return kInfo;
+}
+
+template <>
+const KindInfo& KindOf<SyncRecord>() {
+  static const KindInfo kInfo{
+      "SyncRecord",
+      "SyncRecordList",
+      "syncrecords",
+      "syncrecord",
+      {"sr"},
+      true,
+      false,
+      "tmcd's record of one workload synced to one cluster (read-only, local API only).",
+      {{"Cluster", "string", ".spec.clusterName", "Target cluster."},
+       {"Phase", "string", ".status.phase", "Sync phase."},
+       {"Age", "date", ".metadata.creationTimestamp", ""}},
+  };
+  return kInfo;
+}
+
 }  // namespace tmcd::apis::v1alpha1

@@ -9,6 +9,8 @@
 #include "apis/meta/codec.h"
 #include "apis/meta/validate.h"
 #include "apis/tmc/v1alpha1/cluster_registration.h"
+#include "apis/tmc/v1alpha1/sync_record.h"
+#include "apis/tmc/v1alpha1/workload_placement.h"
 #include "common/status.h"
 
 namespace tmcd::apis::v1alpha1 {
@@ -38,6 +40,10 @@ template <class T>
 const KindInfo& KindOf();
 template <>
 const KindInfo& KindOf<ClusterRegistration>();
+template <>
+const KindInfo& KindOf<WorkloadPlacement>();
+template <>
+const KindInfo& KindOf<SyncRecord>();
 
 // Validation of a decoded object (field rules + cross-field rules) as a 422 Invalid Status.
 template <class T>

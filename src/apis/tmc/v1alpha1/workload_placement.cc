@@ -1,0 +1,117 @@
+#include "apis/tmc/v1alpha1/workload_placement.h"
+
+#include <set>
+
+#include "apis/meta/names.h"
+#include "common/strings.h"
+
+namespace tmcd::apis::v1alpha1 {
+namespace {
+
+// RFC 6901: "" or "/"-separated tokens where '~' is only followed by '0' or '1'.
+bool IsJsonPointer(std::string_view p) {
+  if (p.empty()) return true;
+  if (p.front() != '/') return false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '~' && (i + 1 == p.size() || (p[i + 1] != '0' && p[i + 1] != '1'))) return false;
+  }
+  return true;
+}
+
+template <class T, class KeyFn>
+void CheckUnique(const std::vector<T>& list, const std::string& path, KeyFn key, FieldErrors& errs) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string k = key(list[i]);
+    if (!seen.insert(k).second) errs.Duplicate(IndexPath(path, i), Quote(k));
+  }
+}
+
+}  // namespace
+
+void CheckRules(const ClusterWeight& w, const std::string& path, FieldErrors& errs) {
+  if (w.cluster_names.empty() == !w.label_selector.has_value()) {
+    errs.Invalid(path, "", "exactly one of clusterNames or labelSelector must be set");
+  }
+}
+
+void CheckRules(const ReplicaScheduling& r, const std::string& path, FieldErrors& errs) {
+  if (r.type != "Divided") {
+    if (!r.weighting.empty()) errs.Forbidden(JoinPath(path, "weighting"), "only for type Divided");
+    if (!r.weights.empty()) errs.Forbidden(JoinPath(path, "weights"), "only for type Divided");
+    if (r.min_replicas_per_cluster != 0)
+      errs.Forbidden(JoinPath(path, "minReplicasPerCluster"), "only for type Divided");
+  } else if (r.weighting == "Dynamic" && !r.weights.empty()) {
+    errs.Forbidden(JoinPath(path, "weights"), "only with weighting Static (Dynamic weighs by available capacity)");
+  }
+}
+
+void CheckRules(const Toleration& t, const std::string& path, FieldErrors& errs) {
+  if (!t.key.empty()) {
+    for (const auto& msg : CheckQualifiedName(t.key)) errs.Invalid(JoinPath(path, "key"), Quote(t.key), msg);
+  } else if (t.op != "Exists") {
+    errs.Invalid(JoinPath(path, "operator"), Quote(t.op), "operator must be Exists when key is empty");
+  }
+  if (t.op == "Exists" && !t.value.empty()) {
+    errs.Invalid(JoinPath(path, "value"), Quote(t.value), "value must be empty when operator is Exists");
+  }
+  for (const auto& msg : CheckLabelValue(t.value)) errs.Invalid(JoinPath(path, "value"), Quote(t.value), msg);
+}
+
+void CheckRules(const JsonPatchOp& p, const std::string& path, FieldErrors& errs) {
+  if (!IsJsonPointer(p.path)) {
+    errs.Invalid(JoinPath(path, "path"), Quote(p.path), "must be a JSON Pointer (\"\" or starting with \"/\")");
+  }
+  const bool needs_from = p.op == "move" || p.op == "copy";
+  const bool needs_value = p.op == "add" || p.op == "replace" || p.op == "test";
+  if (needs_from && p.from.empty()) errs.Required(JoinPath(path, "from"), "for op " + p.op);
+  if (!needs_from && !p.from.empty()) errs.Forbidden(JoinPath(path, "from"), "only for op move and copy");
+  if (!p.from.empty() && !IsJsonPointer(p.from)) {
+    errs.Invalid(JoinPath(path, "from"), Quote(p.from), "must be a JSON Pointer");
+  }
+  if (needs_value && !p.value) errs.Required(JoinPath(path, "value"), "for op " + p.op);
+  if (!needs_value && p.value && !p.op.empty()) errs.Forbidden(JoinPath(path, "value"), "not used by op " + p.op);
+}
+
+void CheckRules(const ClusterSelector& s, const std::string& path, FieldErrors& errs) {
+  std::set<std::string> included(s.cluster_names.begin(), s.cluster_names.end());
+  for (size_t i = 0; i < s.exclude_clusters.size(); ++i) {
+    if (included.count(s.exclude_clusters[i]) != 0) {
+      errs.Invalid(IndexPath(JoinPath(path, "excludeClusters"), i), Quote(s.exclude_clusters[i]),
+                   "is also listed in clusterNames");
+    }
+  }
+}
+
+void CheckRules(const WorkloadPlacementSpec& s, const std::string& path, FieldErrors& errs) {
+  CheckGroupResources(s.workload_selector.resources, JoinPath(path, "workloadSelector.resources"), errs);
+  const std::string sc = JoinPath(path, "spreadConstraints");
+  CheckUnique(
+      s.spread_constraints, sc, [](const SpreadConstraint& c) { return c.topology_key; }, errs);
+  for (size_t i = 0; i < s.spread_constraints.size(); ++i) {
+    const auto& key = s.spread_constraints[i].topology_key;
+    if (StartsWith(key, "label:")) {
+      for (const auto& msg : CheckQualifiedName(key.substr(6))) {
+        errs.Invalid(JoinPath(IndexPath(sc, i), "topologyKey"), Quote(key), "label key: " + msg);
+      }
+    }
+  }
+  CheckUnique(
+      s.scoring, JoinPath(path, "scoring"), [](const ScoringPlugin& p) { return p.plugin; }, errs);
+}
+
+void CheckRules(const WorkloadPlacementStatus& s, const std::string& path, FieldErrors& errs) {
+  CheckConditionList(s.conditions, JoinPath(path, "conditions"), errs);
+  CheckUnique(
+      s.decisions, JoinPath(path, "decisions"), [](const ClusterDecision& d) { return d.cluster_name; }, errs);
+}
+
+void CheckRules(const WorkloadPlacement& p, const std::string& path, FieldErrors& errs) {
+  if (p.api_version != kAPIVersion) {
+    errs.Invalid(JoinPath(path, "apiVersion"), Quote(p.api_version), "must be " + std::string(kAPIVersion));
+  }
+  if (p.kind != "WorkloadPlacement") errs.Invalid(JoinPath(path, "kind"), Quote(p.kind), "must be WorkloadPlacement");
+  CheckObjectName(p.metadata, /*label_rule=*/false, JoinPath(path, "metadata"), errs);
+}
+
+}  // namespace tmcd::apis::v1alpha1

@@ -1,0 +1,312 @@
+#pragma once
+// WorkloadPlacement (tmc.kcp.io/v1alpha1, namespaced, short name wp): selects workloads in its own
+// namespace and places them on ClusterRegistrations of the same workspace. See docs/api-reference.md.
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apis/meta/condition.h"
+#include "apis/meta/field_errors.h"
+#include "apis/meta/object_meta.h"
+#include "apis/meta/reflect.h"
+#include "apis/meta/selector.h"
+#include "apis/tmc/v1alpha1/cluster_registration.h"
+#include "apis/tmc/v1alpha1/common_types.h"
+
+namespace tmcd::apis::v1alpha1 {
+
+inline constexpr std::array<std::string_view, 5> kStrategies = {"Spread", "Binpack", "LeastLoaded", "LocationAware",
+                                                                "RoundRobin"};
+inline constexpr std::array<std::string_view, 2> kReplicaSchedulingTypes = {"Duplicated", "Divided"};
+inline constexpr std::array<std::string_view, 2> kWeightings = {"Static", "Dynamic"};
+inline constexpr std::array<std::string_view, 2> kTolerationOperators = {"Exists", "Equal"};
+inline constexpr std::array<std::string_view, 3> kScoringPlugins = {"Capacity", "Balance", "Steady"};
+inline constexpr std::array<std::string_view, 2> kDeletionPolicies = {"Delete", "Orphan"};
+inline constexpr std::array<std::string_view, 6> kJsonPatchOps = {"add", "remove", "replace", "move", "copy", "test"};
+inline constexpr std::string_view kTopologyKeyPattern = "^(location|zone|provider|label:.+)$";
+
+inline constexpr std::string_view kConditionScheduled = "Scheduled";
+inline constexpr std::string_view kConditionSynced = "Synced";
+
+struct WorkloadSelector {
+  std::vector<GroupResource> resources;
+  std::optional<LabelSelector> label_selector;
+  bool operator==(const WorkloadSelector&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, WorkloadSelector& o) {
+  v.Field("resources", o.resources,
+          {.doc = "Workload resources to select.",
+           .default_json = R"([{"group":"apps","resource":"deployments"}])",
+           .max_items = 16});
+  v.Field("labelSelector", o.label_selector,
+          {.doc = "Workloads whose labels match; an empty selector selects all.", .required = true});
+}
+
+struct ClusterSelector {
+  std::vector<std::string> locations;
+  std::optional<LabelSelector> label_selector;
+  std::vector<std::string> cluster_names;
+  std::vector<std::string> exclude_clusters;
+  bool operator==(const ClusterSelector&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, ClusterSelector& o) {
+  v.Field(
+      "locations", o.locations,
+      {.doc = "Clusters in any of these locations.", .max_length = 63, .max_items = 64, .pattern = kDNSLabelPattern});
+  v.Field("labelSelector", o.label_selector, {.doc = "Clusters whose labels match."});
+  v.Field("clusterNames", o.cluster_names,
+          {.doc = "Explicit include list of ClusterRegistration names.",
+           .max_length = 63,
+           .max_items = 256,
+           .pattern = kDNSLabelPattern});
+  v.Field("excludeClusters", o.exclude_clusters,
+          {.doc = "ClusterRegistration names never chosen.",
+           .max_length = 63,
+           .max_items = 256,
+           .pattern = kDNSLabelPattern});
+}
+
+struct ClusterWeight {
+  std::vector<std::string> cluster_names;
+  std::optional<LabelSelector> label_selector;
+  int32_t weight = 0;
+  bool operator==(const ClusterWeight&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, ClusterWeight& o) {
+  v.Field("clusterNames", o.cluster_names,
+          {.doc = "Clusters this weight applies to.", .max_length = 63, .max_items = 256, .pattern = kDNSLabelPattern});
+  v.Field("labelSelector", o.label_selector, {.doc = "Clusters this weight applies to, by label."});
+  v.Field("weight", o.weight, {.doc = "Relative share of replicas.", .required = true, .minimum = 0, .maximum = 1000});
+  v.Rule("has(self.clusterNames) != has(self.labelSelector)", "exactly one of clusterNames or labelSelector");
+}
+
+struct ReplicaScheduling {
+  std::string type;
+  std::string weighting;
+  std::vector<ClusterWeight> weights;
+  int32_t min_replicas_per_cluster = 0;
+  bool operator==(const ReplicaScheduling&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, ReplicaScheduling& o) {
+  v.Field("type", o.type,
+          {.doc = "Duplicated: full replicas on each cluster; Divided: split them.",
+           .default_json = R"("Duplicated")",
+           .enum_values = kReplicaSchedulingTypes});
+  v.Field("weighting", o.weighting,
+          {.doc = "Divided only: Static (weights) or Dynamic (by available capacity); default Static.",
+           .enum_values = kWeightings});
+  v.Field("weights", o.weights, {.doc = "Divided + Static only: per-cluster weights.", .max_items = 64});
+  v.Field("minReplicasPerCluster", o.min_replicas_per_cluster,
+          {.doc = "Divided only: floor per chosen cluster.", .minimum = 0, .maximum = 10000});
+  v.Rule("self.type == 'Divided' || (!has(self.weighting) && !has(self.weights))",
+         "weighting and weights apply only to type Divided");
+}
+
+struct SpreadConstraint {
+  std::string topology_key;
+  int32_t max_skew = 0;
+  int32_t min_groups = 0;
+  bool operator==(const SpreadConstraint&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, SpreadConstraint& o) {
+  v.Field("topologyKey", o.topology_key,
+          {.doc = "location, zone, provider or label:<key>.",
+           .required = true,
+           .max_length = 330,
+           .pattern = kTopologyKeyPattern});
+  v.Field("maxSkew", o.max_skew,
+          {.doc = "Largest allowed difference in chosen clusters between groups.",
+           .default_json = "1",
+           .minimum = 1,
+           .maximum = 1000});
+  v.Field("minGroups", o.min_groups, {.doc = "Fewest distinct groups to use.", .minimum = 0, .maximum = 1000});
+}
+
+struct Toleration {
+  std::string key;
+  std::string op;
+  std::string value;
+  std::string effect;
+  bool operator==(const Toleration&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, Toleration& o) {
+  v.Field("key", o.key, {.doc = "Taint key; empty with Exists tolerates everything.", .max_length = 317});
+  v.Field("operator", o.op,
+          {.doc = "Exists or Equal.", .default_json = R"("Equal")", .enum_values = kTolerationOperators});
+  v.Field("value", o.value, {.doc = "Taint value for Equal.", .max_length = 63});
+  v.Field("effect", o.effect, {.doc = "Effect to tolerate; empty = all.", .enum_values = kTaintEffects});
+  v.Rule("self.operator != 'Exists' || !has(self.value)", "value must be empty when operator is Exists");
+  v.Rule("has(self.key) || self.operator == 'Exists'", "an empty key requires operator Exists");
+}
+
+struct ScoringPlugin {
+  std::string plugin;
+  int32_t weight = 0;
+  bool operator==(const ScoringPlugin&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, ScoringPlugin& o) {
+  v.Field("plugin", o.plugin,
+          {.doc = "Capacity, Balance or Steady.", .required = true, .enum_values = kScoringPlugins});
+  v.Field("weight", o.weight, {.doc = "-10..10; 0 disables the plugin.", .minimum = -10, .maximum = 10});
+}
+
+struct JsonPatchOp {
+  std::string op;
+  std::string path;
+  std::string from;
+  std::optional<RawJson> value;
+  bool operator==(const JsonPatchOp&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, JsonPatchOp& o) {
+  v.Field("op", o.op, {.doc = "RFC 6902 operation.", .required = true, .enum_values = kJsonPatchOps});
+  v.Field("path", o.path, {.doc = "JSON Pointer (RFC 6901).", .required = true, .max_length = 1024});
+  v.Field("from", o.from, {.doc = "Source pointer for move and copy.", .max_length = 1024});
+  v.Field("value", o.value, {.doc = "Value for add, replace and test."});
+  v.Rule("!(self.op in ['move', 'copy']) || has(self.from)", "from is required for move and copy");
+}
+
+struct ImageOverride {
+  std::string registry;
+  bool operator==(const ImageOverride&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, ImageOverride& o) {
+  v.Field("registry", o.registry,
+          {.doc = "Registry host[:port][/path] that replaces the registry of every container image.",
+           .required = true,
+           .max_length = 253});
+}
+
+struct Override {
+  ClusterSelector cluster_selector;
+  std::optional<ImageOverride> image;
+  std::vector<JsonPatchOp> json_patch;
+  bool operator==(const Override&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, Override& o) {
+  v.Field("clusterSelector", o.cluster_selector, {.doc = "Clusters this override applies to."});
+  v.Field("image", o.image, {.doc = "Image registry rewrite."});
+  v.Field("jsonPatch", o.json_patch, {.doc = "JSON Patch applied to the downstream object, last.", .max_items = 64});
+}
+
+struct WorkloadPlacementSpec {
+  WorkloadSelector workload_selector;
+  ClusterSelector cluster_selector;
+  std::optional<int32_t> number_of_clusters;
+  std::string strategy;
+  ReplicaScheduling replica_scheduling;
+  std::vector<SpreadConstraint> spread_constraints;
+  std::vector<Toleration> tolerations;
+  std::vector<ScoringPlugin> scoring;
+  std::string deletion_policy;
+  std::vector<Override> overrides;
+  bool operator==(const WorkloadPlacementSpec&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, WorkloadPlacementSpec& o) {
+  v.Field("workloadSelector", o.workload_selector, {.doc = "Which workloads in this namespace.", .required = true});
+  v.Field("clusterSelector", o.cluster_selector, {.doc = "Which clusters of this workspace may be chosen."});
+  v.Field("numberOfClusters", o.number_of_clusters,
+          {.doc = "How many clusters to choose; default every matching cluster.", .minimum = 1, .maximum = 1000});
+  v.Field("strategy", o.strategy,
+          {.doc = "How to rank clusters.", .default_json = R"("Spread")", .enum_values = kStrategies});
+  v.Field("replicaScheduling", o.replica_scheduling, {.doc = "Replica handling.", .default_json = "{}"});
+  v.Field("spreadConstraints", o.spread_constraints, {.doc = "Topology spread.", .max_items = 8});
+  v.Field("tolerations", o.tolerations, {.doc = "Tolerated cluster taints.", .max_items = 32});
+  v.Field("scoring", o.scoring, {.doc = "Scoring plugin weights.", .max_items = 8, .list_map_key = "plugin"});
+  v.Field("deletionPolicy", o.deletion_policy,
+          {.doc = "Delete or Orphan downstream copies when workload or placement goes.",
+           .default_json = R"("Delete")",
+           .enum_values = kDeletionPolicies});
+  v.Field("overrides", o.overrides, {.doc = "Per-cluster changes, applied last, in order.", .max_items = 32});
+}
+
+struct ClusterDecision {
+  std::string cluster_name;
+  std::string location;
+  std::optional<int32_t> replicas;
+  int32_t score = 0;
+  std::string reason;
+  bool operator==(const ClusterDecision&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, ClusterDecision& o) {
+  v.Field("clusterName", o.cluster_name, {.doc = "Chosen ClusterRegistration.", .required = true, .max_length = 63});
+  v.Field("location", o.location, {.doc = "Its location.", .max_length = 63});
+  v.Field("replicas", o.replicas, {.doc = "Replicas on this cluster (workloads with spec.replicas).", .minimum = 0});
+  v.Field("score", o.score, {.doc = "Total score.", .minimum = -1000, .maximum = 1000});
+  v.Field("reason", o.reason, {.doc = "Why, per plugin.", .max_length = 1024});
+}
+
+struct WorkloadPlacementStatus {
+  int64_t observed_generation = 0;
+  int64_t decision_generation = 0;
+  Time last_schedule_time;
+  int32_t selected_workloads = 0;
+  std::vector<ClusterDecision> decisions;
+  std::vector<Condition> conditions;
+  bool operator==(const WorkloadPlacementStatus&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, WorkloadPlacementStatus& o) {
+  v.Field("observedGeneration", o.observed_generation, {.doc = "Generation acted on.", .minimum = 0});
+  v.Field("decisionGeneration", o.decision_generation,
+          {.doc = "Bumps when the chosen set or replica split changes.", .minimum = 0});
+  v.Field("lastScheduleTime", o.last_schedule_time, {.doc = "When decisions last changed."});
+  v.Field("selectedWorkloads", o.selected_workloads, {.doc = "Workloads the selector matches.", .minimum = 0});
+  v.Field("decisions", o.decisions, {.doc = "Chosen clusters.", .max_items = 1000, .list_map_key = "clusterName"});
+  v.Field("conditions", o.conditions, {.doc = "Scheduled, Synced, Ready.", .max_items = 16, .list_map_key = "type"});
+}
+
+struct WorkloadPlacement {
+  std::string api_version;
+  std::string kind;
+  ObjectMeta metadata;
+  WorkloadPlacementSpec spec;
+  WorkloadPlacementStatus status;
+  bool operator==(const WorkloadPlacement&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, WorkloadPlacement& o) {
+  v.Field("apiVersion", o.api_version, {.doc = "tmc.kcp.io/v1alpha1"});
+  v.Field("kind", o.kind, {.doc = "WorkloadPlacement"});
+  v.Field("metadata", o.metadata);
+  v.Field("spec", o.spec, {.required = true});
+  v.Field("status", o.status);
+}
+
+void CheckRules(const ClusterWeight& w, const std::string& path, FieldErrors& errs);
+void CheckRules(const ReplicaScheduling& r, const std::string& path, FieldErrors& errs);
+void CheckRules(const Toleration& t, const std::string& path, FieldErrors& errs);
+void CheckRules(const JsonPatchOp& p, const std::string& path, FieldErrors& errs);
+void CheckRules(const ClusterSelector& s, const std::string& path, FieldErrors& errs);
+void CheckRules(const WorkloadPlacementSpec& s, const std::string& path, FieldErrors& errs);
+void CheckRules(const WorkloadPlacementStatus& s, const std::string& path, FieldErrors& errs);
+void CheckRules(const WorkloadPlacement& p, const std::string& path, FieldErrors& errs);
+
+}  // namespace tmcd::apis::v1alpha1
