@@ -4,10 +4,13 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
 
+#include "apis/tmc/v1alpha1/manifests.h"
 #include "app/app.h"
 #include "common/config.h"
 #include "common/feature_gates.h"
@@ -26,6 +29,26 @@ std::string VersionText() {
   std::string out = "tmcd " + std::string(TMCD_VERSION) + "\nfeature gates (defaults):";
   for (const auto& g : KnownGates()) out += " " + std::string(g.name) + "=" + (g.default_value ? "true" : "false");
   return out + "\n";
+}
+
+// `tmcd generate crds|apiresourceschemas [--output-dir DIR]`: print, or write files under DIR
+// (DIR is the repository root: the manifests carry their config/... paths).
+int Generate(const std::string& what, const std::string& output_dir) {
+  namespace v1 = apis::v1alpha1;
+  auto manifests = what == "crds" ? v1::CrdManifests() : v1::KcpManifests();
+  if (output_dir.empty()) {
+    std::cout << v1::JoinYaml(manifests);
+    return kExitOk;
+  }
+  for (const auto& m : manifests) {
+    std::filesystem::path path = std::filesystem::path(output_dir) / m.path;
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    std::ofstream out(path);
+    out << m.yaml;
+    if (!out) return Fail(kExitFailure, "cannot write " + path.string());
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -47,6 +70,13 @@ int TmcdMain(int argc, char** argv) {
                                std::string(key.doc) + " [" + std::string(key.path) + ", " + std::string(key.env) + "]");
     opt->type_name(std::string(key.type));
   }
+  std::string generate_what;
+  std::string generate_dir;
+  auto* gen = cli.add_subcommand("generate", "Print generated manifests: CRDs, or kcp APIResourceSchemas + APIExport");
+  gen->add_option("what", generate_what, "crds | apiresourceschemas")
+      ->required()
+      ->check(CLI::IsMember({"crds", "apiresourceschemas"}));
+  gen->add_option("--output-dir", generate_dir, "Write files under this repository root instead of printing");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -63,6 +93,7 @@ int TmcdMain(int argc, char** argv) {
     std::cout << DefaultConfigYaml();
     return kExitOk;
   }
+  if (gen->parsed()) return Generate(generate_what, generate_dir);
   std::map<std::string, std::string> given;
   for (const auto& key : ConfigKeys()) {
     if (cli.count("--" + std::string(key.flag)) > 0) given[std::string(key.flag)] = flag_values[std::string(key.flag)];

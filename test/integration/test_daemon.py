@@ -122,3 +122,29 @@ def test_json_log_format(tmp_path, daemon):
     lines = [json.loads(line) for line in d.log().splitlines() if line.strip()]
     assert lines and all({"ts", "level", "logger", "msg"} <= set(line) for line in lines)
     assert any(line["msg"] == "tmcd ready" for line in lines)
+
+
+def test_generate_prints_manifests_that_match_config(tmp_path):
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    for what, files in (("crds", ["config/crds/tmc.kcp.io_clusterregistrations.yaml",
+                                  "config/crds/tmc.kcp.io_workloadplacements.yaml"]),
+                        ("apiresourceschemas", ["config/kcp/apiresourceschema-clusterregistrations.yaml",
+                                                "config/kcp/apiresourceschema-workloadplacements.yaml",
+                                                "config/kcp/apiexport.yaml"])):
+        r = run("generate", what)
+        assert r.returncode == 0, r.stderr
+        docs = [d for d in yaml.safe_load_all(r.stdout) if d]
+        assert len(docs) == len(files)
+        for doc, f in zip(docs, files):
+            assert doc == yaml.safe_load((root / f).read_text()), f
+        out = tmp_path / what
+        assert run("generate", what, "--output-dir", str(out)).returncode == 0
+        for f in files:
+            assert (out / f).read_text() == (root / f).read_text()
+    # YAML 1.1 readers must see condition statuses as strings, not booleans.
+    crd = yaml.safe_load((root / "config/crds/tmc.kcp.io_clusterregistrations.yaml").read_text())
+    status = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+    assert status["properties"]["conditions"]["items"]["properties"]["status"]["enum"] == ["True", "False", "Unknown"]
+    assert run("generate", "everything").returncode == 2

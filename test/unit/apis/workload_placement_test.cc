@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "apis/tmc/v1alpha1/register.h"
+#include "testdata.h"
 
 namespace tmcd::apis::v1alpha1 {
 namespace {
@@ -26,6 +27,7 @@ TEST_CASE("defaults: resources, strategy, replica scheduling, deletion policy, n
   CHECK(p->spec.spread_constraints[0].max_skew == 1);
   CHECK(p->spec.tolerations[0].op == "Equal");
   CHECK_FALSE(p->spec.number_of_clusters.has_value());
+  CHECK(DecodeObject<WorkloadPlacement>(testdata::kWorkloadPlacement).ok());
 }
 
 TEST_CASE("every WorkloadPlacement rule, valid and invalid") {

@@ -1,0 +1,128 @@
+#include "apis/tmc/v1alpha1/manifests.h"
+
+#include "apis/meta/schema.h"
+#include "apis/meta/yaml_emit.h"
+#include "apis/tmc/v1alpha1/register.h"
+#include "common/strings.h"
+
+namespace tmcd::apis::v1alpha1 {
+namespace {
+
+template <class T>
+OrderedJson KindSchema() {
+  OrderedJson s = SchemaFor<T>(FieldOpts{});
+  OrderedJson out = OrderedJson::object();
+  out["description"] = std::string(KindOf<T>().description);
+  for (auto& [k, v] : s.items()) out[k] = v;
+  return out;
+}
+
+OrderedJson Names(const KindInfo& k) {
+  OrderedJson names = {{"plural", std::string(k.plural)},
+                       {"singular", std::string(k.singular)},
+                       {"kind", std::string(k.kind)},
+                       {"listKind", std::string(k.list_kind)}};
+  names["shortNames"] = OrderedJson::array();
+  for (auto s : k.short_names) names["shortNames"].push_back(std::string(s));
+  names["categories"] = OrderedJson::array({"tmc"});
+  return names;
+}
+
+OrderedJson Columns(const KindInfo& k) {
+  OrderedJson cols = OrderedJson::array();
+  for (const auto& c : k.columns) {
+    OrderedJson col = {{"name", std::string(c.name)}, {"type", std::string(c.type)}};
+    if (!c.description.empty()) col["description"] = std::string(c.description);
+    if (c.priority != 0) col["priority"] = c.priority;
+    col["jsonPath"] = std::string(c.json_path);
+    cols.push_back(col);
+  }
+  return cols;
+}
+
+// The spec shared by the CRD and the APIResourceSchema forms; `crd_schema` wraps the schema in
+// {openAPIV3Schema: ...} as CRDs do (APIResourceSchemas take the schema body directly).
+OrderedJson Spec(const KindInfo& k, const OrderedJson& schema, bool crd_schema) {
+  OrderedJson version = {{"name", std::string(kVersion)}, {"served", true}, {"storage", true}};
+  version["subresources"] = {{"status", OrderedJson::object()}};
+  version["additionalPrinterColumns"] = Columns(k);
+  version["schema"] = crd_schema ? OrderedJson{{"openAPIV3Schema", schema}} : schema;
+  OrderedJson spec = {{"group", std::string(kGroup)}};
+  spec["names"] = Names(k);
+  spec["scope"] = k.namespaced ? "Namespaced" : "Cluster";
+  spec["versions"] = OrderedJson::array({version});
+  return spec;
+}
+
+struct Exported {
+  const KindInfo* info;
+  OrderedJson schema;
+};
+
+std::vector<Exported> ExportedKinds() {
+  return {{&KindOf<ClusterRegistration>(), KindSchema<ClusterRegistration>()},
+          {&KindOf<WorkloadPlacement>(), KindSchema<WorkloadPlacement>()}};
+}
+
+OrderedJson Claim(std::string_view resource) {
+  return {{"group", ""}, {"resource", std::string(resource)}, {"verbs", {"get", "list", "watch"}}};
+}
+
+}  // namespace
+
+OrderedJson OpenAPISchema(std::string_view plural) {
+  if (plural == KindOf<ClusterRegistration>().plural) return KindSchema<ClusterRegistration>();
+  if (plural == KindOf<WorkloadPlacement>().plural) return KindSchema<WorkloadPlacement>();
+  if (plural == KindOf<SyncRecord>().plural) return KindSchema<SyncRecord>();
+  return {};
+}
+
+std::string SchemaPrefix(const OrderedJson& spec) {
+  return "v" + Base36(Sha256(spec.dump())).substr(0, 10);
+}
+
+std::vector<Manifest> CrdManifests() {
+  std::vector<Manifest> out;
+  for (const auto& e : ExportedKinds()) {
+    const std::string name = std::string(e.info->plural) + "." + std::string(kGroup);
+    OrderedJson crd = {{"apiVersion", "apiextensions.k8s.io/v1"}, {"kind", "CustomResourceDefinition"}};
+    crd["metadata"] = {{"name", name}};
+    crd["spec"] = Spec(*e.info, e.schema, /*crd_schema=*/true);
+    out.push_back({"config/crds/" + std::string(kGroup) + "_" + std::string(e.info->plural) + ".yaml", ToYaml(crd)});
+  }
+  return out;
+}
+
+std::vector<Manifest> KcpManifests() {
+  std::vector<Manifest> out;
+  OrderedJson resources = OrderedJson::array();
+  for (const auto& e : ExportedKinds()) {
+    OrderedJson spec = Spec(*e.info, e.schema, /*crd_schema=*/false);
+    const std::string name = SchemaPrefix(spec) + "." + std::string(e.info->plural) + "." + std::string(kGroup);
+    OrderedJson ars = {{"apiVersion", "apis.kcp.io/v1alpha1"}, {"kind", "APIResourceSchema"}};
+    ars["metadata"] = {{"name", name}};
+    ars["spec"] = spec;
+    out.push_back({"config/kcp/apiresourceschema-" + std::string(e.info->plural) + ".yaml", ToYaml(ars)});
+    resources.push_back({{"group", std::string(kGroup)},
+                         {"name", std::string(e.info->plural)},
+                         {"schema", name},
+                         {"storage", {{"crd", OrderedJson::object()}}}});
+  }
+  OrderedJson exp = {{"apiVersion", "apis.kcp.io/v1alpha2"}, {"kind", "APIExport"}};
+  exp["metadata"] = {{"name", std::string(kExportName)}};
+  exp["spec"]["resources"] = resources;
+  // Read access tmcd needs in tenant workspaces: credentials and dependencies of synced workloads,
+  // and the namespaces they live in.
+  exp["spec"]["permissionClaims"] =
+      OrderedJson::array({Claim("secrets"), Claim("configmaps"), Claim("serviceaccounts"), Claim("namespaces")});
+  out.push_back({"config/kcp/apiexport.yaml", ToYaml(exp)});
+  return out;
+}
+
+std::string JoinYaml(const std::vector<Manifest>& manifests) {
+  std::string out;
+  for (const auto& m : manifests) out += "---\n" + m.yaml;
+  return out;
+}
+
+}  // namespace tmcd::apis::v1alpha1
