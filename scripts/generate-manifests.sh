@@ -7,4 +7,5 @@ build=${1:-$root/build}
 ninja -C "$build" src/cmd/tmcd/tmcd >/dev/null
 "$build/src/cmd/tmcd/tmcd" generate crds --output-dir "$root"
 "$build/src/cmd/tmcd/tmcd" generate apiresourceschemas --output-dir "$root"
-echo "generated: $(cd "$root" && ls config/crds/*.yaml config/kcp/*.yaml | tr '\n' ' ')"
+"$build/src/cmd/tmcd/tmcd" generate api-reference --output-dir "$root"
+echo "generated: $(cd "$root" && ls config/crds/*.yaml config/kcp/*.yaml docs/api-reference.md | tr '\n' ' ')"

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "apis/tmc/v1alpha1/manifests.h"
+#include "apis/tmc/v1alpha1/reference_doc.h"
 #include "app/app.h"
 #include "common/config.h"
 #include "common/feature_gates.h"
@@ -35,9 +36,12 @@ std::string VersionText() {
 // (DIR is the repository root: the manifests carry their config/... paths).
 int Generate(const std::string& what, const std::string& output_dir) {
   namespace v1 = apis::v1alpha1;
-  auto manifests = what == "crds" ? v1::CrdManifests() : v1::KcpManifests();
+  std::vector<v1::Manifest> manifests;
+  if (what == "crds") manifests = v1::CrdManifests();
+  if (what == "apiresourceschemas") manifests = v1::KcpManifests();
+  if (what == "api-reference") manifests = {{"docs/api-reference.md", v1::ApiReferenceMarkdown()}};
   if (output_dir.empty()) {
-    std::cout << v1::JoinYaml(manifests);
+    std::cout << (what == "api-reference" ? manifests[0].yaml : v1::JoinYaml(manifests));
     return kExitOk;
   }
   for (const auto& m : manifests) {
@@ -73,9 +77,9 @@ int TmcdMain(int argc, char** argv) {
   std::string generate_what;
   std::string generate_dir;
   auto* gen = cli.add_subcommand("generate", "Print generated manifests: CRDs, or kcp APIResourceSchemas + APIExport");
-  gen->add_option("what", generate_what, "crds | apiresourceschemas")
+  gen->add_option("what", generate_what, "crds | apiresourceschemas | api-reference")
       ->required()
-      ->check(CLI::IsMember({"crds", "apiresourceschemas"}));
+      ->check(CLI::IsMember({"crds", "apiresourceschemas", "api-reference"}));
   gen->add_option("--output-dir", generate_dir, "Write files under this repository root instead of printing");
   try {
     cli.parse(argc, argv);

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "apis/tmc/v1alpha1/reference_doc.h"
+
 namespace tmcd::apis::v1alpha1 {
 namespace {
 
@@ -23,7 +25,8 @@ TEST_CASE("checked-in manifests under config/ are what the code generates") {
   auto all = CrdManifests();
   auto kcp = KcpManifests();
   all.insert(all.end(), kcp.begin(), kcp.end());
-  REQUIRE(all.size() == 5);
+  all.push_back({"docs/api-reference.md", ApiReferenceMarkdown()});
+  REQUIRE(all.size() == 6);
   for (const auto& m : all) {
     CAPTURE(m.path);
     CHECK_MESSAGE(ReadFile(std::string(root) + "/" + m.path) == m.yaml,
@@ -71,6 +74,18 @@ TEST_CASE("APIResourceSchema names are content-addressed; the APIExport points a
   OrderedJson b = {{"x", 2}};
   CHECK(SchemaPrefix(a) == SchemaPrefix(a));
   CHECK(SchemaPrefix(a) != SchemaPrefix(b));
+}
+
+TEST_CASE("the API reference lists every field with its rules") {
+  std::string doc = ApiReferenceMarkdown();
+  for (const char* want :
+       {"| `spec.endpoint.server` | string |  | required; ≤ 2048 chars |",
+        "| `spec.healthCheck.periodSeconds` | integer (int32) | `10` | ≥ 1; ≤ 3600 |",
+        "| `spec.taints[].effect` | string |  | required; one of `NoSchedule`",
+        "| `spec.strategy` | string | `\"Spread\"` |", "## SyncRecord", "`spec.capacity` | map[string]quantity"}) {
+    CAPTURE(want);
+    CHECK(doc.find(want) != std::string::npos);
+  }
 }
 
 }  // namespace

@@ -99,7 +99,8 @@ void Reflect(V& v, HealthCheck& o) {
           {.doc = "Consecutive failed probes before Ready=False.", .default_json = "3", .minimum = 1, .maximum = 100});
   v.Field("timeoutSeconds", o.timeout_seconds,
           {.doc = "Timeout of one probe.", .default_json = "5", .minimum = 1, .maximum = 300});
-  v.Rule("self.timeoutSeconds <= self.periodSeconds", "timeoutSeconds must not exceed periodSeconds");
+  v.Rule("!has(self.timeoutSeconds) || !has(self.periodSeconds) || self.timeoutSeconds <= self.periodSeconds",
+         "timeoutSeconds must not exceed periodSeconds");
 }
 
 struct ClusterRegistrationSpec {

@@ -108,7 +108,7 @@ void Reflect(V& v, ReplicaScheduling& o) {
   v.Field("weights", o.weights, {.doc = "Divided + Static only: per-cluster weights.", .max_items = 64});
   v.Field("minReplicasPerCluster", o.min_replicas_per_cluster,
           {.doc = "Divided only: floor per chosen cluster.", .minimum = 0, .maximum = 10000});
-  v.Rule("self.type == 'Divided' || (!has(self.weighting) && !has(self.weights))",
+  v.Rule("(has(self.type) && self.type == 'Divided') || (!has(self.weighting) && !has(self.weights))",
          "weighting and weights apply only to type Divided");
 }
 
@@ -149,8 +149,9 @@ void Reflect(V& v, Toleration& o) {
           {.doc = "Exists or Equal.", .default_json = R"("Equal")", .enum_values = kTolerationOperators});
   v.Field("value", o.value, {.doc = "Taint value for Equal.", .max_length = 63});
   v.Field("effect", o.effect, {.doc = "Effect to tolerate; empty = all.", .enum_values = kTaintEffects});
-  v.Rule("self.operator != 'Exists' || !has(self.value)", "value must be empty when operator is Exists");
-  v.Rule("has(self.key) || self.operator == 'Exists'", "an empty key requires operator Exists");
+  v.Rule("!has(self.operator) || self.operator != 'Exists' || !has(self.value)",
+         "value must be empty when operator is Exists");
+  v.Rule("has(self.key) || (has(self.operator) && self.operator == 'Exists')", "an empty key requires operator Exists");
 }
 
 struct ScoringPlugin {
