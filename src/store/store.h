@@ -1,0 +1,109 @@
+#pragma once
+// The RocksDB-backed, revisioned object store (ARCHITECTURE.md §3, docs/storage-format.md).
+//
+// Every mutation is one WriteBatch (object + event + revision counter) written under one writer
+// mutex after an optimistic resourceVersion check; the new revision is the object's resourceVersion.
+// Watchers are notified only after the write succeeded. Reads use RocksDB snapshots, and a list
+// reports the revision of its snapshot. The event log behind watch is compacted in the background
+// by count and age; a watch from a compacted revision is refused with 410 Expired.
+//
+// Thread-safety: all public methods may be called concurrently. Writers are serialized by mu_;
+// reads do not take it.
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "store/codec.h"
+#include "store/watcher.h"
+
+namespace tmcd::store {
+
+struct StoreOptions {
+  std::string path;
+  bool sync_writes = true;                               // fsync the WAL on every commit
+  uint64_t keep_revisions = 100000;                      // events kept at least by count...
+  std::chrono::seconds keep_age{3600};                   // ...and by age: older and beyond the count are compacted
+  std::chrono::milliseconds compaction_interval{30000};  // 0 = no background compaction
+  size_t watch_queue_limit = 1000;
+};
+
+struct ListResult {
+  uint64_t revision = 0;                                    // the snapshot's revision
+  std::vector<std::pair<std::string, StoredObject>> items;  // encoded key → object, in key order
+  std::string next_key;  // non-empty when `limit` cut the list: pass as start_after to continue
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options, const Clock& clock);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  Result<StoredObject> Get(const ObjectKey& key) const;
+  // Objects whose encoded key starts with `prefix`, after `start_after` (exclusive), at most
+  // `limit` (0 = all).
+  Result<ListResult> List(std::string_view prefix, size_t limit, std::string_view start_after) const;
+
+  // Create fails with AlreadyExists. Update and Delete fail with NotFound, and with Conflict when
+  // expected_revision != 0 and differs from the stored modRevision.
+  Result<StoredObject> Create(const ObjectKey& key, std::string json);
+  Result<StoredObject> Update(const ObjectKey& key, std::string json, uint64_t expected_revision);
+  Result<StoredObject> Delete(const ObjectKey& key, uint64_t expected_revision);
+
+  uint64_t CurrentRevision() const { return revision_.load(); }
+  uint64_t CompactedRevision() const { return compacted_.load(); }
+  std::string InstanceId() const { return instance_; }
+
+  // Events after `from_revision` for keys under `prefix`: the log's history first, then live events.
+  // from_revision older than the compacted revision → Expired (410).
+  Result<std::shared_ptr<Watcher>> Watch(std::string prefix, uint64_t from_revision);
+  size_t WatcherCount() const;
+  // Drops events with revision <= `upto` (bounded by the current revision). Also run in the background.
+  Status Compact(uint64_t upto);
+  // One background compaction pass by count and age; returns the new compacted revision.
+  Result<uint64_t> CompactOnce();
+
+ private:
+  Store(const StoreOptions& options, const Clock& clock);
+  Status OpenDb();
+  Status LoadMeta();
+  Result<StoredObject> Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op);
+  void Notify(const Event& e);
+  void CompactionLoop();
+
+  StoreOptions options_;
+  const Clock& clock_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned by db_ until destroyed in ~Store
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* objects_ = nullptr;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  std::string instance_;
+  std::atomic<uint64_t> revision_{0};
+  std::atomic<uint64_t> compacted_{0};
+
+  std::mutex mu_;  // serializes writers and watcher registration
+  mutable std::mutex watchers_mu_;
+  std::vector<std::weak_ptr<Watcher>> watchers_;  // guarded by watchers_mu_
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // guarded by stop_mu_
+  std::thread compactor_;
+};
+
+// The column families of the store, in order. Opening a directory with any other family fails.
+const std::vector<std::string>& ColumnFamilyNames();
+
+}  // namespace tmcd::store

@@ -1,0 +1,84 @@
+#include "store/watcher.h"
+
+namespace tmcd::store {
+
+Result<std::optional<Event>> Watcher::Next(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || closed_.has_value(); });
+  if (!queue_.empty()) {
+    Event e = std::move(queue_.front());
+    queue_.pop_front();
+    return std::optional<Event>(std::move(e));
+  }
+  if (closed_) return *closed_;
+  return std::optional<Event>();
+}
+
+void Watcher::Close(Status why) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!closed_) closed_ = std::move(why);
+  }
+  cv_.notify_all();
+}
+
+bool Watcher::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_.has_value();
+}
+
+void Watcher::AppendLocked(Event e) {
+  if (closed_) return;
+  if (queue_.size() >= limit_) {
+    queue_.clear();
+    closed_ = Status(Reason::kGone, "watch closed: the consumer fell more than " + std::to_string(limit_) +
+                                        " events behind; re-watch from the last seen resourceVersion");
+    return;
+  }
+  queue_.push_back(std::move(e));
+}
+
+void Watcher::Push(const Event& e) {
+  if (e.key.compare(0, prefix_.size(), prefix_) != 0) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (replaying_) {
+      if (pending_.size() >= limit_) {
+        pending_.clear();
+        closed_ = Status(Reason::kGone, "watch closed: too many events while replaying history");
+      } else if (!closed_) {
+        pending_.push_back(e);
+      }
+      return;
+    }
+    AppendLocked(e);
+  }
+  cv_.notify_all();
+}
+
+void Watcher::BeginReplay() {
+  std::lock_guard<std::mutex> lock(mu_);
+  replaying_ = true;
+}
+
+void Watcher::PushReplayed(Event e) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    AppendLocked(std::move(e));
+  }
+  cv_.notify_all();
+}
+
+void Watcher::EndReplay() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    replaying_ = false;
+    while (!pending_.empty()) {
+      AppendLocked(std::move(pending_.front()));
+      pending_.pop_front();
+    }
+  }
+  cv_.notify_all();
+}
+
+}  // namespace tmcd::store
