@@ -1,0 +1,122 @@
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "temp_store.h"
+
+namespace tmcd::store {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::Key;
+using testing::OpenAt;
+using testing::TempDir;
+
+std::vector<Event> Drain(Watcher& w, size_t want, milliseconds timeout = milliseconds(2000)) {
+  std::vector<Event> out;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
+    auto e = w.Next(milliseconds(50));
+    if (!e.ok()) break;
+    if (e->has_value()) out.push_back(std::move(**e));
+  }
+  return out;
+}
+
+TEST_CASE("watch replays history after a revision, then follows live, filtered by prefix") {
+  TempDir dir;
+  auto s = OpenAt(dir.path());
+  REQUIRE(s);
+  REQUIRE(s->Create(Key("a"), "1").ok());           // rev 1
+  REQUIRE(s->Create(Key("b", "other"), "1").ok());  // rev 2, other namespace
+  REQUIRE(s->Update(Key("a"), "2", 1).ok());        // rev 3
+  auto w = s->Watch(NamespacePrefix("root", "apps", "deployments", "default"), 1);
+  REQUIRE(w.ok());
+  REQUIRE(s->Delete(Key("a"), 0).ok());  // rev 4, live
+  auto events = Drain(**w, 2);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].revision == 3);
+  CHECK(events[0].type == EventType::kModified);
+  CHECK(events[0].object.json == "2");
+  CHECK(events[1].revision == 4);
+  CHECK(events[1].type == EventType::kDeleted);
+  CHECK(events[1].object.json == "2");  // the last state
+  CHECK((*w)->Next(milliseconds(20))->has_value() == false);
+  CHECK(s->WatcherCount() == 1);
+}
+
+TEST_CASE("a watch started during a write storm sees every later event exactly once, in order") {
+  TempDir dir;
+  auto s = OpenAt(dir.path());
+  REQUIRE(s);
+  REQUIRE(s->Create(Key("x"), "0").ok());
+  std::thread writer([&] {
+    for (int i = 1; i <= 400; ++i) REQUIRE(s->Update(Key("x"), std::to_string(i), 0).ok());
+  });
+  std::this_thread::sleep_for(milliseconds(5));
+  const uint64_t from = 10;
+  auto w = s->Watch(ResourcePrefix("root", "apps", "deployments"), from);
+  writer.join();
+  REQUIRE(w.ok());
+  const uint64_t last = s->CurrentRevision();
+  auto events = Drain(**w, last - from);
+  REQUIRE(events.size() == last - from);
+  for (size_t i = 0; i < events.size(); ++i) CHECK(events[i].revision == from + 1 + i);
+}
+
+TEST_CASE("compaction by count and by age; watching a compacted revision is Expired") {
+  TempDir dir;
+  StoreOptions opts;
+  opts.keep_revisions = 3;
+  opts.keep_age = std::chrono::seconds(60);
+  auto s = OpenAt(dir.path(), opts);
+  REQUIRE(s);
+  for (int i = 0; i < 10; ++i) REQUIRE(s->Create(Key("o" + std::to_string(i)), "{}").ok());  // revs 1..10
+  // Recent events are kept beyond the count until they are older than keep_age.
+  CHECK(s->CompactOnce().value() == 7);
+  testing::TestClock().Advance(std::chrono::seconds(120));
+  CHECK(s->CompactOnce().value() == 10);
+  CHECK(s->CompactedRevision() == 10);
+  auto expired = s->Watch(ResourcePrefix("root", "apps", "deployments"), 5);
+  REQUIRE_FALSE(expired.ok());
+  CHECK(expired.status().reason() == Reason::kExpired);
+  CHECK(expired.status().message() == "too old resource version: 5 (10)");
+  CHECK(s->Watch(ResourcePrefix("root", "apps", "deployments"), 10).ok());
+  CHECK(s->Get(Key("o3")).ok());  // compaction drops history, never objects
+  auto reopened_rev = s->CompactedRevision();
+  s.reset();
+  auto again = OpenAt(dir.path(), opts);
+  REQUIRE(again);
+  CHECK(again->CompactedRevision() == reopened_rev);
+}
+
+TEST_CASE("a slow watcher is closed, writers never block on it") {
+  TempDir dir;
+  StoreOptions opts;
+  opts.watch_queue_limit = 5;
+  auto s = OpenAt(dir.path(), opts);
+  REQUIRE(s);
+  auto w = s->Watch(ResourcePrefix("root", "apps", "deployments"), 0);
+  REQUIRE(w.ok());
+  for (int i = 0; i < 20; ++i) REQUIRE(s->Create(Key("o" + std::to_string(i)), "{}").ok());
+  auto next = (*w)->Next(milliseconds(10));
+  REQUIRE_FALSE(next.ok());
+  CHECK(next.status().reason() == Reason::kGone);
+  CHECK(s->WatcherCount() == 0);
+}
+
+TEST_CASE("closing the store ends open watches") {
+  TempDir dir;
+  auto s = OpenAt(dir.path());
+  REQUIRE(s);
+  auto w = s->Watch("", 0);
+  REQUIRE(w.ok());
+  auto keep = *w;
+  s.reset();
+  auto next = keep->Next(milliseconds(10));
+  REQUIRE_FALSE(next.ok());
+  CHECK(next.status().reason() == Reason::kServiceUnavailable);
+}
+
+}  // namespace
+}  // namespace tmcd::store
