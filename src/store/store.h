@@ -31,8 +31,8 @@ namespace tmcd::store {
 struct StoreOptions {
   std::string path;
   bool sync_writes = true;                               // fsync the WAL on every commit
-  uint64_t keep_revisions = 100000;                      // events kept at least by count...
-  std::chrono::seconds keep_age{3600};                   // ...and by age: older and beyond the count are compacted
+  uint64_t keep_revisions = 100000;                      // at most this many events are kept...
+  std::chrono::seconds keep_age{3600};                   // ...and none older than this
   std::chrono::milliseconds compaction_interval{30000};  // 0 = no background compaction
   size_t watch_queue_limit = 1000;
 };

@@ -72,7 +72,7 @@ TEST_CASE("compaction by count and by age; watching a compacted revision is Expi
   auto s = OpenAt(dir.path(), opts);
   REQUIRE(s);
   for (int i = 0; i < 10; ++i) REQUIRE(s->Create(Key("o" + std::to_string(i)), "{}").ok());  // revs 1..10
-  // Recent events are kept beyond the count until they are older than keep_age.
+  // The count keeps the newest 3 events; once they are older than keep_age they go too.
   CHECK(s->CompactOnce().value() == 7);
   testing::TestClock().Advance(std::chrono::seconds(120));
   CHECK(s->CompactOnce().value() == 10);
