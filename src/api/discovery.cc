@@ -1,0 +1,88 @@
+#include "api/discovery.h"
+
+#include <set>
+
+#include "api/resources.h"
+
+namespace tmcd::api {
+namespace {
+
+using Json = nlohmann::json;
+
+Json Verbs(const ResourceInfo& r) {
+  if (r.read_only) return {"get", "list", "watch"};
+  return {"create", "delete", "get", "list", "patch", "update", "watch"};
+}
+
+Json ResourceList(const std::string& group, const std::string& version) {
+  Json list = {{"kind", "APIResourceList"},
+               {"apiVersion", "v1"},
+               {"groupVersion", group.empty() ? version : group + "/" + version},
+               {"resources", Json::array()}};
+  for (const auto& r : ServedResources()) {
+    if (r.group != group || r.version != version) continue;
+    Json entry = {{"name", r.resource},
+                  {"singularName", r.singular},
+                  {"namespaced", r.namespaced},
+                  {"kind", r.kind},
+                  {"verbs", Verbs(r)}};
+    if (!r.short_names.empty()) entry["shortNames"] = r.short_names;
+    if (r.normalize) entry["categories"] = {"tmc"};
+    list["resources"].push_back(entry);
+    if (r.has_status) {
+      list["resources"].push_back({{"name", r.resource + "/status"},
+                                   {"singularName", ""},
+                                   {"namespaced", r.namespaced},
+                                   {"kind", r.kind},
+                                   {"verbs", r.read_only ? Json{"get"} : Json{"get", "patch", "update"}}});
+    }
+  }
+  return list;
+}
+
+Json Group(const std::string& name) {
+  std::set<std::string> versions;
+  for (const auto& r : ServedResources()) {
+    if (r.group == name) versions.insert(r.version);
+  }
+  Json g = {{"name", name}, {"versions", Json::array()}};
+  for (const auto& v : versions) g["versions"].push_back({{"groupVersion", name + "/" + v}, {"version", v}});
+  if (!versions.empty()) g["preferredVersion"] = g["versions"][0];
+  return g;
+}
+
+}  // namespace
+
+Result<Json> Discovery(const RequestPath& p) {
+  auto not_found = [] { return NotFound("the server could not find the requested resource"); };
+  if (p.core) {
+    if (p.kind == RequestPath::Kind::kDiscoveryRoot) {
+      return Json{{"kind", "APIVersions"},
+                  {"versions", {"v1"}},
+                  {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", ""}}}}};
+    }
+    if (p.version != "v1") return not_found();
+    return ResourceList("", "v1");
+  }
+  if (p.kind == RequestPath::Kind::kDiscoveryRoot) {
+    std::set<std::string> names;
+    for (const auto& r : ServedResources()) {
+      if (!r.group.empty()) names.insert(r.group);
+    }
+    Json list = {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", Json::array()}};
+    for (const auto& n : names) list["groups"].push_back(Group(n));
+    return list;
+  }
+  Json g = Group(p.group);
+  if (g["versions"].empty()) return not_found();
+  if (p.kind == RequestPath::Kind::kDiscoveryGroup) {
+    g["kind"] = "APIGroup";
+    g["apiVersion"] = "v1";
+    return g;
+  }
+  Json list = ResourceList(p.group, p.version);
+  if (list["resources"].empty()) return not_found();
+  return list;
+}
+
+}  // namespace tmcd::api

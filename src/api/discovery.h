@@ -1,0 +1,14 @@
+#pragma once
+// Discovery documents (/api, /api/v1, /apis, /apis/<g>, /apis/<g>/<v>) built from ServedResources().
+// Pure; thread-safe.
+
+#include <nlohmann/json.hpp>
+
+#include "api/request.h"
+#include "common/status.h"
+
+namespace tmcd::api {
+
+Result<nlohmann::json> Discovery(const RequestPath& p);
+
+}  // namespace tmcd::api

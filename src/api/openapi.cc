@@ -1,0 +1,89 @@
+#include "api/openapi.h"
+
+#include <set>
+
+#include "api/resources.h"
+#include "apis/tmc/v1alpha1/manifests.h"
+#include "common/strings.h"
+
+namespace tmcd::api {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string GvPath(const ResourceInfo& r) {
+  return r.group.empty() ? "api/" + r.version : "apis/" + r.group + "/" + r.version;
+}
+
+// Kubernetes' definition-name convention: reversed group domain, e.g. io.kcp.tmc.v1alpha1.Kind.
+std::string SchemaName(const ResourceInfo& r) {
+  if (r.group.empty()) return "io.k8s.api.core." + r.version + "." + r.kind;
+  if (r.group.find('.') == std::string::npos) return "io.k8s.api." + r.group + "." + r.version + "." + r.kind;
+  auto parts = Split(r.group, '.');
+  std::reverse(parts.begin(), parts.end());
+  return Join(parts, ".") + "." + r.version + "." + r.kind;
+}
+
+Json Gvk(const ResourceInfo& r) {
+  return {{"group", r.group}, {"kind", r.kind}, {"version", r.version}};
+}
+
+Json Schema(const ResourceInfo& r) {
+  Json s;
+  if (r.normalize) {
+    s = Json::parse(apis::v1alpha1::OpenAPISchema(r.resource).dump());
+  } else {
+    s = {{"description", r.kind + " (held by tmcd as a generic object: metadata is validated, the rest is kept)"},
+         {"type", "object"},
+         {"x-kubernetes-preserve-unknown-fields", true},
+         {"properties",
+          {{"apiVersion", {{"type", "string"}}}, {"kind", {{"type", "string"}}}, {"metadata", {{"type", "object"}}}}}};
+  }
+  s["x-kubernetes-group-version-kind"] = Json::array({Gvk(r)});
+  return s;
+}
+
+Json Operation(const ResourceInfo& r, const std::string& id) {
+  Json ref = {{"$ref", "#/components/schemas/" + SchemaName(r)}};
+  return {{"operationId", id + r.kind},
+          {"x-kubernetes-group-version-kind", Gvk(r)},
+          {"parameters", Json::array({{{"name", "fieldValidation"},
+                                       {"in", "query"},
+                                       {"schema", {{"type", "string"}}},
+                                       {"description", "tmcd always validates TMC types strictly."}},
+                                      {{"name", "fieldManager"}, {"in", "query"}, {"schema", {{"type", "string"}}}}})},
+          {"responses", {{"200", {{"description", "OK"}, {"content", {{"application/json", {{"schema", ref}}}}}}}}}};
+}
+
+}  // namespace
+
+Json OpenApiIndex() {
+  std::set<std::string> gvs;
+  for (const auto& r : ServedResources()) gvs.insert(GvPath(r));
+  Json paths = Json::object();
+  for (const auto& gv : gvs) {
+    auto doc = OpenApiDocument(gv);
+    const std::string hash = HexEncode(Sha256(doc->dump())).substr(0, 16);
+    paths[gv] = {{"serverRelativeURL", "/openapi/v3/" + gv + "?hash=" + hash}};
+  }
+  return {{"paths", paths}};
+}
+
+Result<Json> OpenApiDocument(std::string_view gv_path) {
+  Json schemas = Json::object();
+  Json paths = Json::object();
+  for (const auto& r : ServedResources()) {
+    if (GvPath(r) != gv_path) continue;
+    schemas[SchemaName(r)] = Schema(r);
+    const std::string base = "/" + GvPath(r) + (r.namespaced ? "/namespaces/{namespace}/" : "/") + r.resource;
+    paths[base + "/{name}"] = {{"patch", Operation(r, "patch")}, {"put", Operation(r, "replace")}};
+    paths[base] = {{"post", Operation(r, "create")}};
+  }
+  if (schemas.empty()) return NotFound("no OpenAPI document for " + std::string(gv_path));
+  return Json{{"openapi", "3.0.0"},
+              {"info", {{"title", "tmcd local API"}, {"version", "v0.1.0"}}},
+              {"paths", paths},
+              {"components", {{"schemas", schemas}}}};
+}
+
+}  // namespace tmcd::api

@@ -1,0 +1,34 @@
+#pragma once
+// Parses Kubernetes-style request paths, with the optional kcp-style workspace prefix:
+//   [/clusters/<ws>]/api/v1/[namespaces/<ns>/]<resource>[/<name>[/<subresource>]]
+//   [/clusters/<ws>]/apis/<group>/<version>/[namespaces/<ns>/]<resource>[/<name>[/<subresource>]]
+// and the discovery roots /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version>.
+// Pure; thread-safe.
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace tmcd::api {
+
+inline constexpr std::string_view kDefaultWorkspace = "root";
+
+struct RequestPath {
+  std::string workspace = std::string(kDefaultWorkspace);
+  enum class Kind { kDiscoveryRoot, kDiscoveryGroup, kDiscoveryVersion, kResource } kind = Kind::kResource;
+  bool core = false;  // /api rather than /apis
+  std::string group;
+  std::string version;
+  std::string namespace_;
+  std::string resource;
+  std::string name;
+  std::string subresource;
+};
+
+// NotFound for paths outside the API; BadRequest for malformed workspace names.
+Result<RequestPath> ParsePath(std::string_view path);
+// kcp logical-cluster path syntax: "root", "root:org:team" ([a-z0-9] segments with '-', joined by ':').
+bool IsWorkspaceName(std::string_view ws);
+
+}  // namespace tmcd::api

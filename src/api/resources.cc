@@ -1,0 +1,76 @@
+#include "api/resources.h"
+
+namespace tmcd::api {
+namespace {
+
+namespace v1 = apis::v1alpha1;
+
+template <class T>
+Result<nlohmann::json> Normalize(const nlohmann::json& in) {
+  auto obj = v1::DecodeObject<T>(in.dump());
+  if (!obj.ok()) return obj.status();
+  return nlohmann::json::parse(apis::EncodeJson(*obj));
+}
+
+template <class T>
+ResourceInfo Typed(bool read_only) {
+  const v1::KindInfo& k = v1::KindOf<T>();
+  ResourceInfo r;
+  r.group = std::string(v1::kGroup);
+  r.version = std::string(v1::kVersion);
+  r.resource = std::string(k.plural);
+  r.singular = std::string(k.singular);
+  r.kind = std::string(k.kind);
+  r.namespaced = k.namespaced;
+  r.has_status = true;
+  r.read_only = read_only;
+  for (auto s : k.short_names) r.short_names.emplace_back(s);
+  r.columns = k.columns;
+  r.normalize = Normalize<T>;
+  return r;
+}
+
+ResourceInfo Generic(std::string group, std::string version, std::string resource, std::string singular,
+                     std::string kind, bool namespaced, bool has_status, std::vector<std::string> short_names) {
+  ResourceInfo r;
+  r.group = std::move(group);
+  r.version = std::move(version);
+  r.resource = std::move(resource);
+  r.singular = std::move(singular);
+  r.kind = std::move(kind);
+  r.namespaced = namespaced;
+  r.has_status = has_status;
+  r.short_names = std::move(short_names);
+  r.columns = {{"Age", "date", ".metadata.creationTimestamp", ""}};
+  return r;
+}
+
+std::vector<ResourceInfo> Build() {
+  std::vector<ResourceInfo> out;
+  out.push_back(Typed<v1::ClusterRegistration>(false));
+  out.push_back(Typed<v1::WorkloadPlacement>(false));
+  out.push_back(Typed<v1::SyncRecord>(true));
+  out.push_back(Generic("", "v1", "namespaces", "namespace", "Namespace", false, true, {"ns"}));
+  out.push_back(Generic("", "v1", "configmaps", "configmap", "ConfigMap", true, false, {"cm"}));
+  out.push_back(Generic("", "v1", "secrets", "secret", "Secret", true, false, {}));
+  out.push_back(Generic("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, false, {"sa"}));
+  out.push_back(Generic("", "v1", "services", "service", "Service", true, true, {"svc"}));
+  out.push_back(Generic("apps", "v1", "deployments", "deployment", "Deployment", true, true, {"deploy"}));
+  return out;
+}
+
+}  // namespace
+
+const std::vector<ResourceInfo>& ServedResources() {
+  static const std::vector<ResourceInfo> kResources = Build();
+  return kResources;
+}
+
+const ResourceInfo* FindResource(std::string_view group, std::string_view version, std::string_view resource) {
+  for (const auto& r : ServedResources()) {
+    if (r.group == group && r.version == version && r.resource == resource) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace tmcd::api

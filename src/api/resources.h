@@ -1,0 +1,39 @@
+#pragma once
+// The resources the local API serves (ARCHITECTURE.md §4): the TMC types, fully validated, and the
+// workload types embedded mode holds as generic objects (metadata validated, body kept as sent).
+// Immutable table; thread-safe.
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "apis/tmc/v1alpha1/register.h"
+#include "common/status.h"
+
+namespace tmcd::api {
+
+struct ResourceInfo {
+  std::string group;  // "" = core
+  std::string version;
+  std::string resource;  // plural
+  std::string singular;
+  std::string kind;
+  bool namespaced = true;
+  bool has_status = false;  // /status subresource; main-resource writes keep the stored status
+  bool read_only = false;   // served, but not writable through the API (SyncRecord)
+  std::vector<std::string> short_names;
+  std::vector<apis::v1alpha1::PrinterColumn> columns;
+  // Typed resources: strict decode + defaults + validation of a whole object; returns the canonical
+  // JSON to store. Empty for generic resources.
+  std::function<Result<nlohmann::json>(const nlohmann::json&)> normalize;
+
+  std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
+  std::string QualifiedResource() const { return group.empty() ? resource : resource + "." + group; }
+};
+
+const std::vector<ResourceInfo>& ServedResources();
+const ResourceInfo* FindResource(std::string_view group, std::string_view version, std::string_view resource);
+
+}  // namespace tmcd::api
