@@ -1,0 +1,300 @@
+#include "api/objects.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "apis/meta/codec.h"
+#include "apis/meta/object_meta.h"
+#include "apis/meta/time.h"
+#include "apis/meta/validate.h"
+#include "common/strings.h"
+
+namespace tmcd::api {
+namespace {
+
+Result<uint64_t> ParseResourceVersion(const std::string& rv) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), v);
+  if (rv.empty() || ec != std::errc() || p != rv.data() + rv.size()) {
+    return BadRequest("invalid resourceVersion " + Quote(rv) + ": must be a non-negative integer");
+  }
+  return v;
+}
+
+std::string RandomSuffix() {
+  static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";  // Kubernetes' generateName alphabet
+  unsigned char buf[5];
+  RAND_bytes(buf, sizeof(buf));
+  std::string out;
+  for (unsigned char c : buf) out += kAlphabet[c % (sizeof(kAlphabet) - 1)];
+  return out;
+}
+
+// Everything that is not metadata or status: what a spec change (and so a generation bump) is.
+Json SpecPart(Json obj) {
+  if (obj.is_object()) {
+    obj.erase("metadata");
+    obj.erase("status");
+  }
+  return obj;
+}
+
+const Json& MetaOf(const Json& obj) {
+  static const Json kEmpty = Json::object();
+  auto it = obj.find("metadata");
+  return it != obj.end() && it->is_object() ? *it : kEmpty;
+}
+
+std::vector<std::string> Finalizers(const Json& obj) {
+  std::vector<std::string> out;
+  const Json& m = MetaOf(obj);
+  if (m.contains("finalizers") && m["finalizers"].is_array()) {
+    for (const auto& f : m["finalizers"]) {
+      if (f.is_string()) out.push_back(f.get<std::string>());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Json Decorate(const store::StoredObject& o) {
+  Json obj = Json::parse(o.json);
+  obj["metadata"]["resourceVersion"] = std::to_string(o.mod_revision);
+  obj["metadata"]["uid"] = store::UidString(o.uid);
+  return obj;
+}
+
+std::string ObjectService::Now() const {
+  return apis::Time::FromTimePoint(clock_.Now()).ToString();
+}
+
+store::ObjectKey ObjectService::Key(const RequestPath& p, const ResourceInfo& r, const std::string& name) const {
+  return {p.workspace, r.group, r.resource, r.namespaced ? p.namespace_ : "", name};
+}
+
+std::string ObjectService::Prefix(const RequestPath& p, const ResourceInfo& r) const {
+  if (r.namespaced && !p.namespace_.empty())
+    return store::NamespacePrefix(p.workspace, r.group, r.resource, p.namespace_);
+  return store::ResourcePrefix(p.workspace, r.group, r.resource);
+}
+
+Result<Json> ObjectService::Get(const RequestPath& p, const ResourceInfo& r) {
+  TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
+  return Decorate(stored);
+}
+
+// Checks identity and metadata, applies the type's strict validation and defaults, and returns the
+// JSON to store (without resourceVersion and uid, which the store owns).
+Result<Json> ObjectService::Prepare(const RequestPath& p, const ResourceInfo& r, Json obj) const {
+  if (!obj.is_object()) return BadRequest("the request body must be a JSON object");
+  const std::string api_version = obj.value("apiVersion", r.GroupVersion());
+  const std::string kind = obj.value("kind", r.kind);
+  if (api_version != r.GroupVersion() || kind != r.kind) {
+    return BadRequest("the body's apiVersion/kind " + Quote(api_version + "/" + kind) + " does not match " +
+                      Quote(r.GroupVersion() + "/" + r.kind) + " of the request URL");
+  }
+  obj["apiVersion"] = api_version;
+  obj["kind"] = kind;
+  Json& meta = obj["metadata"];
+  if (!meta.is_object()) return BadRequest("metadata must be an object");
+  const std::string ns = meta.value("namespace", "");
+  if (r.namespaced) {
+    if (!ns.empty() && ns != p.namespace_) {
+      return BadRequest("the namespace of the provided object (" + ns +
+                        ") does not match the namespace sent on the request (" + p.namespace_ + ")");
+    }
+    meta["namespace"] = p.namespace_;
+  } else {
+    meta.erase("namespace");
+  }
+  meta.erase("resourceVersion");
+  meta.erase("uid");
+  if (r.normalize) return r.normalize(obj);
+  apis::ObjectMeta m;
+  apis::FieldErrors errs;
+  TMCD_TRY(apis::DecodeJson(meta.dump(), m, errs));
+  apis::ValidateFields(m, errs);
+  apis::CheckObjectName(m, r.resource == "namespaces" || r.resource == "services", "metadata", errs);
+  if (!errs.empty()) return errs.ToStatus(r.kind, m.name);
+  return obj;
+}
+
+Result<Json> ObjectService::Create(const RequestPath& p, const ResourceInfo& r, Json body) {
+  if (!body.is_object()) return BadRequest("the request body must be a JSON object");
+  if (r.namespaced && p.namespace_.empty()) return BadRequest("a namespace is required to create " + r.resource);
+  Json& meta = body["metadata"];
+  if (!meta.is_object()) return BadRequest("metadata must be an object");
+  if (!meta.contains("name") && meta.contains("generateName") && meta["generateName"].is_string()) {
+    meta["name"] = meta["generateName"].get<std::string>() + RandomSuffix();
+  }
+  meta["creationTimestamp"] = Now();
+  meta["generation"] = 1;
+  meta.erase("deletionTimestamp");
+  meta.erase("deletionGracePeriodSeconds");
+  if (r.has_status) body.erase("status");
+  if (r.resource == "namespaces") body["status"] = {{"phase", "Active"}};
+  TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(body)));
+  const std::string name = obj["metadata"].value("name", "");
+  TMCD_ASSIGN_OR_RETURN(auto stored, store_.Create(Key(p, r, name), obj.dump()));
+  return Decorate(stored);
+}
+
+Result<Json> ObjectService::Update(const RequestPath& p, const ResourceInfo& r, Json body, bool status_only) {
+  if (!body.is_object() || !MetaOf(body).is_object()) return BadRequest("the request body must be a JSON object");
+  const Json& meta = MetaOf(body);
+  if (meta.value("name", p.name) != p.name) {
+    return BadRequest("the name of the object (" + meta.value("name", "") + ") does not match the name on the URL (" +
+                      p.name + ")");
+  }
+  if (!meta.contains("resourceVersion")) {
+    return Status(Reason::kInvalid,
+                  r.kind + " " + Quote(p.name) +
+                      " is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified "
+                      "for an update",
+                  {{"FieldValueInvalid", "must be specified for an update", "metadata.resourceVersion"}});
+  }
+  TMCD_ASSIGN_OR_RETURN(uint64_t expected, ParseResourceVersion(meta.value("resourceVersion", "")));
+  TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
+  Json current = Decorate(stored);
+  Json desired = current;
+  if (status_only) {
+    desired["status"] = body.value("status", Json::object());
+  } else {
+    desired = std::move(body);
+    if (r.has_status && current.contains("status")) desired["status"] = current["status"];
+    if (r.has_status && !current.contains("status")) desired.erase("status");
+  }
+  return CommitUpdate(p, r, std::move(current), std::move(desired), expected);
+}
+
+Result<Json> ObjectService::CommitUpdate(const RequestPath& p, const ResourceInfo& r, Json current, Json desired,
+                                         uint64_t expected) {
+  if (!desired.contains("metadata") || !desired["metadata"].is_object()) desired["metadata"] = Json::object();
+  Json& meta = desired["metadata"];
+  const Json& old = current["metadata"];
+  if (meta.contains("uid") && meta["uid"] != old["uid"]) {
+    return Status(Reason::kConflict, "Precondition failed: UID in precondition: " + meta["uid"].dump() +
+                                         ", UID in object meta: " + old["uid"].dump());
+  }
+  // Server-owned fields keep their stored values.
+  for (const char* f : {"creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"}) {
+    if (old.contains(f))
+      meta[f] = old[f];
+    else
+      meta.erase(f);
+  }
+  if (SpecPart(desired) != SpecPart(current)) meta["generation"] = old.value("generation", 0) + 1;
+  const auto old_fin = Finalizers(current);
+  const auto new_fin = Finalizers(desired);
+  const bool deleting = old.contains("deletionTimestamp");
+  if (deleting) {
+    for (const auto& f : new_fin) {
+      if (std::find(old_fin.begin(), old_fin.end(), f) == old_fin.end()) {
+        return Status(Reason::kInvalid,
+                      r.kind + " " + Quote(p.name) +
+                          " is invalid: metadata.finalizers: Forbidden: no "
+                          "new finalizers can be added if the object is being deleted",
+                      {{"FieldValueForbidden", "no new finalizers can be added if the object is being deleted",
+                        "metadata.finalizers"}});
+      }
+    }
+  }
+  TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(desired)));
+  if (deleting && new_fin.empty()) {
+    // The last finalizer is gone: the object is deleted now.
+    TMCD_ASSIGN_OR_RETURN(auto gone, store_.Delete(Key(p, r, p.name), expected));
+    (void)gone;
+    Json result = obj;
+    result["metadata"]["resourceVersion"] = std::to_string(store_.CurrentRevision());
+    result["metadata"]["uid"] = old["uid"];
+    return result;
+  }
+  TMCD_ASSIGN_OR_RETURN(auto stored, store_.Update(Key(p, r, p.name), obj.dump(), expected));
+  return Decorate(stored);
+}
+
+Result<Json> ObjectService::Patch(const RequestPath& p, const ResourceInfo& r, std::string_view content_type,
+                                  std::string_view body, bool status_only) {
+  const bool merge = StartsWith(content_type, "application/merge-patch+json");
+  const bool json_patch = StartsWith(content_type, "application/json-patch+json");
+  if (!merge && !json_patch) {
+    return Status(Reason::kUnsupportedMediaType,
+                  "the body of the request was in an unknown format - accepted media types include: "
+                  "application/json-patch+json, application/merge-patch+json");
+  }
+  Json patch = Json::parse(body, nullptr, false);
+  if (patch.is_discarded()) return BadRequest("the patch is not valid JSON");
+  if (merge && !patch.is_object()) return BadRequest("a merge patch must be a JSON object");
+  if (json_patch && !patch.is_array()) return BadRequest("a JSON patch must be a JSON array of operations");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
+    Json current = Decorate(stored);
+    Json patched = current;
+    if (merge) {
+      patched.merge_patch(patch);
+    } else {
+      try {
+        patched = current.patch(patch);
+      } catch (const Json::exception& e) {
+        return Status(Reason::kInvalid, std::string("the JSON patch could not be applied: ") + e.what());
+      }
+    }
+    Json desired = current;
+    if (status_only) {
+      desired["status"] = patched.value("status", Json::object());
+    } else {
+      desired = patched;
+      if (r.has_status) {
+        if (current.contains("status"))
+          desired["status"] = current["status"];
+        else
+          desired.erase("status");
+      }
+    }
+    // A resourceVersion the patch sets is a precondition; otherwise retry on concurrent writes.
+    const std::string rv = MetaOf(patched).value("resourceVersion", "");
+    TMCD_ASSIGN_OR_RETURN(uint64_t expected, ParseResourceVersion(rv));
+    const bool client_precondition = rv != MetaOf(current).value("resourceVersion", "");
+    auto result = CommitUpdate(p, r, current, desired, expected);
+    if (result.ok() || result.status().reason() != Reason::kConflict || client_precondition) return result;
+  }
+  return Status(Reason::kConflict, "too many concurrent writes to " + r.resource + " " + Quote(p.name));
+}
+
+Result<Json> ObjectService::Delete(const RequestPath& p, const ResourceInfo& r, const Json& options) {
+  TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
+  Json current = Decorate(stored);
+  const Json pre = options.is_object() ? options.value("preconditions", Json::object()) : Json::object();
+  if (pre.contains("uid") && pre["uid"] != current["metadata"]["uid"]) {
+    return Status(Reason::kConflict, "Precondition failed: UID in precondition: " + pre["uid"].dump() +
+                                         ", UID in object meta: " + current["metadata"]["uid"].dump());
+  }
+  uint64_t expected = stored.mod_revision;
+  if (pre.contains("resourceVersion")) {
+    TMCD_ASSIGN_OR_RETURN(expected, ParseResourceVersion(pre.value("resourceVersion", "")));
+  }
+  if (options.is_object() && options.contains("propagationPolicy")) {
+    const std::string pp = options.value("propagationPolicy", "");
+    if (pp != "Orphan" && pp != "Background" && pp != "Foreground") {
+      return BadRequest("propagationPolicy must be Orphan, Background or Foreground");
+    }
+  }
+  if (!Finalizers(current).empty()) {
+    if (current["metadata"].contains("deletionTimestamp")) return current;
+    // Finalizers hold the object: mark it; the last finalizer's removal deletes it (CommitUpdate).
+    Json obj = current;
+    obj["metadata"]["deletionTimestamp"] = Now();
+    obj["metadata"]["deletionGracePeriodSeconds"] = 0;
+    obj["metadata"].erase("resourceVersion");
+    obj["metadata"].erase("uid");
+    TMCD_ASSIGN_OR_RETURN(auto updated, store_.Update(Key(p, r, p.name), obj.dump(), expected));
+    return Decorate(updated);
+  }
+  TMCD_ASSIGN_OR_RETURN(auto gone, store_.Delete(Key(p, r, p.name), expected));
+  return Decorate(gone);
+}
+
+}  // namespace tmcd::api

@@ -1,0 +1,75 @@
+#pragma once
+// Kubernetes object semantics over the store, independent of HTTP: server-owned metadata (uid,
+// resourceVersion, creationTimestamp, generation), strict validation of TMC types, the status
+// subresource, merge and JSON patches with optimistic retries, finalizers and deletionTimestamp,
+// selectors and paging. Workspace isolation is structural: every key starts with the workspace.
+// Thread-safe (state lives in the store).
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "api/request.h"
+#include "api/resources.h"
+#include "apis/meta/selector.h"
+#include "common/clock.h"
+#include "store/store.h"
+
+namespace tmcd::api {
+
+using Json = nlohmann::json;
+
+struct ListOptions {
+  std::string label_selector;
+  std::string field_selector;
+  std::string resource_version;  // validated only (lists are always served from the latest state)
+  size_t limit = 0;
+  std::string continue_token;
+};
+
+// Compiled list/watch filters.
+struct Filters {
+  apis::Selector labels;
+  std::vector<std::pair<std::string, std::pair<bool, std::string>>> fields;  // field → (equal?, value)
+  bool Matches(const Json& obj) const;
+};
+
+struct WatchStart {
+  std::vector<Json> initial;  // synthetic ADDED objects (resourceVersion unset or "0")
+  std::shared_ptr<store::Watcher> watcher;
+  Filters filters;
+};
+
+class ObjectService {
+ public:
+  ObjectService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  Result<Json> Get(const RequestPath& p, const ResourceInfo& r);
+  Result<Json> List(const RequestPath& p, const ResourceInfo& r, const ListOptions& o);
+  Result<Json> Create(const RequestPath& p, const ResourceInfo& r, Json body);
+  Result<Json> Update(const RequestPath& p, const ResourceInfo& r, Json body, bool status_only);
+  Result<Json> Patch(const RequestPath& p, const ResourceInfo& r, std::string_view content_type, std::string_view body,
+                     bool status_only);
+  Result<Json> Delete(const RequestPath& p, const ResourceInfo& r, const Json& options);
+  Result<WatchStart> Watch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o);
+  // {"type": ADDED|MODIFIED|DELETED, "object": ...} for a store event, or null when filtered out.
+  Json WatchEvent(const store::Event& e, const Filters& f) const;
+
+  static Result<Filters> CompileFilters(const ResourceInfo& r, const ListOptions& o);
+
+ private:
+  store::ObjectKey Key(const RequestPath& p, const ResourceInfo& r, const std::string& name) const;
+  std::string Prefix(const RequestPath& p, const ResourceInfo& r) const;
+  Result<Json> Prepare(const RequestPath& p, const ResourceInfo& r, Json obj) const;
+  Result<Json> CommitUpdate(const RequestPath& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
+  std::string Now() const;
+
+  store::Store& store_;
+  const Clock& clock_;
+};
+
+// The stored JSON with the store's resourceVersion and uid put into metadata.
+Json Decorate(const store::StoredObject& o);
+
+}  // namespace tmcd::api

@@ -1,0 +1,157 @@
+// ObjectService: list and watch, with label/field selectors and continue tokens.
+#include <charconv>
+
+#include "api/objects.h"
+#include "common/strings.h"
+
+namespace tmcd::api {
+namespace {
+
+constexpr size_t kPageBatch = 500;
+
+std::string FieldValue(const Json& obj, const std::string& field) {
+  const Json& meta = obj.contains("metadata") ? obj["metadata"] : Json::object();
+  if (field == "metadata.name") return meta.value("name", "");
+  if (field == "metadata.namespace") return meta.value("namespace", "");
+  return "";
+}
+
+// Continue tokens carry the key to resume after, base64 of {"start": <hex key>}.
+std::string EncodeContinue(const std::string& key) {
+  return Base64Encode(Json{{"start", HexEncode(key)}}.dump());
+}
+
+Result<std::string> DecodeContinue(const std::string& token, const std::string& prefix) {
+  std::string raw;
+  auto bad = [] { return BadRequest("continue key is not valid: it was not issued by this server for this list"); };
+  if (!Base64Decode(token, raw)) return bad();
+  Json j = Json::parse(raw, nullptr, false);
+  if (!j.is_object() || !j.contains("start") || !j["start"].is_string()) return bad();
+  const std::string hex = j["start"].get<std::string>();
+  if (hex.size() % 2 != 0) return bad();
+  std::string key;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, v, 16);
+    if (ec != std::errc() || p != hex.data() + i + 2) return bad();
+    key += static_cast<char>(v);
+  }
+  if (key.compare(0, prefix.size(), prefix) != 0) return bad();
+  return key;
+}
+
+}  // namespace
+
+bool Filters::Matches(const Json& obj) const {
+  apis::Labels labels_of;
+  const Json& meta = obj.contains("metadata") ? obj["metadata"] : Json::object();
+  if (meta.contains("labels") && meta["labels"].is_object()) {
+    for (const auto& [k, v] : meta["labels"].items()) {
+      if (v.is_string()) labels_of[k] = v.get<std::string>();
+    }
+  }
+  if (!labels.Matches(labels_of)) return false;
+  for (const auto& [field, test] : fields) {
+    if ((FieldValue(obj, field) == test.second) != test.first) return false;
+  }
+  return true;
+}
+
+Result<Filters> ObjectService::CompileFilters(const ResourceInfo& r, const ListOptions& o) {
+  Filters f;
+  TMCD_ASSIGN_OR_RETURN(f.labels, apis::Selector::Parse(o.label_selector));
+  if (Trim(o.field_selector).empty()) return f;
+  for (const auto& raw : Split(o.field_selector, ',')) {
+    std::string_view term = Trim(raw);
+    size_t pos = term.find("!=");
+    bool equal = pos == std::string_view::npos;
+    size_t len = 2;
+    if (equal) {
+      pos = term.find("==");
+      if (pos == std::string_view::npos) {
+        pos = term.find('=');
+        len = 1;
+      }
+    }
+    if (pos == std::string_view::npos) return BadRequest("invalid field selector term " + Quote(term));
+    std::string field(Trim(term.substr(0, pos)));
+    if (field != "metadata.name" && !(field == "metadata.namespace" && r.namespaced)) {
+      return BadRequest("field label not supported: " + field);
+    }
+    f.fields.push_back({field, {equal, std::string(Trim(term.substr(pos + len)))}});
+  }
+  return f;
+}
+
+Result<Json> ObjectService::List(const RequestPath& p, const ResourceInfo& r, const ListOptions& o) {
+  TMCD_ASSIGN_OR_RETURN(Filters filters, CompileFilters(r, o));
+  if (!o.resource_version.empty()) {
+    uint64_t v = 0;
+    auto [ptr, ec] =
+        std::from_chars(o.resource_version.data(), o.resource_version.data() + o.resource_version.size(), v);
+    if (ec != std::errc() || ptr != o.resource_version.data() + o.resource_version.size()) {
+      return BadRequest("invalid resourceVersion " + Quote(o.resource_version) + ": must be a non-negative integer");
+    }
+  }
+  const std::string prefix = Prefix(p, r);
+  std::string start;
+  if (!o.continue_token.empty()) {
+    TMCD_ASSIGN_OR_RETURN(start, DecodeContinue(o.continue_token, prefix));
+  }
+  Json items = Json::array();
+  uint64_t revision = 0;
+  std::string next;
+  while (true) {
+    TMCD_ASSIGN_OR_RETURN(auto page, store_.List(prefix, kPageBatch, start));
+    if (revision == 0) revision = page.revision;
+    for (auto& [key, obj] : page.items) {
+      if (o.limit > 0 && items.size() == o.limit) {
+        next = start;  // resume after the last item returned
+        break;
+      }
+      Json decorated = Decorate(obj);
+      start = key;
+      if (filters.Matches(decorated)) items.push_back(std::move(decorated));
+    }
+    if (!next.empty() || page.next_key.empty()) break;
+    start = page.next_key;
+  }
+  Json list = {{"kind", r.kind + "List"}, {"apiVersion", r.GroupVersion()}};
+  list["metadata"] = {{"resourceVersion", std::to_string(revision)}};
+  if (!next.empty()) list["metadata"]["continue"] = EncodeContinue(next);
+  list["items"] = std::move(items);
+  return list;
+}
+
+Result<WatchStart> ObjectService::Watch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o) {
+  WatchStart w;
+  TMCD_ASSIGN_OR_RETURN(w.filters, CompileFilters(r, o));
+  const std::string prefix = Prefix(p, r);
+  if (!p.name.empty()) w.filters.fields.push_back({"metadata.name", {true, p.name}});
+  uint64_t from = 0;
+  if (o.resource_version.empty() || o.resource_version == "0") {
+    // "Start at the most recent state": synthetic ADDED events for what exists, then changes after it.
+    TMCD_ASSIGN_OR_RETURN(auto snapshot, store_.List(prefix, 0, ""));
+    for (auto& [key, obj] : snapshot.items) {
+      Json decorated = Decorate(obj);
+      if (w.filters.Matches(decorated)) w.initial.push_back(std::move(decorated));
+    }
+    from = snapshot.revision;
+  } else {
+    auto [ptr, ec] =
+        std::from_chars(o.resource_version.data(), o.resource_version.data() + o.resource_version.size(), from);
+    if (ec != std::errc() || ptr != o.resource_version.data() + o.resource_version.size()) {
+      return BadRequest("invalid resourceVersion " + Quote(o.resource_version) + ": must be a non-negative integer");
+    }
+  }
+  TMCD_ASSIGN_OR_RETURN(w.watcher, store_.Watch(prefix, from));
+  return w;
+}
+
+Json ObjectService::WatchEvent(const store::Event& e, const Filters& f) const {
+  Json obj = Decorate(e.object);
+  if (!f.Matches(obj)) return nullptr;
+  return {{"type", std::string(store::EventTypeName(e.type))}, {"object", std::move(obj)}};
+}
+
+}  // namespace tmcd::api

@@ -1,0 +1,54 @@
+#include "api/table.h"
+
+#include <doctest/doctest.h>
+
+#include "api/resources.h"
+
+namespace tmcd::api {
+namespace {
+
+using Json = nlohmann::json;
+
+TEST_CASE("the JSONPath subset used by printer columns") {
+  Json obj = Json::parse(R"({"spec":{"location":"us","list":[{"n":"a"},{"n":"b"}]},
+    "status":{"conditions":[{"type":"Scheduled","status":"False"},{"type":"Ready","status":"True"}]}})");
+  CHECK(EvalJsonPath(obj, ".spec.location") == std::vector<Json>{"us"});
+  CHECK(EvalJsonPath(obj, ".spec.list[*].n") == std::vector<Json>{"a", "b"});
+  CHECK(EvalJsonPath(obj, ".spec.list[1].n") == std::vector<Json>{"b"});
+  CHECK(EvalJsonPath(obj, R"(.status.conditions[?(@.type=="Ready")].status)") == std::vector<Json>{"True"});
+  CHECK(EvalJsonPath(obj, ".missing.x").empty());
+  CHECK(EvalJsonPath(obj, "spec").empty());
+}
+
+TEST_CASE("ages render like the API server's") {
+  using std::chrono::seconds;
+  CHECK(HumanAge(seconds(5)) == "5s");
+  CHECK(HumanAge(seconds(150)) == "2m30s");
+  CHECK(HumanAge(seconds(3600)) == "60m");
+  CHECK(HumanAge(seconds(4 * 3600 + 60)) == "4h1m");
+  CHECK(HumanAge(seconds(30 * 3600)) == "30h");
+  CHECK(HumanAge(seconds(3 * 86400 + 7200)) == "3d2h");
+  CHECK(HumanAge(seconds(40 * 86400)) == "40d");
+  CHECK(HumanAge(seconds(800 * 86400)) == "2y");
+}
+
+TEST_CASE("Table responses: printer columns, ages, partial metadata") {
+  CHECK(WantsTable("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+  CHECK_FALSE(WantsTable("application/json"));
+  const ResourceInfo* creg = FindResource("tmc.kcp.io", "v1alpha1", "clusterregistrations");
+  REQUIRE(creg != nullptr);
+  Json obj = Json::parse(R"({"metadata":{"name":"c1","creationTimestamp":"2026-11-27T10:00:00Z"},
+    "spec":{"location":"us-west-2"},"status":{"conditions":[{"type":"Ready","status":"True"}]}})");
+  auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1795773600 + 90));
+  Json t = ToTable(*creg, {obj}, "7", now);
+  CHECK(t["kind"] == "Table");
+  CHECK(t["metadata"]["resourceVersion"] == "7");
+  std::vector<std::string> names;
+  for (const auto& c : t["columnDefinitions"]) names.push_back(c["name"]);
+  CHECK(names == std::vector<std::string>{"Name", "Location", "Ready", "Version", "Age"});
+  CHECK(t["rows"][0]["cells"] == Json::parse(R"(["c1","us-west-2","True",null,"90s"])"));
+  CHECK(t["rows"][0]["object"]["kind"] == "PartialObjectMetadata");
+}
+
+}  // namespace
+}  // namespace tmcd::api
