@@ -1,6 +1,7 @@
 #include "app/app.h"
 
 #include <fcntl.h>
+#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -12,11 +13,15 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
+#include "api/objects.h"
+#include "api/server.h"
 #include "app/notify.h"
 #include "observability/logging.h"
+#include "store/store.h"
 #include "tmcd_build_config.h"
 
 namespace tmcd::app {
@@ -50,6 +55,26 @@ App::~App() {
 }
 
 Status App::Start() {
+  TMCD_TRY(LockDataDir());
+  store::StoreOptions so;
+  so.path = config_.data_dir + "/store";
+  so.sync_writes = config_.store_fsync;
+  so.keep_revisions = config_.store_keep_revisions;
+  so.compaction_interval = config_.store_compaction_interval;
+  auto st = store::Store::Open(so, clock_);
+  if (!st.ok()) return st.status();
+  store_ = std::move(st).value();
+  objects_ = std::make_unique<api::ObjectService>(*store_, clock_);
+  registry_ = std::make_unique<prometheus::Registry>();
+  TMCD_TRY(StartApi());
+  std::string gates;
+  for (const auto& [name, on] : config_.gates.Effective()) gates += name + "=" + (on ? "true " : "false ");
+  spdlog::info("tmcd {} started: dataDir={} config={} revision={} gates: {}", TMCD_VERSION, config_.data_dir,
+               config_.source_file.empty() ? "(none)" : config_.source_file, store_->CurrentRevision(), gates);
+  return Status::Ok();
+}
+
+Status App::LockDataDir() {
   std::error_code ec;
   std::filesystem::create_directories(config_.data_dir, ec);
   if (ec) return Internal("cannot create data directory " + config_.data_dir + ": " + ec.message());
@@ -69,11 +94,41 @@ Status App::Start() {
   if (::ftruncate(lock_fd_, 0) != 0 || ::write(lock_fd_, pid.data(), pid.size()) < 0) {
     spdlog::warn("cannot write pid to {}: {}", lock_path, Errno(errno));
   }
-  std::string gates;
-  for (const auto& [name, on] : config_.gates.Effective()) gates += name + "=" + (on ? "true " : "false ");
-  spdlog::info("tmcd {} starting: dataDir={} config={} gates: {}", TMCD_VERSION, config_.data_dir,
-               config_.source_file.empty() ? "(none)" : config_.source_file, gates);
   return Status::Ok();
+}
+
+Status App::StartApi() {
+  api::ServerOptions so;
+  const auto colon = config_.listen.rfind(':');
+  so.host = config_.listen.substr(0, colon);
+  if (so.host.size() >= 2 && so.host.front() == '[') so.host = so.host.substr(1, so.host.size() - 2);
+  so.port = std::stoi(config_.listen.substr(colon + 1));
+  so.max_watches = config_.api_max_watches;
+  so.max_body_bytes = config_.api_max_request_bytes;
+  nlohmann::json version = {{"major", "0"},
+                            {"minor", "1"},
+                            {"gitVersion", "v" + std::string(TMCD_VERSION)},
+                            {"platform", "linux"},
+                            {"featureGates", config_.gates.Effective()}};
+  server_ = std::make_unique<api::Server>(
+      so, *objects_, *store_, *registry_, [this] { return Readiness(); }, version);
+  auto port = server_->Start();
+  if (!port.ok()) return port.status();
+  spdlog::info("local API listening on {}:{}", so.host, *port);
+  if (!config_.port_file.empty()) {
+    // Written then renamed, so a reader never sees a partial file.
+    const std::string tmp = config_.port_file + ".tmp";
+    std::ofstream(tmp) << *port << "\n";
+    if (std::rename(tmp.c_str(), config_.port_file.c_str()) != 0) {
+      return Internal("cannot write port file " + config_.port_file + ": " + Errno(errno));
+    }
+  }
+  return Status::Ok();
+}
+
+std::string App::Readiness() const {
+  if (!store_) return "store not open";
+  return "";
 }
 
 int App::Run() {
@@ -137,7 +192,12 @@ void App::Reload() {
 }
 
 void App::Stop() {
-  // Components are stopped here in reverse construction order as they are added.
+  // Reverse construction order: the API first (ends watches, finishes in-flight requests), then
+  // the store (closed cleanly), then the lock.
+  if (server_) server_->Stop();
+  server_.reset();
+  objects_.reset();
+  store_.reset();
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);
     lock_fd_ = -1;

@@ -7,8 +7,20 @@
 #include <memory>
 #include <string>
 
+#include "common/clock.h"
 #include "common/config.h"
 #include "common/status.h"
+
+namespace prometheus {
+class Registry;
+}
+namespace tmcd::store {
+class Store;
+}
+namespace tmcd::api {
+class ObjectService;
+class Server;
+}  // namespace tmcd::api
 
 namespace tmcd::app {
 
@@ -23,7 +35,8 @@ class App {
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
-  // Prepares the data directory and takes the instance lock. Errors are fatal at startup.
+  // Prepares and locks the data directory, opens the store, starts the local API and writes the
+  // port file. Errors are fatal at startup.
   Status Start();
   // Serves until SIGTERM/SIGINT; SIGHUP reloads reloadable settings. Returns the exit code.
   int Run();
@@ -31,10 +44,19 @@ class App {
  private:
   void Reload();
   void Stop();
+  Status LockDataDir();
+  Status StartApi();
+  std::string Readiness() const;
 
   Config config_;
   ConfigLoader loader_;
+  RealClock clock_;
   int lock_fd_ = -1;
+  // Owned in dependency order; Stop() releases them in reverse.
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<api::ObjectService> objects_;
+  std::unique_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<api::Server> server_;
 };
 
 }  // namespace tmcd::app

@@ -24,8 +24,82 @@ Status OneOf(std::string_view what, const std::string& v, std::initializer_list<
   return Invalid("invalid " + std::string(what) + " " + Quote(v) + ": want one of " + Join(names, ", "));
 }
 
+Status ParseSize(const std::string& v, size_t lo, size_t hi, size_t& out) {
+  size_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi) {
+    return Invalid("invalid value " + Quote(v) + ": want an integer in " + std::to_string(lo) + ".." +
+                   std::to_string(hi));
+  }
+  out = n;
+  return Status::Ok();
+}
+
+Status ParseBool(const std::string& v, bool& out) {
+  if (v != "true" && v != "false") return Invalid("invalid value " + Quote(v) + ": want true or false");
+  out = v == "true";
+  return Status::Ok();
+}
+
+// HOST:PORT with a numeric port 0..65535 (0 = any free port); [::1]:PORT for IPv6.
+Status ParseListen(const std::string& v) {
+  auto colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return Invalid("invalid listen address " + Quote(v) + ": want HOST:PORT");
+  size_t port = 0;
+  if (!ParseSize(v.substr(colon + 1), 0, 65535, port).ok()) {
+    return Invalid("invalid listen address " + Quote(v) + ": the port must be 0..65535");
+  }
+  return Status::Ok();
+}
+
 std::vector<ConfigKey> BuildKeys() {
   std::vector<ConfigKey> keys;
+  keys.push_back({"listen", "listen", "TMCD_LISTEN", "string",
+                  "HOST:PORT of the local API (port 0: let the OS choose; see portFile).", false,
+                  [](const Config& c) { return c.listen; },
+                  [](Config& c, const std::string& v) {
+                    TMCD_TRY(ParseListen(v));
+                    c.listen = v;
+                    return Status::Ok();
+                  }});
+  keys.push_back({"portFile", "port-file", "TMCD_PORT_FILE", "string",
+                  "File that receives the bound port once the API listens (empty: none).", false,
+                  [](const Config& c) { return c.port_file.empty() ? std::string("\"\"") : c.port_file; },
+                  [](Config& c, const std::string& v) {
+                    c.port_file = v;
+                    return Status::Ok();
+                  }});
+  keys.push_back(
+      {"api.maxRequestBytes", "api-max-request-bytes", "TMCD_API_MAX_REQUEST_BYTES", "int",
+       "Largest accepted request body; larger bodies get 413 (1024..67108864).", false,
+       [](const Config& c) { return std::to_string(c.api_max_request_bytes); },
+       [](Config& c, const std::string& v) { return ParseSize(v, 1024, 64 << 20, c.api_max_request_bytes); }});
+  keys.push_back({"api.maxWatches", "api-max-watches", "TMCD_API_MAX_WATCHES", "int",
+                  "Open watch streams allowed at once; more get 429 (1..10000).", false,
+                  [](const Config& c) { return std::to_string(c.api_max_watches); },
+                  [](Config& c, const std::string& v) { return ParseSize(v, 1, 10000, c.api_max_watches); }});
+  keys.push_back({"store.fsync", "store-fsync", "TMCD_STORE_FSYNC", "bool",
+                  "fsync the store's write-ahead log on every commit (false trades durability for speed).", false,
+                  [](const Config& c) { return std::string(c.store_fsync ? "true" : "false"); },
+                  [](Config& c, const std::string& v) { return ParseBool(v, c.store_fsync); }});
+  keys.push_back({"store.keepRevisions", "store-keep-revisions", "TMCD_STORE_KEEP_REVISIONS", "int",
+                  "Watch history kept, in events (events older than 1h go too); watching from a compacted "
+                  "resourceVersion gets 410 Expired (1..100000000).",
+                  false, [](const Config& c) { return std::to_string(c.store_keep_revisions); },
+                  [](Config& c, const std::string& v) { return ParseSize(v, 1, 100000000, c.store_keep_revisions); }});
+  keys.push_back({"store.compactionInterval", "store-compaction-interval", "TMCD_STORE_COMPACTION_INTERVAL", "duration",
+                  "How often the watch history is compacted (100ms..1h).", false,
+                  [](const Config& c) { return FormatDuration(c.store_compaction_interval); },
+                  [](Config& c, const std::string& v) {
+                    auto d = ParseDuration(v);
+                    if (!d.ok()) return d.status();
+                    if (*d < std::chrono::milliseconds(100) || *d > std::chrono::hours(1)) {
+                      return Invalid("out of range " + Quote(v) + ": want 100ms..1h");
+                    }
+                    c.store_compaction_interval = *d;
+                    return Status::Ok();
+                  }});
   keys.push_back({"dataDir", "data-dir", "TMCD_DATA_DIR", "string",
                   "Directory for the RocksDB store and the instance lock; created if missing.", false,
                   [](const Config& c) { return c.data_dir; },
