@@ -1,0 +1,129 @@
+"""Bad input gets the right 4xx Status and the daemon keeps serving; restarts keep every write."""
+import json
+import os
+import signal
+import threading
+
+import pytest
+import requests
+
+from api_helpers import CREG, DEPLOY, assert_status, creg, deployment
+
+
+@pytest.fixture
+def api(daemon, tmp_path):
+    return daemon("--data-dir", str(tmp_path / "data"), "--store-fsync=false", "--api-max-request-bytes=65536").base
+
+
+BAD = [
+    ("post", CREG, "{not json", {}, 400, "BadRequest", "not valid JSON"),
+    ("post", CREG, json.dumps({"apiVersion": "v1", "kind": "ClusterRegistration", "metadata": {"name": "x"}}), {},
+     400, "BadRequest", "does not match"),
+    ("post", CREG, json.dumps({**creg("x"), "kind": "Cluster"}), {}, 400, "BadRequest", "does not match"),
+    ("post", CREG, json.dumps(creg("Bad_Name")), {}, 422, "Invalid", "metadata.name"),
+    ("post", CREG, json.dumps(creg("x", colour="blue")), {}, 400, "BadRequest", 'unknown field "spec.colour"'),
+    ("post", CREG, json.dumps(creg("x", location=5)), {}, 422, "Invalid", "must be of type string"),
+    ("post", CREG, json.dumps(creg("x", endpoint={"server": "http://x"})), {}, 422, "Invalid", "https URL"),
+    ("post", CREG, json.dumps({**creg("x"), "pad": "x" * 70000}), {}, 413, "RequestEntityTooLarge", "larger than"),
+    ("get", CREG + "?labelSelector=a%20in%20(", None, {}, 400, "BadRequest", "unable to parse requirement"),
+    ("get", CREG + "?fieldSelector=spec.location%3Dx", None, {}, 400, "BadRequest", "field label not supported"),
+    ("get", CREG + "?watch=1&resourceVersion=abc", None, {}, 400, "BadRequest", "invalid resourceVersion"),
+    ("get", CREG + "?limit=-1", None, {}, 400, "BadRequest", "limit must be"),
+    ("get", CREG + "?continue=garbage", None, {}, 400, "BadRequest", "continue key is not valid"),
+    ("get", "/apis/tmc.kcp.io/v1alpha1/nosuchthings", None, {}, 404, "NotFound", "could not find"),
+    ("get", "/apis/tmc.kcp.io/v1alpha1/namespaces/x/clusterregistrations", None, {}, 404, "NotFound", ""),
+    ("get", "/nothing/here", None, {}, 404, "NotFound", ""),
+    ("patch", CREG + "/x", "{}", {"Content-Type": "application/strategic-merge-patch+json"}, 415,
+     "UnsupportedMediaType", "merge-patch"),
+    ("patch", CREG + "/x", "{}", {"Content-Type": "application/apply-patch+yaml"}, 415, "UnsupportedMediaType", ""),
+    ("post", "/apis/tmc.kcp.io/v1alpha1/namespaces/d/syncrecords", "{}", {}, 405, "MethodNotAllowed", "read-only"),
+    ("delete", CREG, None, {}, 405, "MethodNotAllowed", "collection"),
+    ("post", DEPLOY.format(ns="d") + "/named", json.dumps(deployment("x")), {}, 405, "MethodNotAllowed", ""),
+    ("post", DEPLOY.format(ns="d"), json.dumps({**deployment("x"), "metadata": {"name": "x", "namespace": "y"}}), {},
+     400, "BadRequest", "does not match the namespace"),
+]
+
+
+@pytest.mark.parametrize("method,path,body,headers,code,reason,contains", BAD)
+def test_bad_input_gets_status_and_daemon_keeps_serving(api, method, path, body, headers, code, reason, contains):
+    requests.post(api + CREG, json=creg("x"))
+    r = requests.request(method, api + path, data=body, headers=headers)
+    assert_status(r, code, reason, contains)
+    assert requests.get(api + "/healthz").text == "ok"
+    assert requests.get(api + CREG + "/x").status_code == 200
+
+
+def test_open_watch_cap(daemon, tmp_path):
+    api = daemon("--data-dir", str(tmp_path / "data"), "--api-max-watches=2").base
+    held = [requests.get(api + CREG, params={"watch": "1"}, stream=True, timeout=10) for _ in range(2)]
+    try:
+        r = requests.get(api + CREG, params={"watch": "1"}, timeout=10)
+        assert_status(r, 429, "TooManyRequests", "too many open watches")
+        assert r.headers.get("Retry-After") == "1"
+    finally:
+        for h in held:
+            h.close()
+
+
+def test_health_version_metrics(api):
+    assert requests.get(api + "/livez").text == "ok"
+    assert requests.get(api + "/readyz").status_code == 200
+    v = requests.get(api + "/version").json()
+    assert v["gitVersion"] == "v0.1.0" and v["featureGates"]["TMC"] is True
+    requests.post(api + CREG, json=creg("m"))
+    text = requests.get(api + "/metrics").text
+    assert 'tmcd_api_requests_total{code="201",resource="clusterregistrations.tmc.kcp.io",verb="create"} 1' in text
+    assert "tmcd_api_request_duration_seconds_bucket" in text
+    assert "tmcd_store_revision 1" in text
+
+
+def test_restart_keeps_everything(daemon, tmp_path):
+    data = str(tmp_path / "data")
+    d = daemon("--data-dir", data)
+    before = requests.post(d.base + CREG, json=creg("kept")).json()
+    assert d.stop() == 0
+    d2 = daemon("--data-dir", data)
+    after = requests.get(d2.base + CREG + "/kept").json()
+    assert after == before
+    assert requests.post(d2.base + CREG, json=creg("next")).json()["metadata"]["resourceVersion"] == "2"
+
+
+def test_kill_9_during_write_storm_keeps_every_acknowledged_write(daemon, tmp_path):
+    data = str(tmp_path / "data")
+    d = daemon("--data-dir", data)  # fsync on (the default)
+    base = d.base
+    acked = {}
+    stop = threading.Event()
+
+    def writer(prefix):
+        with requests.Session() as s:
+            i = 0
+            while not stop.is_set():
+                try:
+                    r = s.post(base + DEPLOY.format(ns="storm"), json=deployment(f"{prefix}-{i}"), timeout=5)
+                except requests.RequestException:
+                    return
+                if r.status_code == 201:
+                    acked[r.json()["metadata"]["name"]] = int(r.json()["metadata"]["resourceVersion"])
+                i += 1
+
+    threads = [threading.Thread(target=writer, args=(f"w{t}",)) for t in range(3)]
+    for t in threads:
+        t.start()
+    import time
+    while len(acked) < 60:
+        time.sleep(0.01)
+    os.kill(d.proc.pid, signal.SIGKILL)
+    stop.set()
+    for t in threads:
+        t.join()
+    d.proc.wait()
+    d2 = daemon("--data-dir", data)
+    items = requests.get(d2.base + DEPLOY.format(ns="storm")).json()
+    stored = {i["metadata"]["name"]: int(i["metadata"]["resourceVersion"]) for i in items["items"]}
+    missing = [n for n in acked if n not in stored]
+    assert not missing, f"acknowledged writes lost after kill -9: {missing[:5]}"
+    assert all(stored[n] == rv for n, rv in acked.items())
+    top = int(items["metadata"]["resourceVersion"])
+    new = requests.post(d2.base + DEPLOY.format(ns="storm"), json=deployment("after")).json()
+    assert int(new["metadata"]["resourceVersion"]) == top + 1  # revisions stay monotonic
