@@ -53,8 +53,7 @@ Status ParseListen(const std::string& v) {
   return Status::Ok();
 }
 
-std::vector<ConfigKey> BuildKeys() {
-  std::vector<ConfigKey> keys;
+void AddApiKeys(std::vector<ConfigKey>& keys) {
   keys.push_back({"listen", "listen", "TMCD_LISTEN", "string",
                   "HOST:PORT of the local API (port 0: let the OS choose; see portFile).", false,
                   [](const Config& c) { return c.listen; },
@@ -79,6 +78,9 @@ std::vector<ConfigKey> BuildKeys() {
                   "Open watch streams allowed at once; more get 429 (1..10000).", false,
                   [](const Config& c) { return std::to_string(c.api_max_watches); },
                   [](Config& c, const std::string& v) { return ParseSize(v, 1, 10000, c.api_max_watches); }});
+}
+
+void AddStoreKeys(std::vector<ConfigKey>& keys) {
   keys.push_back({"store.fsync", "store-fsync", "TMCD_STORE_FSYNC", "bool",
                   "fsync the store's write-ahead log on every commit (false trades durability for speed).", false,
                   [](const Config& c) { return std::string(c.store_fsync ? "true" : "false"); },
@@ -100,6 +102,9 @@ std::vector<ConfigKey> BuildKeys() {
                     c.store_compaction_interval = *d;
                     return Status::Ok();
                   }});
+}
+
+void AddProcessKeys(std::vector<ConfigKey>& keys) {
   keys.push_back({"dataDir", "data-dir", "TMCD_DATA_DIR", "string",
                   "Directory for the RocksDB store and the instance lock; created if missing.", false,
                   [](const Config& c) { return c.data_dir; },
@@ -140,6 +145,13 @@ std::vector<ConfigKey> BuildKeys() {
                     return Join(parts, ",");
                   },
                   [](Config& c, const std::string& v) { return c.gates.Parse(v); }});
+}
+
+std::vector<ConfigKey> BuildKeys() {
+  std::vector<ConfigKey> keys;
+  AddApiKeys(keys);
+  AddStoreKeys(keys);
+  AddProcessKeys(keys);
   return keys;
 }
 
