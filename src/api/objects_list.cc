@@ -40,7 +40,42 @@ Result<std::string> DecodeContinue(const std::string& token, const std::string& 
   return key;
 }
 
+// Offset just after the '{' that opens the top-level "metadata" object, or npos. Tracks strings and
+// nesting, so a "metadata" key inside a nested object (a pod template) is never taken for it.
+size_t TopLevelMetadata(std::string_view json) {
+  int depth = 0;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == '"') {
+      const size_t start = i + 1;
+      for (++i; i < json.size() && json[i] != '"'; ++i) {
+        if (json[i] == '\\') ++i;
+      }
+      if (depth == 1 && json.substr(start, i - start) == "metadata" && json.substr(i + 1, 2) == ":{") return i + 3;
+    }
+  }
+  return std::string_view::npos;
+}
+
+bool Trivial(const Filters& f) { return f.labels.IsEverything() && f.fields.empty(); }
+
 }  // namespace
+
+std::string DecorateText(const store::StoredObject& o) {
+  const size_t at = TopLevelMetadata(o.json);
+  if (at == std::string_view::npos) return Decorate(o).dump();
+  std::string out;
+  out.reserve(o.json.size() + 80);
+  out.append(o.json, 0, at);
+  out += R"("resourceVersion":")" + std::to_string(o.mod_revision) + R"(","uid":")" + store::UidString(o.uid) + '"';
+  if (o.json[at] != '}') out += ',';
+  out.append(o.json, at, std::string::npos);
+  return out;
+}
 
 bool Filters::Matches(const Json& obj) const {
   apis::Labels labels_of;
@@ -83,12 +118,11 @@ Result<Filters> ObjectService::CompileFilters(const ResourceInfo& r, const ListO
   return f;
 }
 
-Result<Json> ObjectService::List(const RequestPath& p, const ResourceInfo& r, const ListOptions& o) {
+Result<std::string> ObjectService::ListText(const RequestPath& p, const ResourceInfo& r, const ListOptions& o) {
   TMCD_ASSIGN_OR_RETURN(Filters filters, CompileFilters(r, o));
   if (!o.resource_version.empty()) {
     uint64_t v = 0;
-    auto [ptr, ec] =
-        std::from_chars(o.resource_version.data(), o.resource_version.data() + o.resource_version.size(), v);
+    auto [ptr, ec] = std::from_chars(o.resource_version.data(), o.resource_version.data() + o.resource_version.size(), v);
     if (ec != std::errc() || ptr != o.resource_version.data() + o.resource_version.size()) {
       return BadRequest("invalid resourceVersion " + Quote(o.resource_version) + ": must be a non-negative integer");
     }
@@ -98,29 +132,36 @@ Result<Json> ObjectService::List(const RequestPath& p, const ResourceInfo& r, co
   if (!o.continue_token.empty()) {
     TMCD_ASSIGN_OR_RETURN(start, DecodeContinue(o.continue_token, prefix));
   }
-  Json items = Json::array();
+  const bool trivial = Trivial(filters);
+  std::string items;
+  size_t count = 0;
   uint64_t revision = 0;
   std::string next;
   while (true) {
     TMCD_ASSIGN_OR_RETURN(auto page, store_.List(prefix, kPageBatch, start));
     if (revision == 0) revision = page.revision;
     for (auto& [key, obj] : page.items) {
-      if (o.limit > 0 && items.size() == o.limit) {
+      if (o.limit > 0 && count == o.limit) {
         next = start;  // resume after the last item returned
         break;
       }
-      Json decorated = Decorate(obj);
       start = key;
-      if (filters.Matches(decorated)) items.push_back(std::move(decorated));
+      if (!trivial && !filters.Matches(Decorate(obj))) continue;
+      if (count++ > 0) items += ',';
+      items += DecorateText(obj);
     }
     if (!next.empty() || page.next_key.empty()) break;
     start = page.next_key;
   }
-  Json list = {{"kind", r.kind + "List"}, {"apiVersion", r.GroupVersion()}};
-  list["metadata"] = {{"resourceVersion", std::to_string(revision)}};
-  if (!next.empty()) list["metadata"]["continue"] = EncodeContinue(next);
-  list["items"] = std::move(items);
-  return list;
+  Json meta = {{"resourceVersion", std::to_string(revision)}};
+  if (!next.empty()) meta["continue"] = EncodeContinue(next);
+  return R"({"apiVersion":")" + r.GroupVersion() + R"(","items":[)" + items + R"(],"kind":")" + r.kind +
+         R"(List","metadata":)" + meta.dump() + "}";
+}
+
+Result<Json> ObjectService::List(const RequestPath& p, const ResourceInfo& r, const ListOptions& o) {
+  TMCD_ASSIGN_OR_RETURN(std::string text, ListText(p, r, o));
+  return Json::parse(text);
 }
 
 Result<WatchStart> ObjectService::Watch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o) {

@@ -96,8 +96,14 @@ void Server::HandleResource(const std::string& method, const RequestPath& p, con
       return StartWatch(p, *r, *opts, req, res);
     }
     verb = "list";
+    if (!WantsTable(req.get_header_value("Accept"))) {
+      auto text = objects_.ListText(p, *r, *opts);
+      if (!text.ok()) return fail(text.status());
+      res.status = 200;
+      return res.set_content(std::move(*text), "application/json");
+    }
     auto list = objects_.List(p, *r, *opts);
-    if (list.ok() && WantsTable(req.get_header_value("Accept"))) {
+    if (list.ok()) {
       std::vector<Json> items((*list)["items"].begin(), (*list)["items"].end());
       Json table = ToTable(*r, items, (*list)["metadata"]["resourceVersion"], std::chrono::system_clock::now());
       if ((*list)["metadata"].contains("continue")) table["metadata"]["continue"] = (*list)["metadata"]["continue"];

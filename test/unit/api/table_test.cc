@@ -52,3 +52,35 @@ TEST_CASE("Table responses: printer columns, ages, partial metadata") {
 
 }  // namespace
 }  // namespace tmcd::api
+
+#include "api/objects.h"
+
+namespace tmcd::api {
+namespace {
+
+TEST_CASE("DecorateText splices resourceVersion and uid into the top-level metadata only") {
+  const std::string uid(16, '\x11');
+  struct Row {
+    const char* stored;
+  };
+  for (const Row& r : std::initializer_list<Row>{
+           {R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}})"},
+           {R"({"metadata":{}})"},
+           {R"({"aaa":{"metadata":{"name":"nested"}},"metadata":{"name":"top"}})"},
+           {R"({"data":{"k":"\"metadata\":{"},"metadata":{"name":"s"}})"},
+           {R"({"data":{"k":"a\\"},"metadata":{"name":"esc"},"spec":{"template":{"metadata":{"labels":{}}}}})"},
+       }) {
+    CAPTURE(r.stored);
+    store::StoredObject o{1, 42, uid, r.stored};
+    const std::string text = DecorateText(o);
+    Json spliced = Json::parse(text);  // must stay valid JSON
+    CHECK(spliced == Decorate(o));     // and mean exactly what the parsing path produces
+  }
+  store::StoredObject nested{1, 7, uid, R"({"aaa":{"metadata":{"name":"nested"}},"metadata":{"name":"top"}})"};
+  Json j = Json::parse(DecorateText(nested));
+  CHECK_FALSE(j["aaa"]["metadata"].contains("resourceVersion"));
+  CHECK(j["metadata"]["resourceVersion"] == "7");
+}
+
+}  // namespace
+}  // namespace tmcd::api
