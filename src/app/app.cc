@@ -1,6 +1,7 @@
 #include "app/app.h"
 
 #include <fcntl.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
@@ -61,11 +62,20 @@ Status App::Start() {
   so.sync_writes = config_.store_fsync;
   so.keep_revisions = config_.store_keep_revisions;
   so.compaction_interval = config_.store_compaction_interval;
+  registry_ = std::make_unique<prometheus::Registry>();
+  auto& commit_latency = prometheus::BuildHistogram()
+                             .Name("tmcd_store_commit_duration_seconds")
+                             .Help("Store commit latency (writer lock wait + RocksDB batch write, fsync included).")
+                             .Register(*registry_)
+                             .Add({}, prometheus::Histogram::BucketBoundaries{0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                                                              0.0025, 0.005, 0.01, 0.025, 0.1});
+  so.commit_observer = [&commit_latency](std::chrono::nanoseconds d) {
+    commit_latency.Observe(std::chrono::duration<double>(d).count());
+  };
   auto st = store::Store::Open(so, clock_);
   if (!st.ok()) return st.status();
   store_ = std::move(st).value();
   objects_ = std::make_unique<api::ObjectService>(*store_, clock_);
-  registry_ = std::make_unique<prometheus::Registry>();
   TMCD_TRY(StartApi());
   std::string gates;
   for (const auto& [name, on] : config_.gates.Effective()) gates += name + "=" + (on ? "true " : "false ");

@@ -52,10 +52,11 @@ class App {
   ConfigLoader loader_;
   RealClock clock_;
   int lock_fd_ = -1;
-  // Owned in dependency order; Stop() releases them in reverse.
+  // Owned in dependency order; Stop() releases them in reverse. The registry outlives the store,
+  // whose commit observer feeds one of its histograms.
+  std::unique_ptr<prometheus::Registry> registry_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<api::ObjectService> objects_;
-  std::unique_ptr<prometheus::Registry> registry_;
   std::unique_ptr<api::Server> server_;
 };
 

@@ -180,6 +180,7 @@ Result<StoredObject> Store::Delete(const ObjectKey& key, uint64_t expected_revis
 
 Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op) {
   TMCD_TRY(CheckKey(key));
+  const auto started = std::chrono::steady_clock::now();
   const std::string k = EncodeKey(key);
   std::lock_guard<std::mutex> lock(mu_);
   std::string raw;
@@ -224,6 +225,7 @@ Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint6
   if (!ws.ok()) return FromRocks(ws, "commit " + key.String());
   revision_.store(rev);
   Notify(event);
+  if (options_.commit_observer) options_.commit_observer(std::chrono::steady_clock::now() - started);
   return event.object;
 }
 

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,9 @@ struct StoreOptions {
   std::chrono::seconds keep_age{3600};                   // ...and none older than this
   std::chrono::milliseconds compaction_interval{30000};  // 0 = no background compaction
   size_t watch_queue_limit = 1000;
+  // Called after every successful commit with its duration (lock wait + batch write). Must be cheap
+  // and thread-safe; the app feeds a metrics histogram with it. Optional.
+  std::function<void(std::chrono::nanoseconds)> commit_observer;
 };
 
 struct ListResult {

@@ -75,6 +75,7 @@ def test_health_version_metrics(api):
     assert 'tmcd_api_requests_total{code="201",resource="clusterregistrations.tmc.kcp.io",verb="create"} 1' in text
     assert "tmcd_api_request_duration_seconds_bucket" in text
     assert "tmcd_store_revision 1" in text
+    assert "tmcd_store_commit_duration_seconds_count 1" in text
 
 
 def test_restart_keeps_everything(daemon, tmp_path):
