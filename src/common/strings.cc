@@ -47,8 +47,9 @@ std::string ToLower(std::string_view s) {
   return out;
 }
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
+std::string JsonEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
   for (char c : s) {
     switch (c) {
       case '"':
@@ -60,15 +61,28 @@ std::string Quote(std::string_view s) {
       case '\n':
         out += "\\n";
         break;
+      case '\r':
+        out += "\\r";
+        break;
       case '\t':
         out += "\\t";
         break;
       default:
-        out += c;
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[(static_cast<unsigned char>(c) >> 4U) & 0xfU];
+          out += kHex[static_cast<unsigned char>(c) & 0xfU];
+        } else {
+          out += c;
+        }
     }
   }
-  out += '"';
   return out;
+}
+
+std::string Quote(std::string_view s) {
+  return "\"" + JsonEscape(s) + "\"";
 }
 
 std::string HexEncode(std::string_view bytes) {

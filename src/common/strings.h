@@ -12,7 +12,9 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 std::string_view Trim(std::string_view s);
 bool StartsWith(std::string_view s, std::string_view prefix);
 std::string ToLower(std::string_view s);
-// Go-style %q quoting: "abc" with \" \\ \n escaped; used in error messages.
+// JSON string escaping without the surrounding quotes (\" \\ \n \r \t, other controls as \u00XX).
+std::string JsonEscape(std::string_view s);
+// "s" quoted and escaped as above: how error messages show user-supplied strings (like Go's %q).
 std::string Quote(std::string_view s);
 // Lowercase hex of bytes.
 std::string HexEncode(std::string_view bytes);

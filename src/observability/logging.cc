@@ -9,6 +9,8 @@
 #include <ctime>
 #include <memory>
 
+#include "common/strings.h"
+
 namespace tmcd::observability {
 namespace {
 
@@ -36,39 +38,6 @@ class JsonFormatter final : public spdlog::formatter {
 };
 
 }  // namespace
-
-std::string JsonEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 Status SetLogLevel(std::string_view level) {
   auto lvl = spdlog::level::from_str(std::string(level));

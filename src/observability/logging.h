@@ -14,7 +14,4 @@ namespace tmcd::observability {
 Status SetupLogging(std::string_view format, std::string_view level);
 Status SetLogLevel(std::string_view level);
 
-// JSON-escapes `s` (no surrounding quotes). Exposed for tests.
-std::string JsonEscape(std::string_view s);
-
 }  // namespace tmcd::observability

@@ -11,6 +11,7 @@ TEST_CASE("split, join, trim, quote") {
   CHECK(Join({"a", "b"}, ", ") == "a, b");
   CHECK(Trim("  x y \n") == "x y");
   CHECK(Quote("a\"b\\c\n") == R"("a\"b\\c\n")");
+  CHECK(JsonEscape(std::string("t\tr\r\x01\x1f", 6)) == R"(t\tr\r\u0001\u001f)");
 }
 
 TEST_CASE("sha256 and base36 match known values") {
