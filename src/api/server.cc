@@ -7,6 +7,7 @@
 
 #include "api/discovery.h"
 #include "api/openapi.h"
+#include "api/reply.h"
 #include "api/status_body.h"
 #include "api/table.h"
 #include "common/strings.h"
@@ -15,15 +16,6 @@ namespace tmcd::api {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void Reply(httplib::Response& res, int code, const Json& body) {
-  res.status = code;
-  res.set_content(body.dump(), "application/json");
-}
-
-void ReplyError(httplib::Response& res, const Status& s, const StatusDetails& d = {}) {
-  Reply(res, HttpCode(s.reason()), StatusBody(s, d));
-}
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // Server: dispatch of resource requests to ObjectService, and watch streams.
 #include <httplib.h>
 
+#include "api/reply.h"
 #include "api/server.h"
 #include "api/status_body.h"
 #include "api/table.h"
@@ -10,11 +11,6 @@ namespace tmcd::api {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-void Reply(httplib::Response& res, int code, const Json& body) {
-  res.status = code;
-  res.set_content(body.dump(), "application/json");
-}
 
 void ReplyResult(httplib::Response& res, int ok_code, const Result<Json>& r, const RequestPath& p,
                  const ResourceInfo& info) {
