@@ -61,7 +61,9 @@ size_t TopLevelMetadata(std::string_view json) {
   return std::string_view::npos;
 }
 
-bool Trivial(const Filters& f) { return f.labels.IsEverything() && f.fields.empty(); }
+bool Trivial(const Filters& f) {
+  return f.labels.IsEverything() && f.fields.empty();
+}
 
 }  // namespace
 
@@ -122,7 +124,8 @@ Result<std::string> ObjectService::ListText(const RequestPath& p, const Resource
   TMCD_ASSIGN_OR_RETURN(Filters filters, CompileFilters(r, o));
   if (!o.resource_version.empty()) {
     uint64_t v = 0;
-    auto [ptr, ec] = std::from_chars(o.resource_version.data(), o.resource_version.data() + o.resource_version.size(), v);
+    auto [ptr, ec] =
+        std::from_chars(o.resource_version.data(), o.resource_version.data() + o.resource_version.size(), v);
     if (ec != std::errc() || ptr != o.resource_version.data() + o.resource_version.size()) {
       return BadRequest("invalid resourceVersion " + Quote(o.resource_version) + ": must be a non-negative integer");
     }
