@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential pkg-config meson ninja-build git ca-certificates curl
+  build-essential pkg-config meson ninja-build git ca-certificates curl openssl
   librocksdb-dev libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev
   libcpp-httplib-dev libssl-dev libbrotli-dev libsimdjson-dev nlohmann-json3-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libcli11-dev doctest-dev libsystemd-dev
