@@ -96,7 +96,7 @@ void Server::HandleResource(const std::string& method, const RequestPath& p, con
       auto text = objects_.ListText(p, *r, *opts);
       if (!text.ok()) return fail(text.status());
       res.status = 200;
-      return res.set_content(std::move(*text), "application/json");
+      return res.set_content(*text, "application/json");
     }
     auto list = objects_.List(p, *r, *opts);
     if (list.ok()) {
