@@ -1,0 +1,109 @@
+#pragma once
+// tmcd's HTTP/1.1 server: one epoll I/O thread owns every connection (accept, request parsing,
+// response writes, streamed bodies), and a fixed pool of handler threads runs the request handlers.
+// A watch stream therefore costs a socket and a buffer, not a thread, and there is no descriptor
+// ceiling below the process's open-file limit (cpp-httplib as packaged by Debian uses select() and
+// a thread per connection; docs/performance.md has the measurement that retired it).
+//
+// Protocol: keep-alive and pipelining (answered in order), Content-Length and chunked request
+// bodies, "Expect: 100-continue", chunked streamed responses. Limits: header and body size (431,
+// 413), time to receive one request (408), idle keep-alive time, write progress, connection count.
+//
+// Threading: Start/Stop from the owner's thread. The handler runs on pool threads, concurrently; a
+// StreamSource runs on the I/O thread. Stop waits for in-flight handlers, ends streams with their
+// final chunk, flushes what it can within the grace period and closes every connection.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "net/http_message.h"
+
+namespace tmcd::net {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0 = let the OS choose
+  size_t threads = 8;
+  ParseLimits limits;
+  std::chrono::milliseconds request_timeout{60000};  // to receive one request; to make write progress
+  std::chrono::milliseconds idle_timeout{120000};    // a keep-alive connection without a request
+  size_t max_connections = 20000;
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Builds the response for a failure the server detects itself (bad framing, 408, 413, 431, 500).
+  using ErrorResponder = std::function<HttpResponse(int status, const std::string& message)>;
+
+  HttpServer(HttpServerOptions options, Handler handler, ErrorResponder errors);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds, listens and starts the I/O and handler threads; returns the bound port.
+  Result<int> Start();
+  void Stop(std::chrono::milliseconds grace);
+
+ private:
+  struct Conn;
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  void Run();
+  void Accept(TimePoint now);
+  void DrainInbox(TimePoint now);
+  void OnReadable(Conn& c, TimePoint now);
+  void TryParse(Conn& c, TimePoint now);
+  void Dispatch(Conn& c, HttpRequest req);
+  void StartResponse(Conn& c, HttpResponse res, TimePoint now);
+  void PullStream(Conn& c, TimePoint now);
+  void Flush(Conn& c, TimePoint now);
+  void Sweep(TimePoint now);
+  void BeginStop(TimePoint now);
+  void SetEvents(Conn& c, uint32_t events);
+  void CloseConn(uint64_t id);
+  void Post(uint64_t id, HttpResponse res);
+  void Wake(std::atomic<bool>& woken);
+  void Signal();
+  void WorkerLoop();
+
+  HttpServerOptions options_;
+  Handler handler_;
+  ErrorResponder errors_;
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int event_fd_ = -1;
+  bool listening_paused_ = false;                                      // I/O thread only
+  uint64_t next_id_ = 2;                                               // I/O thread only; 0 = listener, 1 = eventfd
+  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;          // I/O thread only
+  std::vector<char> read_buf_ = std::vector<char>(size_t{64} * 1024);  // I/O thread only
+  std::thread io_thread_;
+
+  std::mutex inbox_mu_;
+  std::vector<std::pair<uint64_t, HttpResponse>> responses_;  // guarded by inbox_mu_
+  bool signaled_ = false;                                     // guarded by inbox_mu_
+
+  std::mutex jobs_mu_;
+  std::condition_variable jobs_cv_;
+  std::deque<std::function<void()>> jobs_;  // guarded by jobs_mu_
+  bool workers_stop_ = false;               // guarded by jobs_mu_
+  std::vector<std::thread> workers_;
+
+  std::atomic<bool> streams_woken_{false};  // some connection's `woken` flag is set
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> grace_ms_{0};
+  bool started_ = false;
+};
+
+}  // namespace tmcd::net
