@@ -1,6 +1,5 @@
 #include "api/server.h"
 
-#include <httplib.h>
 #include <prometheus/text_serializer.h>
 
 #include <sstream>
@@ -27,7 +26,6 @@ Server::Server(ServerOptions options, ObjectService& objects, store::Store& stor
       registry_(registry),
       ready_(std::move(ready)),
       version_(std::move(version)),
-      http_(std::make_unique<httplib::Server>()),
       requests_(prometheus::BuildCounter()
                     .Name("tmcd_api_requests_total")
                     .Help("Local API requests by verb, resource and HTTP code.")
@@ -52,71 +50,62 @@ Server::~Server() {
 }
 
 Result<int> Server::Start() {
-  const size_t pool = options_.threads + options_.max_watches;
-  http_->new_task_queue = [pool] { return new httplib::ThreadPool(pool); };
-  http_->set_payload_max_length(options_.max_body_bytes);
-  // Small responses must not wait for Nagle + delayed ACK (~40 ms per request on keep-alive).
-  http_->set_tcp_nodelay(true);
-  http_->set_read_timeout(options_.request_timeout);
-  http_->set_write_timeout(options_.request_timeout);
-  http_->set_error_handler([this](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    Reason reason = res.status == 413   ? Reason::kRequestEntityTooLarge
-                    : res.status == 400 ? Reason::kBadRequest
-                                        : Reason::kInternalError;
-    std::string msg = res.status == 413
-                          ? "the request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes"
-                          : "the request could not be processed";
-    ReplyError(res, Status(reason, msg));
-  });
-  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
-    auto handler = [this, m = std::string(method)](const httplib::Request& req, httplib::Response& res) {
-      Handle(m, req, res);
-    };
-    if (std::string_view(method) == "GET") http_->Get(".*", handler);
-    if (std::string_view(method) == "POST") http_->Post(".*", handler);
-    if (std::string_view(method) == "PUT") http_->Put(".*", handler);
-    if (std::string_view(method) == "PATCH") http_->Patch(".*", handler);
-    if (std::string_view(method) == "DELETE") http_->Delete(".*", handler);
-  }
-  int port = options_.port == 0 ? http_->bind_to_any_port(options_.host)
-                                : (http_->bind_to_port(options_.host, options_.port) ? options_.port : -1);
-  if (port <= 0) {
-    return Status(Reason::kServiceUnavailable, "cannot listen on " + options_.host + ":" +
-                                                   std::to_string(options_.port) + " (address in use or not local?)");
-  }
-  thread_ = std::thread([this] { http_->listen_after_bind(); });
-  // The socket is bound already (clients can connect); wait until the accept loop runs too.
-  for (int i = 0; i < 500 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  return port;
+  net::HttpServerOptions ho;
+  ho.host = options_.host;
+  ho.port = options_.port;
+  ho.threads = options_.threads;
+  ho.limits.max_body_bytes = options_.max_body_bytes;
+  ho.request_timeout = options_.request_timeout;
+  ho.max_connections = options_.max_connections;
+  http_ = std::make_unique<net::HttpServer>(
+      ho, [this](const net::HttpRequest& req) { return Handle(req); },
+      [this](int code, const std::string& message) { return ProtocolError(code, message); });
+  return http_->Start();
 }
 
 void Server::Stop() {
-  if (stopping_.exchange(true)) return;
-  http_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (stopping_.exchange(true) || !http_) return;
+  http_->Stop(options_.shutdown_grace);
 }
 
-void Server::Metrics(httplib::Response& res) {
+net::HttpResponse Server::ProtocolError(int code, const std::string& message) const {
+  Reason reason = code == 413   ? Reason::kRequestEntityTooLarge
+                  : code == 408 ? Reason::kTimeout
+                  : code >= 500 ? Reason::kInternalError
+                                : Reason::kBadRequest;
+  std::string msg =
+      code == 413 ? "the request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes" : message;
+  Json body = StatusBody(Status(reason, msg));
+  body["code"] = code;  // the HTTP-level failures (408, 431, 501, 505) keep their own code
+  net::HttpResponse res;
+  Reply(res, code, body);
+  return res;
+}
+
+void Server::Metrics(net::HttpResponse& res) {
   revision_gauge_.Set(static_cast<double>(store_.CurrentRevision()));
   watches_gauge_.Set(static_cast<double>(open_watches_.load()));
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, registry_.Collect());
   res.status = 200;
-  res.set_content(out.str(), "text/plain; version=0.0.4");
+  res.SetContent(out.str(), "text/plain; version=0.0.4");
 }
 
-void Server::Handle(const std::string& method, const httplib::Request& req, httplib::Response& res) {
+net::HttpResponse Server::Handle(const net::HttpRequest& req) {
   const auto start = Clock::now();
+  const std::string& method = req.method;
+  net::HttpResponse res;
   std::string verb = ToLower(method);
   std::string resource_label;
   try {
-    if (req.path == "/healthz" || req.path == "/livez") {
-      res.set_content("ok", "text/plain");
+    if (method != "GET" && method != "POST" && method != "PUT" && method != "PATCH" && method != "DELETE") {
+      ReplyError(res, Status(Reason::kMethodNotAllowed, "method " + method + " is not supported"));
+    } else if (req.path == "/healthz" || req.path == "/livez") {
+      res.SetContent("ok", "text/plain");
     } else if (req.path == "/readyz") {
       std::string why = ready_();
       res.status = why.empty() ? 200 : 503;
-      res.set_content(why.empty() ? "ok" : "not ready: " + why, "text/plain");
+      res.SetContent(why.empty() ? "ok" : "not ready: " + why, "text/plain");
     } else if (req.path == "/version") {
       Reply(res, 200, version_);
     } else if (req.path == "/metrics") {
@@ -141,7 +130,7 @@ void Server::Handle(const std::string& method, const httplib::Request& req, http
         else
           ReplyError(res, doc.status());
       } else {
-        HandleResource(method, *p, req, res, verb, resource_label);
+        HandleResource(*p, req, res, verb, resource_label);
       }
     }
   } catch (const std::exception& e) {  // library exceptions (JSON) end here, never the process
@@ -154,6 +143,7 @@ void Server::Handle(const std::string& method, const httplib::Request& req, http
            prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
                                                    2.5, 5})
       .Observe(secs);
+  return res;
 }
 
 }  // namespace tmcd::api

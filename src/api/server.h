@@ -1,9 +1,10 @@
 #pragma once
-// The local REST + watch HTTP server (ARCHITECTURE.md §4) on cpp-httplib: Kubernetes URL shapes with
+// The local REST + watch API (ARCHITECTURE.md §4) on net::HttpServer: Kubernetes URL shapes with
 // the /clusters/<ws> prefix, Status error bodies, watch streams with bookmarks, discovery, health,
 // version and Prometheus metrics. Limits: request body size (413), open watches (429), a bounded
-// queue per watch, read/write timeouts, and a sized thread pool (handlers + one thread per watch).
-// Thread-safety: Start/Stop from the owner's thread; handlers run on the pool.
+// queue per watch, request timeouts, and a sized handler pool (watch streams need no thread).
+// Thread-safety: Start/Stop from the owner's thread; handlers run on the pool, streams on the
+// server's I/O thread.
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -15,17 +16,10 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "api/objects.h"
 #include "common/status.h"
-
-namespace httplib {
-class DataSink;
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
+#include "net/http_server.h"
 
 namespace tmcd::api {
 
@@ -33,9 +27,11 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0 = let the OS choose
   size_t threads = 8;
-  size_t max_watches = 256;
+  size_t max_watches = 2000;
+  size_t max_connections = 20000;
   size_t max_body_bytes = size_t{3} * 1024 * 1024;
   std::chrono::seconds request_timeout{60};
+  std::chrono::seconds shutdown_grace{5};
   std::chrono::seconds bookmark_interval{30};
   std::chrono::seconds max_watch_timeout{1800};
 };
@@ -56,15 +52,14 @@ class Server {
   size_t OpenWatches() const { return open_watches_.load(); }
 
  private:
-  void Handle(const std::string& verb, const httplib::Request& req, httplib::Response& res);
-  void HandleResource(const std::string& method, const RequestPath& p, const httplib::Request& req,
-                      httplib::Response& res, std::string& verb, std::string& resource_label);
-  void StartWatch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o, const httplib::Request& req,
-                  httplib::Response& res);
-  struct WatchState;
-  // Writes at most one event (or a bookmark) to a watch stream; false once the client is gone.
-  bool PumpWatch(WatchState& st, httplib::DataSink& sink);
-  void Metrics(httplib::Response& res);
+  net::HttpResponse Handle(const net::HttpRequest& req);
+  void HandleResource(const RequestPath& p, const net::HttpRequest& req, net::HttpResponse& res, std::string& verb,
+                      std::string& resource_label);
+  void StartWatch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o, const net::HttpRequest& req,
+                  net::HttpResponse& res);
+  class WatchStream;
+  void Metrics(net::HttpResponse& res);
+  net::HttpResponse ProtocolError(int code, const std::string& message) const;
 
   ServerOptions options_;
   ObjectService& objects_;
@@ -72,8 +67,7 @@ class Server {
   prometheus::Registry& registry_;
   std::function<std::string()> ready_;
   nlohmann::json version_;
-  std::unique_ptr<httplib::Server> http_;
-  std::thread thread_;
+  std::unique_ptr<net::HttpServer> http_;
   std::atomic<size_t> open_watches_{0};
   std::atomic<bool> stopping_{false};
   prometheus::Family<prometheus::Counter>& requests_;

@@ -1,6 +1,4 @@
 // Server: dispatch of resource requests to ObjectService, and watch streams.
-#include <httplib.h>
-
 #include "api/reply.h"
 #include "api/server.h"
 #include "api/status_body.h"
@@ -12,20 +10,20 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-void ReplyResult(httplib::Response& res, int ok_code, const Result<Json>& r, const RequestPath& p,
+void ReplyResult(net::HttpResponse& res, int ok_code, const Result<Json>& r, const RequestPath& p,
                  const ResourceInfo& info) {
   if (r.ok()) return Reply(res, ok_code, *r);
   Reply(res, HttpCode(r.status().reason()), StatusBody(r.status(), {p.name, info.group, info.resource}));
 }
 
-Result<ListOptions> ParseListOptions(const httplib::Request& req) {
+Result<ListOptions> ParseListOptions(const net::HttpRequest& req) {
   ListOptions o;
-  o.label_selector = req.get_param_value("labelSelector");
-  o.field_selector = req.get_param_value("fieldSelector");
-  o.resource_version = req.get_param_value("resourceVersion");
-  o.continue_token = req.get_param_value("continue");
-  if (req.has_param("limit")) {
-    const std::string v = req.get_param_value("limit");
+  o.label_selector = req.Param("labelSelector");
+  o.field_selector = req.Param("fieldSelector");
+  o.resource_version = req.Param("resourceVersion");
+  o.continue_token = req.Param("continue");
+  if (req.HasParam("limit")) {
+    const std::string v = req.Param("limit");
     char* end = nullptr;
     long long n = std::strtoll(v.c_str(), &end, 10);
     if (v.empty() || *end != '\0' || n < 0) return BadRequest("limit must be a non-negative integer, got " + Quote(v));
@@ -34,9 +32,9 @@ Result<ListOptions> ParseListOptions(const httplib::Request& req) {
   return o;
 }
 
-Result<Json> ParseBody(const httplib::Request& req) {
+Result<Json> ParseBody(const net::HttpRequest& req) {
   if (req.body.empty()) return Json(nullptr);
-  const std::string type = req.get_header_value("Content-Type");
+  const std::string type = req.Header("Content-Type");
   if (!type.empty() && !StartsWith(type, "application/json") && req.method != "PATCH") {
     return Status(Reason::kUnsupportedMediaType, "the body of the request was in an unknown format (" + type +
                                                      ") - accepted media types include: application/json");
@@ -50,19 +48,39 @@ Result<Json> ParseBody(const httplib::Request& req) {
 
 }  // namespace
 
-struct Server::WatchState {
-  WatchStart w;
-  const ResourceInfo* info = nullptr;
-  size_t next_initial = 0;
-  SteadyClock::time_point deadline;
-  SteadyClock::time_point next_bookmark;
-  bool bookmarks = false;
-  bool table = false;
-  uint64_t last_revision = 0;
+// One watch stream, pulled by the HTTP server's I/O thread whenever the watcher has events or a
+// timer (bookmark, deadline) is due. Never blocks: the store's bounded watcher queue absorbs bursts.
+class Server::WatchStream final : public net::StreamSource {
+ public:
+  WatchStream(Server& server, WatchStart w, const ResourceInfo& info)
+      : server_(server), w_(std::move(w)), info_(info) {}
+  void Attach(std::function<void()> wake) override { w_.watcher->SetNotify(std::move(wake)); }
+  bool Pull(std::string& out, size_t budget, TimePoint now) override;
+  TimePoint NextTimer() const override { return bookmarks_ ? std::min(deadline_, next_bookmark_) : deadline_; }
+  void Close() override {
+    w_.watcher->SetNotify(nullptr);
+    w_.watcher->Close(Status(Reason::kGone, "watch ended"));
+    server_.open_watches_.fetch_sub(1);
+  }
+
+  TimePoint deadline_;
+  TimePoint next_bookmark_;
+  bool bookmarks_ = false;
+  bool table_ = false;
+  uint64_t last_revision_ = 0;
+
+ private:
+  void Append(std::string& out, Json ev) const;
+
+  Server& server_;
+  WatchStart w_;
+  const ResourceInfo& info_;
+  size_t next_initial_ = 0;
 };
 
-void Server::HandleResource(const std::string& method, const RequestPath& p, const httplib::Request& req,
-                            httplib::Response& res, std::string& verb, std::string& resource_label) {
+void Server::HandleResource(const RequestPath& p, const net::HttpRequest& req, net::HttpResponse& res,
+                            std::string& verb, std::string& resource_label) {
+  const std::string& method = req.method;
   const ResourceInfo* r = FindResource(p.core ? "" : p.group, p.version, p.resource);
   auto fail = [&](const Status& s) { Reply(res, HttpCode(s.reason()), StatusBody(s, {p.name, p.group, p.resource})); };
   if (r == nullptr || (!r->namespaced && !p.namespace_.empty()) ||
@@ -78,7 +96,7 @@ void Server::HandleResource(const std::string& method, const RequestPath& p, con
     if (!p.name.empty()) {
       verb = "get";
       auto obj = objects_.Get(p, *r);
-      if (obj.ok() && WantsTable(req.get_header_value("Accept"))) {
+      if (obj.ok() && WantsTable(req.Header("Accept"))) {
         return Reply(
             res, 200,
             ToTable(*r, {*obj}, (*obj)["metadata"].value("resourceVersion", ""), std::chrono::system_clock::now()));
@@ -87,16 +105,16 @@ void Server::HandleResource(const std::string& method, const RequestPath& p, con
     }
     auto opts = ParseListOptions(req);
     if (!opts.ok()) return fail(opts.status());
-    if (req.get_param_value("watch") == "1" || req.get_param_value("watch") == "true") {
+    if (req.Param("watch") == "1" || req.Param("watch") == "true") {
       verb = "watch";
       return StartWatch(p, *r, *opts, req, res);
     }
     verb = "list";
-    if (!WantsTable(req.get_header_value("Accept"))) {
+    if (!WantsTable(req.Header("Accept"))) {
       auto text = objects_.ListText(p, *r, *opts);
       if (!text.ok()) return fail(text.status());
       res.status = 200;
-      return res.set_content(*text, "application/json");
+      return res.SetContent(std::move(*text), "application/json");
     }
     auto list = objects_.List(p, *r, *opts);
     if (list.ok()) {
@@ -123,19 +141,18 @@ void Server::HandleResource(const std::string& method, const RequestPath& p, con
   }
   if (method == "PATCH") {
     verb = "patch";
-    return ReplyResult(res, 200, objects_.Patch(p, *r, req.get_header_value("Content-Type"), req.body, status_only), p,
-                       *r);
+    return ReplyResult(res, 200, objects_.Patch(p, *r, req.Header("Content-Type"), req.body, status_only), p, *r);
   }
   verb = "delete";
   if (status_only) return fail(Status(Reason::kMethodNotAllowed, "the status subresource cannot be deleted"));
   return ReplyResult(res, 200, objects_.Delete(p, *r, *body), p, *r);
 }
 
-void Server::StartWatch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o, const httplib::Request& req,
-                        httplib::Response& res) {
+void Server::StartWatch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o, const net::HttpRequest& req,
+                        net::HttpResponse& res) {
   if (open_watches_.fetch_add(1) >= options_.max_watches) {
     open_watches_.fetch_sub(1);
-    res.set_header("Retry-After", "1");
+    res.SetHeader("Retry-After", "1");
     return Reply(res, 429,
                  StatusBody(Status(Reason::kTooManyRequests,
                                    "too many open watches (limit " + std::to_string(options_.max_watches) + ")"),
@@ -150,67 +167,61 @@ void Server::StartWatch(const RequestPath& p, const ResourceInfo& r, const ListO
     // As the API server does: a 200 stream whose only event is an ERROR carrying 410.
     Json ev = {{"type", "ERROR"}, {"object", StatusBody(start.status())}};
     res.status = 200;
-    return res.set_content(ev.dump() + "\n", "application/json");
+    return res.SetContent(ev.dump() + "\n", "application/json");
   }
-  auto st = std::make_shared<WatchState>();
-  st->w = std::move(start).value();
-  st->info = &r;
+  auto st = std::make_shared<WatchStream>(*this, std::move(start).value(), r);
   auto timeout = options_.max_watch_timeout;
-  if (req.has_param("timeoutSeconds")) {
-    timeout = std::min(timeout,
-                       std::chrono::seconds(std::strtoll(req.get_param_value("timeoutSeconds").c_str(), nullptr, 10)));
+  if (req.HasParam("timeoutSeconds")) {
+    timeout = std::min(timeout, std::chrono::seconds(std::strtoll(req.Param("timeoutSeconds").c_str(), nullptr, 10)));
   }
-  st->deadline = SteadyClock::now() + timeout;
-  st->bookmarks = req.get_param_value("allowWatchBookmarks") == "true";
-  st->next_bookmark = SteadyClock::now() + options_.bookmark_interval;
-  st->table = WantsTable(req.get_header_value("Accept"));
-  st->last_revision = store_.CurrentRevision();
+  const auto now = SteadyClock::now();
+  st->deadline_ = now + timeout;
+  st->bookmarks_ = req.Param("allowWatchBookmarks") == "true";
+  st->next_bookmark_ = now + options_.bookmark_interval;
+  st->table_ = WantsTable(req.Header("Accept"));
+  st->last_revision_ = store_.CurrentRevision();
   res.status = 200;
-  // "stream=watch" (which client-go parses as application/json + a parameter) also keeps httplib from
-  // gzip-buffering the stream: it compresses only the exact media type application/json.
-  res.set_chunked_content_provider(
-      "application/json;stream=watch",
-      [this, st](size_t /*offset*/, httplib::DataSink& sink) { return PumpWatch(*st, sink); },
-      [this, st](bool /*success*/) {
-        st->w.watcher->Close(Status(Reason::kGone, "watch ended"));
-        open_watches_.fetch_sub(1);
-      });
+  // "stream=watch" is what the API server sends; client-go parses it as application/json.
+  res.SetHeader("Content-Type", "application/json;stream=watch");
+  res.stream = std::move(st);
 }
 
-bool Server::PumpWatch(WatchState& st, httplib::DataSink& sink) {
-  auto write = [&](Json ev) {
-    if (st.table && ev["type"] != "BOOKMARK" && ev["type"] != "ERROR") {
-      ev["object"] = ToTable(*st.info, {ev["object"]}, ev["object"]["metadata"].value("resourceVersion", ""),
-                             std::chrono::system_clock::now());
+void Server::WatchStream::Append(std::string& out, Json ev) const {
+  if (table_ && ev["type"] != "BOOKMARK" && ev["type"] != "ERROR") {
+    ev["object"] = ToTable(info_, {ev["object"]}, ev["object"]["metadata"].value("resourceVersion", ""),
+                           std::chrono::system_clock::now());
+  }
+  out += ev.dump();
+  out += '\n';
+}
+
+bool Server::WatchStream::Pull(std::string& out, size_t budget, TimePoint now) {
+  while (out.size() < budget) {
+    if (server_.stopping_.load()) return false;
+    if (next_initial_ < w_.initial.size()) {
+      Append(out, {{"type", "ADDED"}, {"object", std::move(w_.initial[next_initial_++])}});
+      continue;
     }
-    std::string line = ev.dump() + "\n";
-    return sink.write(line.data(), line.size());
-  };
-  if (stopping_.load()) return sink.done(), true;
-  if (st.next_initial < st.w.initial.size())
-    return write({{"type", "ADDED"}, {"object", st.w.initial[st.next_initial++]}});
-  const auto now = SteadyClock::now();
-  if (now >= st.deadline) return sink.done(), true;
-  auto wait = std::min({st.deadline - now, st.next_bookmark - now, SteadyClock::duration(std::chrono::seconds(1))});
-  auto next = st.w.watcher->Next(std::chrono::duration_cast<std::chrono::milliseconds>(wait));
-  if (!next.ok()) {
-    write({{"type", "ERROR"}, {"object", StatusBody(next.status())}});
-    return sink.done(), true;
+    if (now >= deadline_) return false;
+    auto next = w_.watcher->Next(std::chrono::milliseconds(0));
+    if (!next.ok()) {
+      Append(out, {{"type", "ERROR"}, {"object", StatusBody(next.status())}});
+      return false;
+    }
+    if (!next->has_value()) break;
+    last_revision_ = (*next)->revision;
+    Json ev = server_.objects_.WatchEvent(**next, w_.filters);
+    if (!ev.is_null()) Append(out, std::move(ev));
   }
-  if (next->has_value()) {
-    st.last_revision = (*next)->revision;
-    Json ev = objects_.WatchEvent(**next, st.w.filters);
-    if (!ev.is_null() && !write(std::move(ev))) return false;
+  if (bookmarks_ && now >= next_bookmark_) {
+    // Every event up to last_revision_ has been delivered (or filtered out) on this stream.
+    next_bookmark_ = now + server_.options_.bookmark_interval;
+    Json bm = {{"kind", info_.kind},
+               {"apiVersion", info_.GroupVersion()},
+               {"metadata", {{"resourceVersion", std::to_string(last_revision_)}}}};
+    Append(out, {{"type", "BOOKMARK"}, {"object", bm}});
   }
-  if (st.bookmarks && SteadyClock::now() >= st.next_bookmark) {
-    // Every event up to last_revision has been delivered (or filtered out) on this stream.
-    st.next_bookmark = SteadyClock::now() + options_.bookmark_interval;
-    Json bm = {{"kind", st.info->kind},
-               {"apiVersion", st.info->GroupVersion()},
-               {"metadata", {{"resourceVersion", std::to_string(st.last_revision)}}}};
-    if (!write({{"type", "BOOKMARK"}, {"object", bm}})) return false;
-  }
-  return sink.is_writable();
+  return true;
 }
 
 }  // namespace tmcd::api

@@ -5,6 +5,7 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -108,6 +109,13 @@ Status App::LockDataDir() {
 }
 
 Status App::StartApi() {
+  // Every watch stream holds a socket; the default soft limit (1,024) would cap them long before
+  // api.maxWatches. The hard limit is what the administrator (or systemd's LimitNOFILE) allows.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &files) != 0) spdlog::warn("cannot raise the open-file limit: {}", Errno(errno));
+  }
   api::ServerOptions so;
   const auto colon = config_.listen.rfind(':');
   so.host = config_.listen.substr(0, colon);
@@ -115,6 +123,8 @@ Status App::StartApi() {
   so.port = std::stoi(config_.listen.substr(colon + 1));
   so.max_watches = config_.api_max_watches;
   so.max_body_bytes = config_.api_max_request_bytes;
+  // In-flight requests get half of shutdownTimeout; the rest is for closing the store.
+  so.shutdown_grace = std::chrono::duration_cast<std::chrono::seconds>(config_.shutdown_timeout / 2);
   nlohmann::json version = {{"major", "0"},
                             {"minor", "1"},
                             {"gitVersion", "v" + std::string(TMCD_VERSION)},

@@ -21,7 +21,7 @@ struct Config {
   std::string listen = "127.0.0.1:7080";
   std::string port_file;
   size_t api_max_request_bytes = size_t{3} * 1024 * 1024;
-  size_t api_max_watches = 256;
+  size_t api_max_watches = 2000;
   bool store_fsync = true;
   size_t store_keep_revisions = 100000;
   std::chrono::milliseconds store_compaction_interval{30000};

@@ -4,7 +4,8 @@ namespace tmcd::store {
 
 Result<std::optional<Event>> Watcher::Next(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || closed_.has_value(); });
+  // A zero timeout must not reach the condition variable: even an expired wait is a futex call.
+  if (timeout.count() > 0) cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || closed_.has_value(); });
   if (!queue_.empty()) {
     Event e = std::move(queue_.front());
     queue_.pop_front();
@@ -18,6 +19,7 @@ void Watcher::Close(Status why) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!closed_) closed_ = std::move(why);
+    NotifyLocked();
   }
   cv_.notify_all();
 }
@@ -27,8 +29,14 @@ bool Watcher::closed() const {
   return closed_.has_value();
 }
 
+void Watcher::SetNotify(std::function<void()> notify) {
+  std::lock_guard<std::mutex> lock(mu_);
+  notify_ = std::move(notify);
+}
+
 void Watcher::AppendLocked(Event e) {
   if (closed_) return;
+  NotifyLocked();
   if (queue_.size() >= limit_) {
     queue_.clear();
     closed_ = Status(Reason::kGone, "watch closed: the consumer fell more than " + std::to_string(limit_) +

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +24,10 @@ class Watcher {
   // close Status (kGone with "too slow", or kServiceUnavailable when the store stops) once drained.
   Result<std::optional<Event>> Next(std::chrono::milliseconds timeout);
   void Close(Status why);
+  // Called (under the watcher's lock, so keep it short and lock-free of the store) whenever an event
+  // is queued or the watcher closes: lets an event loop poll Next(0) instead of blocking a thread.
+  // After SetNotify(nullptr) returns, the previous callback is never called again.
+  void SetNotify(std::function<void()> notify);
   bool closed() const;
   const std::string& prefix() const { return prefix_; }
 
@@ -35,6 +40,9 @@ class Watcher {
 
  private:
   void AppendLocked(Event e);
+  void NotifyLocked() const {
+    if (notify_) notify_();
+  }
 
   const std::string prefix_;
   const size_t limit_;
@@ -44,6 +52,7 @@ class Watcher {
   std::deque<Event> pending_;     // live events that arrived during replay; guarded by mu_
   bool replaying_ = false;        // guarded by mu_
   std::optional<Status> closed_;  // guarded by mu_
+  std::function<void()> notify_;  // guarded by mu_
 };
 
 }  // namespace tmcd::store

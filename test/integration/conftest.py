@@ -49,6 +49,10 @@ class Daemon:
             time.sleep(0.02)
         raise AssertionError(f"tmcd wrote no port file; rc={self.proc.poll()} log:\n{self.log()}")
 
+    @property
+    def port(self):
+        return int(self.base.rsplit(":", 1)[1])
+
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
