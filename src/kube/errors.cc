@@ -1,0 +1,101 @@
+#include "kube/errors.h"
+
+#include <nlohmann/json.hpp>
+
+namespace tmcd::kube {
+namespace {
+
+constexpr Reason kAllReasons[] = {
+    Reason::kBadRequest,
+    Reason::kUnauthorized,
+    Reason::kForbidden,
+    Reason::kNotFound,
+    Reason::kAlreadyExists,
+    Reason::kConflict,
+    Reason::kGone,
+    Reason::kExpired,
+    Reason::kInvalid,
+    Reason::kMethodNotAllowed,
+    Reason::kNotAcceptable,
+    Reason::kRequestEntityTooLarge,
+    Reason::kUnsupportedMediaType,
+    Reason::kTooManyRequests,
+    Reason::kInternalError,
+    Reason::kServiceUnavailable,
+    Reason::kTimeout,
+};
+
+}  // namespace
+
+Reason ReasonForCode(int http_code) {
+  switch (http_code) {
+    case 400:
+      return Reason::kBadRequest;
+    case 401:
+      return Reason::kUnauthorized;
+    case 403:
+      return Reason::kForbidden;
+    case 404:
+      return Reason::kNotFound;
+    case 405:
+      return Reason::kMethodNotAllowed;
+    case 406:
+      return Reason::kNotAcceptable;
+    case 409:
+      return Reason::kConflict;
+    case 410:
+      return Reason::kGone;
+    case 413:
+      return Reason::kRequestEntityTooLarge;
+    case 415:
+      return Reason::kUnsupportedMediaType;
+    case 422:
+      return Reason::kInvalid;
+    case 429:
+      return Reason::kTooManyRequests;
+    case 503:
+      return Reason::kServiceUnavailable;
+    case 504:
+      return Reason::kTimeout;
+    default:
+      return http_code >= 500 ? Reason::kInternalError : Reason::kBadRequest;
+  }
+}
+
+Status DecodeStatus(int http_code, std::string_view body) {
+  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  if (!doc.is_object() || doc.value("kind", "") != "Status") {
+    std::string snippet(body.substr(0, 200));
+    return {ReasonForCode(http_code), "HTTP " + std::to_string(http_code) + (snippet.empty() ? "" : ": " + snippet)};
+  }
+  Reason reason = ReasonForCode(http_code);
+  const std::string name = doc.value("reason", "");
+  for (Reason r : kAllReasons) {
+    if (ReasonName(r) == name) reason = r;
+  }
+  if (name == "ServerTimeout") reason = Reason::kTimeout;  // 500 "try again later"
+  std::vector<Cause> causes;
+  if (doc.contains("details") && doc["details"].is_object() && doc["details"].contains("causes") &&
+      doc["details"]["causes"].is_array()) {
+    for (const auto& c : doc["details"]["causes"]) {
+      if (c.is_object()) causes.push_back({c.value("reason", ""), c.value("message", ""), c.value("field", "")});
+    }
+  }
+  std::string message = doc.value("message", "");
+  if (message.empty()) message = "HTTP " + std::to_string(http_code) + " " + name;
+  return {reason, std::move(message), std::move(causes)};
+}
+
+bool IsRetriable(const Status& s) {
+  switch (s.reason()) {
+    case Reason::kTooManyRequests:
+    case Reason::kInternalError:
+    case Reason::kServiceUnavailable:
+    case Reason::kTimeout:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace tmcd::kube
