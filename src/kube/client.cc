@@ -1,0 +1,316 @@
+#include "kube/client.h"
+
+#include <httplib.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <csignal>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "common/strings.h"
+#include "kube/errors.h"
+#include "kube/url.h"
+
+namespace tmcd::kube {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// An X509_STORE with every certificate of a PEM bundle; nullptr when none parses.
+X509_STORE* StoreFromPem(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509_STORE* store = X509_STORE_new();
+  int added = 0;
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    added += X509_STORE_add_cert(store, cert) == 1 ? 1 : 0;
+    X509_free(cert);
+  }
+  BIO_free(bio);
+  if (added == 0) {
+    X509_STORE_free(store);
+    return nullptr;
+  }
+  return store;
+}
+
+}  // namespace
+
+std::string TransportError(httplib::Error e, const httplib::ClientImpl& c) {
+  if (e == httplib::Error::SSLServerVerification) {
+    const auto* ssl = dynamic_cast<const httplib::SSLClient*>(&c);
+    const long v = ssl != nullptr ? ssl->get_openssl_verify_result() : X509_V_OK;
+    return std::string("TLS: the server certificate is not trusted (") + X509_verify_cert_error_string(v) +
+           "); check certificate-authority or tls-server-name";
+  }
+  return "transport: " + httplib::to_string(e);
+}
+
+std::string ResourceRef::Path(std::string_view name, std::string_view subresource) const {
+  std::string p;
+  if (!cluster.empty()) p += "/clusters/" + cluster;
+  p += group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
+  if (!namespace_.empty()) p += "/namespaces/" + namespace_;
+  p += "/" + resource;
+  if (!name.empty()) p += "/" + std::string(name);
+  if (!subresource.empty()) p += "/" + std::string(subresource);
+  return p;
+}
+
+std::string LogicalCluster(const Json& obj) {
+  const auto meta = obj.find("metadata");
+  if (meta == obj.end() || !meta->contains("annotations")) return "";
+  const Json& ann = (*meta)["annotations"];
+  return ann.is_object() ? ann.value("kcp.io/cluster", "") : "";
+}
+
+void WatchCancel::Cancel() {
+  cancelled_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (active_ != nullptr) active_->stop();
+}
+
+Client::Client(RestConfig config, ClientOptions options)
+    : config_(std::move(config)), options_(std::move(options)), limiter_(options_.qps, options_.burst) {}
+
+Client::~Client() = default;
+
+Result<std::unique_ptr<Client>> Client::Create(RestConfig config, ClientOptions options) {
+  // OpenSSL writes to sockets with write(2): a server that closes first (a TLS alert, an idle
+  // keep-alive timeout) would kill the process with SIGPIPE. Go's runtime ignores it too.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });  // NOLINT(cert-err33-c)
+  std::unique_ptr<Client> c(new Client(std::move(config), std::move(options)));
+  const std::string& url = c->config_.server;
+  c->tls_ = StartsWith(url, "https://");
+  if (!c->tls_ && !StartsWith(url, "http://")) return BadRequest("server " + Quote(url) + " is not an http(s) URL");
+  std::string rest = url.substr(c->tls_ ? 8 : 7);
+  const auto slash = rest.find('/');
+  c->path_prefix_ = slash == std::string::npos ? "" : rest.substr(slash);
+  while (!c->path_prefix_.empty() && c->path_prefix_.back() == '/') c->path_prefix_.pop_back();
+  std::string hostport = rest.substr(0, slash);
+  c->port_ = c->tls_ ? 443 : 80;
+  const auto colon = hostport.rfind(':');
+  if (colon != std::string::npos && hostport.find(']', colon) == std::string::npos) {
+    c->port_ = std::atoi(hostport.c_str() + colon + 1);
+    hostport.resize(colon);
+  }
+  if (hostport.size() > 2 && hostport.front() == '[') hostport = hostport.substr(1, hostport.size() - 2);
+  if (hostport.empty() || c->port_ <= 0) return BadRequest("server " + Quote(url) + " has no valid host:port");
+  c->host_ = hostport;
+  // Validate the TLS material once, so a bad CA or key fails here and not on the first request.
+  TMCD_ASSIGN_OR_RETURN(auto probe, c->NewConnection(c->options_.timeout));
+  c->Release(std::move(probe));
+  return c;
+}
+
+Result<std::unique_ptr<httplib::ClientImpl>> Client::NewConnection(std::chrono::seconds read_timeout) {
+  std::unique_ptr<httplib::ClientImpl> cli;
+  if (!tls_) {
+    cli = std::make_unique<httplib::ClientImpl>(host_, port_);
+  } else {
+    const std::string sni = config_.tls_server_name.empty() ? host_ : config_.tls_server_name;
+    std::unique_ptr<httplib::SSLClient> ssl;
+    if (!config_.client_cert_pem.empty()) {
+      BIO* cb = BIO_new_mem_buf(config_.client_cert_pem.data(), static_cast<int>(config_.client_cert_pem.size()));
+      BIO* kb = BIO_new_mem_buf(config_.client_key_pem.data(), static_cast<int>(config_.client_key_pem.size()));
+      X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+      EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+      BIO_free(cb);
+      BIO_free(kb);
+      if (cert != nullptr && key != nullptr) ssl = std::make_unique<httplib::SSLClient>(sni, port_, cert, key);
+      X509_free(cert);
+      EVP_PKEY_free(key);
+      if (!ssl || !ssl->is_valid()) {
+        return BadRequest("client-certificate / client-key: not a valid certificate and matching private key");
+      }
+    } else {
+      ssl = std::make_unique<httplib::SSLClient>(sni, port_);
+    }
+    if (sni != host_) ssl->set_hostname_addr_map({{sni, host_}});
+    ssl->enable_server_certificate_verification(!config_.insecure_skip_tls_verify);
+    if (!config_.ca_pem.empty()) {
+      X509_STORE* store = StoreFromPem(config_.ca_pem);
+      if (store == nullptr) return BadRequest("certificate-authority: no certificate could be read from the PEM");
+      ssl->set_ca_cert_store(store);  // the SSL context takes ownership
+    }
+    cli = std::move(ssl);
+  }
+  cli->set_keep_alive(true);
+  cli->set_tcp_nodelay(true);
+  cli->set_connection_timeout(std::chrono::duration_cast<std::chrono::seconds>(options_.timeout).count());
+  cli->set_read_timeout(read_timeout.count());
+  cli->set_write_timeout(options_.timeout.count());
+  return cli;
+}
+
+std::unique_ptr<httplib::ClientImpl> Client::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+  }
+  auto c = NewConnection(options_.timeout);
+  return c.ok() ? std::move(*c) : nullptr;  // Create() validated the material already
+}
+
+void Client::Release(std::unique_ptr<httplib::ClientImpl> c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (c && idle_.size() < 8) idle_.push_back(std::move(c));
+}
+
+std::string Client::PrefixFor(const std::string& path) const {
+  // A kcp kubeconfig points at one workspace (https://host/clusters/root); a path that names its own
+  // logical cluster replaces that part of the prefix (kcp's cluster-aware clients do the same).
+  if (!StartsWith(path, "/clusters/")) return path_prefix_;
+  const auto at = path_prefix_.find("/clusters/");
+  return at == std::string::npos ? path_prefix_ : path_prefix_.substr(0, at);
+}
+
+std::string Client::Token() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (config_.token_file.empty()) return config_.token;
+  const auto now = SteadyClock::now();
+  if (token_.empty() || now - token_read_ > std::chrono::minutes(1)) {  // rotated tokens are re-read
+    std::ifstream in(config_.token_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string t(Trim(ss.str()));
+    token_ = t.empty() ? config_.token : t;
+    token_read_ = now;
+  }
+  return token_;
+}
+
+Result<Client::Response> Client::DoOnce(const std::string& method, const std::string& path, const std::string& body,
+                                        const std::string& content_type, int& retry_after) {
+  auto cli = Acquire();
+  if (!cli) return Status(Reason::kServiceUnavailable, "cannot create a connection to " + config_.server);
+  httplib::Request req;
+  req.method = method;
+  req.path = PrefixFor(path) + path;
+  req.headers = {{"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
+  if (const std::string t = Token(); !t.empty()) req.headers.emplace("Authorization", "Bearer " + t);
+  if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+    req.body = body;
+    req.headers.emplace("Content-Type", content_type);
+  }
+  auto res = cli->send(req);
+  if (!res) {
+    const bool tls_error =
+        res.error() == httplib::Error::SSLServerVerification || res.error() == httplib::Error::SSLConnection;
+    return Status(tls_error ? Reason::kBadRequest : Reason::kServiceUnavailable,
+                  TransportError(res.error(), *cli) + " (" + method + " " + config_.server + path + ")");
+  }
+  Response out{res->status, std::move(res->body)};
+  retry_after = res->has_header("Retry-After") ? std::atoi(res->get_header_value("Retry-After").c_str()) : -1;
+  Release(std::move(cli));
+  return out;
+}
+
+Result<Client::Response> Client::Do(const std::string& method, const std::string& path, const std::string& body,
+                                    const std::string& content_type) {
+  for (int attempt = 0;; ++attempt) {
+    std::this_thread::sleep_for(limiter_.Reserve(SteadyClock::now()));
+    int retry_after = -1;
+    TMCD_ASSIGN_OR_RETURN(Response r, DoOnce(method, path, body, content_type, retry_after));
+    if (r.code >= 200 && r.code < 300) return r;
+    // As client-go: only 429 and 5xx answers that say when to come back are retried here.
+    const bool retriable = (r.code == 429 || r.code >= 500) && retry_after >= 0;
+    if (!retriable || attempt >= options_.max_retries) return DecodeStatus(r.code, r.body);
+    std::this_thread::sleep_for(std::chrono::seconds(std::min(retry_after, 30)));
+  }
+}
+
+Result<Json> Client::DecodeObject(Result<Response> r) {
+  if (!r.ok()) return r.status();
+  if (r->body.empty()) return Json::object();
+  Json doc = Json::parse(r->body, nullptr, false);
+  if (doc.is_discarded()) return Internal("the server answered with a body that is not JSON");
+  return doc;
+}
+
+Result<Json> Client::Get(const ResourceRef& r, std::string_view name, std::string_view subresource) {
+  return DecodeObject(Do("GET", r.Path(name, subresource), "", ""));
+}
+
+Result<Json> Client::GetPath(const std::string& path) {
+  return DecodeObject(Do("GET", path, "", ""));
+}
+
+Result<ObjectList> Client::List(const ResourceRef& r, const ListOptions& o) {
+  std::string path = r.Path();
+  AddParam(path, "labelSelector", o.label_selector);
+  AddParam(path, "fieldSelector", o.field_selector);
+  AddParam(path, "resourceVersion", o.resource_version);
+  AddParam(path, "limit", o.limit > 0 ? std::to_string(o.limit) : "");
+  AddParam(path, "continue", o.continue_token);
+  TMCD_ASSIGN_OR_RETURN(Json doc, DecodeObject(Do("GET", path, "", "")));
+  ObjectList out;
+  if (doc.contains("items") && doc["items"].is_array()) {
+    out.items.reserve(doc["items"].size());
+    for (auto& item : doc["items"]) out.items.push_back(std::move(item));
+  }
+  if (doc.contains("metadata") && doc["metadata"].is_object()) {
+    out.resource_version = doc["metadata"].value("resourceVersion", "");
+    out.continue_token = doc["metadata"].value("continue", "");
+  }
+  return out;
+}
+
+Result<ObjectList> Client::ListAll(const ResourceRef& r, ListOptions o) {
+  if (o.limit == 0) o.limit = 500;
+  ObjectList all;
+  while (true) {
+    TMCD_ASSIGN_OR_RETURN(ObjectList page, List(r, o));
+    for (auto& item : page.items) all.items.push_back(std::move(item));
+    all.resource_version = page.resource_version;  // the list's snapshot, the same on every page
+    if (page.continue_token.empty()) return all;
+    o.continue_token = page.continue_token;
+    o.resource_version.clear();  // a continue token carries its own snapshot
+  }
+}
+
+Result<Json> Client::Create(const ResourceRef& r, const Json& obj) {
+  return DecodeObject(Do("POST", r.Path(), obj.dump(), "application/json"));
+}
+
+Result<Json> Client::Update(const ResourceRef& r, const Json& obj, std::string_view subresource) {
+  const std::string name = obj.contains("metadata") ? obj["metadata"].value("name", "") : "";
+  if (name.empty()) return BadRequest("an update needs metadata.name");
+  return DecodeObject(Do("PUT", r.Path(name, subresource), obj.dump(), "application/json"));
+}
+
+Result<Json> Client::Patch(const ResourceRef& r, std::string_view name, PatchType type, const Json& patch,
+                           std::string_view subresource) {
+  const char* ct = type == PatchType::kMerge ? "application/merge-patch+json" : "application/json-patch+json";
+  return DecodeObject(Do("PATCH", r.Path(name, subresource), patch.dump(), ct));
+}
+
+Result<Json> Client::Apply(const ResourceRef& r, std::string_view name, const Json& obj, std::string_view field_manager,
+                           bool force, std::string_view subresource) {
+  if (field_manager.empty()) return BadRequest("server-side apply needs a field manager");
+  std::string path = r.Path(name, subresource);
+  AddParam(path, "fieldManager", field_manager);
+  if (force) AddParam(path, "force", "true");
+  return DecodeObject(Do("PATCH", path, obj.dump(), "application/apply-patch+yaml"));
+}
+
+Status Client::Delete(const ResourceRef& r, std::string_view name, const DeleteOptions& o) {
+  Json body = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
+  if (!o.propagation_policy.empty()) body["propagationPolicy"] = o.propagation_policy;
+  if (!o.precondition_uid.empty()) body["preconditions"]["uid"] = o.precondition_uid;
+  if (!o.precondition_resource_version.empty()) {
+    body["preconditions"]["resourceVersion"] = o.precondition_resource_version;
+  }
+  return Do("DELETE", r.Path(name), body.dump(), "application/json").status();
+}
+
+}  // namespace tmcd::kube
