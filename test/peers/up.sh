@@ -2,9 +2,10 @@
 # Starts N real "physical clusters" on loopback: one etcd, and per cluster a kube-apiserver (own
 # --etcd-prefix, static token auth, OS-probed free ports) plus a kube-controller-manager so that
 # Deployments get ReplicaSets and real status. Waits for /readyz and the default namespace.
-# Usage: up.sh DIR [N]   → DIR/cluster-<i>/kubeconfig, DIR/cluster-<i>/{server,token},
+# Usage: up.sh DIR [N]   → DIR/cluster-<i>/kubeconfig, DIR/cluster-<i>/{server,token}, DIR/etcd-url,
 #                           DIR/clusters.env (TMCD_CLUSTER_<i>_SERVER/_TOKEN/_KUBECONFIG), DIR/*.pid
-# Stop with down.sh DIR. On failure everything started so far is stopped again.
+# PodTemplates bypass the watch cache (so their watches hit etcd and a compacted revision is a
+# real 410, which client tests need). Stop with down.sh DIR. On failure everything started so far is stopped again.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: up.sh DIR [N]}
@@ -35,6 +36,7 @@ ep=$(free_port); pp=$(free_port)
   --initial-advertise-peer-urls "http://127.0.0.1:$pp" --initial-cluster "default=http://127.0.0.1:$pp" \
   --unsafe-no-fsync --log-level warn >"$dir/etcd.log" 2>&1 &
 echo $! >"$dir/etcd.pid"
+echo "http://127.0.0.1:$ep" >"$dir/etcd-url"  # tests compact etcd through its JSON gateway to force 410s
 wait_for "http://127.0.0.1:$ep/health" "" 60
 
 : >"$dir/clusters.env"
@@ -47,7 +49,7 @@ for i in $(seq 1 "$n"); do
     --service-cluster-ip-range=10.0.0.0/24 --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$dir/sa.pub" --service-account-signing-key-file="$dir/sa.key" \
     --token-auth-file="$dir/tokens.csv" --authorization-mode=RBAC --disable-admission-plugins=ServiceAccount \
-    --allow-privileged=true --v=1 >"$c/apiserver.log" 2>&1 &
+    --allow-privileged=true --watch-cache-sizes=podtemplates#0 --v=1 >"$c/apiserver.log" 2>&1 &
   echo $! >"$c/apiserver.pid"
   server="https://127.0.0.1:$port"
   cat >"$c/kubeconfig" <<KC

@@ -1,0 +1,237 @@
+#include "kube/informer.h"
+
+#include "kube/errors.h"
+
+namespace tmcd::kube {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::string ResourceVersionOf(const Json& obj) {
+  return obj.contains("metadata") && obj["metadata"].is_object() ? obj["metadata"].value("resourceVersion", "") : "";
+}
+
+}  // namespace
+
+Informer::Informer(Client& client, ResourceRef ref, Options options)
+    : client_(client),
+      ref_(std::move(ref)),
+      options_(std::move(options)),
+      rng_(options_.seed),
+      backoff_(options_.backoff, options_.seed) {}
+
+Informer::~Informer() {
+  Stop();
+}
+
+std::string Informer::KeyOf(const Json& obj) {
+  const Json& meta = obj.contains("metadata") ? obj["metadata"] : Json::object();
+  const std::string ns = meta.value("namespace", "");
+  std::string key = ns.empty() ? meta.value("name", "") : ns + "/" + meta.value("name", "");
+  const std::string cluster = LogicalCluster(obj);
+  return cluster.empty() ? key : cluster + "|" + key;
+}
+
+void Informer::AddHandlers(EventHandlers h) {
+  handlers_.push_back(std::move(h));
+}
+
+void Informer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Informer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  cancel_.Cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Informer::HasSynced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return synced_;
+}
+
+bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return synced_ || stop_; }) && synced_;
+}
+
+std::optional<Json> Informer::Get(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<Json> Informer::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Json> out;
+  out.reserve(cache_.size());
+  for (const auto& [k, v] : cache_) out.push_back(v);
+  return out;
+}
+
+std::string Informer::LastSyncResourceVersion() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_rv_;
+}
+
+size_t Informer::Relists() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return relists_;
+}
+
+Status Informer::LastError() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_error_;
+}
+
+void Informer::SetError(const Status& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  last_error_ = s;
+}
+
+bool Informer::SleepUnlessStopped(std::chrono::milliseconds d) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return !cv_.wait_for(lock, d, [&] { return stop_; });
+}
+
+Status Informer::ListAndReplace(bool from_scratch) {
+  ListOptions lo;
+  lo.label_selector = options_.label_selector;
+  lo.field_selector = options_.field_selector;
+  lo.limit = options_.page_size;
+  // "0" lets the server answer from its watch cache; after a 410 only a fresh read is acceptable.
+  lo.resource_version = from_scratch ? "" : "0";
+  TMCD_ASSIGN_OR_RETURN(ObjectList list, client_.ListAll(ref_, lo));
+  std::map<std::string, Json> fresh;
+  for (auto& item : list.items) fresh.emplace(KeyOf(item), std::move(item));
+  std::vector<Json> added, deleted;
+  std::vector<std::pair<Json, Json>> updated;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [key, obj] : fresh) {
+      auto it = cache_.find(key);
+      if (it == cache_.end()) {
+        added.push_back(obj);
+      } else if (ResourceVersionOf(it->second) != ResourceVersionOf(obj)) {
+        updated.emplace_back(it->second, obj);
+      }
+    }
+    for (const auto& [key, obj] : cache_) {
+      if (fresh.count(key) == 0) deleted.push_back(obj);  // missed while not watching
+    }
+    cache_ = std::move(fresh);
+    last_rv_ = list.resource_version;
+    synced_ = true;
+  }
+  cv_.notify_all();
+  for (const auto& h : handlers_) {
+    for (const auto& o : added) {
+      if (h.on_add) h.on_add(o);
+    }
+    for (const auto& [o, n] : updated) {
+      if (h.on_update) h.on_update(o, n);
+    }
+    for (const auto& o : deleted) {
+      if (h.on_delete) h.on_delete(o);
+    }
+  }
+  return Status::Ok();
+}
+
+void Informer::Apply(const WatchEvent& ev) {
+  if (ev.type == WatchEventType::kBookmark) {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_rv_ = ev.resource_version;
+    return;
+  }
+  Json obj = Json::parse(ev.object, nullptr, false);
+  if (obj.is_discarded()) return;
+  const std::string key = KeyOf(obj);
+  std::optional<Json> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) old = it->second;
+    if (ev.type == WatchEventType::kDeleted) {
+      cache_.erase(key);
+    } else {
+      cache_[key] = obj;
+    }
+    last_rv_ = ev.resource_version;
+  }
+  for (const auto& h : handlers_) {
+    if (ev.type == WatchEventType::kDeleted) {
+      if (h.on_delete) h.on_delete(obj);
+    } else if (old) {
+      if (h.on_update) h.on_update(*old, obj);
+    } else if (h.on_add) {
+      h.on_add(obj);
+    }
+  }
+}
+
+Status Informer::WatchOnce(size_t& events) {
+  WatchOptions wo;
+  wo.label_selector = options_.label_selector;
+  wo.field_selector = options_.field_selector;
+  wo.resource_version = LastSyncResourceVersion();
+  wo.allow_bookmarks = true;
+  std::uniform_int_distribution<int64_t> spread(
+      options_.min_watch_timeout.count(), std::max(options_.min_watch_timeout, options_.max_watch_timeout).count());
+  wo.timeout = std::chrono::seconds(spread(rng_));
+  return client_.Watch(
+      ref_, wo,
+      [&](WatchEvent& ev) {
+        Apply(ev);
+        ++events;
+        return true;
+      },
+      &cancel_);
+}
+
+void Informer::Run() {
+  bool from_scratch = false;
+  bool need_list = true;
+  bool first = true;
+  while (!cancel_.cancelled()) {
+    if (need_list) {
+      Status s = ListAndReplace(from_scratch);
+      if (!s.ok()) {
+        SetError(s);
+        from_scratch = from_scratch || IsExpired(s);
+        if (!SleepUnlessStopped(backoff_.Next(SteadyClock::now()))) return;
+        continue;
+      }
+      if (!first) {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++relists_;
+      }
+      first = false;
+      need_list = false;
+      from_scratch = false;
+    }
+    const auto started = SteadyClock::now();
+    size_t events = 0;
+    Status s = WatchOnce(events);
+    if (cancel_.cancelled()) return;
+    if (s.ok() && (events > 0 || SteadyClock::now() - started >= std::chrono::seconds(1))) continue;  // re-watch
+    if (!s.ok()) SetError(s);
+    if (IsExpired(s)) {
+      need_list = true;
+      from_scratch = true;
+      continue;  // relist at once, as client-go does
+    }
+    // A failed or suspiciously short watch: back off, then re-watch from the last resourceVersion
+    // (a 410 on that re-watch leads to the relist above).
+    if (!SleepUnlessStopped(backoff_.Next(SteadyClock::now()))) return;
+  }
+}
+
+}  // namespace tmcd::kube

@@ -1,0 +1,91 @@
+#pragma once
+// Reflector + informer (client-go's algorithm, ../shared/reference/k8s-kcp-protocol.md §1.6): list
+// (paged) then watch from the list's resourceVersion with bookmarks and a random 5–10 min timeout;
+// every event advances the resourceVersion; a clean end re-watches; 410 Expired/Gone relists from
+// scratch; other failures back off (800 ms doubling to 30 s, jittered) and re-watch. A relist
+// reconciles the cache: new objects are adds, changed ones updates, vanished ones deletes (the
+// cached last state, as client-go's DeletedFinalStateUnknown). Keys are "ns/name" or "name", with
+// "<cluster>|" in front for kcp objects (kcp's cluster-aware keys).
+// Thread-safe: handlers run on the informer's own thread, one at a time; the cache may be read from
+// any thread.
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/client.h"
+
+namespace tmcd::kube {
+
+struct EventHandlers {
+  std::function<void(const Json& obj)> on_add;
+  std::function<void(const Json& old_obj, const Json& new_obj)> on_update;
+  std::function<void(const Json& last_known)> on_delete;
+};
+
+class Informer {
+ public:
+  struct Options {
+    std::string label_selector;
+    std::string field_selector;
+    size_t page_size = 500;
+    std::chrono::seconds min_watch_timeout{300};
+    std::chrono::seconds max_watch_timeout{600};
+    Backoff::Options backoff;
+    uint64_t seed = 1;
+  };
+  Informer(Client& client, ResourceRef ref, Options options);
+  Informer(Client& client, ResourceRef ref) : Informer(client, std::move(ref), Options{}) {}
+  ~Informer();
+  Informer(const Informer&) = delete;
+  Informer& operator=(const Informer&) = delete;
+
+  void AddHandlers(EventHandlers h);  // before Start
+  void Start();
+  void Stop();
+
+  // True once the first list has been applied to the cache.
+  bool HasSynced() const;
+  bool WaitForSync(std::chrono::milliseconds timeout) const;
+  std::optional<Json> Get(const std::string& key) const;
+  std::vector<Json> List() const;
+  std::string LastSyncResourceVersion() const;
+  size_t Relists() const;  // lists after the first (410s and failed watches that needed one)
+  Status LastError() const;
+
+  static std::string KeyOf(const Json& obj);
+
+ private:
+  void Run();
+  Status ListAndReplace(bool from_scratch);
+  // Watches until the stream ends; `events` counts delivered events.
+  Status WatchOnce(size_t& events);
+  void Apply(const WatchEvent& ev);
+  bool SleepUnlessStopped(std::chrono::milliseconds d);
+  void SetError(const Status& s);
+
+  Client& client_;
+  const ResourceRef ref_;
+  const Options options_;
+  std::vector<EventHandlers> handlers_;
+  std::thread thread_;
+  WatchCancel cancel_;
+  std::mt19937_64 rng_;  // informer thread only
+  Backoff backoff_;      // informer thread only
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::map<std::string, Json> cache_;  // guarded by mu_
+  std::string last_rv_;                // guarded by mu_
+  bool synced_ = false;                // guarded by mu_
+  bool stop_ = false;                  // guarded by mu_
+  size_t relists_ = 0;                 // guarded by mu_
+  Status last_error_;                  // guarded by mu_
+};
+
+}  // namespace tmcd::kube
