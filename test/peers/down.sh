@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops what up.sh started in DIR (controller-managers, apiservers, etcd), waiting for each to exit.
+# Stops what up.sh or kcp-up.sh started in DIR (controller-managers, apiservers, etcd, kcp), waiting for
+# each to exit.
 set -uo pipefail
 dir=${1:?usage: down.sh DIR}
 stop() {
@@ -12,5 +13,7 @@ stop() {
   fi
   rm -f "$pidfile"
 }
-for f in "$dir"/cluster-*/controller-manager.pid "$dir"/cluster-*/apiserver.pid "$dir"/etcd.pid; do stop "$f"; done
+for f in "$dir"/cluster-*/controller-manager.pid "$dir"/cluster-*/apiserver.pid "$dir"/etcd.pid "$dir"/kcp.pid; do
+  stop "$f"
+done
 echo "down.sh: stopped peers in $dir"
