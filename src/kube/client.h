@@ -59,6 +59,9 @@ struct WatchOptions {
   std::string field_selector;
   std::string resource_version;
   bool allow_bookmarks = true;
+  // Streaming list: synthetic ADDED events for the current state, then a BOOKMARK annotated
+  // k8s.io/initial-events-end, then changes (resourceVersionMatch=NotOlderThan is sent with it).
+  bool send_initial_events = false;
   std::chrono::seconds timeout{300};
 };
 

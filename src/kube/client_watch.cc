@@ -25,6 +25,10 @@ Status Client::Watch(const ResourceRef& r, const WatchOptions& o, const std::fun
   AddParam(path, "fieldSelector", o.field_selector);
   AddParam(path, "resourceVersion", o.resource_version);
   if (o.allow_bookmarks) AddParam(path, "allowWatchBookmarks", "true");
+  if (o.send_initial_events) {
+    AddParam(path, "sendInitialEvents", "true");
+    AddParam(path, "resourceVersionMatch", "NotOlderThan");
+  }
   AddParam(path, "timeoutSeconds", std::to_string(o.timeout.count()));
   std::this_thread::sleep_for(limiter_.Reserve(std::chrono::steady_clock::now()));
   // The server ends the stream at timeoutSeconds; the read timeout only catches a dead peer.

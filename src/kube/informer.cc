@@ -18,7 +18,11 @@ Informer::Informer(Client& client, ResourceRef ref, Options options)
       ref_(std::move(ref)),
       options_(std::move(options)),
       rng_(options_.seed),
-      backoff_(options_.backoff, options_.seed) {}
+      backoff_(options_.backoff, options_.seed) {
+  AddIndex("namespace", [](const Json& obj) {
+    return std::vector<std::string>{obj.contains("metadata") ? obj["metadata"].value("namespace", "") : ""};
+  });
+}
 
 Informer::~Informer() {
   Stop();
@@ -34,6 +38,38 @@ std::string Informer::KeyOf(const Json& obj) {
 
 void Informer::AddHandlers(EventHandlers h) {
   handlers_.push_back(std::move(h));
+}
+
+void Informer::AddIndex(const std::string& name, IndexFunc f) {
+  index_funcs_[name] = std::move(f);
+}
+
+std::vector<Json> Informer::ByIndex(const std::string& name, const std::string& value) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Json> out;
+  auto idx = indexes_.find(name);
+  if (idx == indexes_.end()) return out;
+  auto keys = idx->second.find(value);
+  if (keys == idx->second.end()) return out;
+  for (const auto& key : keys->second) out.push_back(cache_.at(key));
+  return out;
+}
+
+void Informer::IndexLocked(const std::string& key, const Json* old_obj, const Json* new_obj) {
+  for (const auto& [name, f] : index_funcs_) {
+    auto& index = indexes_[name];
+    if (old_obj != nullptr) {
+      for (const auto& v : f(*old_obj)) {
+        auto it = index.find(v);
+        if (it == index.end()) continue;
+        it->second.erase(key);
+        if (it->second.empty()) index.erase(it);
+      }
+    }
+    if (new_obj != nullptr) {
+      for (const auto& v : f(*new_obj)) index[v].insert(key);
+    }
+  }
 }
 
 void Informer::Start() {
@@ -127,6 +163,8 @@ Status Informer::ListAndReplace(bool from_scratch) {
       if (fresh.count(key) == 0) deleted.push_back(obj);  // missed while not watching
     }
     cache_ = std::move(fresh);
+    indexes_.clear();
+    for (const auto& [key, obj] : cache_) IndexLocked(key, nullptr, &obj);
     last_rv_ = list.resource_version;
     synced_ = true;
   }
@@ -159,6 +197,7 @@ void Informer::Apply(const WatchEvent& ev) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(key);
     if (it != cache_.end()) old = it->second;
+    IndexLocked(key, old ? &*old : nullptr, ev.type == WatchEventType::kDeleted ? nullptr : &obj);
     if (ev.type == WatchEventType::kDeleted) {
       cache_.erase(key);
     } else {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +47,11 @@ class Informer {
   Informer& operator=(const Informer&) = delete;
 
   void AddHandlers(EventHandlers h);  // before Start
+  // Secondary indexes (client-go's Indexers): `f` maps an object to its index values. Before Start.
+  // The index "namespace" always exists.
+  using IndexFunc = std::function<std::vector<std::string>(const Json&)>;
+  void AddIndex(const std::string& name, IndexFunc f);
+  std::vector<Json> ByIndex(const std::string& name, const std::string& value) const;
   void Start();
   void Stop();
 
@@ -68,6 +74,7 @@ class Informer {
   void Apply(const WatchEvent& ev);
   bool SleepUnlessStopped(std::chrono::milliseconds d);
   void SetError(const Status& s);
+  void IndexLocked(const std::string& key, const Json* old_obj, const Json* new_obj);
 
   Client& client_;
   const ResourceRef ref_;
@@ -80,12 +87,14 @@ class Informer {
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  std::map<std::string, Json> cache_;  // guarded by mu_
-  std::string last_rv_;                // guarded by mu_
-  bool synced_ = false;                // guarded by mu_
-  bool stop_ = false;                  // guarded by mu_
-  size_t relists_ = 0;                 // guarded by mu_
-  Status last_error_;                  // guarded by mu_
+  std::map<std::string, Json> cache_;                                            // guarded by mu_
+  std::map<std::string, IndexFunc> index_funcs_;                                 // set before Start
+  std::map<std::string, std::map<std::string, std::set<std::string>>> indexes_;  // guarded by mu_
+  std::string last_rv_;                                                          // guarded by mu_
+  bool synced_ = false;                                                          // guarded by mu_
+  bool stop_ = false;                                                            // guarded by mu_
+  size_t relists_ = 0;                                                           // guarded by mu_
+  Status last_error_;                                                            // guarded by mu_
 };
 
 }  // namespace tmcd::kube

@@ -60,6 +60,8 @@ Status WatchDecoder::DecodeLine(std::string_view line, WatchEvent& out) {
   out.name = StringAt(obj, "/metadata/name");
   out.namespace_ = StringAt(obj, "/metadata/namespace");
   out.cluster = StringAt(obj, "/metadata/annotations/kcp.io~1cluster");
+  out.initial_events_end = out.type == WatchEventType::kBookmark &&
+                           StringAt(obj, "/metadata/annotations/k8s.io~1initial-events-end") == "true";
   if (out.type == WatchEventType::kError) {
     int64_t code = 500;
     if (obj["code"].get(code) != simdjson::SUCCESS) code = 500;

@@ -24,8 +24,9 @@ struct WatchEvent {
   std::string resource_version;
   std::string name;
   std::string namespace_;
-  std::string cluster;  // metadata.annotations["kcp.io/cluster"], empty outside kcp
-  Status error;         // kError: the Status the server sent (e.g. 410 Expired)
+  std::string cluster;              // metadata.annotations["kcp.io/cluster"], empty outside kcp
+  bool initial_events_end = false;  // a BOOKMARK closing a streaming list's initial events
+  Status error;                     // kError: the Status the server sent (e.g. 410 Expired)
 };
 
 class WatchDecoder {

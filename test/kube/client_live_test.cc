@@ -133,6 +133,22 @@ TEST_CASE("watch: ordered events from a resourceVersion; an ancient one is 410 E
   CHECK(s.ok());
   CHECK(seen == std::vector<std::string>{"ADDED", "MODIFIED", "DELETED"});
 
+  // Streaming list: the current state as ADDED events, closed by the initial-events-end bookmark.
+  REQUIRE(c->Create(cms, ConfigMap("s1", "x")).ok());
+  WatchOptions stream;
+  stream.send_initial_events = true;
+  stream.timeout = std::chrono::seconds(30);
+  std::vector<std::string> initial;
+  bool ended = false;
+  Status ss = c->Watch(cms, stream, [&](WatchEvent& ev) {
+    if (ev.type == WatchEventType::kAdded) initial.push_back(ev.name);
+    ended = ev.initial_events_end;
+    return !ended;
+  });
+  CHECK_MESSAGE(ss.ok(), ss.ToString());
+  CHECK(ended);
+  CHECK(std::find(initial.begin(), initial.end(), "s1") != initial.end());
+
   // A compacted revision is a 410. PodTemplates bypass the apiserver's watch cache in the test peers
   // (up.sh), so their watches reach etcd; etcd is compacted through its JSON gateway, as the
   // apiserver's periodic compaction would do.

@@ -46,6 +46,7 @@ TEST_CASE("the informer survives an apiserver restart without losing or repeatin
   o.backoff.initial = 100ms;
   o.backoff.cap = 1000ms;
   Informer inf(*c, cms, o);
+  inf.AddIndex("value", [](const Json& obj) { return std::vector<std::string>{obj["data"].value("k", "")}; });
   Recorder rec;
   inf.AddHandlers({[&](const Json& obj) { rec.Note("add", obj); },
                    [&](const Json&, const Json& obj) { rec.Note("update", obj); },
@@ -58,6 +59,11 @@ TEST_CASE("the informer survives an apiserver restart without losing or repeatin
   REQUIRE(c->Patch(cms, "a", PatchType::kMerge, {{"data", {{"k", "2"}}}}).ok());
   REQUIRE(c->Delete(cms, "before").ok());
   CHECK(Eventually([&] { return rec.Of("a").size() == 2 && rec.Of("before").size() == 2; }));
+  CHECK(inf.ByIndex("namespace", ns).size() == 1);
+  REQUIRE(inf.ByIndex("value", "2").size() == 1);
+  CHECK(inf.ByIndex("value", "2")[0]["metadata"]["name"] == "a");
+  CHECK(inf.ByIndex("value", "1").empty());  // the old value's entry went with the update
+  CHECK(inf.ByIndex("value", "0").empty());  // and the deleted object's
 
   REQUIRE(std::system(("test/peers/restart-apiserver.sh " + PeerDir() + " 1").c_str()) == 0);  // NOLINT
   // Changes made after the restart: the informer finds them by re-watching or, when its

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 
 #include "kube/client.h"
 #include "net/http_server.h"
@@ -118,6 +119,35 @@ TEST_CASE("a watch that breaks off inside an event, or carries garbage, is an er
     return Answer(403, R"({"kind":"Status","reason":"Forbidden","message":"no","code":403})");
   });
   CHECK(refused.client->Watch(kCms, {}, [](WatchEvent&) { return true; }).reason() == Reason::kForbidden);
+}
+
+TEST_CASE("request paths: kcp workspace prefixes are replaced, other server paths kept") {
+  std::vector<std::string> paths;
+  std::mutex mu;
+  FaultServer f([&](const net::HttpRequest& r, int) {
+    std::lock_guard<std::mutex> lock(mu);
+    paths.push_back(r.target);
+    return Answer(200, R"({"items":[],"metadata":{"resourceVersion":"1"}})");
+  });
+  const std::string base = f.client->config().server;
+  auto at = [&](const std::string& server) {
+    RestConfig cfg;
+    cfg.server = server;
+    auto c = Client::Create(cfg);
+    REQUIRE(c.ok());
+    return std::move(*c);
+  };
+  ResourceRef ws{"apps", "v1", "deployments", "shop", "root:org"};
+  ResourceRef all{"", "v1", "configmaps", "", "*"};
+  CHECK(at(base + "/clusters/root")->List(ws, {}).ok());
+  CHECK(at(base + "/services/apiexport/root/tmc.kcp.io")->List(all, {"a=b", "", "", 2, ""}).ok());
+  CHECK(at(base + "/clusters/root")->Get({"", "v1", "namespaces", "", ""}, "default").ok());
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(paths == std::vector<std::string>{
+                     "/clusters/root:org/apis/apps/v1/namespaces/shop/deployments",
+                     "/services/apiexport/root/tmc.kcp.io/clusters/*/api/v1/configmaps?labelSelector=a%3Db&limit=2",
+                     "/clusters/root/api/v1/namespaces/default",
+                 });
 }
 
 }  // namespace
