@@ -8,4 +8,4 @@ ninja -C "$build" src/cmd/tmcd/tmcd >/dev/null
 "$build/src/cmd/tmcd/tmcd" generate crds --output-dir "$root"
 "$build/src/cmd/tmcd/tmcd" generate apiresourceschemas --output-dir "$root"
 "$build/src/cmd/tmcd/tmcd" generate api-reference --output-dir "$root"
-echo "generated: $(cd "$root" && ls config/crds/*.yaml config/kcp/*.yaml docs/api-reference.md | tr '\n' ' ')"
+echo "generated: $(cd "$root" && ls config/crds/*.yaml config/kcp/*.yaml config/kcp/v1alpha1/*.yaml docs/api-reference.md | tr '\n' ' ')"

@@ -132,7 +132,8 @@ def test_generate_prints_manifests_that_match_config(tmp_path):
                                   "config/crds/tmc.kcp.io_workloadplacements.yaml"]),
                         ("apiresourceschemas", ["config/kcp/apiresourceschema-clusterregistrations.yaml",
                                                 "config/kcp/apiresourceschema-workloadplacements.yaml",
-                                                "config/kcp/apiexport.yaml"])):
+                                                "config/kcp/apiexport.yaml",
+                                                "config/kcp/v1alpha1/apiexport.yaml"])):
         r = run("generate", what)
         assert r.returncode == 0, r.stderr
         docs = [d for d in yaml.safe_load_all(r.stdout) if d]

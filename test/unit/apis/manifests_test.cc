@@ -26,7 +26,7 @@ TEST_CASE("checked-in manifests under config/ are what the code generates") {
   auto kcp = KcpManifests();
   all.insert(all.end(), kcp.begin(), kcp.end());
   all.push_back({"docs/api-reference.md", ApiReferenceMarkdown()});
-  REQUIRE(all.size() == 6);
+  REQUIRE(all.size() == 7);
   for (const auto& m : all) {
     CAPTURE(m.path);
     CHECK_MESSAGE(ReadFile(std::string(root) + "/" + m.path) == m.yaml,
@@ -70,6 +70,10 @@ TEST_CASE("APIResourceSchema names are content-addressed; the APIExport points a
   CHECK(exp["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha2");
   CHECK(exp["spec"]["resources"][0]["schema"].as<std::string>() == name);
   CHECK(exp["spec"]["permissionClaims"].size() == 4);
+  YAML::Node old = YAML::Load(kcp[3].yaml);
+  CHECK(old["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha1");
+  CHECK(old["spec"]["latestResourceSchemas"][0].as<std::string>() == name);
+  CHECK(old["spec"]["permissionClaims"][0]["all"].as<bool>());
   OrderedJson a = {{"x", 1}};
   OrderedJson b = {{"x", 2}};
   CHECK(SchemaPrefix(a) == SchemaPrefix(a));

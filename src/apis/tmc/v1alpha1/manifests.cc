@@ -93,29 +93,52 @@ std::vector<Manifest> CrdManifests() {
   return out;
 }
 
-std::vector<Manifest> KcpManifests() {
-  std::vector<Manifest> out;
+std::vector<OrderedJson> KcpObjects(std::string_view export_version) {
+  std::vector<OrderedJson> out;
   OrderedJson resources = OrderedJson::array();
+  OrderedJson latest = OrderedJson::array();
   for (const auto& e : ExportedKinds()) {
     OrderedJson spec = Spec(*e.info, e.schema, /*crd_schema=*/false);
     const std::string name = SchemaPrefix(spec) + "." + std::string(e.info->plural) + "." + std::string(kGroup);
     OrderedJson ars = {{"apiVersion", "apis.kcp.io/v1alpha1"}, {"kind", "APIResourceSchema"}};
     ars["metadata"] = {{"name", name}};
     ars["spec"] = spec;
-    out.push_back({"config/kcp/apiresourceschema-" + std::string(e.info->plural) + ".yaml", ToYaml(ars)});
+    out.push_back(std::move(ars));
     resources.push_back({{"group", std::string(kGroup)},
                          {"name", std::string(e.info->plural)},
                          {"schema", name},
                          {"storage", {{"crd", OrderedJson::object()}}}});
+    latest.push_back(name);
   }
-  OrderedJson exp = {{"apiVersion", "apis.kcp.io/v1alpha2"}, {"kind", "APIExport"}};
-  exp["metadata"] = {{"name", std::string(kExportName)}};
-  exp["spec"]["resources"] = resources;
   // Read access tmcd needs in tenant workspaces: credentials and dependencies of synced workloads,
   // and the namespaces they live in.
-  exp["spec"]["permissionClaims"] =
-      OrderedJson::array({Claim("secrets"), Claim("configmaps"), Claim("serviceaccounts"), Claim("namespaces")});
-  out.push_back({"config/kcp/apiexport.yaml", ToYaml(exp)});
+  const std::vector<std::string_view> claimed = {"secrets", "configmaps", "serviceaccounts", "namespaces"};
+  OrderedJson exp = {{"apiVersion", "apis.kcp.io/" + std::string(export_version)}, {"kind", "APIExport"}};
+  exp["metadata"] = {{"name", std::string(kExportName)}};
+  exp["spec"] = OrderedJson::object();
+  if (export_version == "v1alpha1") {  // kcp before v0.28: schema names and all-objects claims
+    exp["spec"]["latestResourceSchemas"] = latest;
+    exp["spec"]["permissionClaims"] = OrderedJson::array();
+    for (auto r : claimed) exp["spec"]["permissionClaims"].push_back({{"group", ""}, {"resource", r}, {"all", true}});
+  } else {
+    exp["spec"]["resources"] = resources;
+    exp["spec"]["permissionClaims"] = OrderedJson::array();
+    for (auto r : claimed) exp["spec"]["permissionClaims"].push_back(Claim(r));
+  }
+  out.push_back(std::move(exp));
+  return out;
+}
+
+std::vector<Manifest> KcpManifests() {
+  std::vector<Manifest> out;
+  auto objects = KcpObjects("v1alpha2");
+  for (size_t i = 0; i + 1 < objects.size(); ++i) {
+    const std::string name = objects[i]["metadata"]["name"];
+    const std::string plural = name.substr(name.find('.') + 1, name.find('.', name.find('.') + 1) - name.find('.') - 1);
+    out.push_back({"config/kcp/apiresourceschema-" + plural + ".yaml", ToYaml(objects[i])});
+  }
+  out.push_back({"config/kcp/apiexport.yaml", ToYaml(objects.back())});
+  out.push_back({"config/kcp/v1alpha1/apiexport.yaml", ToYaml(KcpObjects("v1alpha1").back())});
   return out;
 }
 

@@ -21,8 +21,13 @@ inline constexpr std::string_view kExportName = "tmc.kcp.io";
 OrderedJson OpenAPISchema(std::string_view plural);
 // CRD documents, one per exported kind.
 std::vector<Manifest> CrdManifests();
-// APIResourceSchemas (content-addressed names) and the APIExport that serves them.
+// APIResourceSchemas (content-addressed names) and the APIExport that serves them: the export as
+// apis.kcp.io/v1alpha2 (config/kcp/apiexport.yaml) and as v1alpha1 for kcp before v0.28
+// (config/kcp/v1alpha1/apiexport.yaml).
 std::vector<Manifest> KcpManifests();
+// The same as objects: every APIResourceSchema, then the APIExport in `export_version`
+// ("v1alpha1" or "v1alpha2").
+std::vector<OrderedJson> KcpObjects(std::string_view export_version);
 // The name prefix of an APIResourceSchema: "v" + 10 base36 chars of the SHA-256 of its spec, so a
 // schema change yields a new immutable object and existing bindings keep the old one.
 std::string SchemaPrefix(const OrderedJson& spec);
