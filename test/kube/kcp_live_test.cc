@@ -5,46 +5,13 @@
 
 #include <thread>
 
+#include "kcp_helpers.h"
 #include "kube/informer.h"
-#include "live_helpers.h"
 
 namespace tmcd::kube::live {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string KcpKubeconfig() {
-  const char* k = std::getenv("TMCD_KCP_KUBECONFIG");
-  REQUIRE_MESSAGE(k != nullptr, "TMCD_KCP_KUBECONFIG is not set: run through test/e2e/test_kcp.py");
-  return k;
-}
-
-std::unique_ptr<Client> KcpClient(const std::string& context) {
-  auto cfg = LoadKubeconfig(KcpKubeconfig(), context);
-  REQUIRE_MESSAGE(cfg.ok(), cfg.status().ToString());
-  CHECK_FALSE(cfg->ca_pem.empty());  // kcp's kubeconfig carries its CA: TLS is verified
-  return NewClient(*cfg);
-}
-
-const ResourceRef kWorkspaces{"tenancy.kcp.io", "v1alpha1", "workspaces", "", "root"};
-
-// Creates root:<name> and waits until it is Ready; returns its logical cluster name.
-std::string NewWorkspace(Client& c, const std::string& name) {
-  Json ws = {{"apiVersion", "tenancy.kcp.io/v1alpha1"},
-             {"kind", "Workspace"},
-             {"metadata", {{"name", name}}},
-             {"spec", {{"type", {{"name", "universal"}, {"path", "root"}}}}}};
-  auto created = c.Create(kWorkspaces, ws);
-  REQUIRE_MESSAGE(created.ok(), created.status().ToString());
-  for (int i = 0; i < 240; ++i) {
-    auto got = c.Get(kWorkspaces, name);
-    REQUIRE(got.ok());
-    if ((*got)["status"].value("phase", "") == "Ready") return (*got)["spec"].value("cluster", "");
-    std::this_thread::sleep_for(250ms);
-  }
-  FAIL("workspace " << name << " did not become Ready within 60 s");
-  return "";
-}
 
 TEST_CASE("kcp: workspaces, logical-cluster paths, isolation, wildcards and informers" * doctest::test_suite("kcp")) {
   auto c = KcpClient("root");
@@ -53,6 +20,7 @@ TEST_CASE("kcp: workspaces, logical-cluster paths, isolation, wildcards and info
   const std::string b = "tmcd-b-" + suffix;
   const std::string cluster_a = NewWorkspace(*c, a);
   const std::string cluster_b = NewWorkspace(*c, b);
+  const std::string name = "only-in-a-" + suffix;  // unique: other runs may share this kcp
   REQUIRE_FALSE(cluster_a.empty());
   CHECK(cluster_a != cluster_b);
 
@@ -60,39 +28,39 @@ TEST_CASE("kcp: workspaces, logical-cluster paths, isolation, wildcards and info
   CHECK(c->Get({"", "v1", "namespaces", "", "root:" + a}, "default").ok());
   const ResourceRef cms_a{"", "v1", "configmaps", "default", "root:" + a};
   const ResourceRef cms_b{"", "v1", "configmaps", "default", "root:" + b};
-  auto made = c->Create(cms_a, ConfigMap("only-in-a", "1"));
+  auto made = c->Create(cms_a, ConfigMap(name, "1"));
   REQUIRE_MESSAGE(made.ok(), made.status().ToString());
   CHECK(LogicalCluster(*made) == cluster_a);
   auto listed = c->List(cms_a, {});
   REQUIRE(listed.ok());
   bool found = false;
-  for (const auto& item : listed->items) found = found || item["metadata"]["name"] == "only-in-a";
+  for (const auto& item : listed->items) found = found || item["metadata"]["name"] == name;
   CHECK(found);
   // Workspace isolation: the same name in b is not there.
-  CHECK(c->Get(cms_b, "only-in-a").status().reason() == Reason::kNotFound);
+  CHECK(c->Get(cms_b, name).status().reason() == Reason::kNotFound);
 
   // Wildcard: across every logical cluster only for the shard admin; a workspace admin is refused.
   const ResourceRef all{"", "v1", "configmaps", "", "*"};
   CHECK(c->List(all, {}).status().reason() == Reason::kForbidden);
   auto shard = KcpClient("shard-base");
-  auto everywhere = shard->List(all, {"", "metadata.name=only-in-a", "", 0, ""});
+  auto everywhere = shard->List(all, {"", "metadata.name=" + name, "", 0, ""});
   REQUIRE_MESSAGE(everywhere.ok(), everywhere.status().ToString());
   REQUIRE(everywhere->items.size() == 1);
   CHECK(LogicalCluster(everywhere->items[0]) == cluster_a);
 
   // An informer over every workspace keys objects by logical cluster.
-  Informer inf(*shard, all, Informer::Options{"", "metadata.name=only-in-a"});
+  Informer inf(*shard, all, Informer::Options{"", "metadata.name=" + name});
   inf.Start();
   REQUIRE(inf.WaitForSync(30s));
-  CHECK(inf.Get(cluster_a + "|default/only-in-a").has_value());
-  REQUIRE(c->Create(cms_b, ConfigMap("only-in-a", "2")).ok());  // same name, other workspace
+  CHECK(inf.Get(cluster_a + "|default/" + name).has_value());
+  REQUIRE(c->Create(cms_b, ConfigMap(name, "2")).ok());  // same name, other workspace
   bool both = false;
   for (int i = 0; i < 200 && !both; ++i) {
-    both = inf.Get(cluster_b + "|default/only-in-a").has_value();
+    both = inf.Get(cluster_b + "|default/" + name).has_value();
     std::this_thread::sleep_for(50ms);
   }
   CHECK(both);
-  CHECK((*inf.Get(cluster_a + "|default/only-in-a"))["data"]["k"] == "1");
+  CHECK((*inf.Get(cluster_a + "|default/" + name))["data"]["k"] == "1");
   inf.Stop();
 }
 

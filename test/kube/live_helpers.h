@@ -60,6 +60,12 @@ inline std::string NewNamespace(Client& c, const std::string& base) {
   return ns;
 }
 
+// status.<field> as a string, "" while the status is not there yet.
+inline std::string StatusField(const Json& obj, const char* field) {
+  const auto st = obj.find("status");
+  return st != obj.end() && st->is_object() ? st->value(field, "") : "";
+}
+
 inline Json ConfigMap(const std::string& name, const std::string& value) {
   return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}}}, {"data", {{"k", value}}}};
 }
