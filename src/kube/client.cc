@@ -20,6 +20,7 @@ namespace tmcd::kube {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+constexpr int kBlindRetries = 3;  // GETs after a 5xx or a broken connection without Retry-After
 
 // An X509_STORE with every certificate of a PEM bundle; nullptr when none parses.
 X509_STORE* StoreFromPem(const std::string& pem) {
@@ -217,15 +218,30 @@ Result<Client::Response> Client::DoOnce(const std::string& method, const std::st
 
 Result<Client::Response> Client::Do(const std::string& method, const std::string& path, const std::string& body,
                                     const std::string& content_type) {
+  // Reads may be repeated safely: a 5xx or a broken connection without a Retry-After hint is
+  // retried a few times with a short exponential backoff. Writes are retried only when the server
+  // says when (client-go's rule), since a lost answer may hide a write that happened.
+  const bool idempotent = method == "GET";
+  Backoff backoff(Backoff::Options{Millis(100), 2.0, Millis(2000), 0.5, Millis(60000)});
+  int blind_retries = 0;
   for (int attempt = 0;; ++attempt) {
     std::this_thread::sleep_for(limiter_.Reserve(SteadyClock::now()));
     int retry_after = -1;
-    TMCD_ASSIGN_OR_RETURN(Response r, DoOnce(method, path, body, content_type, retry_after));
-    if (r.code >= 200 && r.code < 300) return r;
-    // As client-go: only 429 and 5xx answers that say when to come back are retried here.
-    const bool retriable = (r.code == 429 || r.code >= 500) && retry_after >= 0;
-    if (!retriable || attempt >= options_.max_retries) return DecodeStatus(r.code, r.body);
-    std::this_thread::sleep_for(std::chrono::seconds(std::min(retry_after, 30)));
+    auto r = DoOnce(method, path, body, content_type, retry_after);
+    const bool transport_error = !r.ok() && r.status().reason() == Reason::kServiceUnavailable;
+    if (r.ok() && r->code >= 200 && r->code < 300) return r;
+    if (!r.ok() && !transport_error) return r.status();
+    const int code = r.ok() ? r->code : 0;
+    if ((code == 429 || code >= 500) && retry_after >= 0 && attempt < options_.max_retries) {
+      std::this_thread::sleep_for(std::chrono::seconds(std::min(retry_after, 30)));
+      continue;
+    }
+    if (idempotent && (transport_error || code >= 500) && blind_retries < kBlindRetries) {
+      ++blind_retries;
+      std::this_thread::sleep_for(backoff.Next(SteadyClock::now()));
+      continue;
+    }
+    return r.ok() ? Result<Response>(DecodeStatus(r->code, r->body)) : r;
   }
 }
 

@@ -90,7 +90,22 @@ TEST_CASE("429 without Retry-After, and exhausted retries, surface TooManyReques
   auto s = storm.client->Get(kCms, "a").status();
   CHECK(s.reason() == Reason::kServiceUnavailable);
   CHECK(s.message() == "HTTP 503: upstream down");
-  CHECK(storm.requests == 3);
+  CHECK(storm.requests == 6);  // 1 + 2 told to retry + 3 blind retries of the read
+}
+
+TEST_CASE("reads are retried after a bare 5xx with backoff; writes are not") {
+  FaultServer flaky([](const net::HttpRequest&, int n) {
+    return n < 2 ? Answer(500, R"({"kind":"Status","reason":"InternalError","code":500})")
+                 : Answer(200, R"({"metadata":{"name":"a"}})");
+  });
+  CHECK(flaky.client->Get(kCms, "a").ok());
+  CHECK(flaky.requests == 3);
+  FaultServer down([](const net::HttpRequest&, int) { return Answer(502, "bad gateway"); });
+  CHECK(down.client->Get(kCms, "a").status().reason() == Reason::kInternalError);
+  CHECK(down.requests == 4);  // the first try and three retries
+  FaultServer write([](const net::HttpRequest&, int) { return Answer(500, "boom"); });
+  CHECK(write.client->Create(kCms, {{"metadata", {{"name", "a"}}}}).status().reason() == Reason::kInternalError);
+  CHECK(write.requests == 1);
 }
 
 TEST_CASE("a watch that breaks off inside an event, or carries garbage, is an error") {
