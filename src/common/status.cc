@@ -37,6 +37,13 @@ constexpr std::array<ReasonInfo, 18> kReasons = {{
 std::string_view ReasonName(Reason reason) {
   return kReasons.at(static_cast<size_t>(reason)).name;
 }
+std::optional<Reason> ReasonFromName(std::string_view name) {
+  for (size_t i = 1; i < kReasons.size(); ++i) {
+    if (kReasons.at(i).name == name) return static_cast<Reason>(i);
+  }
+  return std::nullopt;
+}
+
 int HttpCode(Reason reason) {
   return kReasons.at(static_cast<size_t>(reason)).code;
 }

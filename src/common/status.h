@@ -35,6 +35,8 @@ enum class Reason {
 };
 
 std::string_view ReasonName(Reason reason);
+// The Reason for a metav1.StatusReason name ("Conflict"); nullopt for names tmcd does not know.
+std::optional<Reason> ReasonFromName(std::string_view name);
 int HttpCode(Reason reason);
 
 // One field-level cause, as in Status.details.causes[] (reason e.g. "FieldValueInvalid").

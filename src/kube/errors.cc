@@ -3,29 +3,6 @@
 #include <nlohmann/json.hpp>
 
 namespace tmcd::kube {
-namespace {
-
-constexpr Reason kAllReasons[] = {
-    Reason::kBadRequest,
-    Reason::kUnauthorized,
-    Reason::kForbidden,
-    Reason::kNotFound,
-    Reason::kAlreadyExists,
-    Reason::kConflict,
-    Reason::kGone,
-    Reason::kExpired,
-    Reason::kInvalid,
-    Reason::kMethodNotAllowed,
-    Reason::kNotAcceptable,
-    Reason::kRequestEntityTooLarge,
-    Reason::kUnsupportedMediaType,
-    Reason::kTooManyRequests,
-    Reason::kInternalError,
-    Reason::kServiceUnavailable,
-    Reason::kTimeout,
-};
-
-}  // namespace
 
 Reason ReasonForCode(int http_code) {
   switch (http_code) {
@@ -70,9 +47,7 @@ Status DecodeStatus(int http_code, std::string_view body) {
   }
   Reason reason = ReasonForCode(http_code);
   const std::string name = doc.value("reason", "");
-  for (Reason r : kAllReasons) {
-    if (ReasonName(r) == name) reason = r;
-  }
+  if (auto known = ReasonFromName(name)) reason = *known;
   if (name == "ServerTimeout") reason = Reason::kTimeout;  // 500 "try again later"
   std::vector<Cause> causes;
   if (doc.contains("details") && doc["details"].is_object() && doc["details"].contains("causes") &&

@@ -49,3 +49,18 @@ TEST_CASE("Result and the propagation macros") {
 
 }  // namespace
 }  // namespace tmcd
+
+namespace tmcd {
+namespace {
+
+TEST_CASE("reason names map back to reasons") {
+  CHECK(ReasonFromName("Conflict") == Reason::kConflict);
+  CHECK(ReasonFromName("Expired") == Reason::kExpired);
+  CHECK(ReasonFromName("TooManyRequests") == Reason::kTooManyRequests);
+  CHECK_FALSE(ReasonFromName("").has_value());  // kOk has no name on the wire
+  CHECK_FALSE(ReasonFromName("SomethingNew").has_value());
+  for (Reason r : {Reason::kBadRequest, Reason::kGone, Reason::kTimeout}) CHECK(ReasonFromName(ReasonName(r)) == r);
+}
+
+}  // namespace
+}  // namespace tmcd
