@@ -21,8 +21,9 @@ struct BootstrapResult {
   std::vector<std::string> unchanged;
 };
 
-// `workspace` is the provider workspace's logical-cluster path, e.g. "root:tmc".
-Result<BootstrapResult> BootstrapExport(kube::Client& c, const std::string& workspace);
+// `workspace` is the provider workspace's logical-cluster path, e.g. "root:tmc". `workload_types`
+// also exports the deployments.apps and services schemas (upstream.exportWorkloadTypes).
+Result<BootstrapResult> BootstrapExport(kube::Client& c, const std::string& workspace, bool workload_types = true);
 
 // The export's virtual-workspace URLs: from its APIExportEndpointSlice (created, named after the
 // export, when missing), else from the export's status.virtualWorkspaces (kcp before v0.28).

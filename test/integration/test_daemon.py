@@ -132,6 +132,8 @@ def test_generate_prints_manifests_that_match_config(tmp_path):
                                   "config/crds/tmc.kcp.io_workloadplacements.yaml"]),
                         ("apiresourceschemas", ["config/kcp/apiresourceschema-clusterregistrations.yaml",
                                                 "config/kcp/apiresourceschema-workloadplacements.yaml",
+                                                "config/kcp/apiresourceschema-deployments.yaml",
+                                                "config/kcp/apiresourceschema-services.yaml",
                                                 "config/kcp/apiexport.yaml",
                                                 "config/kcp/v1alpha1/apiexport.yaml"])):
         r = run("generate", what)

@@ -26,7 +26,7 @@ TEST_CASE("checked-in manifests under config/ are what the code generates") {
   auto kcp = KcpManifests();
   all.insert(all.end(), kcp.begin(), kcp.end());
   all.push_back({"docs/api-reference.md", ApiReferenceMarkdown()});
-  REQUIRE(all.size() == 7);
+  REQUIRE(all.size() == 9);
   for (const auto& m : all) {
     CAPTURE(m.path);
     CHECK_MESSAGE(ReadFile(std::string(root) + "/" + m.path) == m.yaml,
@@ -66,18 +66,36 @@ TEST_CASE("APIResourceSchema names are content-addressed; the APIExport points a
   CHECK(name.size() == 11 + std::string(".clusterregistrations.tmc.kcp.io").size());
   CHECK(name.rfind("v", 0) == 0);
   CHECK(ars["spec"]["versions"][0]["schema"]["type"].as<std::string>() == "object");  // body, not wrapped
-  YAML::Node exp = YAML::Load(kcp[2].yaml);
+  YAML::Node exp = YAML::Load(kcp[4].yaml);
   CHECK(exp["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha2");
   CHECK(exp["spec"]["resources"][0]["schema"].as<std::string>() == name);
+  CHECK(exp["spec"]["resources"].size() == 4);
   CHECK(exp["spec"]["permissionClaims"].size() == 4);
-  YAML::Node old = YAML::Load(kcp[3].yaml);
+  YAML::Node old = YAML::Load(kcp[5].yaml);
   CHECK(old["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha1");
   CHECK(old["spec"]["latestResourceSchemas"][0].as<std::string>() == name);
   CHECK(old["spec"]["permissionClaims"][0]["all"].as<bool>());
+  CHECK(KcpObjects("v1alpha2", /*workload_types=*/false).size() == 3);
   OrderedJson a = {{"x", 1}};
   OrderedJson b = {{"x", 2}};
   CHECK(SchemaPrefix(a) == SchemaPrefix(a));
   CHECK(SchemaPrefix(a) != SchemaPrefix(b));
+}
+
+TEST_CASE("workload schemas are structural, named by group, and carry status and scale") {
+  auto kcp = KcpManifests();
+  YAML::Node deploy = YAML::Load(kcp[2].yaml);
+  YAML::Node svc = YAML::Load(kcp[3].yaml);
+  CHECK(deploy["metadata"]["name"].as<std::string>().ends_with(".deployments.apps"));
+  CHECK(svc["metadata"]["name"].as<std::string>().ends_with(".services.core"));
+  CHECK(svc["spec"]["group"].as<std::string>().empty());
+  auto v = deploy["spec"]["versions"][0];
+  CHECK(v["name"].as<std::string>() == "v1");
+  CHECK(v["subresources"]["scale"]["specReplicasPath"].as<std::string>() == ".spec.replicas");
+  auto spec = v["schema"]["properties"]["spec"];
+  CHECK(spec["type"].as<std::string>() == "object");
+  CHECK(spec["properties"]["replicas"]["type"].as<std::string>() == "integer");
+  CHECK(spec["properties"]["template"]["x-kubernetes-preserve-unknown-fields"].as<bool>());
 }
 
 TEST_CASE("the API reference lists every field with its rules") {

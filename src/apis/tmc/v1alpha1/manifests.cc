@@ -3,6 +3,7 @@
 #include "apis/meta/schema.h"
 #include "apis/meta/yaml_emit.h"
 #include "apis/tmc/v1alpha1/register.h"
+#include "apis/tmc/v1alpha1/workload_schemas.h"
 #include "common/strings.h"
 
 namespace tmcd::apis::v1alpha1 {
@@ -93,22 +94,26 @@ std::vector<Manifest> CrdManifests() {
   return out;
 }
 
-std::vector<OrderedJson> KcpObjects(std::string_view export_version) {
+std::vector<OrderedJson> KcpObjects(std::string_view export_version, bool workload_types) {
   std::vector<OrderedJson> out;
   OrderedJson resources = OrderedJson::array();
   OrderedJson latest = OrderedJson::array();
-  for (const auto& e : ExportedKinds()) {
-    OrderedJson spec = Spec(*e.info, e.schema, /*crd_schema=*/false);
-    const std::string name = SchemaPrefix(spec) + "." + std::string(e.info->plural) + "." + std::string(kGroup);
+  auto add = [&](std::string_view group, std::string_view plural, OrderedJson spec) {
+    const std::string name =
+        SchemaPrefix(spec) + "." + std::string(plural) + "." + (group.empty() ? "core" : std::string(group));
     OrderedJson ars = {{"apiVersion", "apis.kcp.io/v1alpha1"}, {"kind", "APIResourceSchema"}};
     ars["metadata"] = {{"name", name}};
-    ars["spec"] = spec;
+    ars["spec"] = std::move(spec);
     out.push_back(std::move(ars));
-    resources.push_back({{"group", std::string(kGroup)},
-                         {"name", std::string(e.info->plural)},
+    resources.push_back({{"group", std::string(group)},
+                         {"name", std::string(plural)},
                          {"schema", name},
                          {"storage", {{"crd", OrderedJson::object()}}}});
     latest.push_back(name);
+  };
+  for (const auto& e : ExportedKinds()) add(kGroup, e.info->plural, Spec(*e.info, e.schema, /*crd_schema=*/false));
+  if (workload_types) {
+    for (auto& w : WorkloadSchemas()) add(w.group, w.plural, std::move(w.spec));
   }
   // Read access tmcd needs in tenant workspaces: credentials and dependencies of synced workloads,
   // and the namespaces they live in.
@@ -131,14 +136,14 @@ std::vector<OrderedJson> KcpObjects(std::string_view export_version) {
 
 std::vector<Manifest> KcpManifests() {
   std::vector<Manifest> out;
-  auto objects = KcpObjects("v1alpha2");
+  auto objects = KcpObjects("v1alpha2", /*workload_types=*/true);
   for (size_t i = 0; i + 1 < objects.size(); ++i) {
     const std::string name = objects[i]["metadata"]["name"];
     const std::string plural = name.substr(name.find('.') + 1, name.find('.', name.find('.') + 1) - name.find('.') - 1);
     out.push_back({"config/kcp/apiresourceschema-" + plural + ".yaml", ToYaml(objects[i])});
   }
   out.push_back({"config/kcp/apiexport.yaml", ToYaml(objects.back())});
-  out.push_back({"config/kcp/v1alpha1/apiexport.yaml", ToYaml(KcpObjects("v1alpha1").back())});
+  out.push_back({"config/kcp/v1alpha1/apiexport.yaml", ToYaml(KcpObjects("v1alpha1", /*workload_types=*/true).back())});
   return out;
 }
 

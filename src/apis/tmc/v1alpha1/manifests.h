@@ -25,9 +25,10 @@ std::vector<Manifest> CrdManifests();
 // apis.kcp.io/v1alpha2 (config/kcp/apiexport.yaml) and as v1alpha1 for kcp before v0.28
 // (config/kcp/v1alpha1/apiexport.yaml).
 std::vector<Manifest> KcpManifests();
-// The same as objects: every APIResourceSchema, then the APIExport in `export_version`
-// ("v1alpha1" or "v1alpha2").
-std::vector<OrderedJson> KcpObjects(std::string_view export_version);
+// The same as objects: every APIResourceSchema (the TMC kinds, then with `workload_types` the
+// deployments.apps and services schemas of workload_schemas.h), then the APIExport in
+// `export_version` ("v1alpha1" or "v1alpha2"). Core-group schemas are named <prefix>.<plural>.core.
+std::vector<OrderedJson> KcpObjects(std::string_view export_version, bool workload_types);
 // The name prefix of an APIResourceSchema: "v" + 10 base36 chars of the SHA-256 of its spec, so a
 // schema change yields a new immutable object and existing bindings keep the old one.
 std::string SchemaPrefix(const OrderedJson& spec);
