@@ -154,3 +154,28 @@ std::string UidString(std::string_view raw16) {
 }
 
 }  // namespace tmcd::store
+
+namespace tmcd::store {
+
+std::optional<std::string> ParseUid(std::string_view text) {
+  std::string raw;
+  int nibble = -1;
+  for (char c : text) {
+    if (c == '-') continue;
+    int v = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (v < 0) return std::nullopt;
+    if (nibble < 0) {
+      nibble = v;
+    } else {
+      raw.push_back(static_cast<char>((nibble << 4) | v));
+      nibble = -1;
+    }
+  }
+  if (nibble >= 0 || raw.size() != 16) return std::nullopt;
+  return raw;
+}
+
+}  // namespace tmcd::store

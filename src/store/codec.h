@@ -74,5 +74,7 @@ Result<Event> DecodeEvent(uint64_t revision, std::string_view raw);
 
 // RFC 4122 textual form of a 16-byte uid.
 std::string UidString(std::string_view raw16);
+// The 16 raw bytes of a textual uid (32 hex digits, dashes ignored); nullopt when malformed.
+std::optional<std::string> ParseUid(std::string_view text);
 
 }  // namespace tmcd::store

@@ -168,8 +168,9 @@ Result<ListResult> Store::List(std::string_view prefix, size_t limit, std::strin
   return out;
 }
 
-Result<StoredObject> Store::Create(const ObjectKey& key, std::string json) {
-  return Commit(key, std::move(json), 0, kOpCreate);
+Result<StoredObject> Store::Create(const ObjectKey& key, std::string json, std::string uid) {
+  if (!uid.empty() && uid.size() != 16) return BadRequest("a uid is 16 bytes, got " + std::to_string(uid.size()));
+  return Commit(key, std::move(json), 0, kOpCreate, std::move(uid));
 }
 Result<StoredObject> Store::Update(const ObjectKey& key, std::string json, uint64_t expected_revision) {
   return Commit(key, std::move(json), expected_revision, kOpUpdate);
@@ -178,7 +179,8 @@ Result<StoredObject> Store::Delete(const ObjectKey& key, uint64_t expected_revis
   return Commit(key, "", expected_revision, kOpDelete);
 }
 
-Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op) {
+Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op,
+                                   std::string uid) {
   TMCD_TRY(CheckKey(key));
   const auto started = std::chrono::steady_clock::now();
   const std::string k = EncodeKey(key);
@@ -213,7 +215,10 @@ Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint6
     batch.Delete(objects_, k);
   } else {
     event.type = op == kOpCreate ? EventType::kAdded : EventType::kModified;
-    event.object = {op == kOpCreate ? rev : current.create_revision, rev, op == kOpCreate ? NewUid() : current.uid,
+    event.object = {op == kOpCreate ? rev : current.create_revision, rev,
+                    op != kOpCreate ? current.uid
+                    : uid.empty()   ? NewUid()
+                                    : std::move(uid),
                     std::move(json)};
     batch.Put(objects_, k, EncodeObject(event.object));
   }

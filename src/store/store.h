@@ -60,8 +60,9 @@ class Store {
   Result<ListResult> List(std::string_view prefix, size_t limit, std::string_view start_after) const;
 
   // Create fails with AlreadyExists. Update and Delete fail with NotFound, and with Conflict when
-  // expected_revision != 0 and differs from the stored modRevision.
-  Result<StoredObject> Create(const ObjectKey& key, std::string json);
+  // expected_revision != 0 and differs from the stored modRevision. `uid` (16 raw bytes) keeps an
+  // identity given elsewhere (kcp's, for cached upstream objects); empty = a new random uid.
+  Result<StoredObject> Create(const ObjectKey& key, std::string json, std::string uid = {});
   Result<StoredObject> Update(const ObjectKey& key, std::string json, uint64_t expected_revision);
   Result<StoredObject> Delete(const ObjectKey& key, uint64_t expected_revision);
 
@@ -82,7 +83,8 @@ class Store {
   Store(const StoreOptions& options, const Clock& clock);
   Status OpenDb();
   Status LoadMeta();
-  Result<StoredObject> Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op);
+  Result<StoredObject> Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op,
+                              std::string uid = {});
   void Notify(const Event& e);
   void CompactionLoop();
 

@@ -38,6 +38,11 @@ TEST_CASE("golden bytes: object key, object envelope, event record") {
   CHECK(back->object == o);
   CHECK(HexEncode(RevisionKey(258)) == "0000000000000102");
   CHECK(UidString(o.uid) == "aabbccdd-eeff-0011-2233-445566778899");
+  CHECK(ParseUid("aabbccdd-eeff-0011-2233-445566778899") == o.uid);
+  CHECK(ParseUid("AABBCCDDEEFF00112233445566778899") == o.uid);
+  CHECK_FALSE(ParseUid("aabbccdd-eeff-0011-2233-4455667788").has_value());
+  CHECK_FALSE(ParseUid("zabbccdd-eeff-0011-2233-445566778899").has_value());
+  CHECK_FALSE(ParseUid("aabbccdd-eeff-0011-2233-4455667788990").has_value());
 }
 
 TEST_CASE("keys sort by workspace, group, resource, namespace, name; prefixes select exactly") {
