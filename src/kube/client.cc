@@ -48,7 +48,20 @@ std::string TransportError(httplib::Error e, const httplib::ClientImpl& c) {
     return std::string("TLS: the server certificate is not trusted (") + X509_verify_cert_error_string(v) +
            "); check certificate-authority or tls-server-name";
   }
-  return "transport: " + httplib::to_string(e);
+  switch (e) {
+    case httplib::Error::Connection:
+      return "cannot connect to the server (refused, unreachable or no route)";
+    case httplib::Error::ConnectionTimeout:
+      return "connecting to the server timed out";
+    case httplib::Error::Read:
+      return "the connection broke while reading the answer";
+    case httplib::Error::Write:
+      return "the connection broke while sending the request";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed";
+    default:
+      return "transport: " + httplib::to_string(e);
+  }
 }
 
 std::string ResourceRef::Path(std::string_view name, std::string_view subresource) const {
@@ -179,7 +192,8 @@ std::string Client::Token() {
   std::lock_guard<std::mutex> lock(mu_);
   if (config_.token_file.empty()) return config_.token;
   const auto now = SteadyClock::now();
-  if (token_.empty() || now - token_read_ > std::chrono::minutes(1)) {  // rotated tokens are re-read
+  if (token_.empty() || token_stale_ || now - token_read_ > std::chrono::minutes(1)) {  // rotated tokens are re-read
+    token_stale_ = false;
     std::ifstream in(config_.token_file);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -188,6 +202,16 @@ std::string Client::Token() {
     token_read_ = now;
   }
   return token_;
+}
+
+bool Client::TokenRotated() {
+  if (config_.token_file.empty()) return false;
+  const std::string before = Token();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    token_stale_ = true;
+  }
+  return Token() != before;
 }
 
 Result<Client::Response> Client::DoOnce(const std::string& method, const std::string& path, const std::string& body,
@@ -208,7 +232,8 @@ Result<Client::Response> Client::DoOnce(const std::string& method, const std::st
     const bool tls_error =
         res.error() == httplib::Error::SSLServerVerification || res.error() == httplib::Error::SSLConnection;
     return Status(tls_error ? Reason::kBadRequest : Reason::kServiceUnavailable,
-                  TransportError(res.error(), *cli) + " (" + method + " " + config_.server + path + ")");
+                  TransportError(res.error(), *cli) + " (" + method + " " + (tls_ ? "https://" : "http://") + host_ +
+                      ":" + std::to_string(port_) + req.path + ")");
   }
   Response out{res->status, std::move(res->body)};
   retry_after = res->has_header("Retry-After") ? std::atoi(res->get_header_value("Retry-After").c_str()) : -1;
@@ -224,6 +249,7 @@ Result<Client::Response> Client::Do(const std::string& method, const std::string
   const bool idempotent = method == "GET";
   Backoff backoff(Backoff::Options{Millis(100), 2.0, Millis(2000), 0.5, Millis(60000)});
   int blind_retries = 0;
+  bool token_retried = false;
   for (int attempt = 0;; ++attempt) {
     std::this_thread::sleep_for(limiter_.Reserve(SteadyClock::now()));
     int retry_after = -1;
@@ -232,6 +258,10 @@ Result<Client::Response> Client::Do(const std::string& method, const std::string
     if (r.ok() && r->code >= 200 && r->code < 300) return r;
     if (!r.ok() && !transport_error) return r.status();
     const int code = r.ok() ? r->code : 0;
+    if (code == 401 && !token_retried && TokenRotated()) {
+      token_retried = true;  // the token file was rotated since it was last read: use the new one
+      continue;
+    }
     if ((code == 429 || code >= 500) && retry_after >= 0 && attempt < options_.max_retries) {
       std::this_thread::sleep_for(std::chrono::seconds(std::min(retry_after, 30)));
       continue;

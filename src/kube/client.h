@@ -138,6 +138,8 @@ class Client {
   std::unique_ptr<httplib::ClientImpl> Acquire();
   void Release(std::unique_ptr<httplib::ClientImpl> c);
   std::string Token();
+  // After a 401: re-reads the token file at once; true when it holds a different token.
+  bool TokenRotated();
   std::string PrefixFor(const std::string& path) const;
   Result<Response> DoOnce(const std::string& method, const std::string& path, const std::string& body,
                           const std::string& content_type, int& retry_after);
@@ -145,7 +147,6 @@ class Client {
 
   RestConfig config_;
   ClientOptions options_;
-  std::string scheme_host_port_;  // for plain http
   std::string host_;
   int port_ = 443;
   bool tls_ = true;
@@ -155,6 +156,7 @@ class Client {
   std::vector<std::unique_ptr<httplib::ClientImpl>> idle_;  // guarded by mu_
   std::string token_;                                       // guarded by mu_
   SteadyTime token_read_{};                                 // guarded by mu_
+  bool token_stale_ = false;                                // guarded by mu_
 };
 
 // The kcp logical cluster of an object (metadata.annotations["kcp.io/cluster"]), "" outside kcp.

@@ -79,6 +79,7 @@ Status Client::Watch(const ResourceRef& r, const WatchOptions& o, const std::fun
         res.error() == httplib::Error::SSLServerVerification ? Reason::kBadRequest : Reason::kServiceUnavailable,
         TransportError(res.error(), *cli) + " (watch " + config_.server + r.Path() + ")");
   }
+  if (code == 401) TokenRotated();  // the next watch uses a rotated token at once
   if (code != 200) return DecodeStatus(code, error_body);
   if (!res || decoder.HasPartial()) {
     return Status(Reason::kServiceUnavailable, "the watch stream broke off inside an event; re-watch");

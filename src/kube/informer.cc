@@ -72,6 +72,19 @@ void Informer::IndexLocked(const std::string& key, const Json* old_obj, const Js
   }
 }
 
+void Informer::Resume(std::vector<Json> objects, std::string resource_version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& obj : objects) {
+    std::string key = KeyOf(obj);
+    IndexLocked(key, nullptr, &obj);
+    cache_[key] = std::move(obj);
+  }
+  last_rv_ = resource_version;
+  handled_rv_ = std::move(resource_version);
+  synced_ = true;
+  resumed_ = true;
+}
+
 void Informer::Start() {
   thread_ = std::thread([this] { Run(); });
 }
@@ -117,6 +130,11 @@ std::string Informer::LastSyncResourceVersion() const {
   return last_rv_;
 }
 
+std::string Informer::HandledResourceVersion() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return handled_rv_;
+}
+
 size_t Informer::Relists() const {
   std::lock_guard<std::mutex> lock(mu_);
   return relists_;
@@ -134,7 +152,17 @@ void Informer::SetError(const Status& s) {
 
 bool Informer::SleepUnlessStopped(std::chrono::milliseconds d) {
   std::unique_lock<std::mutex> lock(mu_);
-  return !cv_.wait_for(lock, d, [&] { return stop_; });
+  cv_.wait_for(lock, d, [&] { return stop_ || poked_; });
+  poked_ = false;
+  return !stop_;
+}
+
+void Informer::Poke() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    poked_ = true;
+  }
+  cv_.notify_all();
 }
 
 Status Informer::ListAndReplace(bool from_scratch) {
@@ -144,7 +172,11 @@ Status Informer::ListAndReplace(bool from_scratch) {
   lo.limit = options_.page_size;
   // "0" lets the server answer from its watch cache; after a 410 only a fresh read is acceptable.
   lo.resource_version = from_scratch ? "" : "0";
-  TMCD_ASSIGN_OR_RETURN(ObjectList list, client_.ListAll(ref_, lo));
+  auto listed = client_.ListAll(ref_, lo);
+  if (!listed.ok() && !(options_.not_found_means_empty && listed.status().reason() == Reason::kNotFound)) {
+    return listed.status();
+  }
+  ObjectList list = listed.ok() ? std::move(listed).value() : ObjectList{};
   std::map<std::string, Json> fresh;
   for (auto& item : list.items) fresh.emplace(KeyOf(item), std::move(item));
   std::vector<Json> added, deleted;
@@ -180,6 +212,8 @@ Status Informer::ListAndReplace(bool from_scratch) {
       if (h.on_delete) h.on_delete(o);
     }
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  handled_rv_ = list.resource_version;
   return Status::Ok();
 }
 
@@ -187,6 +221,7 @@ void Informer::Apply(const WatchEvent& ev) {
   if (ev.type == WatchEventType::kBookmark) {
     std::lock_guard<std::mutex> lock(mu_);
     last_rv_ = ev.resource_version;
+    handled_rv_ = ev.resource_version;
     return;
   }
   Json obj = Json::parse(ev.object, nullptr, false);
@@ -214,6 +249,8 @@ void Informer::Apply(const WatchEvent& ev) {
       h.on_add(obj);
     }
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  handled_rv_ = ev.resource_version;
 }
 
 Status Informer::WatchOnce(size_t& events) {
@@ -237,8 +274,8 @@ Status Informer::WatchOnce(size_t& events) {
 
 void Informer::Run() {
   bool from_scratch = false;
-  bool need_list = true;
-  bool first = true;
+  bool need_list = !resumed_;
+  bool first = !resumed_;
   while (!cancel_.cancelled()) {
     if (need_list) {
       Status s = ListAndReplace(from_scratch);
@@ -255,6 +292,12 @@ void Informer::Run() {
       first = false;
       need_list = false;
       from_scratch = false;
+      if (LastSyncResourceVersion().empty() && options_.not_found_means_empty) {
+        need_list = true;  // not served (404): look again later rather than watch
+        if (!SleepUnlessStopped(options_.not_found_retry)) return;
+        continue;
+      }
+      backoff_.Reset();
     }
     const auto started = SteadyClock::now();
     size_t events = 0;

@@ -39,6 +39,11 @@ class Informer {
     std::chrono::seconds max_watch_timeout{600};
     Backoff::Options backoff;
     uint64_t seed = 1;
+    // A 404 on list means "no objects" (a kcp virtual workspace serves an exported resource only
+    // while some workspace binds it): the cache empties, the informer counts as synced, and it
+    // lists again after not_found_retry or a Poke() instead of watching.
+    bool not_found_means_empty = false;
+    std::chrono::milliseconds not_found_retry{2000};
   };
   Informer(Client& client, ResourceRef ref, Options options);
   Informer(Client& client, ResourceRef ref) : Informer(client, std::move(ref), Options{}) {}
@@ -52,8 +57,15 @@ class Informer {
   using IndexFunc = std::function<std::vector<std::string>(const Json&)>;
   void AddIndex(const std::string& name, IndexFunc f);
   std::vector<Json> ByIndex(const std::string& name, const std::string& value) const;
+  // Restart without a full re-download (before Start): the cache starts as `objects`, the informer
+  // counts as synced, and the first request is a watch from `resource_version`. Should that be too
+  // old (410), the relist reconciles `objects` against the server like any relist: vanished objects
+  // reach on_delete, changed ones on_update. No handler runs for the primed objects themselves.
+  void Resume(std::vector<Json> objects, std::string resource_version);
   void Start();
   void Stop();
+  // Ends a backoff wait now (e.g. a new binding makes a resource appear).
+  void Poke();
 
   // True once the first list has been applied to the cache.
   bool HasSynced() const;
@@ -61,6 +73,9 @@ class Informer {
   std::optional<Json> Get(const std::string& key) const;
   std::vector<Json> List() const;
   std::string LastSyncResourceVersion() const;
+  // The resourceVersion up to which every event has been through all handlers (bookmarks
+  // included): what a consumer that persists handler results may resume from.
+  std::string HandledResourceVersion() const;
   size_t Relists() const;  // lists after the first (410s and failed watches that needed one)
   Status LastError() const;
 
@@ -91,8 +106,11 @@ class Informer {
   std::map<std::string, IndexFunc> index_funcs_;                                 // set before Start
   std::map<std::string, std::map<std::string, std::set<std::string>>> indexes_;  // guarded by mu_
   std::string last_rv_;                                                          // guarded by mu_
+  std::string handled_rv_;                                                       // guarded by mu_
+  bool resumed_ = false;                                                         // set before Start
   bool synced_ = false;                                                          // guarded by mu_
   bool stop_ = false;                                                            // guarded by mu_
+  bool poked_ = false;                                                           // guarded by mu_
   size_t relists_ = 0;                                                           // guarded by mu_
   Status last_error_;                                                            // guarded by mu_
 };
