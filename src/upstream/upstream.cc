@@ -1,0 +1,50 @@
+#include "upstream/upstream.h"
+
+#include "common/strings.h"
+
+namespace tmcd::upstream {
+
+std::string ObjectRef::String() const {
+  std::string gr = group.empty() ? resource : resource + "." + group;
+  return workspace + "|" + gr + " " + (namespace_.empty() ? name : namespace_ + "/" + name);
+}
+
+Json Upstream::Materialize(const store::StoredObject& o, bool source_versions) {
+  Json obj = Json::parse(o.json);
+  if (!source_versions) {
+    obj["metadata"]["resourceVersion"] = std::to_string(o.mod_revision);
+    obj["metadata"]["uid"] = store::UidString(o.uid);
+  }
+  return obj;
+}
+
+Result<Json> Upstream::Get(const ObjectRef& ref) const {
+  TMCD_ASSIGN_OR_RETURN(store::StoredObject o, store_.Get(ref.Key()));
+  return Materialize(o, SourceVersions());
+}
+
+Result<std::vector<Json>> Upstream::List(const std::string& workspace, const std::string& group,
+                                         const std::string& resource, const std::string& namespace_) const {
+  const std::string prefix = namespace_.empty() ? store::ResourcePrefix(workspace, group, resource)
+                                                : store::NamespacePrefix(workspace, group, resource, namespace_);
+  TMCD_ASSIGN_OR_RETURN(store::ListResult list, store_.List(prefix, 0, ""));
+  std::vector<Json> out;
+  out.reserve(list.items.size());
+  for (const auto& [key, o] : list.items) out.push_back(Materialize(o, SourceVersions()));
+  return out;
+}
+
+Result<Json> EmbeddedUpstream::Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) {
+  Status last;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    TMCD_ASSIGN_OR_RETURN(Json obj, Get(ref));
+    TMCD_ASSIGN_OR_RETURN(bool changed, mutate(obj));
+    if (!changed) return obj;
+    auto written = write_(ref, obj, status);
+    if (written.ok() || written.status().reason() != Reason::kConflict) return written;
+    last = written.status();
+  }
+  return last.Annotate("writing " + ref.String() + " kept conflicting after 5 tries");
+}
+
+}  // namespace tmcd::upstream
