@@ -30,7 +30,7 @@ def test_client_against_kcp(kcp):
     print(r.stdout[-8000:], r.stderr[-4000:])
     assert r.returncode == 0, "the kcp client tests failed (output above)"
     assert "Status: SUCCESS!" in r.stdout
-    assert re.search(r"test cases:\s+2 \|\s+2 passed", r.stdout), "the kcp test cases did not all run"
+    assert re.search(r"test cases:\s+3 \|\s+3 passed", r.stdout), "the kcp test cases did not all run"
 
 
 def test_generated_apiresourceschemas_are_accepted(kcp, peer_bin):
