@@ -9,12 +9,12 @@ namespace {
 
 using Json = nlohmann::json;
 
-Json Verbs(const ResourceInfo& r) {
-  if (r.read_only) return {"get", "list", "watch"};
+Json Verbs(const ResourceInfo& r, bool read_only) {
+  if (r.read_only || read_only) return {"get", "list", "watch"};
   return {"create", "delete", "get", "list", "patch", "update", "watch"};
 }
 
-Json ResourceList(const std::string& group, const std::string& version) {
+Json ResourceList(const std::string& group, const std::string& version, bool read_only) {
   Json list = {{"kind", "APIResourceList"},
                {"apiVersion", "v1"},
                {"groupVersion", group.empty() ? version : group + "/" + version},
@@ -25,7 +25,7 @@ Json ResourceList(const std::string& group, const std::string& version) {
                   {"singularName", r.singular},
                   {"namespaced", r.namespaced},
                   {"kind", r.kind},
-                  {"verbs", Verbs(r)}};
+                  {"verbs", Verbs(r, read_only)}};
     if (!r.short_names.empty()) entry["shortNames"] = r.short_names;
     if (r.normalize) entry["categories"] = {"tmc"};
     list["resources"].push_back(entry);
@@ -34,7 +34,7 @@ Json ResourceList(const std::string& group, const std::string& version) {
                                    {"singularName", ""},
                                    {"namespaced", r.namespaced},
                                    {"kind", r.kind},
-                                   {"verbs", r.read_only ? Json{"get"} : Json{"get", "patch", "update"}}});
+                                   {"verbs", r.read_only || read_only ? Json{"get"} : Json{"get", "patch", "update"}}});
     }
   }
   return list;
@@ -53,7 +53,7 @@ Json Group(const std::string& name) {
 
 }  // namespace
 
-Result<Json> Discovery(const RequestPath& p) {
+Result<Json> Discovery(const RequestPath& p, bool read_only) {
   auto not_found = [] { return NotFound("the server could not find the requested resource"); };
   if (p.core) {
     if (p.kind == RequestPath::Kind::kDiscoveryRoot) {
@@ -62,7 +62,7 @@ Result<Json> Discovery(const RequestPath& p) {
                   {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", ""}}}}};
     }
     if (p.version != "v1") return not_found();
-    return ResourceList("", "v1");
+    return ResourceList("", "v1", read_only);
   }
   if (p.kind == RequestPath::Kind::kDiscoveryRoot) {
     std::set<std::string> names;
@@ -80,7 +80,7 @@ Result<Json> Discovery(const RequestPath& p) {
     g["apiVersion"] = "v1";
     return g;
   }
-  Json list = ResourceList(p.group, p.version);
+  Json list = ResourceList(p.group, p.version, read_only);
   if (list["resources"].empty()) return not_found();
   return list;
 }

@@ -9,6 +9,7 @@
 
 namespace tmcd::api {
 
-Result<nlohmann::json> Discovery(const RequestPath& p);
+// `read_only`: every resource offers only get, list and watch (kcp mode).
+Result<nlohmann::json> Discovery(const RequestPath& p, bool read_only);
 
 }  // namespace tmcd::api

@@ -123,8 +123,8 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
       if (!p.ok()) {
         ReplyError(res, p.status());
       } else if (p->kind != RequestPath::Kind::kResource) {
-        auto doc =
-            method == "GET" ? Discovery(*p) : Result<Json>(Status(Reason::kMethodNotAllowed, "discovery is read-only"));
+        auto doc = method == "GET" ? Discovery(*p, !options_.read_only_reason.empty())
+                                   : Result<Json>(Status(Reason::kMethodNotAllowed, "discovery is read-only"));
         if (doc.ok())
           Reply(res, 200, *doc);
         else

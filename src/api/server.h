@@ -34,6 +34,8 @@ struct ServerOptions {
   std::chrono::seconds shutdown_grace{5};
   std::chrono::seconds bookmark_interval{30};
   std::chrono::seconds max_watch_timeout{1800};
+  // Non-empty: every resource is read-only (kcp mode) and writes get 405 with this message.
+  std::string read_only_reason;
 };
 
 class Server {

@@ -89,6 +89,9 @@ void Server::HandleResource(const RequestPath& p, const net::HttpRequest& req, n
   }
   resource_label = r->QualifiedResource();
   const bool status_only = p.subresource == "status";
+  if (!options_.read_only_reason.empty() && method != "GET") {
+    return fail(Status(Reason::kMethodNotAllowed, options_.read_only_reason));
+  }
   if (r->read_only && method != "GET") {
     return fail(Status(Reason::kMethodNotAllowed, r->resource + " are maintained by tmcd and are read-only"));
   }

@@ -1,6 +1,7 @@
 #include "app/app.h"
 
 #include <fcntl.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
@@ -22,9 +23,12 @@
 #include "api/objects.h"
 #include "api/server.h"
 #include "app/notify.h"
+#include "kube/kubeconfig.h"
 #include "observability/logging.h"
 #include "store/store.h"
 #include "tmcd_build_config.h"
+#include "upstream/kcp_upstream.h"
+#include "upstream/upstream.h"
 
 namespace tmcd::app {
 namespace {
@@ -77,11 +81,13 @@ Status App::Start() {
   if (!st.ok()) return st.status();
   store_ = std::move(st).value();
   objects_ = std::make_unique<api::ObjectService>(*store_, clock_);
+  TMCD_TRY(StartUpstream());
   TMCD_TRY(StartApi());
   std::string gates;
   for (const auto& [name, on] : config_.gates.Effective()) gates += name + "=" + (on ? "true " : "false ");
-  spdlog::info("tmcd {} started: dataDir={} config={} revision={} gates: {}", TMCD_VERSION, config_.data_dir,
-               config_.source_file.empty() ? "(none)" : config_.source_file, store_->CurrentRevision(), gates);
+  spdlog::info("tmcd {} started: upstream={} dataDir={} config={} revision={} gates: {}", TMCD_VERSION,
+               upstream_->Kind(), config_.data_dir, config_.source_file.empty() ? "(none)" : config_.source_file,
+               store_->CurrentRevision(), gates);
   return Status::Ok();
 }
 
@@ -108,6 +114,39 @@ Status App::LockDataDir() {
   return Status::Ok();
 }
 
+Status App::StartUpstream() {
+  if (config_.upstream_kind != "kcp") {
+    upstream_ = std::make_unique<upstream::EmbeddedUpstream>(
+        *store_, [this](const upstream::ObjectRef& ref, const nlohmann::json& desired, bool status) {
+          const api::ResourceInfo* r = api::FindResource(ref.group, ref.version, ref.resource);
+          if (r == nullptr) return Result<nlohmann::json>(NotFound("the local API does not serve " + ref.resource));
+          api::RequestPath p;
+          p.workspace = ref.workspace;
+          p.core = ref.group.empty();
+          p.group = ref.group;
+          p.version = ref.version;
+          p.resource = ref.resource;
+          p.namespace_ = ref.namespace_;
+          p.name = ref.name;
+          if (status) p.subresource = "status";
+          return objects_->Update(p, *r, desired, status);
+        });
+    return upstream_->Start();
+  }
+  // ValidateConfig has checked the gate and that a kubeconfig is named.
+  auto rest = kube::LoadKubeconfig(config_.upstream_kubeconfig, config_.upstream_context);
+  if (!rest.ok()) return rest.status().Annotate("upstream.kubeconfig");
+  upstream::KcpOptions ko;
+  ko.workspace = config_.upstream_workspace;
+  ko.export_workload_types = config_.upstream_export_workload_types;
+  const std::string server = rest->server;
+  upstream_ = std::make_unique<upstream::KcpUpstream>(*store_, std::move(rest).value(), ko);
+  TMCD_TRY(upstream_->Start());
+  spdlog::info("kcp mode: provider workspace {} at {}; the local API serves the cache read-only",
+               config_.upstream_workspace, server);
+  return Status::Ok();
+}
+
 Status App::StartApi() {
   // Every watch stream holds a socket; the default soft limit (1,024) would cap them long before
   // api.maxWatches. The hard limit is what the administrator (or systemd's LimitNOFILE) allows.
@@ -123,6 +162,11 @@ Status App::StartApi() {
   so.port = std::stoi(config_.listen.substr(colon + 1));
   so.max_watches = config_.api_max_watches;
   so.max_body_bytes = config_.api_max_request_bytes;
+  if (!upstream_->AcceptsLocalWrites()) {
+    so.read_only_reason =
+        "tmcd runs in kcp mode and serves a read-only cache of the workspaces bound to its "
+        "APIExport: write to the workspace in kcp instead";
+  }
   // In-flight requests get half of shutdownTimeout; the rest is for closing the store.
   so.shutdown_grace = std::chrono::duration_cast<std::chrono::seconds>(config_.shutdown_timeout / 2);
   nlohmann::json version = {{"major", "0"},
@@ -148,7 +192,25 @@ Status App::StartApi() {
 
 std::string App::Readiness() const {
   if (!store_) return "store not open";
-  return "";
+  if (!upstream_) return "upstream not started";
+  return upstream_->NotReadyReason();
+}
+
+void App::UpdateUpstreamMetrics() {
+  auto* kcp = dynamic_cast<upstream::KcpUpstream*>(upstream_.get());
+  if (kcp == nullptr || !registry_) return;
+  const auto st = kcp->GetStats();
+  auto& g = prometheus::BuildGauge()
+                .Name("tmcd_upstream_kcp")
+                .Help(
+                    "kcp upstream: endpoints followed, bound logical clusters, full lists made by its informers "
+                    "since start, informers resumed from a saved resourceVersion, ready (1/0).")
+                .Register(*registry_);
+  g.Add({{"value", "endpoints"}}).Set(static_cast<double>(st.endpoints));
+  g.Add({{"value", "bound_clusters"}}).Set(static_cast<double>(st.bound_clusters));
+  g.Add({{"value", "lists"}}).Set(static_cast<double>(st.lists));
+  g.Add({{"value", "resumed_informers"}}).Set(static_cast<double>(st.resumed));
+  g.Add({{"value", "ready"}}).Set(kcp->NotReadyReason().empty() ? 1 : 0);
 }
 
 int App::Run() {
@@ -160,6 +222,7 @@ int App::Run() {
     auto wait = watchdog.value_or(std::chrono::milliseconds(1000));
     timespec ts{static_cast<time_t>(wait.count() / 1000), static_cast<long>((wait.count() % 1000) * 1000000)};
     int sig = sigtimedwait(&set, nullptr, &ts);
+    UpdateUpstreamMetrics();
     if (sig < 0) {
       if (watchdog) NotifyWatchdog();
       continue;  // EAGAIN (timeout) or EINTR
@@ -216,6 +279,8 @@ void App::Stop() {
   // the store (closed cleanly), then the lock.
   if (server_) server_->Stop();
   server_.reset();
+  if (upstream_) upstream_->Stop();
+  upstream_.reset();
   objects_.reset();
   store_.reset();
   if (lock_fd_ >= 0) {

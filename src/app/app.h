@@ -21,6 +21,9 @@ namespace tmcd::api {
 class ObjectService;
 class Server;
 }  // namespace tmcd::api
+namespace tmcd::upstream {
+class Upstream;
+}
 
 namespace tmcd::app {
 
@@ -45,8 +48,10 @@ class App {
   void Reload();
   void Stop();
   Status LockDataDir();
+  Status StartUpstream();
   Status StartApi();
   std::string Readiness() const;
+  void UpdateUpstreamMetrics();
 
   Config config_;
   ConfigLoader loader_;
@@ -57,6 +62,7 @@ class App {
   std::unique_ptr<prometheus::Registry> registry_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<api::ObjectService> objects_;
+  std::unique_ptr<upstream::Upstream> upstream_;
   std::unique_ptr<api::Server> server_;
 };
 

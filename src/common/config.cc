@@ -147,10 +147,51 @@ void AddProcessKeys(std::vector<ConfigKey>& keys) {
                   [](Config& c, const std::string& v) { return c.gates.Parse(v); }});
 }
 
+void AddUpstreamKeys(std::vector<ConfigKey>& keys) {
+  keys.push_back({"upstream.kind", "upstream", "TMCD_UPSTREAM", "enum",
+                  "Source of truth: embedded (the local API accepts writes) or kcp (tenant workspaces bound "
+                  "to tmcd's APIExport; needs the TMCAPIExport gate).",
+                  false, [](const Config& c) { return c.upstream_kind; },
+                  [](Config& c, const std::string& v) {
+                    return OneOf("upstream kind", v, {"embedded", "kcp"}, c.upstream_kind);
+                  }});
+  keys.push_back({"upstream.kubeconfig", "upstream-kubeconfig", "TMCD_UPSTREAM_KUBECONFIG", "string",
+                  "kcp mode: kubeconfig with rights in the provider workspace (apiresourceschemas, apiexports, "
+                  "apiexports/content, apiexportendpointslices).",
+                  false, [](const Config& c) { return c.upstream_kubeconfig.empty() ? "\"\"" : c.upstream_kubeconfig; },
+                  [](Config& c, const std::string& v) {
+                    c.upstream_kubeconfig = v;
+                    return Status::Ok();
+                  }});
+  keys.push_back({"upstream.context", "upstream-context", "TMCD_UPSTREAM_CONTEXT", "string",
+                  "kcp mode: the kubeconfig context to use (empty: its current-context).", false,
+                  [](const Config& c) { return c.upstream_context.empty() ? "\"\"" : c.upstream_context; },
+                  [](Config& c, const std::string& v) {
+                    c.upstream_context = v;
+                    return Status::Ok();
+                  }});
+  keys.push_back({"upstream.workspace", "upstream-workspace", "TMCD_UPSTREAM_WORKSPACE", "string",
+                  "kcp mode: path of the provider workspace that holds tmcd's APIExport.", false,
+                  [](const Config& c) { return c.upstream_workspace; },
+                  [](Config& c, const std::string& v) {
+                    if (v.empty() || v.find_first_of("/ ") != std::string::npos) {
+                      return Invalid("invalid workspace path " + Quote(v) + ": want e.g. root:tmc");
+                    }
+                    c.upstream_workspace = v;
+                    return Status::Ok();
+                  }});
+  keys.push_back({"upstream.exportWorkloadTypes", "upstream-export-workload-types",
+                  "TMCD_UPSTREAM_EXPORT_WORKLOAD_TYPES", "bool",
+                  "kcp mode: also export schemas for deployments.apps and services, which kcp does not serve.", false,
+                  [](const Config& c) { return std::string(c.upstream_export_workload_types ? "true" : "false"); },
+                  [](Config& c, const std::string& v) { return ParseBool(v, c.upstream_export_workload_types); }});
+}
+
 std::vector<ConfigKey> BuildKeys() {
   std::vector<ConfigKey> keys;
   AddApiKeys(keys);
   AddStoreKeys(keys);
+  AddUpstreamKeys(keys);
   AddProcessKeys(keys);
   return keys;
 }
@@ -298,7 +339,23 @@ Result<Config> ConfigLoader::Load() const {
     Status s = k.assign(cfg, it->second);
     if (!s.ok()) return Invalid("--" + std::string(k.flag) + ": " + s.message());
   }
+  TMCD_TRY(ValidateConfig(cfg));
   return cfg;
+}
+
+Status ValidateConfig(const Config& c) {
+  if (c.upstream_kind != "kcp") return Status::Ok();
+  if (!c.gates.Enabled(kGateAPIExport)) {
+    return Invalid("upstream.kind is kcp, but the feature gate TMCAPIExport is off" +
+                   std::string(c.gates.Enabled(kGateTMC) ? "" : " (TMC=false switches every TMC gate off)") +
+                   ": enable it with --feature-gates=TMCAPIExport=true, or use upstream.kind: embedded");
+  }
+  if (c.upstream_kubeconfig.empty()) {
+    return Invalid(
+        "upstream.kind is kcp, but upstream.kubeconfig is empty: name the kubeconfig of the provider "
+        "workspace (--upstream-kubeconfig)");
+  }
+  return Status::Ok();
 }
 
 std::string DefaultConfigYaml() {

@@ -29,6 +29,12 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "text";
   std::chrono::milliseconds shutdown_timeout{10000};
+  // Where the TMC objects come from (ARCHITECTURE.md §1): "embedded" (the local API) or "kcp".
+  std::string upstream_kind = "embedded";
+  std::string upstream_kubeconfig;  // kcp mode: kubeconfig for the provider workspace
+  std::string upstream_context;     // its context ("" = current-context)
+  std::string upstream_workspace = "root:tmc";
+  bool upstream_export_workload_types = true;  // also export deployments.apps and services schemas
   FeatureGates gates;
   // Where the file part came from ("" when no file was read). Not a key.
   std::string source_file;
@@ -69,6 +75,9 @@ class ConfigLoader {
   std::map<std::string, std::string> flags_;  // flag name → raw value, only flags given
   Env env_;
 };
+
+// Rules that span keys (kcp mode needs a kubeconfig and the TMCAPIExport gate). Load() applies it.
+Status ValidateConfig(const Config& c);
 
 // The documented default configuration as YAML (every key, its default, one line of doc).
 std::string DefaultConfigYaml();

@@ -69,6 +69,22 @@ def test_broken_config_file_exits_2_naming_file_line_key(tmp_path):
     assert r.returncode == 2 and "cannot read file" in r.stderr
 
 
+def test_kcp_mode_is_refused_without_its_gate_or_kubeconfig(tmp_path):
+    data = ["--data-dir", str(tmp_path / "data")]
+    r = run(*data, "--upstream", "kcp", "--upstream-kubeconfig", "/x", "--feature-gates", "TMCAPIExport=false")
+    assert r.returncode == 2 and "feature gate TMCAPIExport is off" in r.stderr, r.stderr
+    r = run(*data, "--upstream", "kcp", "--upstream-kubeconfig", "/x", "--feature-gates", "TMC=false")
+    assert r.returncode == 2 and "TMC=false switches every TMC gate off" in r.stderr
+    r = run(*data, "--upstream", "kcp")
+    assert r.returncode == 2 and "upstream.kubeconfig is empty" in r.stderr
+    r = run(*data, "--upstream", "kcp", "--upstream-kubeconfig", str(tmp_path / "missing.kubeconfig"))
+    assert r.returncode == 1 and "upstream.kubeconfig" in r.stderr and "missing.kubeconfig" in r.stderr, r.stderr
+    bad = tmp_path / "bad.kubeconfig"
+    bad.write_text("apiVersion: v1\nkind: Config\ncurrent-context: nope\n")
+    r = run(*data, "--upstream", "kcp", "--upstream-kubeconfig", str(bad))
+    assert r.returncode == 1 and "nope" in r.stderr, r.stderr
+
+
 def test_env_and_bad_env(tmp_path):
     r = run("--data-dir", str(tmp_path), env={"TMCD_LOG_FORMAT": "xml"})
     assert r.returncode == 2 and "TMCD_LOG_FORMAT" in r.stderr

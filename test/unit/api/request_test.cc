@@ -56,10 +56,10 @@ TEST_CASE("request paths, with and without a workspace prefix") {
 }
 
 TEST_CASE("discovery lists every served resource with its verbs and status subresource") {
-  auto groups = Discovery(*ParsePath("/apis"));
+  auto groups = Discovery(*ParsePath("/apis"), false);
   REQUIRE(groups.ok());
   CHECK((*groups)["groups"].size() == 2);  // apps, tmc.kcp.io
-  auto tmc = Discovery(*ParsePath("/apis/tmc.kcp.io/v1alpha1"));
+  auto tmc = Discovery(*ParsePath("/apis/tmc.kcp.io/v1alpha1"), false);
   REQUIRE(tmc.ok());
   bool saw_status = false;
   for (const auto& r : (*tmc)["resources"]) {
@@ -68,8 +68,13 @@ TEST_CASE("discovery lists every served resource with its verbs and status subre
     saw_status = saw_status || r["name"] == "workloadplacements/status";
   }
   CHECK(saw_status);
-  CHECK(Discovery(*ParsePath("/apis/nope/v1")).status().reason() == Reason::kNotFound);
-  CHECK((*Discovery(*ParsePath("/api")))["versions"][0] == "v1");
+  CHECK(Discovery(*ParsePath("/apis/nope/v1"), false).status().reason() == Reason::kNotFound);
+  CHECK((*Discovery(*ParsePath("/api"), false))["versions"][0] == "v1");
+  // kcp mode: the local API is a read-only cache.
+  auto ro = Discovery(*ParsePath("/apis/apps/v1"), true);
+  REQUIRE(ro.ok());
+  CHECK((*ro)["resources"][0]["verbs"] == nlohmann::json{"get", "list", "watch"});
+  CHECK((*ro)["resources"][1]["verbs"] == nlohmann::json{"get"});
 }
 
 TEST_CASE("OpenAPI v3 index and documents carry GVKs and the fieldValidation parameter") {

@@ -35,6 +35,31 @@ Result<Config> LoadYaml(const std::string& yaml) {
   return ConfigLoader(f.path(), {}, NoEnv()).Load();
 }
 
+TEST_CASE("upstream keys: kcp mode needs a kubeconfig and the TMCAPIExport gate") {
+  auto embedded = LoadYaml("dataDir: /tmp/x\n");
+  REQUIRE(embedded.ok());
+  CHECK(embedded->upstream_kind == "embedded");
+  CHECK(embedded->upstream_workspace == "root:tmc");
+  CHECK(embedded->upstream_export_workload_types);
+
+  auto kcp = LoadYaml("upstream:\n  kind: kcp\n  kubeconfig: /etc/tmcd/kcp.kubeconfig\n  workspace: root:org:tmc\n");
+  REQUIRE_MESSAGE(kcp.ok(), kcp.status().ToString());
+  CHECK(kcp->upstream_kind == "kcp");
+  CHECK(kcp->upstream_workspace == "root:org:tmc");
+
+  auto no_kubeconfig = LoadYaml("upstream:\n  kind: kcp\n");
+  CHECK(no_kubeconfig.status().message().find("upstream.kubeconfig is empty") != std::string::npos);
+  auto gated = LoadYaml("upstream: {kind: kcp, kubeconfig: k}\nfeatureGates: {TMCAPIExport: false}\n");
+  CHECK(gated.status().reason() == Reason::kInvalid);
+  CHECK(gated.status().message().find("feature gate TMCAPIExport is off") != std::string::npos);
+  auto master_off = LoadYaml("upstream: {kind: kcp, kubeconfig: k}\nfeatureGates: {TMC: false}\n");
+  CHECK(master_off.status().message().find("TMC=false switches every TMC gate off") != std::string::npos);
+  auto bad_kind = LoadYaml("upstream:\n  kind: etcd\n");
+  CHECK(bad_kind.status().message().find("want one of embedded, kcp") != std::string::npos);
+  auto bad_path = LoadYaml("upstream:\n  workspace: /clusters/root\n");
+  CHECK(bad_path.status().message().find("want e.g. root:tmc") != std::string::npos);
+}
+
 TEST_CASE("durations") {
   CHECK(ParseDuration("500ms")->count() == 500);
   CHECK(ParseDuration("1m30s")->count() == 90000);
