@@ -4,11 +4,29 @@ import json
 import os
 import pathlib
 import subprocess
+import sys
+import time
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PEERS = ROOT / "test" / "peers"
+sys.path.insert(0, str(ROOT / "test" / "integration"))
+from daemon import Daemon  # noqa: E402
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    started = []
+
+    def start(*args, env=None):
+        d = Daemon(tmp_path, list(args), env)
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.kill()
 
 
 class Cluster:
@@ -42,5 +60,63 @@ def clusters(peer_bin, tmp_path_factory):
     try:
         assert r.returncode == 0, f"up.sh failed:\n{r.stdout}\n{r.stderr}"
         yield [Cluster(peer_bin, d / f"cluster-{i}" / "kubeconfig") for i in range(1, n + 1)]
+    finally:
+        subprocess.run([str(PEERS / "down.sh"), str(d)], capture_output=True, timeout=120)
+
+
+class Kcp:
+    """A real kcp started by kcp-up.sh: kubectl per workspace, workspaces, bindings."""
+
+    def __init__(self, bin_dir, root):
+        self.bin_dir = pathlib.Path(bin_dir)
+        self.dir = pathlib.Path(root)
+        self.kubeconfig = self.dir / "kcp" / "admin.kubeconfig"
+        text = self.kubeconfig.read_text()
+        self.server = [ln.split()[1] for ln in text.splitlines() if "server:" in ln][0].split("/clusters/")[0]
+
+    def kubectl(self, ws, *args, input=None, check=True):
+        r = subprocess.run([str(self.bin_dir / "kubectl"), "--kubeconfig", str(self.kubeconfig), "--context", "root",
+                            "--server", f"{self.server}/clusters/{ws}", *args],
+                           input=input, capture_output=True, text=True, timeout=120)
+        if check and r.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} in {ws} failed: {r.stderr}")
+        return r
+
+    def apply(self, ws, doc):
+        return self.kubectl(ws, "apply", "-f", "-", input=json.dumps(doc))
+
+    def workspace(self, name):
+        """Creates root:<name>, waits until Ready, returns its logical cluster name."""
+        self.apply("root", {"apiVersion": "tenancy.kcp.io/v1alpha1", "kind": "Workspace", "metadata": {"name": name},
+                            "spec": {"type": {"name": "universal", "path": "root"}}})
+        for _ in range(240):
+            ws = json.loads(self.kubectl("root", "get", "workspace", name, "-o", "json").stdout)
+            if ws.get("status", {}).get("phase") == "Ready":
+                return ws["spec"]["cluster"]
+            time.sleep(0.25)
+        raise AssertionError(f"workspace {name} not Ready")
+
+    def bind(self, ws, provider):
+        """Binds tmcd's export from `provider` into `ws`, accepting its claims; waits until served."""
+        claims = [{"group": "", "resource": r, "all": True, "state": "Accepted"}
+                  for r in ("secrets", "configmaps", "serviceaccounts", "namespaces")]
+        self.apply(ws, {"apiVersion": "apis.kcp.io/v1alpha1", "kind": "APIBinding", "metadata": {"name": "tmc"},
+                        "spec": {"reference": {"export": {"path": provider, "name": "tmc.kcp.io"}},
+                                 "permissionClaims": claims}})
+        for _ in range(240):
+            r = self.kubectl(ws, "get", "deployments.apps,clusterregistrations.tmc.kcp.io", check=False)
+            if r.returncode == 0:
+                return
+            time.sleep(0.25)
+        raise AssertionError(f"the binding in {ws} is not served: {r.stderr}")
+
+
+@pytest.fixture(scope="session")
+def kcp_peer(peer_bin, tmp_path_factory):
+    d = tmp_path_factory.mktemp("kcp")
+    r = subprocess.run([str(PEERS / "kcp-up.sh"), str(d)], capture_output=True, text=True, timeout=3600)
+    try:
+        assert r.returncode == 0, f"kcp-up.sh failed:\n{r.stdout}\n{r.stderr}"
+        yield Kcp(peer_bin, d)
     finally:
         subprocess.run([str(PEERS / "down.sh"), str(d)], capture_output=True, timeout=120)

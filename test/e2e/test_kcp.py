@@ -9,18 +9,12 @@ import time
 import pytest
 import yaml
 
-from conftest import PEERS, ROOT
+from conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def kcp(tmp_path_factory):
-    d = tmp_path_factory.mktemp("kcp")
-    r = subprocess.run([str(PEERS / "kcp-up.sh"), str(d)], capture_output=True, text=True, timeout=3600)
-    try:
-        assert r.returncode == 0, f"kcp-up.sh failed:\n{r.stdout}\n{r.stderr}"
-        yield d / "kcp" / "admin.kubeconfig"
-    finally:
-        subprocess.run([str(PEERS / "down.sh"), str(d)], capture_output=True, timeout=120)
+def kcp(kcp_peer):
+    return kcp_peer.kubeconfig
 
 
 def test_client_against_kcp(kcp):

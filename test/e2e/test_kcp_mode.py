@@ -1,0 +1,257 @@
+"""tmcd in kcp mode (upstream.kind: kcp) against a real kcp v0.27.1: the export is bootstrapped,
+bound tenants are cached under their logical clusters and kept apart, the local API serves the
+cache read-only, and tmcd survives kill -9, binding deletion, a kcp restart and bad configurations
+with a clear /readyz reason instead of a crash."""
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import yaml
+
+from conftest import PEERS
+
+
+def get(base, path):
+    try:
+        with urllib.request.urlopen(base + path, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"null") if "json" in r.headers.get("Content-Type", "") else r.read().decode()
+    except urllib.error.HTTPError as e:
+        body = e.read()
+        try:
+            return e.code, json.loads(body)
+        except ValueError:
+            return e.code, body.decode()
+
+
+def eventually(fn, timeout=60, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
+def metric(base, name):
+    _, text = get(base, "/metrics")
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            if line.split(" ")[0] == name or line.split(" ")[0].startswith(name + "{"):
+                yield line.split(" ")[0], float(line.split(" ")[1])
+
+
+def kcp_stat(base, value):
+    return dict(metric(base, "tmcd_upstream_kcp")).get(f'tmcd_upstream_kcp{{value="{value}"}}')
+
+
+def start_kcp_mode(daemon, kcp, data_dir, provider, kubeconfig=None, context="root"):
+    return daemon("--data-dir", str(data_dir), "--upstream", "kcp", "--upstream-kubeconfig",
+                  str(kubeconfig or kcp.kubeconfig), "--upstream-context", context, "--upstream-workspace", provider)
+
+
+def wait_ready(d, timeout=90):
+    eventually(lambda: get(d.base, "/readyz")[0] == 200, timeout, "readyz 200: " + str(get(d.base, "/readyz")))
+
+
+def items(d, lc, path):
+    code, body = get(d.base, f"/clusters/{lc}/{path}")
+    assert code == 200, body
+    return body["items"]
+
+
+def deployment(name, image, replicas=1):
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "apps"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "c", "image": image}]}}}}
+
+
+def admin_token(kcp):
+    cfg = yaml.safe_load(kcp.kubeconfig.read_text())
+    return next(u["user"]["token"] for u in cfg["users"] if u["name"] == "kcp-admin")
+
+
+def test_tenants_are_cached_apart_and_survive_restarts(kcp_peer, daemon, tmp_path):
+    kcp = kcp_peer
+    kcp.workspace("tmc-e2e")
+    # kcp issues new admin tokens when it restarts: tmcd reads its token from a file, as with a
+    # rotated service-account token, and the test rotates it.
+    token_file = tmp_path / "token"
+    token_file.write_text(admin_token(kcp))
+    kubeconfig = kubeconfig_variant(kcp, tmp_path, "rotating", user={"token": None, "tokenFile": str(token_file)})
+    start = lambda: start_kcp_mode(daemon, kcp, tmp_path / "data", "root:tmc-e2e", kubeconfig=kubeconfig)  # noqa: E731
+    d = start()
+    wait_ready(d)
+    assert "bootstrapping" not in d.log()
+    lcs = {}
+    for t in ("a", "b"):
+        ws = f"root:tenant-{t}"
+        lcs[t] = kcp.workspace(f"tenant-{t}")
+        kcp.bind(ws, "root:tmc-e2e")
+        kcp.apply(ws, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}})
+        kcp.apply(ws, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "apps"},
+                       "data": {"tenant": t}})
+        kcp.apply(ws, deployment("web", f"nginx:{t}"))
+        kcp.apply(ws, {"apiVersion": "tmc.kcp.io/v1alpha1", "kind": "ClusterRegistration",
+                       "metadata": {"name": "edge"},
+                       "spec": {"location": f"loc-{t}", "endpoint": {"server": "https://10.0.0.1:6443"}}})
+    # Same names in both tenants, distinct objects, each under its own logical cluster only.
+    for t, lc in lcs.items():
+        deps = eventually(lambda: items(d, lc, "apis/apps/v1/namespaces/apps/deployments"), what=f"{t}'s deployment")
+        assert [x["spec"]["template"]["spec"]["containers"][0]["image"] for x in deps] == [f"nginx:{t}"]
+        assert deps[0]["metadata"]["annotations"]["kcp.io/cluster"] == lc
+        regs = eventually(lambda: items(d, lc, "apis/tmc.kcp.io/v1alpha1/clusterregistrations"))
+        assert [r["spec"]["location"] for r in regs] == [f"loc-{t}"]
+        cms = eventually(lambda: [c for c in items(d, lc, "api/v1/namespaces/apps/configmaps") if c["metadata"]["name"] == "conf"])
+        assert cms[0]["data"] == {"tenant": t}
+    kcp_uid = json.loads(kcp.kubectl("root:tenant-a", "get", "deployment", "web", "-n", "apps", "-o", "json").stdout)
+    got = get(d.base, f"/clusters/{lcs['a']}/apis/apps/v1/namespaces/apps/deployments/web")[1]
+    assert got["metadata"]["uid"] == kcp_uid["metadata"]["uid"]  # kcp's identity, not a local one
+    assert "managedFields" not in got["metadata"]
+
+    # The cache is read-only: writes get 405 with a message that says where to write.
+    req = urllib.request.Request(f"{d.base}/clusters/{lcs['a']}/apis/apps/v1/namespaces/apps/deployments/web",
+                                 method="DELETE")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    body = json.loads(e.value.read())
+    assert e.value.code == 405 and body["reason"] == "MethodNotAllowed" and "write to the workspace in kcp" in body["message"]
+
+    # kill -9, change things while tmcd is down, restart: it resumes from its saved resourceVersions
+    # (no full lists), applies what it missed, and duplicates nothing.
+    time.sleep(2)  # let a resume point be saved
+    d.kill()
+    kcp.kubectl("root:tenant-a", "scale", "deployment", "web", "-n", "apps", "--replicas=3")
+    kcp.kubectl("root:tenant-b", "delete", "configmap", "conf", "-n", "apps")
+    d2 = start()
+    wait_ready(d2)
+    eventually(lambda: items(d2, lcs["a"], "apis/apps/v1/namespaces/apps/deployments")[0]["spec"]["replicas"] == 3,
+               what="the scale made while tmcd was down")
+    eventually(lambda: not [c for c in items(d2, lcs["b"], "api/v1/namespaces/apps/configmaps")
+                            if c["metadata"]["name"] == "conf"], what="the delete made while tmcd was down")
+    assert kcp_stat(d2.base, "resumed_informers") == 8
+    assert kcp_stat(d2.base, "lists") == 0, "a resumable restart must not list everything again"
+    for t, lc in lcs.items():
+        assert len(items(d2, lc, "apis/apps/v1/namespaces/apps/deployments")) == 1
+        assert len(items(d2, lc, "apis/tmc.kcp.io/v1alpha1/clusterregistrations")) == 1
+
+    # kcp restarts under tmcd: the informers recover and later changes still arrive.
+    r = subprocess.run([str(PEERS / "restart-kcp.sh"), str(kcp.dir), "3"], capture_output=True, text=True, timeout=400)
+    assert r.returncode == 0, r.stderr
+    token_file.write_text(admin_token(kcp))
+    kcp.apply("root:tenant-a", {"apiVersion": "tmc.kcp.io/v1alpha1", "kind": "ClusterRegistration",
+                                "metadata": {"name": "after-restart"},
+                                "spec": {"location": "x", "endpoint": {"server": "https://10.0.0.2:6443"}}})
+    eventually(lambda: len(items(d2, lcs["a"], "apis/tmc.kcp.io/v1alpha1/clusterregistrations")) == 2, 120,
+               "an object created after the kcp restart")
+    assert d2.proc.poll() is None
+
+    # Deleting tenant b's binding removes b's objects from the cache and leaves a's.
+    kcp.kubectl("root:tenant-b", "delete", "apibinding", "tmc")
+    eventually(lambda: not items(d2, lcs["b"], "apis/apps/v1/namespaces/apps/deployments")
+               and not items(d2, lcs["b"], "api/v1/namespaces"), what="b's objects leaving the cache")
+    assert len(items(d2, lcs["a"], "apis/apps/v1/namespaces/apps/deployments")) == 1
+    assert "binding in " + lcs["b"] + " was deleted" in d2.log()
+    assert d2.stop() == 0
+
+
+def kubeconfig_variant(kcp, tmp_path, name, **changes):
+    cfg = yaml.safe_load(kcp.kubeconfig.read_text())
+    for c in cfg["clusters"]:
+        c["cluster"].update(changes.get("cluster", {}))
+    ctx = next(c for c in cfg["contexts"] if c["name"] == "root")
+    ctx["context"].update(changes.get("context", {}))
+    user = next(u for u in cfg["users"] if u["name"] == ctx["context"]["user"])
+    for k, v in changes.get("user", {}).items():
+        if v is None:
+            user["user"].pop(k, None)
+        else:
+            user["user"][k] = v
+    out = tmp_path / f"{name}.kubeconfig"
+    out.write_text(yaml.safe_dump(cfg))
+    return out
+
+
+@pytest.mark.parametrize("case", ["unreachable", "wrong-ca", "not-a-workspace", "no-content-rights"])
+def test_bad_configurations_leave_tmcd_up_and_not_ready(kcp_peer, daemon, tmp_path, case):
+    kcp = kcp_peer
+    provider, kubeconfig, want = "root:tmc-e2e", kcp.kubeconfig, ""
+    if case == "unreachable":
+        kubeconfig = kubeconfig_variant(kcp, tmp_path, case, cluster={"server": "https://127.0.0.1:1/clusters/root"})
+        want = "connect"
+    elif case == "wrong-ca":
+        other = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "/dev/null",
+                                "-subj", "/CN=not-kcp", "-days", "1"], capture_output=True, check=True).stdout
+        import base64
+        kubeconfig = kubeconfig_variant(kcp, tmp_path, case,
+                                        cluster={"certificate-authority-data": base64.b64encode(other).decode()})
+        want = "certificate"
+    elif case == "not-a-workspace":
+        provider, want = "root:no-such-workspace", "root:no-such-workspace"
+    else:
+        # A user with rights on the export objects but not on apiexports/content (the virtual workspace).
+        ws = "tmc-norights"
+        kcp.workspace(ws)
+        rules = [{"apiGroups": ["apis.kcp.io"],
+                  "resources": ["apiresourceschemas", "apiexports", "apiexportendpointslices"],
+                  "verbs": ["get", "list", "watch", "create", "update"]},
+                 {"nonResourceURLs": ["/"], "verbs": ["access"]}]
+        kcp.apply(f"root:{ws}", {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                                 "metadata": {"name": "tmcd-without-content"}, "rules": rules})
+        kcp.apply(f"root:{ws}", {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                                 "metadata": {"name": "tmcd-without-content"},
+                                 "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                             "name": "tmcd-without-content"},
+                                 "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                                               "name": "user"}]})
+        kubeconfig = kubeconfig_variant(kcp, tmp_path, case, context={"user": "user"})
+        provider, want = f"root:{ws}", "forbidden"
+    d = start_kcp_mode(daemon, kcp, tmp_path / "data", provider, kubeconfig=kubeconfig)
+    code, why = eventually(lambda: (lambda r: r if r[0] == 503 and want in str(r[1]).lower() else None)(
+        get(d.base, "/readyz")), 60, f"a not-ready /readyz naming {want!r}")
+    print(case, "->", why)
+    assert get(d.base, "/healthz")[0] == 200
+    assert d.proc.poll() is None, "tmcd must not exit on a connection or permission problem"
+    assert "kcp upstream not ready" in d.log()
+    assert d.stop() == 0
+
+
+def test_least_privilege_rbac_and_workspace_type(kcp_peer, daemon, tmp_path):
+    """config/kcp/rbac is enough for tmcd (a non-admin user), and a workspace of the example type
+    (config/kcp/examples/workspacetype.yaml) is bound and followed without an APIBinding of its own."""
+    from conftest import ROOT
+    kcp = kcp_peer
+    ws = "tmc-rbac"
+    kcp.workspace(ws)
+    kcp.kubectl(f"root:{ws}", "apply", "-f", str(ROOT / "config/kcp/rbac/provider-clusterrole.yaml"))
+    kcp.kubectl(f"root:{ws}", "apply", "-f", str(ROOT / "config/kcp/rbac/consumer-bind.yaml"))
+    binding = yaml.safe_load((ROOT / "config/kcp/rbac/provider-clusterrolebinding.yaml").read_text())
+    binding["subjects"][0]["name"] = "user"
+    kcp.apply(f"root:{ws}", binding)
+    d = start_kcp_mode(daemon, kcp, tmp_path / "data", f"root:{ws}",
+                       kubeconfig=kubeconfig_variant(kcp, tmp_path, "user", context={"user": "user"}))
+    wait_ready(d)
+    wst = yaml.safe_load((ROOT / "config/kcp/examples/workspacetype.yaml").read_text())
+    wst["metadata"]["name"] = "tmc-rbac-tenant"
+    wst["spec"]["defaultAPIBindings"][0]["path"] = f"root:{ws}"
+    kcp.apply("root", wst)
+    kcp.apply("root", {"apiVersion": "tenancy.kcp.io/v1alpha1", "kind": "Workspace", "metadata": {"name": "typed"},
+                       "spec": {"type": {"name": "tmc-rbac-tenant", "path": "root"}}})
+    eventually(lambda: json.loads(kcp.kubectl("root", "get", "workspace", "typed", "-o", "json").stdout)
+               .get("status", {}).get("phase") == "Ready", 120, "the typed workspace Ready")
+    lc = json.loads(kcp.kubectl("root", "get", "workspace", "typed", "-o", "json").stdout)["spec"]["cluster"]
+    kcp.bind("root:typed", f"root:{ws}")  # served already through the default binding: returns at once
+    kcp.apply("root:typed", {"apiVersion": "tmc.kcp.io/v1alpha1", "kind": "ClusterRegistration",
+                             "metadata": {"name": "typed-edge"},
+                             "spec": {"location": "l", "endpoint": {"server": "https://10.0.0.3:6443"}}})
+    regs = eventually(lambda: items(d, lc, "apis/tmc.kcp.io/v1alpha1/clusterregistrations"), 60,
+                      "the typed workspace's registration in the cache")
+    assert [r["metadata"]["name"] for r in regs] == ["typed-edge"]
+    assert d.stop() == 0
