@@ -1,0 +1,147 @@
+#include "engine/workqueue.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tmcd::engine {
+
+using std::chrono::milliseconds;
+
+WorkQueue::WorkQueue(const Clock& clock, QueueOptions options)
+    : clock_(clock), options_(options), tokens_(options.burst), bucket_last_(clock.Now()) {}
+
+void WorkQueue::AddLocked(const std::string& key) {
+  if (shutting_down_ || dirty_.count(key) != 0) return;
+  dirty_.insert(key);
+  ++adds_;
+  if (processing_.count(key) != 0) return;  // re-queued by Done
+  queue_.push_back(key);
+  cv_.notify_one();
+}
+
+void WorkQueue::Add(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  AddLocked(key);
+}
+
+void WorkQueue::AddAfter(const std::string& key, milliseconds delay) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shutting_down_) return;
+  if (delay <= milliseconds(0)) return AddLocked(key);
+  const TimePoint at = clock_.Now() + delay;
+  auto it = delayed_at_.find(key);
+  if (it != delayed_at_.end() && it->second <= at) return;  // an earlier wake-up is pending
+  delayed_at_[key] = at;
+  delayed_.emplace(at, key);
+  cv_.notify_all();  // a sleeping Get may need to wake earlier
+}
+
+milliseconds WorkQueue::BucketDelayLocked(TimePoint now) {
+  if (options_.qps <= 0) return milliseconds(0);
+  const double elapsed = std::chrono::duration<double>(now - bucket_last_).count();
+  tokens_ = std::min<double>(options_.burst, tokens_ + std::max(0.0, elapsed) * options_.qps);
+  bucket_last_ = now;
+  tokens_ -= 1;  // reserve (may go negative: later callers wait longer)
+  if (tokens_ >= 0) return milliseconds(0);
+  return milliseconds(static_cast<int64_t>(std::ceil(-tokens_ / options_.qps * 1000)));
+}
+
+milliseconds WorkQueue::AddRateLimited(const std::string& key) {
+  milliseconds delay;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int n = failures_[key]++;
+    ++retries_;
+    const double backoff = static_cast<double>(options_.base_delay.count()) * std::pow(2.0, std::min(n, 40));
+    const auto per_key = milliseconds(static_cast<int64_t>(std::min(backoff, double(options_.max_delay.count()))));
+    delay = std::max(per_key, BucketDelayLocked(clock_.Now()));
+  }
+  AddAfter(key, delay);
+  return delay;
+}
+
+void WorkQueue::Forget(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  failures_.erase(key);
+}
+
+int WorkQueue::NumRequeues(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = failures_.find(key);
+  return it == failures_.end() ? 0 : it->second;
+}
+
+void WorkQueue::PromoteLocked(TimePoint now) {
+  while (!delayed_.empty() && delayed_.top().first <= now) {
+    auto [at, key] = delayed_.top();
+    delayed_.pop();
+    auto it = delayed_at_.find(key);
+    if (it == delayed_at_.end() || it->second != at) continue;  // superseded by an earlier time
+    delayed_at_.erase(it);
+    AddLocked(key);
+  }
+}
+
+std::optional<std::string> WorkQueue::Get() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (shutting_down_) return std::nullopt;
+    PromoteLocked(clock_.Now());
+    if (!queue_.empty()) break;
+    auto wait = options_.poll;
+    if (!delayed_.empty()) {
+      auto until = std::chrono::duration_cast<milliseconds>(delayed_.top().first - clock_.Now());
+      wait = std::clamp(until, milliseconds(1), options_.poll);
+    }
+    cv_.wait_for(lock, wait);
+  }
+  std::string key = std::move(queue_.front());
+  queue_.pop_front();
+  dirty_.erase(key);
+  processing_[key] = clock_.Now();
+  return key;
+}
+
+void WorkQueue::Done(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  processing_.erase(key);
+  if (dirty_.count(key) != 0 && !shutting_down_) {
+    queue_.push_back(key);
+    cv_.notify_one();
+  }
+  cv_.notify_all();  // a draining ShutDown may be waiting
+}
+
+void WorkQueue::ShutDown() {
+  std::lock_guard<std::mutex> lock(mu_);
+  shutting_down_ = true;
+  cv_.notify_all();
+}
+
+void WorkQueue::ShutDownWithDrain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  shutting_down_ = true;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return processing_.empty(); });
+}
+
+bool WorkQueue::ShuttingDown() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return shutting_down_;
+}
+
+QueueStats WorkQueue::Stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  QueueStats s;
+  s.depth = queue_.size();
+  s.processing = processing_.size();
+  s.waiting = delayed_at_.size();
+  s.adds = adds_;
+  s.retries = retries_;
+  const TimePoint now = clock_.Now();
+  for (const auto& [key, since] : processing_)
+    s.longest_running = std::max(s.longest_running, std::chrono::duration<double>(now - since));
+  return s;
+}
+
+}  // namespace tmcd::engine

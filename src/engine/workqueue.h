@@ -1,0 +1,88 @@
+#pragma once
+// A work queue with client-go's semantics (ARCHITECTURE.md §5): a key queued several times is
+// processed once (dedupe); a key is never handed to two workers at once (a key added while being
+// processed is queued again when Done); failures requeue with a per-key exponential backoff (5 ms
+// doubling to 1000 s) combined with an overall token bucket (the larger delay wins); Forget clears a
+// key's failures. ShutDown stops handing out work; ShutDownWithDrain also waits until every key
+// being processed is Done.
+// Thread-safe. Time comes from a Clock so that tests can drive delays.
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace tmcd::engine {
+
+struct QueueOptions {
+  std::chrono::milliseconds base_delay{5};
+  std::chrono::milliseconds max_delay{1000 * 1000};
+  double qps = 10;  // overall retry rate (client-go's default bucket: 10 qps, burst 100)
+  int burst = 100;
+  // Longest a blocked Get sleeps before looking at the clock again (delays under a FakeClock).
+  std::chrono::milliseconds poll{100};
+};
+
+struct QueueStats {
+  size_t depth = 0;                                  // queued, not being processed
+  size_t processing = 0;                             // handed out, not Done
+  size_t waiting = 0;                                // delayed (AddAfter / AddRateLimited)
+  uint64_t adds = 0;                                 // Add calls that queued something new
+  uint64_t retries = 0;                              // AddRateLimited calls
+  std::chrono::duration<double> longest_running{0};  // oldest key being processed
+};
+
+class WorkQueue {
+ public:
+  WorkQueue(const Clock& clock, QueueOptions options = {});
+
+  void Add(const std::string& key);
+  void AddAfter(const std::string& key, std::chrono::milliseconds delay);
+  // After a failure: AddAfter(key, max(per-key backoff, token-bucket delay)); returns the delay.
+  std::chrono::milliseconds AddRateLimited(const std::string& key);
+  void Forget(const std::string& key);
+  int NumRequeues(const std::string& key) const;
+
+  // The next key, blocking; nullopt once shut down (and, for ShutDown, at once).
+  std::optional<std::string> Get();
+  void Done(const std::string& key);
+
+  void ShutDown();
+  // Stops handing out keys and waits until every handed-out key is Done.
+  void ShutDownWithDrain();
+  bool ShuttingDown() const;
+  QueueStats Stats() const;
+
+ private:
+  using TimePoint = Clock::TimePoint;
+  void PromoteLocked(TimePoint now);
+  void AddLocked(const std::string& key);
+  std::chrono::milliseconds BucketDelayLocked(TimePoint now);
+
+  const Clock& clock_;
+  const QueueOptions options_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;                // guarded by mu_
+  std::set<std::string> dirty_;                  // queued or to be re-queued; guarded by mu_
+  std::map<std::string, TimePoint> processing_;  // key → handed out at; guarded by mu_
+  std::map<std::string, int> failures_;          // guarded by mu_
+  using Delayed = std::pair<TimePoint, std::string>;
+  std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;  // guarded by mu_
+  std::map<std::string, TimePoint> delayed_at_;  // earliest pending time per key; guarded by mu_
+  double tokens_;                                // guarded by mu_
+  TimePoint bucket_last_;                        // guarded by mu_
+  bool shutting_down_ = false;                   // guarded by mu_
+  uint64_t adds_ = 0;                            // guarded by mu_
+  uint64_t retries_ = 0;                         // guarded by mu_
+};
+
+}  // namespace tmcd::engine
