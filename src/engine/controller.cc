@@ -1,0 +1,163 @@
+#include "engine/controller.h"
+
+#include <spdlog/spdlog.h>
+
+namespace tmcd::engine {
+
+Controller::Controller(std::string name, const Clock& clock, ReconcileFn reconcile, int workers, QueueOptions queue)
+    : name_(std::move(name)),
+      clock_(clock),
+      reconcile_(std::move(reconcile)),
+      workers_(workers),
+      queue_(clock, queue) {}
+
+Controller::~Controller() {
+  Stop();
+}
+
+void Controller::RegisterMetrics(prometheus::Registry& registry) {
+  const std::map<std::string, std::string> labels = {{"controller", name_}};
+  depth_ = &prometheus::BuildGauge()
+                .Name("tmcd_workqueue_depth")
+                .Help("Keys waiting in a controller's queue.")
+                .Register(registry)
+                .Add(labels);
+  longest_ = &prometheus::BuildGauge()
+                  .Name("tmcd_workqueue_longest_running_processor_seconds")
+                  .Help("How long the oldest key being reconciled has been running.")
+                  .Register(registry)
+                  .Add(labels);
+  adds_ = &prometheus::BuildCounter()
+               .Name("tmcd_workqueue_adds_total")
+               .Help("Keys added to a controller's queue (after dedupe).")
+               .Register(registry)
+               .Add(labels);
+  retries_ = &prometheus::BuildCounter()
+                  .Name("tmcd_workqueue_retries_total")
+                  .Help("Keys requeued with backoff after a failed reconcile.")
+                  .Register(registry)
+                  .Add(labels);
+  errors_ = &prometheus::BuildCounter()
+                 .Name("tmcd_reconcile_errors_total")
+                 .Help("Failed reconciles.")
+                 .Register(registry)
+                 .Add(labels);
+  duration_ = &prometheus::BuildHistogram()
+                   .Name("tmcd_workqueue_work_duration_seconds")
+                   .Help("Time one reconcile takes.")
+                   .Register(registry)
+                   .Add(labels, prometheus::Histogram::BucketBoundaries{0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1,
+                                                                        5, 10, 30});
+}
+
+void Controller::UpdateMetrics() {
+  if (depth_ == nullptr) return;
+  const QueueStats s = queue_.Stats();
+  depth_->Set(static_cast<double>(s.depth));
+  longest_->Set(s.longest_running.count());
+  adds_->Increment(static_cast<double>(s.adds - adds_seen_));
+  retries_->Increment(static_cast<double>(s.retries - retries_seen_));
+  adds_seen_ = s.adds;
+  retries_seen_ = s.retries;
+}
+
+void Controller::Start() {
+  for (int i = 0; i < workers_; ++i) threads_.emplace_back([this] { Work(); });
+}
+
+void Controller::Stop() {
+  queue_.ShutDownWithDrain();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void Controller::Work() {
+  while (auto key = queue_.Get()) {
+    ProcessOne(*key);
+    queue_.Done(*key);
+  }
+}
+
+void Controller::ProcessOne(const std::string& key) {
+  const auto started = std::chrono::steady_clock::now();
+  Result<ReconcileResult> r = Status(Reason::kInternalError, "reconcile threw");
+  try {
+    r = reconcile_(key);
+  } catch (const std::exception& e) {  // a bug in a reconcile must not take the daemon down
+    r = Internal(std::string("reconcile threw: ") + e.what());
+  }
+  if (duration_ != nullptr)
+    duration_->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  bool was_failing = false;
+  {
+    std::lock_guard<std::mutex> lock(failing_mu_);
+    was_failing = failing_.count(key) != 0;
+    if (r.ok()) {
+      failing_.erase(key);
+    } else {
+      failing_.insert(key);
+    }
+  }
+  if (!r.ok()) {
+    if (errors_ != nullptr) errors_->Increment();
+    const auto delay = queue_.AddRateLimited(key);
+    if (!was_failing)
+      spdlog::warn("{}: reconciling {} failed (retrying with backoff): {}", name_, key, r.status().message());
+    else
+      spdlog::debug("{}: {} still failing, next try in {} ms: {}", name_, key, delay.count(), r.status().message());
+    return;
+  }
+  if (was_failing) spdlog::info("{}: {} reconciles again", name_, key);
+  queue_.Forget(key);
+  if (r->requeue_after.count() > 0) queue_.AddAfter(key, r->requeue_after);
+}
+
+Manager::Manager(prometheus::Registry& registry, std::function<std::string()> not_ready)
+    : registry_(registry), not_ready_(std::move(not_ready)) {}
+
+Manager::~Manager() {
+  Stop();
+}
+
+Controller& Manager::Add(std::unique_ptr<Controller> c) {
+  c->RegisterMetrics(registry_);
+  controllers_.push_back(std::move(c));
+  return *controllers_.back();
+}
+
+void Manager::Start() {
+  thread_ = std::thread([this] {
+    std::string last;
+    while (true) {
+      std::string why = not_ready_();
+      if (why.empty()) break;
+      if (why != last) spdlog::info("controllers wait for the upstream: {}", why);
+      last = why;
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_; })) return;
+    }
+    for (auto& c : controllers_) c->Start();
+    running_ = true;
+    for (auto& f : on_started_) f();
+    spdlog::info("{} controllers started", controllers_.size());
+    while (true) {
+      for (auto& c : controllers_) c->UpdateMetrics();
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; })) return;
+    }
+  });
+}
+
+void Manager::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (auto it = controllers_.rbegin(); it != controllers_.rend(); ++it) (*it)->Stop();
+  running_ = false;
+}
+
+}  // namespace tmcd::engine

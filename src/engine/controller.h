@@ -1,0 +1,101 @@
+#pragma once
+// Controller runtime (ARCHITECTURE.md §5): a Controller is a WorkQueue, a reconcile function and N
+// worker threads; the Manager starts its controllers once the upstream has synced and stops them
+// (draining in-flight work) in reverse order. Reconcile functions are level-based and idempotent:
+// they read the current state for a key, never the event that queued it. An error requeues the key
+// with backoff (and is counted and logged once per transition to failing); success forgets the
+// key's failures; a result may ask to be called again after a delay (periodic work, e.g. probes).
+// Metrics per controller: tmcd_workqueue_{depth,adds_total,retries_total,work_duration_seconds,
+// longest_running_processor_seconds} and tmcd_reconcile_errors_total.
+// Thread-safe: Start/Stop from the owner's thread; workers call reconcile concurrently for
+// different keys (never for the same key).
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/workqueue.h"
+
+namespace tmcd::engine {
+
+struct ReconcileResult {
+  std::chrono::milliseconds requeue_after{0};  // > 0: reconcile this key again after this delay
+};
+using ReconcileFn = std::function<Result<ReconcileResult>(const std::string& key)>;
+
+class Controller {
+ public:
+  Controller(std::string name, const Clock& clock, ReconcileFn reconcile, int workers, QueueOptions queue = {});
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  const std::string& name() const { return name_; }
+  WorkQueue& queue() { return queue_; }
+  // Registers this controller's metrics (before Start).
+  void RegisterMetrics(prometheus::Registry& registry);
+  void Start();
+  // Stops handing out keys, waits for running reconciles, joins the workers.
+  void Stop();
+  void UpdateMetrics();
+
+ private:
+  void Work();
+  void ProcessOne(const std::string& key);
+
+  const std::string name_;
+  const Clock& clock_;
+  ReconcileFn reconcile_;
+  const int workers_;
+  WorkQueue queue_;
+  std::vector<std::thread> threads_;
+  std::mutex failing_mu_;
+  std::set<std::string> failing_;  // keys whose last reconcile failed (log once per transition)
+  prometheus::Gauge* depth_ = nullptr;
+  prometheus::Gauge* longest_ = nullptr;
+  prometheus::Counter* adds_ = nullptr;
+  prometheus::Counter* retries_ = nullptr;
+  prometheus::Counter* errors_ = nullptr;
+  prometheus::Histogram* duration_ = nullptr;
+  uint64_t adds_seen_ = 0, retries_seen_ = 0;  // UpdateMetrics' last reading (owner's thread)
+};
+
+// Owns the controllers. Start() returns at once; a thread waits until `not_ready()` returns ""
+// (the upstream's initial sync) and then starts every controller, then refreshes queue metrics
+// every second.
+class Manager {
+ public:
+  Manager(prometheus::Registry& registry, std::function<std::string()> not_ready);
+  ~Manager();
+  Controller& Add(std::unique_ptr<Controller> c);
+  // Called after the controllers started (event sources begin feeding the queues here).
+  void OnStarted(std::function<void()> f) { on_started_.push_back(std::move(f)); }
+  void Start();
+  void Stop();
+  bool Running() const { return running_.load(); }
+
+ private:
+  prometheus::Registry& registry_;
+  std::function<std::string()> not_ready_;
+  std::vector<std::unique_ptr<Controller>> controllers_;
+  std::vector<std::function<void()>> on_started_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::atomic<bool> running_{false};
+};
+
+}  // namespace tmcd::engine
