@@ -50,15 +50,15 @@ std::string TransportError(httplib::Error e, const httplib::ClientImpl& c) {
   }
   switch (e) {
     case httplib::Error::Connection:
-      return "cannot connect to the server (refused, unreachable or no route)";
+      return "transport: cannot connect to the server (refused, unreachable or no route)";
     case httplib::Error::ConnectionTimeout:
-      return "connecting to the server timed out";
+      return "transport: connecting to the server timed out";
     case httplib::Error::Read:
-      return "the connection broke while reading the answer";
+      return "transport: the connection broke while reading the answer (or the timeout passed)";
     case httplib::Error::Write:
-      return "the connection broke while sending the request";
+      return "transport: the connection broke while sending the request";
     case httplib::Error::SSLConnection:
-      return "TLS handshake failed";
+      return "transport: the TLS handshake failed or timed out";
     default:
       return "transport: " + httplib::to_string(e);
   }
@@ -246,7 +246,7 @@ Result<Client::Response> Client::Do(const std::string& method, const std::string
   // Reads may be repeated safely: a 5xx or a broken connection without a Retry-After hint is
   // retried a few times with a short exponential backoff. Writes are retried only when the server
   // says when (client-go's rule), since a lost answer may hide a write that happened.
-  const bool idempotent = method == "GET";
+  const bool idempotent = method == "GET" && options_.retry_reads;
   Backoff backoff(Backoff::Options{Millis(100), 2.0, Millis(2000), 0.5, Millis(60000)});
   int blind_retries = 0;
   bool token_retried = false;

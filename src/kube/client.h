@@ -77,6 +77,7 @@ struct ClientOptions {
   double qps = 5;  // client-go's defaults; <= 0 disables the limiter
   int burst = 10;
   int max_retries = 10;
+  bool retry_reads = true;  // false: a failed GET is reported at once (health probes count failures themselves)
   std::chrono::seconds timeout{30};
   std::string user_agent = "tmcd/0.1";
 };

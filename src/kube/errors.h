@@ -13,6 +13,11 @@ Status DecodeStatus(int http_code, std::string_view body);
 Reason ReasonForCode(int http_code);
 // 429, 5xx and transport failures (kServiceUnavailable) are worth retrying; the rest are permanent.
 bool IsRetriable(const Status& s);
+// The request never got an HTTP answer: connection, timeout or TLS failure (the client's messages
+// for these start with "transport: " or "TLS: ").
+inline bool IsTransportError(const Status& s) {
+  return s.message().rfind("transport: ", 0) == 0 || s.message().rfind("TLS: ", 0) == 0;
+}
 // Gone/Expired: the resourceVersion is compacted; relist.
 inline bool IsExpired(const Status& s) {
   return s.reason() == Reason::kGone || s.reason() == Reason::kExpired;

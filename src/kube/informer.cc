@@ -51,33 +51,43 @@ std::vector<Json> Informer::ByIndex(const std::string& name, const std::string& 
   if (idx == indexes_.end()) return out;
   auto keys = idx->second.find(value);
   if (keys == idx->second.end()) return out;
-  for (const auto& key : keys->second) out.push_back(cache_.at(key));
+  for (const auto& key : keys->second) out.push_back(Json::parse(cache_.at(key).json));
   return out;
 }
 
-void Informer::IndexLocked(const std::string& key, const Json* old_obj, const Json* new_obj) {
+Informer::Entry Informer::MakeEntry(const Json& obj) const {
+  Entry e;
+  e.json = obj.dump();
+  e.resource_version = ResourceVersionOf(obj);
   for (const auto& [name, f] : index_funcs_) {
-    auto& index = indexes_[name];
-    if (old_obj != nullptr) {
-      for (const auto& v : f(*old_obj)) {
-        auto it = index.find(v);
-        if (it == index.end()) continue;
-        it->second.erase(key);
-        if (it->second.empty()) index.erase(it);
-      }
+    for (auto& v : f(obj)) e.indexed.emplace_back(name, std::move(v));
+  }
+  return e;
+}
+
+void Informer::IndexLocked(const std::string& key, const Entry* old_entry, const Entry* new_entry) {
+  if (old_entry != nullptr) {
+    for (const auto& [name, value] : old_entry->indexed) {
+      auto& index = indexes_[name];
+      auto it = index.find(value);
+      if (it == index.end()) continue;
+      it->second.erase(key);
+      if (it->second.empty()) index.erase(it);
     }
-    if (new_obj != nullptr) {
-      for (const auto& v : f(*new_obj)) index[v].insert(key);
-    }
+  }
+  if (new_entry != nullptr) {
+    for (const auto& [name, value] : new_entry->indexed) indexes_[name][value].insert(key);
   }
 }
 
 void Informer::Resume(std::vector<Json> objects, std::string resource_version) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& obj : objects) {
+    if (options_.transform) options_.transform(obj);
     std::string key = KeyOf(obj);
-    IndexLocked(key, nullptr, &obj);
-    cache_[key] = std::move(obj);
+    Entry e = MakeEntry(obj);
+    IndexLocked(key, nullptr, &e);
+    cache_[key] = std::move(e);
   }
   last_rv_ = resource_version;
   handled_rv_ = std::move(resource_version);
@@ -114,14 +124,14 @@ std::optional<Json> Informer::Get(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cache_.find(key);
   if (it == cache_.end()) return std::nullopt;
-  return it->second;
+  return Json::parse(it->second.json);
 }
 
 std::vector<Json> Informer::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Json> out;
   out.reserve(cache_.size());
-  for (const auto& [k, v] : cache_) out.push_back(v);
+  for (const auto& [k, v] : cache_) out.push_back(Json::parse(v.json));
   return out;
 }
 
@@ -177,30 +187,32 @@ Status Informer::ListAndReplace(bool from_scratch) {
     return listed.status();
   }
   ObjectList list = listed.ok() ? std::move(listed).value() : ObjectList{};
-  std::map<std::string, Json> fresh;
-  for (auto& item : list.items) fresh.emplace(KeyOf(item), std::move(item));
+  std::map<std::string, Entry> fresh;
   std::vector<Json> added, deleted;
   std::vector<std::pair<Json, Json>> updated;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [key, obj] : fresh) {
+    for (auto& item : list.items) {
+      if (options_.transform) options_.transform(item);
+      std::string key = KeyOf(item);
+      Entry e = MakeEntry(item);
       auto it = cache_.find(key);
       if (it == cache_.end()) {
-        added.push_back(obj);
-      } else if (ResourceVersionOf(it->second) != ResourceVersionOf(obj)) {
-        updated.emplace_back(it->second, obj);
+        added.push_back(std::move(item));
+      } else if (it->second.resource_version != e.resource_version) {
+        updated.emplace_back(Json::parse(it->second.json), std::move(item));
       }
+      fresh.emplace(std::move(key), std::move(e));
     }
-    for (const auto& [key, obj] : cache_) {
-      if (fresh.count(key) == 0) deleted.push_back(obj);  // missed while not watching
+    list.items.clear();
+    for (const auto& [key, entry] : cache_) {
+      if (fresh.count(key) == 0) deleted.push_back(Json::parse(entry.json));  // missed while not watching
     }
     cache_ = std::move(fresh);
     indexes_.clear();
-    for (const auto& [key, obj] : cache_) IndexLocked(key, nullptr, &obj);
+    for (const auto& [key, entry] : cache_) IndexLocked(key, nullptr, &entry);
     last_rv_ = list.resource_version;
-    synced_ = true;
   }
-  cv_.notify_all();
   for (const auto& h : handlers_) {
     for (const auto& o : added) {
       if (h.on_add) h.on_add(o);
@@ -212,8 +224,14 @@ Status Informer::ListAndReplace(bool from_scratch) {
       if (h.on_delete) h.on_delete(o);
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  handled_rv_ = list.resource_version;
+  {
+    // Synced only once the handlers have seen the list (client-go's HasSynced), so a consumer that
+    // waits for it finds their results in place.
+    std::lock_guard<std::mutex> lock(mu_);
+    handled_rv_ = list.resource_version;
+    synced_ = true;
+  }
+  cv_.notify_all();
   return Status::Ok();
 }
 
@@ -226,17 +244,21 @@ void Informer::Apply(const WatchEvent& ev) {
   }
   Json obj = Json::parse(ev.object, nullptr, false);
   if (obj.is_discarded()) return;
+  if (options_.transform) options_.transform(obj);
   const std::string key = KeyOf(obj);
   std::optional<Json> old;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(key);
-    if (it != cache_.end()) old = it->second;
-    IndexLocked(key, old ? &*old : nullptr, ev.type == WatchEventType::kDeleted ? nullptr : &obj);
+    const Entry* old_entry = it != cache_.end() ? &it->second : nullptr;
+    if (old_entry != nullptr) old = Json::parse(old_entry->json);
     if (ev.type == WatchEventType::kDeleted) {
-      cache_.erase(key);
+      IndexLocked(key, old_entry, nullptr);
+      if (old_entry != nullptr) cache_.erase(it);
     } else {
-      cache_[key] = obj;
+      Entry e = MakeEntry(obj);
+      IndexLocked(key, old_entry, &e);
+      cache_[key] = std::move(e);
     }
     last_rv_ = ev.resource_version;
   }

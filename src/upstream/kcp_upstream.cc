@@ -1,5 +1,6 @@
 #include "upstream/kcp_upstream.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <set>
@@ -115,6 +116,8 @@ void KcpUpstream::SetReason(std::string why) {
   std::lock_guard<std::mutex> lock(mu_);
   if (why == reason_) return;
   if (why.empty()) {
+    // The initial lists parsed whole pages of objects; give that transient memory back.
+    malloc_trim(0);
     spdlog::info("kcp upstream ready: initial sync done");
   } else {
     spdlog::warn("kcp upstream not ready: {}", why);
@@ -199,6 +202,7 @@ std::shared_ptr<KcpUpstream::Endpoint> KcpUpstream::StartEndpoint(const std::str
   ep->client = std::move(client).value();
   kube::Informer::Options io;
   io.not_found_means_empty = true;  // the virtual workspace serves a resource only while it is bound
+  io.transform = [](Json& obj) { obj = KcpCache::Slim(std::move(obj)); };  // managedFields: large, unused
   ep->bindings = std::make_unique<kube::Informer>(
       *ep->client, kube::ResourceRef{"apis.kcp.io", "v1alpha1", "apibindings", "", "*"}, io);
   ep->bindings->AddHandlers({[this, raw](const Json& b) { OnBinding(*raw, b, false); },

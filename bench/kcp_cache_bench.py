@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""kcp mode's cache: time to initial sync and memory per cached object, for N objects across W
+workspaces of a real kcp (test/peers/kcp-up.sh), against baselines measured in the same run:
+  - sync time vs. one raw wildcard LIST of the same objects through the same virtual workspace
+    (curl, paged like tmcd: limit=500), i.e. the cost of just downloading them;
+  - memory vs. the objects' JSON size as kcp serves them.
+Half the objects are Deployments (exported), half ConfigMaps (claimed).
+Usage: bench/kcp_cache_bench.py [BUILD_DIR] [OBJECTS] [WORKSPACES]"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BUILD = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build")
+OBJECTS = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
+WORKSPACES = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+
+
+def sh(*args, input=None):
+    r = subprocess.run(args, input=input, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, args))}: {r.stderr}")
+    return r.stdout
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS"):
+            return int(line.split()[1])
+    return 0
+
+
+def main():
+    work = pathlib.Path(tempfile.mkdtemp())
+    peer_bin = sh(str(ROOT / "test/peers/build.sh")).strip().splitlines()[-1]
+    sh(str(ROOT / "test/peers/kcp-up.sh"), str(work / "peer"))
+    tmcd = None
+    try:
+        kc = work / "peer/kcp/admin.kubeconfig"
+        server = [ln.split()[1] for ln in kc.read_text().splitlines() if "server:" in ln][0].split("/clusters/")[0]
+        token = [ln.split()[1] for ln in kc.read_text().splitlines() if "token:" in ln][0]
+
+        def kubectl(ws, *args, input=None):
+            return sh(f"{peer_bin}/kubectl", "--kubeconfig", str(kc), "--context", "root", "--server",
+                      f"{server}/clusters/{ws}", *args, input=input)
+
+        def workspace(name):
+            kubectl("root", "apply", "-f", "-", input=json.dumps({
+                "apiVersion": "tenancy.kcp.io/v1alpha1", "kind": "Workspace", "metadata": {"name": name},
+                "spec": {"type": {"name": "universal", "path": "root"}}}))
+            for _ in range(240):
+                ws = json.loads(kubectl("root", "get", "workspace", name, "-o", "json"))
+                if ws.get("status", {}).get("phase") == "Ready":
+                    return
+                time.sleep(0.25)
+
+        workspace("tmc")
+        # tmcd bootstraps the export once, then stops; the objects are created while it is down.
+        data = work / "data"
+        args = [str(BUILD / "src/cmd/tmcd/tmcd"), "--data-dir", str(data), "--listen", "127.0.0.1:0", "--port-file",
+                str(work / "port"), "--upstream", "kcp", "--upstream-kubeconfig", str(kc), "--upstream-context",
+                "root", "--upstream-workspace", "root:tmc", "--log-level", "warn"]
+        boot = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(3)
+        boot.terminate()
+        boot.wait()
+        per_ws = OBJECTS // WORKSPACES
+        claims = [{"group": "", "resource": r, "all": True, "state": "Accepted"}
+                  for r in ("secrets", "configmaps", "serviceaccounts", "namespaces")]
+        for w in range(WORKSPACES):
+            ws = f"bench-{w}"
+            workspace(ws)
+            kubectl(f"root:{ws}", "apply", "-f", "-", input=json.dumps({
+                "apiVersion": "apis.kcp.io/v1alpha1", "kind": "APIBinding", "metadata": {"name": "tmc"},
+                "spec": {"reference": {"export": {"path": "root:tmc", "name": "tmc.kcp.io"}},
+                         "permissionClaims": claims}}))
+            for _ in range(240):
+                if subprocess.run([f"{peer_bin}/kubectl", "--kubeconfig", str(kc), "--context", "root", "--server",
+                                   f"{server}/clusters/root:{ws}", "get", "deployments.apps"],
+                                  capture_output=True).returncode == 0:
+                    break
+                time.sleep(0.25)
+            items = []
+            for i in range(per_ws // 2):
+                items.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cm-{i}", "namespace": "default"},
+                              "data": {"k": "x" * 512}})
+                items.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                              "metadata": {"name": f"web-{i}", "namespace": "default", "labels": {"app": f"web-{i}"}},
+                              "spec": {"replicas": 2, "selector": {"matchLabels": {"app": f"web-{i}"}},
+                                       "template": {"metadata": {"labels": {"app": f"web-{i}"}},
+                                                    "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}})
+            kubectl(f"root:{ws}", "create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+        slice_ = json.loads(kubectl("root:tmc", "get", "apiexportendpointslice", "tmc.kcp.io", "-o", "json"))
+        vw = slice_["status"]["endpoints"][0]["url"]
+
+        def raw_list():
+            total = 0
+            count = 0
+            for path in ("/clusters/*/apis/apps/v1/deployments", "/clusters/*/api/v1/configmaps"):
+                cont = ""
+                while True:
+                    url = f"{vw}{path}?limit=500" + (f"&continue={cont}" if cont else "")
+                    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+                    import ssl
+                    ctx = ssl._create_unverified_context()
+                    with urllib.request.urlopen(req, context=ctx) as r:
+                        body = r.read()
+                    doc = json.loads(body)
+                    for it in doc["items"]:
+                        total += len(json.dumps(it, separators=(",", ":")))
+                        count += 1
+                    cont = doc["metadata"].get("continue", "")
+                    if not cont:
+                        break
+            return count, total
+
+        t0 = time.monotonic()
+        count, raw_bytes = raw_list()
+        raw_s = time.monotonic() - t0
+        # Cold start of tmcd with an empty cache (the bootstrap's store is removed).
+        subprocess.run(["rm", "-rf", str(data)])
+        (work / "port").unlink(missing_ok=True)
+        t0 = time.monotonic()
+        tmcd = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while not (work / "port").exists() or not (work / "port").read_text().strip():
+            time.sleep(0.01)
+        base = f"http://127.0.0.1:{(work / 'port').read_text().strip()}"
+        idle_rss = rss_kib(tmcd.pid)
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/readyz") as r:
+                    if r.status == 200:
+                        break
+            except urllib.error.HTTPError:
+                pass
+            time.sleep(0.02)
+        sync_s = time.monotonic() - t0
+        time.sleep(1)
+        full_rss = rss_kib(tmcd.pid)
+        with urllib.request.urlopen(base + "/metrics") as r:
+            metrics = r.read().decode()
+        revision = [ln for ln in metrics.splitlines() if ln.startswith("tmcd_store_revision")]
+        per_obj = (full_rss - idle_rss) * 1024 / max(count, 1)
+        machine = sh("sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").split("\n")
+        print(f"machine: {machine[0].strip()} cores,{machine[1]}; kcp v0.27.1 peer on the same machine")
+        print(f"objects: {count} ({OBJECTS // 2} Deployments + {OBJECTS // 2} ConfigMaps) in {WORKSPACES} workspaces; "
+              f"mean JSON size {raw_bytes / max(count, 1):.0f} B")
+        print(f"{'what':44s} {'seconds':>8s} {'ratio':>6s}")
+        print(f"{'raw paged LIST through the virtual workspace':44s} {raw_s:8.2f} {1.0:6.2f}")
+        print(f"{'tmcd cold start to /readyz (cache filled)':44s} {sync_s:8.2f} {sync_s / raw_s:6.2f}")
+        print(f"memory: RSS {idle_rss} KiB before the sync, {full_rss} KiB after: {per_obj:.0f} B per cached object "
+              f"= {per_obj / (raw_bytes / max(count, 1)):.1f}x its JSON size")
+        print("store:", *revision)
+    finally:
+        if tmcd:
+            tmcd.terminate()
+            tmcd.wait()
+        sh(str(ROOT / "test/peers/down.sh"), str(work / "peer"))
+        subprocess.run(["rm", "-rf", str(work)])
+
+
+if __name__ == "__main__":
+    main()
