@@ -128,6 +128,26 @@ Quantity Quantity::FromMilli(int64_t milli) {
   return q;
 }
 
+Quantity Quantity::FromNanos(Int128 nanos) {
+  auto text = [](Int128 v) {
+    if (v == 0) return std::string("0");
+    const bool neg = v < 0;
+    std::string out;
+    for (Int128 a = neg ? -v : v; a > 0; a /= 10) out.insert(out.begin(), static_cast<char>('0' + int(a % 10)));
+    return neg ? "-" + out : out;
+  };
+  Quantity q;
+  q.nanos_ = nanos;
+  if (nanos % 1000000000 == 0) {
+    q.text_ = text(nanos / 1000000000);
+  } else if (nanos % 1000000 == 0) {
+    q.text_ = text(nanos / 1000000) + "m";
+  } else {
+    q.text_ = text(nanos) + "n";
+  }
+  return q;
+}
+
 int64_t Quantity::MilliValue() const {
   constexpr Int128 kPerMilli = 1000000;
   Int128 v = nanos_ >= 0 ? (nanos_ + kPerMilli - 1) / kPerMilli : nanos_ / kPerMilli;

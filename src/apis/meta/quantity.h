@@ -22,6 +22,9 @@ class Quantity {
   // magnitudes beyond 2^63-1 whole units are rejected.
   static Result<Quantity> Parse(std::string_view s);
   static Quantity FromMilli(int64_t milli);
+  // Exact sums and differences; the text is canonical ("3", "1500m", "250n").
+  Quantity Plus(const Quantity& o) const { return FromNanos(nanos_ + o.nanos_); }
+  Quantity Minus(const Quantity& o) const { return FromNanos(nanos_ - o.nanos_); }
 
   const std::string& str() const { return text_; }
   bool empty() const { return text_.empty(); }
@@ -36,6 +39,7 @@ class Quantity {
   bool operator==(const Quantity& o) const { return text_ == o.text_; }
 
  private:
+  static Quantity FromNanos(Int128 nanos);
   std::string text_;
   Int128 nanos_ = 0;
 };

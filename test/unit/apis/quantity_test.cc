@@ -67,3 +67,20 @@ TEST_CASE("malformed quantities are rejected with a clear message") {
 
 }  // namespace
 }  // namespace tmcd::apis
+
+namespace tmcd::apis {
+namespace {
+
+TEST_CASE("quantities add and subtract exactly, with canonical text") {
+  auto q = [](const char* s) { return *Quantity::Parse(s); };
+  CHECK(q("1").Plus(q("500m")).str() == "1500m");
+  CHECK(q("2Gi").Minus(q("1Gi")).str() == "1073741824");
+  CHECK(q("4").Minus(q("4000m")).str() == "0");
+  CHECK(q("1").Minus(q("3")).str() == "-2");
+  CHECK(q("1").Minus(q("3")).IsNegative());
+  CHECK(q("100n").Plus(q("1")).str() == "1000000100n");
+  CHECK(q("1500m").Plus(q("1500m")).Compare(q("3")) == std::strong_ordering::equal);
+}
+
+}  // namespace
+}  // namespace tmcd::apis
