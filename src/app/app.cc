@@ -23,6 +23,8 @@
 #include "api/objects.h"
 #include "api/server.h"
 #include "app/notify.h"
+#include "engine/clusters.h"
+#include "engine/controller.h"
 #include "kube/kubeconfig.h"
 #include "observability/logging.h"
 #include "store/store.h"
@@ -82,6 +84,7 @@ Status App::Start() {
   store_ = std::move(st).value();
   objects_ = std::make_unique<api::ObjectService>(*store_, clock_);
   TMCD_TRY(StartUpstream());
+  StartControllers();
   TMCD_TRY(StartApi());
   std::string gates;
   for (const auto& [name, on] : config_.gates.Effective()) gates += name + "=" + (on ? "true " : "false ");
@@ -147,6 +150,17 @@ Status App::StartUpstream() {
   return Status::Ok();
 }
 
+void App::StartControllers() {
+  if (!config_.gates.Enabled(kGateTMC)) {
+    spdlog::info("feature gate TMC is off: no controllers run; tmcd serves its API, health and metrics only");
+    return;
+  }
+  manager_ = std::make_unique<engine::Manager>(*registry_, [this] { return upstream_->NotReadyReason(); });
+  clusters_ = std::make_unique<engine::ClusterController>(*upstream_, *store_, clock_, *registry_);
+  clusters_->Register(*manager_);
+  manager_->Start();
+}
+
 Status App::StartApi() {
   // Every watch stream holds a socket; the default soft limit (1,024) would cap them long before
   // api.maxWatches. The hard limit is what the administrator (or systemd's LimitNOFILE) allows.
@@ -193,7 +207,10 @@ Status App::StartApi() {
 std::string App::Readiness() const {
   if (!store_) return "store not open";
   if (!upstream_) return "upstream not started";
-  return upstream_->NotReadyReason();
+  std::string why = upstream_->NotReadyReason();
+  if (!why.empty()) return why;
+  if (manager_ && !manager_->Running()) return "controllers starting";
+  return "";
 }
 
 void App::UpdateUpstreamMetrics() {
@@ -279,6 +296,9 @@ void App::Stop() {
   // the store (closed cleanly), then the lock.
   if (server_) server_->Stop();
   server_.reset();
+  if (manager_) manager_->Stop();
+  manager_.reset();
+  clusters_.reset();
   if (upstream_) upstream_->Stop();
   upstream_.reset();
   objects_.reset();

@@ -24,6 +24,10 @@ class Server;
 namespace tmcd::upstream {
 class Upstream;
 }
+namespace tmcd::engine {
+class Manager;
+class ClusterController;
+}  // namespace tmcd::engine
 
 namespace tmcd::app {
 
@@ -49,6 +53,7 @@ class App {
   void Stop();
   Status LockDataDir();
   Status StartUpstream();
+  void StartControllers();
   Status StartApi();
   std::string Readiness() const;
   void UpdateUpstreamMetrics();
@@ -63,6 +68,8 @@ class App {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<api::ObjectService> objects_;
   std::unique_ptr<upstream::Upstream> upstream_;
+  std::unique_ptr<engine::Manager> manager_;
+  std::unique_ptr<engine::ClusterController> clusters_;
   std::unique_ptr<api::Server> server_;
 };
 

@@ -139,6 +139,7 @@ void Manager::Start() {
     for (auto& c : controllers_) c->Start();
     running_ = true;
     for (auto& f : on_started_) f();
+    for (auto& src : sources_) src->Start();
     spdlog::info("{} controllers started", controllers_.size());
     while (true) {
       for (auto& c : controllers_) c->UpdateMetrics();
@@ -156,6 +157,7 @@ void Manager::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  for (auto& src : sources_) src->Stop();
   for (auto it = controllers_.rbegin(); it != controllers_.rend(); ++it) (*it)->Stop();
   running_ = false;
 }

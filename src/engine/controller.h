@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/source.h"
 #include "engine/workqueue.h"
 
 namespace tmcd::engine {
@@ -82,6 +83,8 @@ class Manager {
   Controller& Add(std::unique_ptr<Controller> c);
   // Called after the controllers started (event sources begin feeding the queues here).
   void OnStarted(std::function<void()> f) { on_started_.push_back(std::move(f)); }
+  // Started after the controllers, stopped before them.
+  void AddSource(std::unique_ptr<StoreSource> s) { sources_.push_back(std::move(s)); }
   void Start();
   void Stop();
   bool Running() const { return running_.load(); }
@@ -91,6 +94,7 @@ class Manager {
   std::function<std::string()> not_ready_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::vector<std::function<void()>> on_started_;
+  std::vector<std::unique_ptr<StoreSource>> sources_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

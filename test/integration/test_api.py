@@ -1,4 +1,8 @@
-"""The local REST + watch API of the real tmcd binary: verbs, concurrency, watch, isolation, errors."""
+"""The local REST + watch API of the real tmcd binary: verbs, concurrency, watch, isolation, errors.
+
+These tests pin the API's own semantics (exact watch events, byte-equal objects), so tmcd runs with
+TMC=false: no controller writes status to the registrations they create. test_clusters.py covers
+the controllers."""
 import concurrent.futures
 import json
 
@@ -10,7 +14,7 @@ from api_helpers import CREG, DEPLOY, assert_status, creg, deployment, watch_eve
 
 @pytest.fixture
 def api(daemon, tmp_path):
-    d = daemon("--data-dir", str(tmp_path / "data"), "--store-fsync=false")
+    d = daemon("--feature-gates=TMC=false", "--data-dir", str(tmp_path / "data"), "--store-fsync=false")
     return d.base
 
 
@@ -130,7 +134,7 @@ def test_list_selectors_and_paging(api):
 
 
 def test_watch_resume_bookmark_and_expired_after_compaction(daemon, tmp_path):
-    d = daemon("--data-dir", str(tmp_path / "data"), "--store-keep-revisions=5", "--store-compaction-interval=100ms")
+    d = daemon("--feature-gates=TMC=false", "--data-dir", str(tmp_path / "data"), "--store-keep-revisions=5", "--store-compaction-interval=100ms")
     api = d.base
     requests.post(api + CREG, json=creg("a"))
     rv = requests.get(api + CREG).json()["metadata"]["resourceVersion"]

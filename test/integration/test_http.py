@@ -14,7 +14,7 @@ from api_helpers import CREG, creg
 
 @pytest.fixture
 def tmcd(daemon, tmp_path):
-    return daemon("--data-dir", str(tmp_path / "data"), "--store-fsync=false", "--api-max-request-bytes=65536",
+    return daemon("--feature-gates=TMC=false", "--data-dir", str(tmp_path / "data"), "--store-fsync=false", "--api-max-request-bytes=65536",
                   "--api-max-watches=1500")
 
 

@@ -1,0 +1,337 @@
+#include "engine/clusters.h"
+
+#include <spdlog/spdlog.h>
+
+#include "apis/meta/codec.h"
+#include "apis/tmc/v1alpha1/register.h"
+#include "common/strings.h"
+
+namespace tmcd::engine {
+namespace {
+
+using Json = nlohmann::json;
+using apis::Condition;
+using apis::Time;
+
+constexpr std::string_view kGroup = "tmc.kcp.io";
+constexpr std::string_view kResource = "clusterregistrations";
+
+std::string Fingerprint(const kube::RestConfig& c) {
+  return Sha256(c.server + '\0' + c.ca_pem + '\0' + c.tls_server_name + '\0' +
+                (c.insecure_skip_tls_verify ? "1" : "0") + '\0' + c.token + '\0' + c.client_cert_pem + '\0' +
+                c.client_key_pem);
+}
+
+Condition Cond(std::string_view type, std::string_view status, std::string reason, std::string message,
+               int64_t generation) {
+  Condition c;
+  c.type = std::string(type);
+  c.status = std::string(status);
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  c.observed_generation = generation;
+  return c;
+}
+
+// CamelCase reason for a failed probe part.
+std::string FailureReason(const ProbeResult& p, const Status& credentials) {
+  if (!credentials.ok()) return credentials.reason() == Reason::kNotFound ? "SecretNotFound" : "CredentialsInvalid";
+  if (!p.reach.ok()) return p.reach.message().rfind("TLS: ", 0) == 0 ? "TLSError" : "Unreachable";
+  if (!p.auth.ok()) return p.auth.reason() == Reason::kForbidden ? "Forbidden" : "Unauthorized";
+  return "APIServerNotReady";
+}
+
+std::string FailureMessage(const ProbeResult& p, const Status& credentials) {
+  if (!credentials.ok()) return credentials.message();
+  if (!p.reach.ok()) return p.reach.message();
+  if (!p.auth.ok()) return p.auth.message();
+  return p.health.message();
+}
+
+}  // namespace
+
+struct ClusterController::State {
+  std::string fingerprint;
+  std::unique_ptr<kube::Client> client;
+  int failures = 0;
+  Clock::TimePoint last_inventory{};
+  ProbeResult inventory;  // the last inventory read
+  std::string secret;     // "ws|ns/name" of the credentials Secret, "" for none
+  bool ready = false;
+};
+
+ClusterController::ClusterController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
+                                     prometheus::Registry& registry, ClusterControllerOptions options)
+    : upstream_(upstream),
+      store_(store),
+      clock_(clock),
+      options_(options),
+      ready_(prometheus::BuildGauge()
+                 .Name("tmcd_cluster_ready")
+                 .Help("1 when the cluster's Ready condition is True.")
+                 .Register(registry)),
+      heartbeat_age_(prometheus::BuildGauge()
+                         .Name("tmcd_cluster_heartbeat_age_seconds")
+                         .Help("Seconds since the last successful probe of the cluster.")
+                         .Register(registry)),
+      capacity_(prometheus::BuildGauge()
+                    .Name("tmcd_cluster_capacity")
+                    .Help("Cluster capacity, allocatable and available, by resource (cpu in cores, memory in bytes).")
+                    .Register(registry)),
+      probe_latency_(prometheus::BuildHistogram()
+                         .Name("tmcd_cluster_probe_duration_seconds")
+                         .Help("Time one cluster probe takes (readyz, version, identity, inventory when due).")
+                         .Register(registry)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                                          2.5, 5, 10})) {}
+
+void ClusterController::Register(Manager& m) {
+  controller_ = &m.Add(std::make_unique<Controller>(
+      "clusters", clock_, [this](const std::string& key) { return Reconcile(key); }, options_.workers));
+  // Spec changes (a new generation), creations and deletions queue a registration; its own status
+  // writes do not (the probe period requeues it anyway), or every write would trigger a probe.
+  m.AddSource(std::make_unique<StoreSource>(
+      store_, std::string(kGroup), std::string(kResource), [this](const store::ObjectKey& k, const std::string& json) {
+        const std::string key = KeyFor(k.workspace, k.name);
+        int64_t generation = -1;
+        if (!json.empty()) {
+          const Json obj = Json::parse(json, nullptr, false);
+          if (obj.is_object()) generation = obj.value("metadata", Json::object()).value("generation", int64_t{0});
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          auto [it, fresh] = seen_generation_.try_emplace(key, generation);
+          if (!fresh && it->second == generation && generation >= 0) return;
+          it->second = generation;
+          if (generation < 0) seen_generation_.erase(it);
+        }
+        controller_->queue().Add(key);
+      }));
+  // A changed (or created, or deleted) Secret requeues the registrations that use it.
+  m.AddSource(
+      std::make_unique<StoreSource>(store_, "", "secrets", [this](const store::ObjectKey& k, const std::string&) {
+        std::vector<std::string> keys;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          auto it = by_secret_.find(k.workspace + "|" + k.namespace_ + "/" + k.name);
+          if (it != by_secret_.end()) keys.assign(it->second.begin(), it->second.end());
+        }
+        for (const auto& key : keys) controller_->queue().Add(key);
+      }));
+}
+
+std::shared_ptr<ClusterController::State> ClusterController::StateFor(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& s = states_[key];
+  if (!s) s = std::make_shared<State>();
+  return s;
+}
+
+void ClusterController::Forget(const std::string& key, const std::string& workspace, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = states_.find(key);
+  if (it == states_.end()) return;
+  if (!it->second->secret.empty()) by_secret_[it->second->secret].erase(key);
+  states_.erase(it);
+  ready_.Remove(&ready_.Add({{"workspace", workspace}, {"cluster", name}}));
+  heartbeat_age_.Remove(&heartbeat_age_.Add({{"workspace", workspace}, {"cluster", name}}));
+}
+
+Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
+  const auto bar = key.find('|');
+  if (bar == std::string::npos) return ReconcileResult{};  // not ours
+  const std::string ws = key.substr(0, bar);
+  const std::string name = key.substr(bar + 1);
+  const upstream::ObjectRef ref{ws, std::string(kGroup), "v1alpha1", std::string(kResource), "", name};
+  auto obj = upstream_.Get(ref);
+  if (!obj.ok() && obj.status().reason() == Reason::kNotFound) {
+    Forget(key, ws, name);
+    return ReconcileResult{};
+  }
+  TMCD_TRY(obj.status());
+  auto creg = v1::DecodeObject<v1::ClusterRegistration>(obj->dump());
+  if (!creg.ok()) return creg.status().Annotate("decoding " + ref.String());
+  const auto period = std::chrono::seconds(creg->spec.health_check.period_seconds);
+  auto state = StateFor(key);
+
+  // Credentials: the Secret is read from the upstream (the cache in kcp mode).
+  Status cred = Status::Ok();
+  Json secret;
+  std::string secret_key;
+  if (creg->spec.credentials_ref) {
+    const auto& r = *creg->spec.credentials_ref;
+    secret_key = ws + "|" + r.namespace_ + "/" + r.name;
+    auto got = upstream_.Get(upstream::ObjectRef{ws, "", "v1", "secrets", r.namespace_, r.name});
+    if (got.ok()) {
+      secret = std::move(got).value();
+    } else {
+      cred = got.status().reason() == Reason::kNotFound
+                 ? Status(Reason::kNotFound, "credentials Secret " + r.namespace_ + "/" + r.name + " not found")
+                 : got.status();
+    }
+  }
+  if (secret_key != state->secret) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!state->secret.empty()) by_secret_[state->secret].erase(key);
+    if (!secret_key.empty()) by_secret_[secret_key].insert(key);
+    state->secret = secret_key;
+  }
+  kube::RestConfig rest;
+  if (cred.ok()) {
+    auto resolved = ResolveCredentials(creg->spec.endpoint, creg->spec.credentials_ref ? &secret : nullptr);
+    if (resolved.ok()) {
+      rest = std::move(resolved).value();
+    } else {
+      cred = Status(Reason::kInvalid, "credentials Secret " + creg->spec.credentials_ref->namespace_ + "/" +
+                                          creg->spec.credentials_ref->name + ": " + resolved.status().message());
+    }
+  }
+
+  ProbeResult probe;
+  const auto now = clock_.Now();
+  if (cred.ok()) {
+    const std::string fp = Fingerprint(rest);
+    bool rebuilt = false;
+    if (!state->client || state->fingerprint != fp) {
+      kube::ClientOptions co;
+      co.timeout = std::chrono::seconds(creg->spec.health_check.timeout_seconds);
+      co.max_retries = 0;
+      co.retry_reads = false;  // failures are counted against failureThreshold instead
+      co.qps = 0;
+      auto client = kube::Client::Create(rest, co);
+      if (!client.ok()) {
+        cred = Status(Reason::kInvalid, "cannot build a client: " + client.status().message());
+      } else {
+        state->client = std::move(client).value();
+        state->fingerprint = fp;
+        rebuilt = true;
+      }
+    }
+    if (cred.ok()) {
+      const bool inventory_due = rebuilt || now - state->last_inventory >= options_.inventory_interval;
+      const auto started = std::chrono::steady_clock::now();
+      probe = Probe(*state->client, creg->spec, inventory_due);
+      probe_latency_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      if (probe.inventory) {
+        state->inventory = probe;
+        state->last_inventory = now;
+      }
+    }
+  }
+  if (!cred.ok()) probe.auth = cred;
+  state->failures = probe.ok() ? 0 : state->failures + 1;
+  const int failures = state->failures;
+  const int threshold = creg->spec.health_check.failure_threshold;
+  const ProbeResult& inv = state->inventory;
+  bool ready_now = false;
+
+  auto written = upstream_.Mutate(ref, true, [&](Json& current) -> Result<bool> {
+    auto fresh = v1::DecodeObject<v1::ClusterRegistration>(current.dump());
+    if (!fresh.ok()) return fresh.status();
+    const int64_t gen = fresh->metadata.generation;
+    v1::ClusterRegistrationStatus st = fresh->status;
+    const Time t = Time::FromTimePoint(now);
+    const bool was_ready = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
+    // Reachable / Authenticated from this probe.
+    if (!cred.ok()) {
+      apis::SetCondition(st.conditions,
+                         Cond(v1::kConditionReachable, "Unknown", "CredentialsUnavailable", cred.message(), gen), t);
+    } else if (!probe.reach.ok()) {
+      apis::SetCondition(st.conditions,
+                         Cond(v1::kConditionReachable, "False", FailureReason(probe, cred), probe.reach.message(), gen),
+                         t);
+    } else {
+      apis::SetCondition(st.conditions,
+                         Cond(v1::kConditionReachable, "True", "Reachable", "the API server answers", gen), t);
+    }
+    if (!cred.ok() || !probe.auth.ok()) {
+      apis::SetCondition(
+          st.conditions,
+          Cond(v1::kConditionAuthenticated, "False", FailureReason(probe, cred), FailureMessage(probe, cred), gen), t);
+    } else if (!probe.reach.ok()) {
+      apis::SetCondition(
+          st.conditions,
+          Cond(v1::kConditionAuthenticated, "Unknown", "Unreachable", "the API server did not answer", gen), t);
+    } else {
+      apis::SetCondition(
+          st.conditions,
+          Cond(v1::kConditionAuthenticated, "True", "Authenticated", "the credentials are accepted", gen), t);
+    }
+    if (inv.inventory) {
+      std::vector<std::string> missing;
+      for (const auto& s : inv.synced) {
+        if (s.state != "Accepted") missing.push_back(s.group.empty() ? s.resource : s.resource + "." + s.group);
+      }
+      apis::SetCondition(st.conditions,
+                         missing.empty() ? Cond(v1::kConditionResourcesSupported, "True", "AllSupported",
+                                                "every resource in spec.syncedResources is served", gen)
+                                         : Cond(v1::kConditionResourcesSupported, "False", "ResourcesMissing",
+                                                "not served: " + Join(missing, ", "), gen),
+                         t);
+      st.capacity = inv.capacity;
+      st.allocatable = inv.allocatable;
+      st.available = inv.available;
+      st.synced_resources = inv.synced;
+    }
+    // Identity and Ready.
+    bool mismatch = false;
+    if (probe.ok()) {
+      st.kubernetes_version = probe.version;
+      if (st.cluster_id.empty()) st.cluster_id = probe.cluster_id;
+      mismatch = st.cluster_id != probe.cluster_id;
+    }
+    if (mismatch) {
+      apis::SetCondition(
+          st.conditions,
+          Cond(v1::kConditionReady, "False", "ClusterIDChanged",
+               "the endpoint now reaches a different cluster (kube-system uid " + probe.cluster_id + ", registered " +
+                   st.cluster_id + "); tmcd does not sync to it. Re-create the registration to accept it",
+               gen),
+          t);
+    } else if (probe.ok()) {
+      apis::SetCondition(st.conditions, Cond(v1::kConditionReady, "True", "Healthy", "probes succeed", gen), t);
+    } else if (!was_ready || failures >= threshold) {
+      // A stable message (no running count), so a failing cluster is not rewritten on every probe.
+      apis::SetCondition(st.conditions,
+                         Cond(v1::kConditionReady, "False", FailureReason(probe, cred),
+                              "failureThreshold (" + std::to_string(threshold) +
+                                  ") consecutive probes failed: " + FailureMessage(probe, cred),
+                              gen),
+                         t);
+    }
+    ready_now = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
+    st.observed_generation = gen;
+    // The heartbeat moves with a write that happens anyway, or when it is due.
+    v1::ClusterRegistrationStatus without_heartbeat = st;
+    without_heartbeat.last_heartbeat_time = fresh->status.last_heartbeat_time;
+    const bool changed = !(without_heartbeat == fresh->status);
+    const bool due = !fresh->status.last_heartbeat_time.set ||
+                     t.seconds - fresh->status.last_heartbeat_time.seconds >= options_.heartbeat_interval.count();
+    if (probe.ok() && (changed || due)) st.last_heartbeat_time = t;
+    if (st == fresh->status) return false;
+    current["status"] = Json::parse(apis::EncodeJson(st));
+    return true;
+  });
+  TMCD_TRY(written.status());
+
+  const std::map<std::string, std::string> labels = {{"workspace", ws}, {"cluster", name}};
+  ready_.Add(labels).Set(ready_now ? 1 : 0);
+  if (probe.ok()) heartbeat_age_.Add(labels).Set(0);
+  if (probe.inventory) {
+    for (const auto& [kind, m] :
+         {std::pair{"capacity", &inv.capacity}, {"allocatable", &inv.allocatable}, {"available", &inv.available}}) {
+      for (const auto& [r, q] : *m) {
+        capacity_.Add({{"workspace", ws}, {"cluster", name}, {"resource", r}, {"kind", kind}})
+            .Set(static_cast<double>(q.MilliValue()) / 1000.0);
+      }
+    }
+  }
+  if (ready_now != state->ready) {
+    spdlog::info("cluster {} in {} is {}", name, ws, ready_now ? "Ready" : "not Ready");
+    state->ready = ready_now;
+    if (on_ready_change_) on_ready_change_(ws, name, ready_now);
+  }
+  return ReconcileResult{period};
+}
+
+}  // namespace tmcd::engine

@@ -1,0 +1,69 @@
+#pragma once
+// The cluster registration controller (ARCHITECTURE.md §5, docs/clusters.md). For each
+// ClusterRegistration, every spec.healthCheck.periodSeconds: resolve the credentials Secret (again
+// whenever it changes), keep one client per cluster (rebuilt when the endpoint or credentials
+// change), probe /readyz, /version and the kube-system uid (status.clusterID; a different uid
+// later means the endpoint now points at another cluster), read the inventory (capacity,
+// allocatable, available, syncedResources) every inventoryInterval, and write status: conditions
+// Reachable, Authenticated, ResourcesSupported and Ready (lastTransitionTime only on transitions,
+// observedGeneration), Ready=False only after failureThreshold consecutive failed probes. Status is
+// written when something changed or the heartbeat is due, never on every probe.
+// Thread-safe: Reconcile runs on the controller's workers, one key at a time.
+
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+
+#include "engine/cluster_probe.h"
+#include "engine/controller.h"
+#include "upstream/upstream.h"
+
+namespace tmcd::engine {
+
+struct ClusterControllerOptions {
+  std::chrono::seconds inventory_interval{60};  // Nodes, Pods and discovery are read this often
+  std::chrono::seconds heartbeat_interval{60};  // status is written at least this often while healthy
+  int workers = 4;
+};
+
+class ClusterController {
+ public:
+  ClusterController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
+                    prometheus::Registry& registry, ClusterControllerOptions options = {});
+  // Adds the controller and its sources (registrations, and the Secrets they reference) to `m`.
+  void Register(Manager& m);
+  Result<ReconcileResult> Reconcile(const std::string& key);
+  // Called when a cluster's Ready condition changes (the placement controller requeues the
+  // placements that can use it).
+  void OnReadyChange(std::function<void(const std::string& workspace, const std::string& name, bool ready)> f) {
+    on_ready_change_ = std::move(f);
+  }
+  static std::string KeyFor(const std::string& workspace, const std::string& name) { return workspace + "|" + name; }
+
+ private:
+  struct State;
+  std::shared_ptr<State> StateFor(const std::string& key);
+  void Forget(const std::string& key, const std::string& workspace, const std::string& name);
+
+  upstream::Upstream& upstream_;
+  store::Store& store_;
+  const Clock& clock_;
+  const ClusterControllerOptions options_;
+  Controller* controller_ = nullptr;
+  std::function<void(const std::string&, const std::string&, bool)> on_ready_change_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<State>> states_;    // guarded by mu_
+  std::map<std::string, std::set<std::string>> by_secret_;  // "ws|ns/name" → keys; guarded by mu_
+  std::map<std::string, int64_t> seen_generation_;          // guarded by mu_
+  prometheus::Family<prometheus::Gauge>& ready_;
+  prometheus::Family<prometheus::Gauge>& heartbeat_age_;
+  prometheus::Family<prometheus::Gauge>& capacity_;
+  prometheus::Histogram& probe_latency_;
+};
+
+}  // namespace tmcd::engine
