@@ -156,7 +156,11 @@ void App::StartControllers() {
     return;
   }
   manager_ = std::make_unique<engine::Manager>(*registry_, [this] { return upstream_->NotReadyReason(); });
-  clusters_ = std::make_unique<engine::ClusterController>(*upstream_, *store_, clock_, *registry_);
+  engine::ClusterControllerOptions co;
+  co.inventory_interval = std::chrono::duration_cast<std::chrono::seconds>(config_.clusters_inventory_interval);
+  co.heartbeat_interval = std::chrono::duration_cast<std::chrono::seconds>(config_.clusters_heartbeat_interval);
+  co.workers = static_cast<int>(config_.clusters_workers);
+  clusters_ = std::make_unique<engine::ClusterController>(*upstream_, *store_, clock_, *registry_, co);
   clusters_->Register(*manager_);
   manager_->Start();
 }

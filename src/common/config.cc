@@ -187,11 +187,45 @@ void AddUpstreamKeys(std::vector<ConfigKey>& keys) {
                   [](Config& c, const std::string& v) { return ParseBool(v, c.upstream_export_workload_types); }});
 }
 
+Status ParseDurationIn(const std::string& v, std::chrono::milliseconds lo, std::chrono::milliseconds hi,
+                       std::chrono::milliseconds& out) {
+  auto d = ParseDuration(v);
+  if (!d.ok()) return d.status();
+  if (*d < lo || *d > hi) {
+    return Invalid("out of range " + Quote(v) + ": want " + FormatDuration(lo) + ".." + FormatDuration(hi));
+  }
+  out = *d;
+  return Status::Ok();
+}
+
+void AddClusterKeys(std::vector<ConfigKey>& keys) {
+  using std::chrono::hours;
+  using std::chrono::seconds;
+  keys.push_back({"clusters.inventoryInterval", "clusters-inventory-interval", "TMCD_CLUSTERS_INVENTORY_INTERVAL",
+                  "duration", "How often each cluster's Nodes, Pods and API discovery are read (10s..24h).", false,
+                  [](const Config& c) { return FormatDuration(c.clusters_inventory_interval); },
+                  [](Config& c, const std::string& v) {
+                    return ParseDurationIn(v, seconds(10), hours(24), c.clusters_inventory_interval);
+                  }});
+  keys.push_back({"clusters.heartbeatInterval", "clusters-heartbeat-interval", "TMCD_CLUSTERS_HEARTBEAT_INTERVAL",
+                  "duration",
+                  "A healthy, unchanged cluster's status (lastHeartbeatTime) is written this often (10s..1h).", false,
+                  [](const Config& c) { return FormatDuration(c.clusters_heartbeat_interval); },
+                  [](Config& c, const std::string& v) {
+                    return ParseDurationIn(v, seconds(10), hours(1), c.clusters_heartbeat_interval);
+                  }});
+  keys.push_back({"clusters.workers", "clusters-workers", "TMCD_CLUSTERS_WORKERS", "int",
+                  "Clusters probed in parallel (1..64).", false,
+                  [](const Config& c) { return std::to_string(c.clusters_workers); },
+                  [](Config& c, const std::string& v) { return ParseSize(v, 1, 64, c.clusters_workers); }});
+}
+
 std::vector<ConfigKey> BuildKeys() {
   std::vector<ConfigKey> keys;
   AddApiKeys(keys);
   AddStoreKeys(keys);
   AddUpstreamKeys(keys);
+  AddClusterKeys(keys);
   AddProcessKeys(keys);
   return keys;
 }

@@ -149,7 +149,7 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
     return ReconcileResult{};
   }
   TMCD_TRY(obj.status());
-  auto creg = v1::DecodeObject<v1::ClusterRegistration>(obj->dump());
+  auto creg = v1::DecodeStored<v1::ClusterRegistration>(obj->dump());
   if (!creg.ok()) return creg.status().Annotate("decoding " + ref.String());
   const auto period = std::chrono::seconds(creg->spec.health_check.period_seconds);
   auto state = StateFor(key);
@@ -226,7 +226,7 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
   bool ready_now = false;
 
   auto written = upstream_.Mutate(ref, true, [&](Json& current) -> Result<bool> {
-    auto fresh = v1::DecodeObject<v1::ClusterRegistration>(current.dump());
+    auto fresh = v1::DecodeStored<v1::ClusterRegistration>(current.dump());
     if (!fresh.ok()) return fresh.status();
     const int64_t gen = fresh->metadata.generation;
     v1::ClusterRegistrationStatus st = fresh->status;
