@@ -255,3 +255,47 @@ def test_least_privilege_rbac_and_workspace_type(kcp_peer, daemon, tmp_path):
                       "the typed workspace's registration in the cache")
     assert [r["metadata"]["name"] for r in regs] == ["typed-edge"]
     assert d.stop() == 0
+
+
+def test_cluster_controller_in_kcp_mode(kcp_peer, clusters, daemon, tmp_path):
+    """A ClusterRegistration and its credentials Secret created in a tenant workspace in kcp: tmcd
+    reads both from its cache, probes the real kube-apiserver and writes Ready back to kcp, to that
+    tenant's object only."""
+    import base64
+    import pathlib
+    kcp = kcp_peer
+    kcp.workspace("tmc-ctl")
+    d = start_kcp_mode(daemon, kcp, tmp_path / "data", "root:tmc-ctl")
+    wait_ready(d)
+    peer_dir = pathlib.Path(clusters[0].kubeconfig).parent
+    server = (peer_dir / "server").read_text().strip()
+    token = (peer_dir / "token").read_text().strip()
+    ca = (peer_dir / "certs" / "apiserver.crt").read_bytes()
+    for t in ("ctl-a", "ctl-b"):
+        kcp.workspace(t)
+        kcp.bind(f"root:{t}", "root:tmc-ctl")
+        kcp.apply(f"root:{t}", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tmc"}})
+    kcp.apply("root:ctl-a", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": "tmc"},
+                             "data": {"token": base64.b64encode(token.encode()).decode()}})
+    reg = {"apiVersion": "tmc.kcp.io/v1alpha1", "kind": "ClusterRegistration", "metadata": {"name": "edge"},
+           "spec": {"location": "lab", "endpoint": {"server": server, "caBundle": base64.b64encode(ca).decode()},
+                    "credentialsRef": {"namespace": "tmc", "name": "creds"},
+                    "healthCheck": {"periodSeconds": 2, "timeoutSeconds": 1}}}
+    kcp.apply("root:ctl-a", reg)
+    kcp.apply("root:ctl-b", reg)  # same name, but tenant b has no such Secret
+
+    def conditions(ws):
+        obj = json.loads(kcp.kubectl(ws, "get", "clusterregistration", "edge", "-o", "json").stdout)
+        return {c["type"]: c for c in obj.get("status", {}).get("conditions", [])}, obj
+
+    a = eventually(lambda: (lambda c: c[0] if c[0].get("Ready", {}).get("status") == "True" else None)(
+        conditions("root:ctl-a")), 60, "tenant a's registration Ready in kcp")
+    obj = conditions("root:ctl-a")[1]
+    kube_system = clusters[0].get_json("namespace", "kube-system")["metadata"]["uid"]
+    assert obj["status"]["clusterID"] == kube_system
+    assert obj["status"]["kubernetesVersion"].startswith("v1.35")
+    assert a["Authenticated"]["status"] == "True"
+    b = eventually(lambda: (lambda c: c[0] if c[0].get("Authenticated", {}).get("reason") == "SecretNotFound"
+                            else None)(conditions("root:ctl-b")), 60, "tenant b's registration without its Secret")
+    assert b["Ready"]["status"] == "False"  # a's Secret is not visible to b's registration
+    assert d.stop() == 0

@@ -1,0 +1,179 @@
+// The cluster controller's reconcile logic against a hand-written FAULT-INJECTING apiserver
+// (net::HttpServer with scripted answers: a /readyz that fails on demand, a kube-system uid that
+// changes), with a real RocksDB store and a fake clock for the heartbeat. The same paths against
+// real apiservers are in test/e2e/test_clusters.py.
+#include "engine/clusters.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "net/http_server.h"
+#include "temp_store.h"
+#include "upstream/upstream.h"
+
+namespace tmcd::engine {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+struct ScriptedApiserver {
+  std::atomic<int> readyz_code{200};
+  std::mutex mu;
+  std::string uid = "uid-1";  // guarded by mu
+  std::unique_ptr<net::HttpServer> server;
+  int port = 0;
+
+  ScriptedApiserver() {
+    server = std::make_unique<net::HttpServer>(
+        net::HttpServerOptions{}, [this](const net::HttpRequest& r) { return Answer(r); },
+        [](int code, const std::string& m) {
+          net::HttpResponse res;
+          res.status = code;
+          res.SetContent(m, "text/plain");
+          return res;
+        });
+    auto p = server->Start();
+    REQUIRE(p.ok());
+    port = *p;
+  }
+  net::HttpResponse Answer(const net::HttpRequest& r) {
+    net::HttpResponse res;
+    Json body;
+    if (r.path == "/readyz") {
+      res.status = readyz_code.load();
+      res.SetContent(res.status == 200 ? "ok" : "[-]etcd failed", "text/plain");
+      return res;
+    }
+    if (r.path == "/version") {
+      body = {{"gitVersion", "v1.99.0"}};
+    } else if (r.path == "/api/v1/namespaces/kube-system") {
+      std::lock_guard<std::mutex> lock(mu);
+      body = {{"metadata", {{"name", "kube-system"}, {"uid", uid}}}};
+    } else if (r.path == "/api/v1/nodes") {
+      body = {{"items", Json::array({{{"status",
+                                       {{"capacity", {{"cpu", "4"}, {"memory", "8Gi"}, {"pods", "110"}}},
+                                        {"allocatable", {{"cpu", "3500m"}, {"memory", "7Gi"}, {"pods", "110"}}}}}}})},
+              {"metadata", Json::object()}};
+    } else if (r.path == "/api/v1/pods") {
+      body = {{"items",
+               Json::array(
+                   {{{"spec", {{"containers", Json::array({{{"resources", {{"requests", {{"cpu", "500m"}}}}}}})}}}}})},
+              {"metadata", Json::object()}};
+    } else if (r.path == "/api/v1") {
+      body = {{"resources", Json::array({{{"name", "configmaps"}, {"kind", "ConfigMap"}, {"namespaced", true}}})}};
+    } else if (r.path == "/apis/apps") {
+      body = {{"preferredVersion", {{"version", "v1"}}}};
+    } else if (r.path == "/apis/apps/v1") {
+      body = {{"resources", Json::array()}};  // no deployments: ResourcesSupported=False
+    } else {
+      res.status = 404;
+      body = {{"kind", "Status"}, {"code", 404}, {"reason", "NotFound"}, {"message", "no " + r.path}};
+    }
+    res.SetContent(body.dump(), "application/json");
+    return res;
+  }
+};
+
+Json Condition(const Json& obj, const std::string& type) {
+  for (const auto& c : obj["status"]["conditions"]) {
+    if (c["type"] == type) return c;
+  }
+  return Json();
+}
+
+TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, threshold, identity change") {
+  store::testing::TempDir dir;
+  auto s = store::testing::OpenAt(dir.path());
+  FakeClock clock(Clock::TimePoint(std::chrono::seconds(1795773600)));
+  ScriptedApiserver api;
+  const upstream::ObjectRef ref{"root", "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", "edge"};
+  Json reg = {
+      {"apiVersion", "tmc.kcp.io/v1alpha1"},
+      {"kind", "ClusterRegistration"},
+      {"metadata", {{"name", "edge"}, {"generation", 1}}},
+      {"spec",
+       {{"location", "lab"},
+        {"endpoint", {{"server", "http://127.0.0.1:" + std::to_string(api.port)}, {"insecureSkipTLSVerify", true}}},
+        {"syncedResources",
+         Json::array({{{"resource", "configmaps"}}, {{"group", "apps"}, {"resource", "deployments"}}})},
+        {"healthCheck", {{"periodSeconds", 10}, {"failureThreshold", 2}, {"timeoutSeconds", 2}}}}}};
+  REQUIRE(s->Create(ref.Key(), reg.dump()).ok());
+  int writes = 0;
+  upstream::EmbeddedUpstream up(*s, [&](const upstream::ObjectRef& r, const Json& desired, bool) -> Result<Json> {
+    ++writes;
+    const uint64_t rv = std::stoull(desired["metadata"]["resourceVersion"].get<std::string>());
+    TMCD_ASSIGN_OR_RETURN(store::StoredObject o, s->Update(r.Key(), desired.dump(), rv));
+    return Json::parse(o.json);
+  });
+  prometheus::Registry registry;
+  ClusterController ctl(up, *s, clock, registry);
+  auto get = [&] { return *up.Get(ref); };
+
+  auto r = ctl.Reconcile("root|edge");
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  CHECK(r->requeue_after == 10s);
+  Json obj = get();
+  CHECK(Condition(obj, "Ready")["status"] == "True");
+  CHECK(Condition(obj, "Ready")["observedGeneration"] == 1);
+  CHECK(obj["status"]["kubernetesVersion"] == "v1.99.0");
+  CHECK(obj["status"]["clusterID"] == "uid-1");
+  CHECK(obj["status"]["capacity"]["cpu"] == "4");
+  CHECK(obj["status"]["available"]["cpu"] == "3");  // 3500m allocatable - 500m requested
+  CHECK(obj["status"]["available"]["pods"] == "109");
+  CHECK(Condition(obj, "ResourcesSupported")["reason"] == "ResourcesMissing");
+  CHECK(Condition(obj, "ResourcesSupported")["message"] == "not served: deployments.apps");
+  CHECK(writes == 1);
+
+  // Nothing changed and the heartbeat is not due: no write. Due after 60 s: one write.
+  clock.Advance(10s);
+  REQUIRE(ctl.Reconcile("root|edge").ok());
+  CHECK(writes == 1);
+  const std::string beat = obj["status"]["lastHeartbeatTime"];
+  clock.Advance(55s);
+  REQUIRE(ctl.Reconcile("root|edge").ok());
+  CHECK(writes == 2);
+  CHECK(get()["status"]["lastHeartbeatTime"] != beat);
+  const std::string ready_since = Condition(get(), "Ready")["lastTransitionTime"];
+
+  // An unhealthy apiserver: Ready stays True for one failure, turns False at failureThreshold (2).
+  api.readyz_code = 500;
+  clock.Advance(10s);
+  REQUIRE(ctl.Reconcile("root|edge").ok());
+  CHECK(Condition(get(), "Ready")["status"] == "True");
+  CHECK(Condition(get(), "Reachable")["status"] == "True");  // it answered
+  clock.Advance(10s);
+  REQUIRE(ctl.Reconcile("root|edge").ok());
+  Json failed = Condition(get(), "Ready");
+  CHECK(failed["status"] == "False");
+  CHECK(failed["reason"] == "APIServerNotReady");
+  CHECK(failed["lastTransitionTime"] != ready_since);
+  const int writes_when_failed = writes;
+  clock.Advance(10s);
+  REQUIRE(ctl.Reconcile("root|edge").ok());
+  CHECK(writes == writes_when_failed);  // still failing, same condition: no rewrite
+
+  // Healthy again, then the endpoint reaches another cluster.
+  api.readyz_code = 200;
+  clock.Advance(10s);
+  REQUIRE(ctl.Reconcile("root|edge").ok());
+  CHECK(Condition(get(), "Ready")["status"] == "True");
+  {
+    std::lock_guard<std::mutex> lock(api.mu);
+    api.uid = "uid-2";
+  }
+  clock.Advance(10s);
+  REQUIRE(ctl.Reconcile("root|edge").ok());
+  CHECK(Condition(get(), "Ready")["reason"] == "ClusterIDChanged");
+  CHECK(get()["status"]["clusterID"] == "uid-1");
+
+  // A deleted registration is forgotten without error.
+  REQUIRE(s->Delete(ref.Key(), 0).ok());
+  CHECK(ctl.Reconcile("root|edge").ok());
+  CHECK(ctl.Reconcile("not-a-key").ok());
+}
+
+}  // namespace
+}  // namespace tmcd::engine
