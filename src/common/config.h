@@ -34,7 +34,7 @@ struct Config {
   std::string upstream_kubeconfig;  // kcp mode: kubeconfig for the provider workspace
   std::string upstream_context;     // its context ("" = current-context)
   std::string upstream_workspace = "root:tmc";
-  bool upstream_export_workload_types = true;  // also export deployments.apps and services schemas
+  bool upstream_export_workload_types = true;                    // also export deployments.apps and services schemas
   std::chrono::milliseconds clusters_inventory_interval{60000};  // Nodes, Pods, discovery per cluster
   std::chrono::milliseconds clusters_heartbeat_interval{60000};  // status written at least this often
   size_t clusters_workers = 4;

@@ -137,6 +137,157 @@ void ClusterController::Forget(const std::string& key, const std::string& worksp
   heartbeat_age_.Remove(&heartbeat_age_.Add({{"workspace", workspace}, {"cluster", name}}));
 }
 
+namespace {
+
+// One probe's outcome, applied to a registration's status.
+struct Outcome {
+  Status cred;                             // why no client could be built (Secret missing or malformed), if so
+  ProbeResult probe;                       // this probe
+  const ProbeResult* inventory = nullptr;  // the last inventory read, if any
+  int failures = 0;                        // consecutive failed probes, this one included
+  int threshold = 3;
+};
+
+void SetReachability(v1::ClusterRegistrationStatus& st, const Outcome& o, int64_t gen, const Time& t) {
+  const ProbeResult& p = o.probe;
+  if (!o.cred.ok()) {
+    apis::SetCondition(st.conditions,
+                       Cond(v1::kConditionReachable, "Unknown", "CredentialsUnavailable", o.cred.message(), gen), t);
+  } else if (!p.reach.ok()) {
+    apis::SetCondition(st.conditions,
+                       Cond(v1::kConditionReachable, "False", FailureReason(p, o.cred), p.reach.message(), gen), t);
+  } else {
+    apis::SetCondition(st.conditions, Cond(v1::kConditionReachable, "True", "Reachable", "the API server answers", gen),
+                       t);
+  }
+  if (!o.cred.ok() || !p.auth.ok()) {
+    apis::SetCondition(
+        st.conditions,
+        Cond(v1::kConditionAuthenticated, "False", FailureReason(p, o.cred), FailureMessage(p, o.cred), gen), t);
+  } else if (!p.reach.ok()) {
+    apis::SetCondition(
+        st.conditions,
+        Cond(v1::kConditionAuthenticated, "Unknown", "Unreachable", "the API server did not answer", gen), t);
+  } else {
+    apis::SetCondition(st.conditions,
+                       Cond(v1::kConditionAuthenticated, "True", "Authenticated", "the credentials are accepted", gen),
+                       t);
+  }
+}
+
+void SetInventory(v1::ClusterRegistrationStatus& st, const ProbeResult& inv, int64_t gen, const Time& t) {
+  std::vector<std::string> missing;
+  for (const auto& s : inv.synced) {
+    if (s.state != "Accepted") missing.push_back(s.group.empty() ? s.resource : s.resource + "." + s.group);
+  }
+  apis::SetCondition(st.conditions,
+                     missing.empty() ? Cond(v1::kConditionResourcesSupported, "True", "AllSupported",
+                                            "every resource in spec.syncedResources is served", gen)
+                                     : Cond(v1::kConditionResourcesSupported, "False", "ResourcesMissing",
+                                            "not served: " + Join(missing, ", "), gen),
+                     t);
+  st.capacity = inv.capacity;
+  st.allocatable = inv.allocatable;
+  st.available = inv.available;
+  st.synced_resources = inv.synced;
+}
+
+void SetReady(v1::ClusterRegistrationStatus& st, const Outcome& o, bool was_ready, int64_t gen, const Time& t) {
+  const ProbeResult& p = o.probe;
+  bool mismatch = false;
+  if (p.ok()) {
+    st.kubernetes_version = p.version;
+    if (st.cluster_id.empty()) st.cluster_id = p.cluster_id;
+    mismatch = st.cluster_id != p.cluster_id;
+  }
+  if (mismatch) {
+    apis::SetCondition(
+        st.conditions,
+        Cond(v1::kConditionReady, "False", "ClusterIDChanged",
+             "the endpoint now reaches a different cluster (kube-system uid " + p.cluster_id + ", registered " +
+                 st.cluster_id + "); tmcd does not sync to it. Re-create the registration to accept it",
+             gen),
+        t);
+  } else if (p.ok()) {
+    apis::SetCondition(st.conditions, Cond(v1::kConditionReady, "True", "Healthy", "probes succeed", gen), t);
+  } else if (!was_ready || o.failures >= o.threshold) {
+    // A stable message (no running count), so a failing cluster is not rewritten on every probe.
+    apis::SetCondition(st.conditions,
+                       Cond(v1::kConditionReady, "False", FailureReason(p, o.cred),
+                            "failureThreshold (" + std::to_string(o.threshold) +
+                                ") consecutive probes failed: " + FailureMessage(p, o.cred),
+                            gen),
+                       t);
+  }
+}
+
+}  // namespace
+
+Status ClusterController::Credentials(const std::string& key, const std::string& ws,
+                                      const v1::ClusterRegistration& creg, State& state, kube::RestConfig& rest) {
+  Status cred = Status::Ok();
+  Json secret;
+  std::string secret_key;
+  if (creg.spec.credentials_ref) {
+    // The Secret is read from the upstream (the cache in kcp mode).
+    const auto& r = *creg.spec.credentials_ref;
+    secret_key = ws + "|" + r.namespace_ + "/" + r.name;
+    auto got = upstream_.Get(upstream::ObjectRef{ws, "", "v1", "secrets", r.namespace_, r.name});
+    if (got.ok()) {
+      secret = std::move(got).value();
+    } else {
+      cred = got.status().reason() == Reason::kNotFound
+                 ? Status(Reason::kNotFound, "credentials Secret " + r.namespace_ + "/" + r.name + " not found")
+                 : got.status();
+    }
+  }
+  if (secret_key != state.secret) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!state.secret.empty()) by_secret_[state.secret].erase(key);
+    if (!secret_key.empty()) by_secret_[secret_key].insert(key);
+    state.secret = secret_key;
+  }
+  if (!cred.ok()) return cred;
+  auto resolved = ResolveCredentials(creg.spec.endpoint, creg.spec.credentials_ref ? &secret : nullptr);
+  if (!resolved.ok()) {
+    return {Reason::kInvalid, "credentials Secret " + creg.spec.credentials_ref->namespace_ + "/" +
+                                  creg.spec.credentials_ref->name + ": " + resolved.status().message()};
+  }
+  rest = std::move(resolved).value();
+  return Status::Ok();
+}
+
+ProbeResult ClusterController::ProbeWith(State& state, const v1::ClusterRegistration& creg,
+                                         const kube::RestConfig& rest, Status& cred, Clock::TimePoint now) {
+  ProbeResult probe;
+  const std::string fp = Fingerprint(rest);
+  bool rebuilt = false;
+  if (!state.client || state.fingerprint != fp) {
+    kube::ClientOptions co;
+    co.timeout = std::chrono::seconds(creg.spec.health_check.timeout_seconds);
+    co.max_retries = 0;
+    co.retry_reads = false;  // failures are counted against failureThreshold instead
+    co.qps = 0;
+    auto client = kube::Client::Create(rest, co);
+    if (!client.ok()) {
+      cred = Status(Reason::kInvalid, "cannot build a client: " + client.status().message());
+      return probe;
+    }
+    state.client = std::move(client).value();
+    state.fingerprint = fp;
+    rebuilt = true;
+  }
+  const bool inventory_due = rebuilt || now - state.last_inventory >= options_.inventory_interval;
+  const auto started = std::chrono::steady_clock::now();
+  probe = Probe(*state.client, creg.spec, inventory_due);
+  probe_latency_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (probe.inventory) {
+    state.inventory = probe;
+    state.last_inventory = now;
+  }
+  return probe;
+}
+
 Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
   const auto bar = key.find('|');
   if (bar == std::string::npos) return ReconcileResult{};  // not ours
@@ -151,154 +302,29 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
   TMCD_TRY(obj.status());
   auto creg = v1::DecodeStored<v1::ClusterRegistration>(obj->dump());
   if (!creg.ok()) return creg.status().Annotate("decoding " + ref.String());
-  const auto period = std::chrono::seconds(creg->spec.health_check.period_seconds);
   auto state = StateFor(key);
-
-  // Credentials: the Secret is read from the upstream (the cache in kcp mode).
-  Status cred = Status::Ok();
-  Json secret;
-  std::string secret_key;
-  if (creg->spec.credentials_ref) {
-    const auto& r = *creg->spec.credentials_ref;
-    secret_key = ws + "|" + r.namespace_ + "/" + r.name;
-    auto got = upstream_.Get(upstream::ObjectRef{ws, "", "v1", "secrets", r.namespace_, r.name});
-    if (got.ok()) {
-      secret = std::move(got).value();
-    } else {
-      cred = got.status().reason() == Reason::kNotFound
-                 ? Status(Reason::kNotFound, "credentials Secret " + r.namespace_ + "/" + r.name + " not found")
-                 : got.status();
-    }
-  }
-  if (secret_key != state->secret) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!state->secret.empty()) by_secret_[state->secret].erase(key);
-    if (!secret_key.empty()) by_secret_[secret_key].insert(key);
-    state->secret = secret_key;
-  }
-  kube::RestConfig rest;
-  if (cred.ok()) {
-    auto resolved = ResolveCredentials(creg->spec.endpoint, creg->spec.credentials_ref ? &secret : nullptr);
-    if (resolved.ok()) {
-      rest = std::move(resolved).value();
-    } else {
-      cred = Status(Reason::kInvalid, "credentials Secret " + creg->spec.credentials_ref->namespace_ + "/" +
-                                          creg->spec.credentials_ref->name + ": " + resolved.status().message());
-    }
-  }
-
-  ProbeResult probe;
   const auto now = clock_.Now();
-  if (cred.ok()) {
-    const std::string fp = Fingerprint(rest);
-    bool rebuilt = false;
-    if (!state->client || state->fingerprint != fp) {
-      kube::ClientOptions co;
-      co.timeout = std::chrono::seconds(creg->spec.health_check.timeout_seconds);
-      co.max_retries = 0;
-      co.retry_reads = false;  // failures are counted against failureThreshold instead
-      co.qps = 0;
-      auto client = kube::Client::Create(rest, co);
-      if (!client.ok()) {
-        cred = Status(Reason::kInvalid, "cannot build a client: " + client.status().message());
-      } else {
-        state->client = std::move(client).value();
-        state->fingerprint = fp;
-        rebuilt = true;
-      }
-    }
-    if (cred.ok()) {
-      const bool inventory_due = rebuilt || now - state->last_inventory >= options_.inventory_interval;
-      const auto started = std::chrono::steady_clock::now();
-      probe = Probe(*state->client, creg->spec, inventory_due);
-      probe_latency_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      if (probe.inventory) {
-        state->inventory = probe;
-        state->last_inventory = now;
-      }
-    }
-  }
-  if (!cred.ok()) probe.auth = cred;
-  state->failures = probe.ok() ? 0 : state->failures + 1;
-  const int failures = state->failures;
-  const int threshold = creg->spec.health_check.failure_threshold;
-  const ProbeResult& inv = state->inventory;
-  bool ready_now = false;
+  kube::RestConfig rest;
+  Outcome o;
+  o.cred = Credentials(key, ws, *creg, *state, rest);
+  if (o.cred.ok()) o.probe = ProbeWith(*state, *creg, rest, o.cred, now);
+  if (!o.cred.ok()) o.probe.auth = o.cred;
+  state->failures = o.probe.ok() ? 0 : state->failures + 1;
+  o.failures = state->failures;
+  o.threshold = creg->spec.health_check.failure_threshold;
+  if (state->inventory.inventory) o.inventory = &state->inventory;
 
+  bool ready_now = false;
   auto written = upstream_.Mutate(ref, true, [&](Json& current) -> Result<bool> {
     auto fresh = v1::DecodeStored<v1::ClusterRegistration>(current.dump());
     if (!fresh.ok()) return fresh.status();
     const int64_t gen = fresh->metadata.generation;
-    v1::ClusterRegistrationStatus st = fresh->status;
     const Time t = Time::FromTimePoint(now);
+    v1::ClusterRegistrationStatus st = fresh->status;
     const bool was_ready = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
-    // Reachable / Authenticated from this probe.
-    if (!cred.ok()) {
-      apis::SetCondition(st.conditions,
-                         Cond(v1::kConditionReachable, "Unknown", "CredentialsUnavailable", cred.message(), gen), t);
-    } else if (!probe.reach.ok()) {
-      apis::SetCondition(st.conditions,
-                         Cond(v1::kConditionReachable, "False", FailureReason(probe, cred), probe.reach.message(), gen),
-                         t);
-    } else {
-      apis::SetCondition(st.conditions,
-                         Cond(v1::kConditionReachable, "True", "Reachable", "the API server answers", gen), t);
-    }
-    if (!cred.ok() || !probe.auth.ok()) {
-      apis::SetCondition(
-          st.conditions,
-          Cond(v1::kConditionAuthenticated, "False", FailureReason(probe, cred), FailureMessage(probe, cred), gen), t);
-    } else if (!probe.reach.ok()) {
-      apis::SetCondition(
-          st.conditions,
-          Cond(v1::kConditionAuthenticated, "Unknown", "Unreachable", "the API server did not answer", gen), t);
-    } else {
-      apis::SetCondition(
-          st.conditions,
-          Cond(v1::kConditionAuthenticated, "True", "Authenticated", "the credentials are accepted", gen), t);
-    }
-    if (inv.inventory) {
-      std::vector<std::string> missing;
-      for (const auto& s : inv.synced) {
-        if (s.state != "Accepted") missing.push_back(s.group.empty() ? s.resource : s.resource + "." + s.group);
-      }
-      apis::SetCondition(st.conditions,
-                         missing.empty() ? Cond(v1::kConditionResourcesSupported, "True", "AllSupported",
-                                                "every resource in spec.syncedResources is served", gen)
-                                         : Cond(v1::kConditionResourcesSupported, "False", "ResourcesMissing",
-                                                "not served: " + Join(missing, ", "), gen),
-                         t);
-      st.capacity = inv.capacity;
-      st.allocatable = inv.allocatable;
-      st.available = inv.available;
-      st.synced_resources = inv.synced;
-    }
-    // Identity and Ready.
-    bool mismatch = false;
-    if (probe.ok()) {
-      st.kubernetes_version = probe.version;
-      if (st.cluster_id.empty()) st.cluster_id = probe.cluster_id;
-      mismatch = st.cluster_id != probe.cluster_id;
-    }
-    if (mismatch) {
-      apis::SetCondition(
-          st.conditions,
-          Cond(v1::kConditionReady, "False", "ClusterIDChanged",
-               "the endpoint now reaches a different cluster (kube-system uid " + probe.cluster_id + ", registered " +
-                   st.cluster_id + "); tmcd does not sync to it. Re-create the registration to accept it",
-               gen),
-          t);
-    } else if (probe.ok()) {
-      apis::SetCondition(st.conditions, Cond(v1::kConditionReady, "True", "Healthy", "probes succeed", gen), t);
-    } else if (!was_ready || failures >= threshold) {
-      // A stable message (no running count), so a failing cluster is not rewritten on every probe.
-      apis::SetCondition(st.conditions,
-                         Cond(v1::kConditionReady, "False", FailureReason(probe, cred),
-                              "failureThreshold (" + std::to_string(threshold) +
-                                  ") consecutive probes failed: " + FailureMessage(probe, cred),
-                              gen),
-                         t);
-    }
+    SetReachability(st, o, gen, t);
+    if (o.inventory != nullptr) SetInventory(st, *o.inventory, gen, t);
+    SetReady(st, o, was_ready, gen, t);
     ready_now = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
     st.observed_generation = gen;
     // The heartbeat moves with a write that happens anyway, or when it is due.
@@ -307,31 +333,33 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
     const bool changed = !(without_heartbeat == fresh->status);
     const bool due = !fresh->status.last_heartbeat_time.set ||
                      t.seconds - fresh->status.last_heartbeat_time.seconds >= options_.heartbeat_interval.count();
-    if (probe.ok() && (changed || due)) st.last_heartbeat_time = t;
+    if (o.probe.ok() && (changed || due)) st.last_heartbeat_time = t;
     if (st == fresh->status) return false;
     current["status"] = Json::parse(apis::EncodeJson(st));
     return true;
   });
   TMCD_TRY(written.status());
-
-  const std::map<std::string, std::string> labels = {{"workspace", ws}, {"cluster", name}};
-  ready_.Add(labels).Set(ready_now ? 1 : 0);
-  if (probe.ok()) heartbeat_age_.Add(labels).Set(0);
-  if (probe.inventory) {
-    for (const auto& [kind, m] :
-         {std::pair{"capacity", &inv.capacity}, {"allocatable", &inv.allocatable}, {"available", &inv.available}}) {
-      for (const auto& [r, q] : *m) {
-        capacity_.Add({{"workspace", ws}, {"cluster", name}, {"resource", r}, {"kind", kind}})
-            .Set(static_cast<double>(q.MilliValue()) / 1000.0);
-      }
-    }
-  }
+  Record(ws, name, ready_now, o.probe);
   if (ready_now != state->ready) {
     spdlog::info("cluster {} in {} is {}", name, ws, ready_now ? "Ready" : "not Ready");
     state->ready = ready_now;
     if (on_ready_change_) on_ready_change_(ws, name, ready_now);
   }
-  return ReconcileResult{period};
+  return ReconcileResult{std::chrono::seconds(creg->spec.health_check.period_seconds)};
+}
+
+void ClusterController::Record(const std::string& ws, const std::string& name, bool ready, const ProbeResult& probe) {
+  const std::map<std::string, std::string> labels = {{"workspace", ws}, {"cluster", name}};
+  ready_.Add(labels).Set(ready ? 1 : 0);
+  if (probe.ok()) heartbeat_age_.Add(labels).Set(0);
+  if (!probe.inventory) return;
+  for (const auto& [kind, m] :
+       {std::pair{"capacity", &probe.capacity}, {"allocatable", &probe.allocatable}, {"available", &probe.available}}) {
+    for (const auto& [r, q] : *m) {
+      capacity_.Add({{"workspace", ws}, {"cluster", name}, {"resource", r}, {"kind", kind}})
+          .Set(static_cast<double>(q.MilliValue()) / 1000.0);
+    }
+  }
 }
 
 }  // namespace tmcd::engine

@@ -48,6 +48,13 @@ class ClusterController {
  private:
   struct State;
   std::shared_ptr<State> StateFor(const std::string& key);
+  // The client configuration from the endpoint and the credentials Secret (indexing the Secret).
+  Status Credentials(const std::string& key, const std::string& ws, const v1::ClusterRegistration& creg, State& state,
+                     kube::RestConfig& rest);
+  // Probes with the cached client (rebuilt when `rest` changed); the inventory when due.
+  ProbeResult ProbeWith(State& state, const v1::ClusterRegistration& creg, const kube::RestConfig& rest, Status& cred,
+                        Clock::TimePoint now);
+  void Record(const std::string& ws, const std::string& name, bool ready, const ProbeResult& probe);
   void Forget(const std::string& key, const std::string& workspace, const std::string& name);
 
   upstream::Upstream& upstream_;

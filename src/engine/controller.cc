@@ -5,11 +5,7 @@
 namespace tmcd::engine {
 
 Controller::Controller(std::string name, const Clock& clock, ReconcileFn reconcile, int workers, QueueOptions queue)
-    : name_(std::move(name)),
-      clock_(clock),
-      reconcile_(std::move(reconcile)),
-      workers_(workers),
-      queue_(clock, queue) {}
+    : name_(std::move(name)), reconcile_(std::move(reconcile)), workers_(workers), queue_(clock, queue) {}
 
 Controller::~Controller() {
   Stop();

@@ -57,7 +57,6 @@ class Controller {
   void ProcessOne(const std::string& key);
 
   const std::string name_;
-  const Clock& clock_;
   ReconcileFn reconcile_;
   const int workers_;
   WorkQueue queue_;

@@ -79,7 +79,6 @@ class KcpUpstream : public Upstream {
   std::condition_variable cv_;
   bool stop_ = false;                                           // guarded by mu_
   bool wake_ = false;                                           // guarded by mu_
-  bool bootstrapped_ = false;                                   // guarded by mu_
   std::string reason_ = "kcp: starting";                        // guarded by mu_
   std::map<std::string, std::shared_ptr<Endpoint>> endpoints_;  // by URL; changed under mu_ by the supervisor only
 };

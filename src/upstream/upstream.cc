@@ -24,9 +24,9 @@ Result<Json> Upstream::Get(const ObjectRef& ref) const {
 }
 
 Result<std::vector<Json>> Upstream::List(const std::string& workspace, const std::string& group,
-                                         const std::string& resource, const std::string& namespace_) const {
-  const std::string prefix = namespace_.empty() ? store::ResourcePrefix(workspace, group, resource)
-                                                : store::NamespacePrefix(workspace, group, resource, namespace_);
+                                         const std::string& resource, const std::string& ns) const {
+  const std::string prefix = ns.empty() ? store::ResourcePrefix(workspace, group, resource)
+                                        : store::NamespacePrefix(workspace, group, resource, ns);
   TMCD_ASSIGN_OR_RETURN(store::ListResult list, store_.List(prefix, 0, ""));
   std::vector<Json> out;
   out.reserve(list.items.size());

@@ -55,7 +55,7 @@ class Upstream {
   // uid; embedded: the store's).
   Result<Json> Get(const ObjectRef& ref) const;
   Result<std::vector<Json>> List(const std::string& workspace, const std::string& group, const std::string& resource,
-                                 const std::string& namespace_) const;
+                                 const std::string& ns) const;
 
   // Read-modify-write at the source with optimistic concurrency: re-reads and retries on
   // Conflict (5 tries). `status` writes the /status subresource. Returns the written object
