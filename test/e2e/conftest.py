@@ -12,21 +12,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PEERS = ROOT / "test" / "peers"
 sys.path.insert(0, str(ROOT / "test" / "integration"))
-from daemon import Daemon  # noqa: E402
-
-
-@pytest.fixture
-def daemon(tmp_path):
-    started = []
-
-    def start(*args, env=None):
-        d = Daemon(tmp_path, list(args), env)
-        started.append(d)
-        return d
-
-    yield start
-    for d in started:
-        d.kill()
+from daemon import daemon  # noqa: E402,F401  (the tmcd process fixture)
 
 
 class Cluster:

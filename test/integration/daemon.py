@@ -4,6 +4,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 TMCD = os.environ.get("TMCD_BIN", "tmcd")
 
 
@@ -70,3 +72,18 @@ def run(*args, env=None, timeout=10):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TMCD_")}
     full_env.update(env or {})
     return subprocess.run([TMCD, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+@pytest.fixture
+def daemon(tmp_path):
+    """Starts tmcd processes for one test (daemon(*args, env=...)); kills them all afterwards."""
+    started = []
+
+    def start(*args, env=None):
+        d = Daemon(tmp_path, list(args), env)
+        started.append(d)
+        return d
+
+    yield start
+    for d in started:
+        d.kill()

@@ -53,19 +53,6 @@ Status ValidateObject(const T& obj) {
   return errs.ToStatus(KindOf<T>().QualifiedKind(), obj.metadata.name);
 }
 
-// Strict decode + defaults + validation: what the API does with a client's body.
-// Malformed JSON and unknown fields → 400 BadRequest; field errors → 422 Invalid.
-template <class T>
-Result<T> DecodeObject(std::string_view json) {
-  T obj;
-  FieldErrors errs;
-  TMCD_TRY(DecodeJson(json, obj, errs));
-  if (!errs.empty()) return errs.ToStatus(KindOf<T>().QualifiedKind(), obj.metadata.name);
-  ApplyDefaults(obj);
-  TMCD_TRY(ValidateObject(obj));
-  return obj;
-}
-
 // Decode + defaults for an object some API already accepted (the store, kcp): no validation.
 // Controllers read every object on every reconcile, and validation is not free (the caBundle rule
 // parses PEM: measured at 37% of the cluster controller's CPU when run on each read).
@@ -76,6 +63,15 @@ Result<T> DecodeStored(std::string_view json) {
   TMCD_TRY(DecodeJson(json, obj, errs));
   if (!errs.empty()) return errs.ToStatus(KindOf<T>().QualifiedKind(), obj.metadata.name);
   ApplyDefaults(obj);
+  return obj;
+}
+
+// Strict decode + defaults + validation: what the API does with a client's body.
+// Malformed JSON and unknown fields → 400 BadRequest; field errors → 422 Invalid.
+template <class T>
+Result<T> DecodeObject(std::string_view json) {
+  TMCD_ASSIGN_OR_RETURN(T obj, DecodeStored<T>(json));
+  TMCD_TRY(ValidateObject(obj));
   return obj;
 }
 
