@@ -135,6 +135,11 @@ void ClusterController::Forget(const std::string& key, const std::string& worksp
   states_.erase(it);
   ready_.Remove(&ready_.Add({{"workspace", workspace}, {"cluster", name}}));
   heartbeat_age_.Remove(&heartbeat_age_.Add({{"workspace", workspace}, {"cluster", name}}));
+  for (const char* kind : {"capacity", "allocatable", "available"}) {
+    for (const char* r : {"cpu", "memory", "pods"}) {
+      capacity_.Remove(&capacity_.Add({{"workspace", workspace}, {"cluster", name}, {"resource", r}, {"kind", kind}}));
+    }
+  }
 }
 
 namespace {

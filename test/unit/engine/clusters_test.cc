@@ -9,8 +9,8 @@
 #include <atomic>
 #include <mutex>
 
-#include "net/http_server.h"
 #include "temp_store.h"
+#include "test_server.h"
 #include "upstream/upstream.h"
 
 namespace tmcd::engine {
@@ -23,21 +23,10 @@ struct ScriptedApiserver {
   std::atomic<int> readyz_code{200};
   std::mutex mu;
   std::string uid = "uid-1";  // guarded by mu
-  std::unique_ptr<net::HttpServer> server;
-  int port = 0;
+  std::unique_ptr<net::testing::TestServer> server;
 
   ScriptedApiserver() {
-    server = std::make_unique<net::HttpServer>(
-        net::HttpServerOptions{}, [this](const net::HttpRequest& r) { return Answer(r); },
-        [](int code, const std::string& m) {
-          net::HttpResponse res;
-          res.status = code;
-          res.SetContent(m, "text/plain");
-          return res;
-        });
-    auto p = server->Start();
-    REQUIRE(p.ok());
-    port = *p;
+    server = std::make_unique<net::testing::TestServer>([this](const net::HttpRequest& r) { return Answer(r); });
   }
   net::HttpResponse Answer(const net::HttpRequest& r) {
     net::HttpResponse res;
@@ -90,16 +79,15 @@ TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, thresh
   FakeClock clock(Clock::TimePoint(std::chrono::seconds(1795773600)));
   ScriptedApiserver api;
   const upstream::ObjectRef ref{"root", "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", "edge"};
-  Json reg = {
-      {"apiVersion", "tmc.kcp.io/v1alpha1"},
-      {"kind", "ClusterRegistration"},
-      {"metadata", {{"name", "edge"}, {"generation", 1}}},
-      {"spec",
-       {{"location", "lab"},
-        {"endpoint", {{"server", "http://127.0.0.1:" + std::to_string(api.port)}, {"insecureSkipTLSVerify", true}}},
-        {"syncedResources",
-         Json::array({{{"resource", "configmaps"}}, {{"group", "apps"}, {"resource", "deployments"}}})},
-        {"healthCheck", {{"periodSeconds", 10}, {"failureThreshold", 2}, {"timeoutSeconds", 2}}}}}};
+  Json reg = {{"apiVersion", "tmc.kcp.io/v1alpha1"},
+              {"kind", "ClusterRegistration"},
+              {"metadata", {{"name", "edge"}, {"generation", 1}}},
+              {"spec",
+               {{"location", "lab"},
+                {"endpoint", {{"server", api.server->Url()}, {"insecureSkipTLSVerify", true}}},
+                {"syncedResources",
+                 Json::array({{{"resource", "configmaps"}}, {{"group", "apps"}, {"resource", "deployments"}}})},
+                {"healthCheck", {{"periodSeconds", 10}, {"failureThreshold", 2}, {"timeoutSeconds", 2}}}}}};
   REQUIRE(s->Create(ref.Key(), reg.dump()).ok());
   int writes = 0;
   upstream::EmbeddedUpstream up(*s, [&](const upstream::ObjectRef& r, const Json& desired, bool) -> Result<Json> {

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "kube/client.h"
-#include "net/http_server.h"
+#include "test_server.h"
 
 namespace tmcd::kube {
 namespace {
@@ -34,23 +34,15 @@ class StaticStream : public net::StreamSource {
 struct FaultServer {
   std::function<net::HttpResponse(const net::HttpRequest&, int)> script;
   std::atomic<int> requests{0};
-  std::unique_ptr<net::HttpServer> server;
+  std::unique_ptr<net::testing::TestServer> server;
   std::unique_ptr<Client> client;
 
   explicit FaultServer(std::function<net::HttpResponse(const net::HttpRequest&, int)> s, int max_retries = 10)
       : script(std::move(s)) {
-    server = std::make_unique<net::HttpServer>(
-        net::HttpServerOptions{}, [this](const net::HttpRequest& r) { return script(r, requests++); },
-        [](int code, const std::string& m) {
-          net::HttpResponse res;
-          res.status = code;
-          res.SetContent(m, "text/plain");
-          return res;
-        });
-    auto port = server->Start();
-    REQUIRE(port.ok());
+    server =
+        std::make_unique<net::testing::TestServer>([this](const net::HttpRequest& r) { return script(r, requests++); });
     RestConfig cfg;
-    cfg.server = "http://127.0.0.1:" + std::to_string(*port);
+    cfg.server = server->Url();
     ClientOptions o;
     o.max_retries = max_retries;
     auto c = Client::Create(cfg, o);
