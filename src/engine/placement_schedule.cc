@@ -1,0 +1,175 @@
+#include "engine/placement_schedule.h"
+
+#include <algorithm>
+#include <set>
+
+#include "apis/meta/condition.h"
+#include "apis/meta/selector.h"
+#include "common/strings.h"
+
+namespace tmcd::engine {
+namespace {
+
+constexpr size_t kMaxReasonsInMessage = 5;
+
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// Rejections by the clusterSelector.
+void FilterSelector(const v1::ClusterSelector& sel, const v1::ClusterRegistration& c, std::vector<std::string>& why) {
+  const std::string& name = c.metadata.name;
+  if (Contains(sel.exclude_clusters, name)) why.push_back("excluded by clusterSelector.excludeClusters");
+  if (!sel.cluster_names.empty() && !Contains(sel.cluster_names, name)) {
+    why.push_back("not in clusterSelector.clusterNames");
+  }
+  if (!sel.locations.empty() && !Contains(sel.locations, c.spec.location)) {
+    why.push_back("location " + c.spec.location + " not in [" + Join(sel.locations, ",") + "]");
+  }
+  if (sel.label_selector) {
+    auto s = apis::Selector::FromLabelSelector(*sel.label_selector);
+    if (!s.ok()) {
+      why.push_back("clusterSelector.labelSelector: " + s.status().message());
+    } else if (!s->Matches(c.metadata.labels)) {
+      why.push_back("labels do not match " + s->String());
+    }
+  }
+}
+
+// Rejections by the cluster's own state.
+void FilterState(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& c, std::vector<std::string>& why) {
+  if (c.metadata.deletion_timestamp.set) why.push_back("being deleted");
+  const apis::Condition* ready = apis::FindCondition(c.status.conditions, v1::kConditionReady);
+  if (ready == nullptr) {
+    why.push_back("not probed yet");
+  } else if (ready->status != "True") {
+    why.push_back("NotReady (" + ready->reason + ")");
+  }
+  if (c.spec.unschedulable) why.push_back("unschedulable (cordoned)");
+  std::string taint = UntoleratedTaint(c.spec.taints, p.spec.tolerations);
+  if (!taint.empty()) why.push_back("tainted " + taint);
+  for (const auto& r : p.spec.workload_selector.resources) {
+    const bool accepted = std::any_of(c.status.synced_resources.begin(), c.status.synced_resources.end(),
+                                      [&](const v1::SyncedResourceStatus& s) {
+                                        return s.group == r.group && s.resource == r.resource && s.state == "Accepted";
+                                      });
+    if (!accepted) why.push_back(r.resource + (r.group.empty() ? "" : "." + r.group) + " not supported");
+  }
+}
+
+bool Tolerates(const v1::Toleration& t, const v1::Taint& taint) {
+  if (!t.effect.empty() && t.effect != taint.effect) return false;
+  if (t.op == "Exists") return t.key.empty() || t.key == taint.key;
+  return t.key == taint.key && t.value == taint.value;
+}
+
+std::string ConditionMessage(const ScheduleResult& r, const std::vector<std::string>& chosen) {
+  std::string msg = std::to_string(r.wanted) + " wanted, " + std::to_string(r.feasible) + " feasible";
+  if (!chosen.empty()) msg += ", chosen: " + Join(chosen, ", ");
+  size_t listed = 0, rejected = 0;
+  std::string reasons;
+  for (const auto& v : r.verdicts) {
+    if (v.rejected.empty()) continue;
+    ++rejected;
+    if (listed++ >= kMaxReasonsInMessage) continue;
+    reasons += (reasons.empty() ? "" : "; ") + v.cluster + " " + v.rejected.front();
+  }
+  if (!reasons.empty()) msg += "; rejected: " + reasons;
+  if (rejected > kMaxReasonsInMessage) {
+    msg += " (and " + std::to_string(rejected - kMaxReasonsInMessage) + " more: see the explain endpoint)";
+  }
+  return msg;
+}
+
+}  // namespace
+
+std::string UntoleratedTaint(const std::vector<v1::Taint>& taints, const std::vector<v1::Toleration>& tolerations) {
+  for (const auto& taint : taints) {
+    if (taint.effect != "NoSchedule" && taint.effect != "NoExecute") continue;
+    const bool ok = std::any_of(tolerations.begin(), tolerations.end(),
+                                [&](const v1::Toleration& t) { return Tolerates(t, taint); });
+    if (!ok) return taint.key + (taint.value.empty() ? "" : "=" + taint.value) + ":" + taint.effect;
+  }
+  return "";
+}
+
+bool SelectsWorkload(const v1::WorkloadPlacement& placement, const std::string& group, const std::string& resource,
+                     const std::map<std::string, std::string>& labels) {
+  const auto& ws = placement.spec.workload_selector;
+  const bool type_ok = std::any_of(ws.resources.begin(), ws.resources.end(), [&](const v1::GroupResource& r) {
+    return r.group == group && r.resource == resource;
+  });
+  if (!type_ok || !ws.label_selector) return false;
+  auto s = apis::Selector::FromLabelSelector(*ws.label_selector);
+  return s.ok() && s->Matches(labels);
+}
+
+ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::string& placement_id,
+                        const std::vector<v1::ClusterRegistration>& clusters) {
+  ScheduleResult r;
+  std::vector<const v1::ClusterRegistration*> sorted;
+  sorted.reserve(clusters.size());
+  for (const auto& c : clusters) sorted.push_back(&c);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->metadata.name < b->metadata.name; });
+  std::vector<size_t> feasible;  // indexes into r.verdicts
+  for (const auto* c : sorted) {
+    ClusterVerdict v{c->metadata.name, c->spec.location, {}, false, false};
+    FilterSelector(placement.spec.cluster_selector, *c, v.rejected);
+    FilterState(placement, *c, v.rejected);
+    if (v.rejected.empty()) feasible.push_back(r.verdicts.size());
+    r.verdicts.push_back(std::move(v));
+  }
+  r.feasible = feasible.size();
+  r.wanted = placement.spec.number_of_clusters ? static_cast<size_t>(*placement.spec.number_of_clusters) : r.feasible;
+
+  std::set<std::string> previous;
+  for (const auto& d : placement.status.decisions) previous.insert(d.cluster_name);
+  size_t chosen = 0;
+  for (size_t i : feasible) {  // sticky: still-feasible earlier choices first, in name order
+    if (chosen < r.wanted && previous.count(r.verdicts[i].cluster) != 0) {
+      r.verdicts[i].chosen = r.verdicts[i].sticky = true;
+      ++chosen;
+    }
+  }
+  const size_t offset = feasible.empty() ? 0 : Fnv1a(placement_id) % feasible.size();
+  for (size_t k = 0; k < feasible.size() && chosen < r.wanted; ++k) {
+    auto& v = r.verdicts[feasible[(offset + k) % feasible.size()]];
+    if (v.chosen) continue;
+    v.chosen = true;
+    ++chosen;
+  }
+  std::vector<std::string> names;
+  for (const auto& v : r.verdicts) {
+    if (!v.chosen) continue;
+    v1::ClusterDecision d;
+    d.cluster_name = v.cluster;
+    d.location = v.location;
+    d.reason = "RoundRobin";
+    r.decisions.push_back(std::move(d));
+    names.push_back(v.cluster);
+  }
+  if (r.feasible == 0) {
+    r.condition_status = "False";
+    r.condition_reason = clusters.empty() ? "NoClusters" : "NoFeasibleClusters";
+  } else if (chosen < r.wanted) {
+    r.condition_status = "False";
+    r.condition_reason = "InsufficientClusters";
+  } else {
+    r.condition_status = "True";
+    r.condition_reason = "Scheduled";
+  }
+  r.condition_message = ConditionMessage(r, names);
+  return r;
+}
+
+}  // namespace tmcd::engine
