@@ -36,6 +36,10 @@ struct ServerOptions {
   std::chrono::seconds max_watch_timeout{1800};
   // Non-empty: every resource is read-only (kcp mode) and writes get 405 with this message.
   std::string read_only_reason;
+  // GET .../workloadplacements/<name>/explain: the placement's full per-cluster filter results
+  // (wired by the app to the placement controller; unset = 404).
+  std::function<Result<nlohmann::json>(const std::string& workspace, const std::string& ns, const std::string& name)>
+      explain_placement;
 };
 
 class Server {

@@ -83,9 +83,19 @@ void Server::HandleResource(const RequestPath& p, const net::HttpRequest& req, n
   const std::string& method = req.method;
   const ResourceInfo* r = FindResource(p.core ? "" : p.group, p.version, p.resource);
   auto fail = [&](const Status& s) { Reply(res, HttpCode(s.reason()), StatusBody(s, {p.name, p.group, p.resource})); };
+  const bool explain = p.subresource == "explain" && r != nullptr && r->resource == "workloadplacements" &&
+                       options_.explain_placement != nullptr;
   if (r == nullptr || (!r->namespaced && !p.namespace_.empty()) ||
-      (!p.subresource.empty() && !(p.subresource == "status" && r->has_status))) {
+      (!p.subresource.empty() && !(p.subresource == "status" && r->has_status) && !explain)) {
     return fail(NotFound("the server could not find the requested resource"));
+  }
+  if (explain) {
+    verb = "explain";
+    resource_label = r->QualifiedResource();
+    if (method != "GET") return fail(Status(Reason::kMethodNotAllowed, "explain is read-only: use GET"));
+    auto out = options_.explain_placement(p.workspace, p.namespace_, p.name);
+    if (!out.ok()) return fail(out.status());
+    return Reply(res, 200, *out);
   }
   resource_label = r->QualifiedResource();
   const bool status_only = p.subresource == "status";

@@ -25,6 +25,7 @@
 #include "app/notify.h"
 #include "engine/clusters.h"
 #include "engine/controller.h"
+#include "engine/placement.h"
 #include "kube/kubeconfig.h"
 #include "observability/logging.h"
 #include "store/store.h"
@@ -162,6 +163,8 @@ void App::StartControllers() {
   co.workers = static_cast<int>(config_.clusters_workers);
   clusters_ = std::make_unique<engine::ClusterController>(*upstream_, *store_, clock_, *registry_, co);
   clusters_->Register(*manager_);
+  placement_ = std::make_unique<engine::PlacementController>(*upstream_, *store_, clock_, *registry_);
+  placement_->Register(*manager_);
   manager_->Start();
 }
 
@@ -180,6 +183,11 @@ Status App::StartApi() {
   so.port = std::stoi(config_.listen.substr(colon + 1));
   so.max_watches = config_.api_max_watches;
   so.max_body_bytes = config_.api_max_request_bytes;
+  if (placement_) {
+    so.explain_placement = [this](const std::string& ws, const std::string& ns, const std::string& name) {
+      return placement_->Explain(ws, ns, name);
+    };
+  }
   if (!upstream_->AcceptsLocalWrites()) {
     so.read_only_reason =
         "tmcd runs in kcp mode and serves a read-only cache of the workspaces bound to its "
@@ -301,6 +309,7 @@ void App::Stop() {
   if (server_) server_->Stop();
   server_.reset();
   if (manager_) manager_->Stop();
+  placement_.reset();
   manager_.reset();
   clusters_.reset();
   if (upstream_) upstream_->Stop();

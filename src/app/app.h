@@ -27,6 +27,7 @@ class Upstream;
 namespace tmcd::engine {
 class Manager;
 class ClusterController;
+class PlacementController;
 }  // namespace tmcd::engine
 
 namespace tmcd::app {
@@ -70,6 +71,7 @@ class App {
   std::unique_ptr<upstream::Upstream> upstream_;
   std::unique_ptr<engine::Manager> manager_;
   std::unique_ptr<engine::ClusterController> clusters_;
+  std::unique_ptr<engine::PlacementController> placement_;
   std::unique_ptr<api::Server> server_;
 };
 

@@ -1,0 +1,278 @@
+#include "engine/placement.h"
+
+#include <spdlog/spdlog.h>
+
+#include "apis/meta/codec.h"
+#include "apis/tmc/v1alpha1/register.h"
+#include "store/codec.h"
+
+namespace tmcd::engine {
+namespace {
+
+using Json = nlohmann::json;
+using apis::Condition;
+using apis::Time;
+
+constexpr std::string_view kGroup = "tmc.kcp.io";
+// Workload and SyncRecord changes only move counts and the Synced/Ready summary: they are gathered
+// for this long, so that syncing N workloads costs a few placement reconciles, not N (each one
+// reads every workload and record of the namespace).
+constexpr std::chrono::milliseconds kCoalesce{500};
+
+Condition Cond(std::string_view type, std::string status, std::string reason, std::string message, int64_t gen) {
+  Condition c;
+  c.type = std::string(type);
+  c.status = std::move(status);
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  c.observed_generation = gen;
+  return c;
+}
+
+std::set<std::string> ClusterSet(const std::vector<v1::ClusterDecision>& d) {
+  std::set<std::string> out;
+  for (const auto& x : d) out.insert(x.cluster_name);
+  return out;
+}
+
+// Synced and Ready from the SyncRecords that name this placement.
+struct CopySummary {
+  size_t copies = 0, applied = 0, ready = 0;
+  std::string first_problem;
+};
+
+std::string_view Str(simdjson::dom::element e, std::string_view path) {
+  std::string_view out;
+  if (e.at_pointer(path).get(out) != simdjson::SUCCESS) return {};
+  return out;
+}
+
+// Reads only what the summary needs, with simdjson: a reconcile scans every record of the
+// namespace, and a full DOM per record was most of the controller's CPU with 1,000 workloads.
+CopySummary Summarize(store::Store& store, const std::string& ws, const std::string& ns, const std::string& placement) {
+  CopySummary s;
+  auto list = store.List(store::NamespacePrefix(ws, kGroup, "syncrecords", ns), 0, "");
+  if (!list.ok()) return s;
+  auto& parser = apis::detail::ThreadParser();
+  for (const auto& [key, o] : list->items) {
+    auto doc = apis::detail::ParseJson(o.json, parser);
+    if (!doc.ok() || Str(*doc, "/spec/placementName") != placement) continue;
+    const std::string_view phase = Str(*doc, "/status/phase");
+    if (phase == "Orphaned" || phase == "Deleting") continue;
+    ++s.copies;
+    if (phase == "Applied") {
+      ++s.applied;
+    } else if (s.first_problem.empty()) {
+      const std::string_view err = Str(*doc, "/status/lastError");
+      s.first_problem = std::string(Str(*doc, "/spec/clusterName")) + ": " + std::string(err.empty() ? phase : err);
+    }
+    simdjson::dom::array conds;
+    if (doc->at_pointer("/status/conditions").get(conds) != simdjson::SUCCESS) continue;
+    for (auto c : conds) {
+      if (Str(c, "/type") == "Ready" && Str(c, "/status") == "True") ++s.ready;
+    }
+  }
+  return s;
+}
+
+// Workloads in (ws, ns) that the placement selects, reading only their labels.
+int32_t CountSelected(store::Store& store, const std::string& ws, const std::string& ns,
+                      const v1::WorkloadPlacement& p) {
+  auto list = store.List(store::NamespacePrefix(ws, "apps", "deployments", ns), 0, "");
+  if (!list.ok()) return 0;
+  auto& parser = apis::detail::ThreadParser();
+  int32_t n = 0;
+  for (const auto& [key, o] : list->items) {
+    auto doc = apis::detail::ParseJson(o.json, parser);
+    if (!doc.ok()) continue;
+    std::map<std::string, std::string> labels;
+    simdjson::dom::object obj;
+    if (doc->at_pointer("/metadata/labels").get(obj) == simdjson::SUCCESS) {
+      for (auto field : obj) {
+        std::string_view v;
+        if (field.value.get(v) == simdjson::SUCCESS) labels.emplace(std::string(field.key), std::string(v));
+      }
+    }
+    if (SelectsWorkload(p, "apps", "deployments", labels)) ++n;
+  }
+  return n;
+}
+
+void SetSummaryConditions(v1::WorkloadPlacementStatus& st, const CopySummary& s, bool scheduled, int64_t gen,
+                          const Time& t) {
+  const std::string counts = std::to_string(s.applied) + "/" + std::to_string(s.copies) + " copies applied";
+  if (s.copies == 0) {
+    apis::SetCondition(st.conditions, Cond(v1::kConditionSynced, "True", "NothingToSync", "no copies to apply", gen),
+                       t);
+  } else if (s.applied == s.copies) {
+    apis::SetCondition(st.conditions, Cond(v1::kConditionSynced, "True", "Synced", counts, gen), t);
+  } else {
+    apis::SetCondition(st.conditions,
+                       Cond(v1::kConditionSynced, "False", "SyncPending", counts + "; " + s.first_problem, gen), t);
+  }
+  const bool ready = scheduled && s.applied == s.copies && s.ready == s.copies;
+  const std::string msg = std::to_string(s.ready) + "/" + std::to_string(s.copies) + " copies ready";
+  apis::SetCondition(st.conditions,
+                     Cond(v1::kConditionReady, ready ? "True" : "False", ready ? "Ready" : "NotReady", msg, gen), t);
+}
+
+}  // namespace
+
+PlacementController::PlacementController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
+                                         prometheus::Registry& registry, int workers)
+    : upstream_(upstream),
+      store_(store),
+      clock_(clock),
+      workers_(workers),
+      decisions_(prometheus::BuildCounter()
+                     .Name("tmcd_placement_decisions_total")
+                     .Help("Placement decision changes (the chosen cluster set changed), by result.")
+                     .Register(registry)) {}
+
+void PlacementController::Register(Manager& m) {
+  controller_ = &m.Add(std::make_unique<Controller>(
+      "placement", clock_, [this](const std::string& key) { return Reconcile(key); }, workers_));
+  // New generations, creations and deletions; not the controller's own status writes.
+  m.AddSource(std::make_unique<StoreSource>(
+      store_, std::string(kGroup), "workloadplacements", [this](const store::ObjectKey& k, const std::string& json) {
+        const std::string key = KeyFor(k.workspace, k.namespace_, k.name);
+        int64_t generation = -1;
+        if (!json.empty()) {
+          auto doc = apis::detail::ParseJson(json, apis::detail::ThreadParser());
+          if (doc.ok() && doc->at_pointer("/metadata/generation").get(generation) != simdjson::SUCCESS) generation = 0;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          auto [it, fresh] = seen_generation_.try_emplace(key, generation);
+          if (!fresh && it->second == generation && generation >= 0) return;
+          it->second = generation;
+          if (generation < 0) seen_generation_.erase(it);
+        }
+        controller_->queue().Add(key);
+      }));
+  m.AddSource(std::make_unique<StoreSource>(
+      store_, std::string(kGroup), "clusterregistrations",
+      [this](const store::ObjectKey& k, const std::string&) { QueueAll(k.workspace, ""); }));
+  m.AddSource(std::make_unique<StoreSource>(
+      store_, "apps", "deployments",
+      [this](const store::ObjectKey& k, const std::string&) { QueueAll(k.workspace, k.namespace_, kCoalesce); }));
+  m.AddSource(std::make_unique<StoreSource>(
+      store_, std::string(kGroup), "syncrecords", [this](const store::ObjectKey& k, const std::string& json) {
+        const Json r = Json::parse(json.empty() ? "{}" : json, nullptr, false);
+        const std::string placement = r.is_object() ? r.value("spec", Json::object()).value("placementName", "") : "";
+        if (placement.empty()) return QueueAll(k.workspace, k.namespace_, kCoalesce);  // deleted: placement unknown
+        controller_->queue().AddAfter(KeyFor(k.workspace, k.namespace_, placement), kCoalesce);
+      }));
+}
+
+void PlacementController::QueueAll(const std::string& workspace, const std::string& ns,
+                                   std::chrono::milliseconds delay) {
+  auto list = upstream_.List(workspace, std::string(kGroup), "workloadplacements", ns);
+  if (!list.ok()) return;
+  for (const auto& p : *list) {
+    const Json& m = p["metadata"];
+    const std::string key = KeyFor(workspace, m.value("namespace", ""), m.value("name", ""));
+    if (delay.count() > 0) {
+      controller_->queue().AddAfter(key, delay);
+    } else {
+      controller_->queue().Add(key);
+    }
+  }
+}
+
+Result<std::vector<v1::ClusterRegistration>> PlacementController::Clusters(const std::string& workspace) const {
+  TMCD_ASSIGN_OR_RETURN(auto list, upstream_.List(workspace, std::string(kGroup), "clusterregistrations", ""));
+  std::vector<v1::ClusterRegistration> out;
+  for (const auto& obj : list) {
+    auto c = v1::DecodeStored<v1::ClusterRegistration>(obj.dump());
+    if (c.ok()) out.push_back(std::move(c).value());
+  }
+  return out;
+}
+
+Result<ScheduleResult> PlacementController::Compute(const std::string& workspace,
+                                                    const v1::WorkloadPlacement& p) const {
+  TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(workspace));
+  return Schedule(p, workspace + "/" + p.metadata.namespace_ + "/" + p.metadata.name, clusters);
+}
+
+Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
+  const auto bar = key.find('|');
+  const auto slash = key.find('/', bar);
+  if (bar == std::string::npos || slash == std::string::npos) return ReconcileResult{};
+  const upstream::ObjectRef ref{
+      key.substr(0, bar),   std::string(kGroup), "v1alpha1", "workloadplacements", key.substr(bar + 1, slash - bar - 1),
+      key.substr(slash + 1)};
+  auto obj = upstream_.Get(ref);
+  if (!obj.ok() && obj.status().reason() == Reason::kNotFound) return ReconcileResult{};
+  TMCD_TRY(obj.status());
+  TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(ref.workspace));
+  const std::string id = ref.workspace + "/" + ref.namespace_ + "/" + ref.name;
+  bool moved = false;
+  std::string outcome;
+  auto written = upstream_.Mutate(ref, true, [&](Json& current) -> Result<bool> {
+    auto p = v1::DecodeStored<v1::WorkloadPlacement>(current.dump());
+    if (!p.ok()) return p.status();
+    if (p->metadata.deletion_timestamp.set) return false;
+    const int64_t gen = p->metadata.generation;
+    const Time t = Time::FromTimePoint(clock_.Now());
+    const ScheduleResult r = Schedule(*p, id, clusters);
+    v1::WorkloadPlacementStatus st = p->status;
+    moved = ClusterSet(r.decisions) != ClusterSet(st.decisions);
+    if (moved) {
+      ++st.decision_generation;
+      st.last_schedule_time = t;
+    }
+    st.decisions = r.decisions;
+    st.observed_generation = gen;
+    st.selected_workloads = CountSelected(store_, ref.workspace, ref.namespace_, *p);
+    apis::SetCondition(st.conditions,
+                       Cond(v1::kConditionScheduled, r.condition_status, r.condition_reason, r.condition_message, gen),
+                       t);
+    SetSummaryConditions(st, Summarize(store_, ref.workspace, ref.namespace_, ref.name), r.condition_status == "True",
+                         gen, t);
+    outcome = r.condition_reason;
+    if (st == p->status) return false;
+    current["status"] = Json::parse(apis::EncodeJson(st));
+    return true;
+  });
+  TMCD_TRY(written.status());
+  if (moved) {
+    decisions_.Add({{"result", outcome}}).Increment();
+    spdlog::info("placement {}: decisions now [{}]", id, [&] {
+      std::string s;
+      for (const auto& d : written->value("status", Json::object()).value("decisions", Json::array())) {
+        s += (s.empty() ? "" : ", ") + d.value("clusterName", "");
+      }
+      return s;
+    }());
+  }
+  return ReconcileResult{};
+}
+
+Result<nlohmann::json> PlacementController::Explain(const std::string& workspace, const std::string& ns,
+                                                    const std::string& name) const {
+  TMCD_ASSIGN_OR_RETURN(auto obj,
+                        upstream_.Get({workspace, std::string(kGroup), "v1alpha1", "workloadplacements", ns, name}));
+  TMCD_ASSIGN_OR_RETURN(auto p, v1::DecodeStored<v1::WorkloadPlacement>(obj.dump()));
+  TMCD_ASSIGN_OR_RETURN(auto r, Compute(workspace, p));
+  Json clusters = Json::array();
+  for (const auto& v : r.verdicts) {
+    clusters.push_back({{"name", v.cluster},
+                        {"location", v.location},
+                        {"feasible", v.rejected.empty()},
+                        {"chosen", v.chosen},
+                        {"kept", v.sticky},
+                        {"rejected", v.rejected}});
+  }
+  return Json{{"kind", "PlacementExplanation"},
+              {"apiVersion", "tmc.kcp.io/v1alpha1"},
+              {"placement", {{"workspace", workspace}, {"namespace", ns}, {"name", name}}},
+              {"strategy", "RoundRobin"},
+              {"wanted", r.wanted},
+              {"feasible", r.feasible},
+              {"scheduled", {{"status", r.condition_status}, {"reason", r.condition_reason}}},
+              {"clusters", clusters}};
+}
+
+}  // namespace tmcd::engine

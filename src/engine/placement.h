@@ -1,0 +1,56 @@
+#pragma once
+// The placement controller (ARCHITECTURE.md §5, docs/placement.md). For each WorkloadPlacement:
+// run the basic schedule (engine/placement_schedule.h) over the ClusterRegistrations of its
+// workspace, and write status in one /status update: decisions (decisionGeneration and
+// lastScheduleTime move only when the chosen set changes), selectedWorkloads, observedGeneration
+// and the conditions Scheduled (with short reasons for rejected clusters), Synced (every copy of
+// every selected workload applied, from the SyncRecords) and Ready (Scheduled and Synced and every
+// copy available). A placement is requeued when it changes, when any cluster of its workspace
+// changes (health, labels, taints), when a workload in its namespace changes, and when a
+// SyncRecord naming it changes.
+// Thread-safe: Reconcile runs on the controller's workers, one key at a time; Explain from any thread.
+
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "engine/controller.h"
+#include "engine/placement_schedule.h"
+#include "upstream/upstream.h"
+
+namespace tmcd::engine {
+
+class PlacementController {
+ public:
+  PlacementController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
+                      prometheus::Registry& registry, int workers = 2);
+  // Adds the controller and its sources (placements, clusters, deployments, sync records) to `m`.
+  void Register(Manager& m);
+  Result<ReconcileResult> Reconcile(const std::string& key);
+  // The full filter results for one placement, computed now (GET .../workloadplacements/<n>/explain).
+  Result<nlohmann::json> Explain(const std::string& workspace, const std::string& ns, const std::string& name) const;
+  static std::string KeyFor(const std::string& workspace, const std::string& ns, const std::string& name) {
+    return workspace + "|" + ns + "/" + name;
+  }
+
+ private:
+  // Queues every placement of a workspace (a namespace, when ns is non-empty), after `delay`.
+  void QueueAll(const std::string& workspace, const std::string& ns,
+                std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+  Result<std::vector<v1::ClusterRegistration>> Clusters(const std::string& workspace) const;
+  Result<ScheduleResult> Compute(const std::string& workspace, const v1::WorkloadPlacement& p) const;
+
+  upstream::Upstream& upstream_;
+  store::Store& store_;
+  const Clock& clock_;
+  const int workers_;
+  Controller* controller_ = nullptr;
+  std::mutex mu_;
+  std::map<std::string, int64_t> seen_generation_;  // placement key → generation last queued; guarded by mu_
+  prometheus::Family<prometheus::Counter>& decisions_;
+};
+
+}  // namespace tmcd::engine
