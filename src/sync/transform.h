@@ -1,0 +1,51 @@
+#pragma once
+// Upstream object → the object applied downstream (ARCHITECTURE.md §6, docs/sync.md): server
+// fields and kcp/kubectl annotations dropped, namespace mapped, tmcd's marks added, Service fields
+// that are per-cluster removed, and the references of a Pod template (ConfigMaps, Secrets,
+// ServiceAccount) found so that they travel with it. Pure functions; thread-safe.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace tmcd::sync {
+
+using Json = nlohmann::json;
+
+// Where a downstream object came from (the tmc.kcp.io/upstream annotation).
+struct UpstreamId {
+  std::string workspace;
+  std::string group;
+  std::string version;
+  std::string resource;
+  std::string namespace_;
+  std::string name;
+  std::string uid;
+  std::string Annotation() const;  // {"workspace","namespace","name","uid"} as compact JSON
+  // Parses the annotation of a downstream object (group/version/resource are not part of it).
+  static bool FromAnnotation(const Json& downstream, UpstreamId& out);
+};
+
+// The object to server-side apply: apiVersion, kind, metadata {name, namespace: downstream_ns,
+// labels + marks, annotations + upstream annotation}, every other top-level field but status.
+Json Desired(const Json& upstream, const UpstreamId& id, const std::string& downstream_ns);
+
+// The namespace object tmcd creates downstream for (workspace, ns).
+Json NamespaceObject(const std::string& workspace, const std::string& ns);
+
+// An object a Pod template refers to by name in its own namespace.
+struct Reference {
+  std::string resource;  // configmaps, secrets or serviceaccounts (core group)
+  std::string name;
+  bool operator<(const Reference& o) const { return resource != o.resource ? resource < o.resource : name < o.name; }
+  bool operator==(const Reference&) const = default;
+};
+// References of spec.template.spec: volumes (configMap, secret, projected sources), env valueFrom
+// and envFrom of containers and init containers, imagePullSecrets, and serviceAccountName (not
+// "default", which every namespace has). Sorted, unique.
+std::vector<Reference> PodTemplateReferences(const Json& workload);
+
+// Stable hash of what would be applied (the desired object and its dependencies).
+std::string DesiredHash(const Json& desired, const std::vector<Json>& dependencies);
+
+}  // namespace tmcd::sync
