@@ -218,6 +218,13 @@ void AddClusterKeys(std::vector<ConfigKey>& keys) {
                   "Clusters probed in parallel (1..64).", false,
                   [](const Config& c) { return std::to_string(c.clusters_workers); },
                   [](Config& c, const std::string& v) { return ParseSize(v, 1, 64, c.clusters_workers); }});
+  keys.push_back({"sync.workers", "sync-workers", "TMCD_SYNC_WORKERS", "int", "Workloads synced in parallel (1..64).",
+                  false, [](const Config& c) { return std::to_string(c.sync_workers); },
+                  [](Config& c, const std::string& v) { return ParseSize(v, 1, 64, c.sync_workers); }});
+  keys.push_back({"sync.qps", "sync-qps", "TMCD_SYNC_QPS", "int",
+                  "Requests per second to each cluster (burst: twice that; 1..10000).", false,
+                  [](const Config& c) { return std::to_string(c.sync_qps); },
+                  [](Config& c, const std::string& v) { return ParseSize(v, 1, 10000, c.sync_qps); }});
 }
 
 std::vector<ConfigKey> BuildKeys() {

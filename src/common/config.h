@@ -38,6 +38,8 @@ struct Config {
   std::chrono::milliseconds clusters_inventory_interval{60000};  // Nodes, Pods, discovery per cluster
   std::chrono::milliseconds clusters_heartbeat_interval{60000};  // status written at least this often
   size_t clusters_workers = 4;
+  size_t sync_workers = 4;  // workloads reconciled in parallel
+  size_t sync_qps = 200;    // per cluster client; burst 2x
   FeatureGates gates;
   // Where the file part came from ("" when no file was read). Not a key.
   std::string source_file;

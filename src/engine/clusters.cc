@@ -120,6 +120,14 @@ void ClusterController::Register(Manager& m) {
       }));
 }
 
+std::optional<ClusterController::Connection> ClusterController::ConnectionFor(const std::string& workspace,
+                                                                              const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = connections_.find(KeyFor(workspace, name));
+  if (it == connections_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::shared_ptr<ClusterController::State> ClusterController::StateFor(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& s = states_[key];
@@ -133,6 +141,7 @@ void ClusterController::Forget(const std::string& key, const std::string& worksp
   if (it == states_.end()) return;
   if (!it->second->secret.empty()) by_secret_[it->second->secret].erase(key);
   states_.erase(it);
+  connections_.erase(key);
   ready_.Remove(&ready_.Add({{"workspace", workspace}, {"cluster", name}}));
   heartbeat_age_.Remove(&heartbeat_age_.Add({{"workspace", workspace}, {"cluster", name}}));
   for (const char* kind : {"capacity", "allocatable", "available"}) {
@@ -344,6 +353,14 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
     return true;
   });
   TMCD_TRY(written.status());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ready_now && o.cred.ok()) {
+      connections_[key] = Connection{rest, Fingerprint(rest)};
+    } else {
+      connections_.erase(key);
+    }
+  }
   Record(ws, name, ready_now, o.probe);
   if (ready_now != state->ready) {
     spdlog::info("cluster {} in {} is {}", name, ws, ready_now ? "Ready" : "not Ready");

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "engine/cluster_probe.h"
@@ -44,6 +45,13 @@ class ClusterController {
     on_ready_change_ = std::move(f);
   }
   static std::string KeyFor(const std::string& workspace, const std::string& name) { return workspace + "|" + name; }
+  // How to reach a Ready cluster (endpoint and resolved credentials), for the syncer's own clients;
+  // nullopt while the cluster is not Ready. `fingerprint` changes whenever the configuration does.
+  struct Connection {
+    kube::RestConfig rest;
+    std::string fingerprint;
+  };
+  std::optional<Connection> ConnectionFor(const std::string& workspace, const std::string& name) const;
 
  private:
   struct State;
@@ -63,8 +71,9 @@ class ClusterController {
   const ClusterControllerOptions options_;
   Controller* controller_ = nullptr;
   std::function<void(const std::string&, const std::string&, bool)> on_ready_change_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<State>> states_;    // guarded by mu_
+  std::map<std::string, Connection> connections_;           // Ready clusters; guarded by mu_
   std::map<std::string, std::set<std::string>> by_secret_;  // "ws|ns/name" → keys; guarded by mu_
   std::map<std::string, int64_t> seen_generation_;          // guarded by mu_
   prometheus::Family<prometheus::Gauge>& ready_;

@@ -42,6 +42,7 @@ struct SyncRecordSpec {
   UpstreamReference upstream;
   std::string cluster_name;
   std::string placement_name;
+  std::string deletion_policy;
   bool operator==(const SyncRecordSpec&) const = default;
 };
 
@@ -50,6 +51,8 @@ void Reflect(V& v, SyncRecordSpec& o) {
   v.Field("upstream", o.upstream, {.doc = "The synced workload.", .required = true});
   v.Field("clusterName", o.cluster_name, {.doc = "Target ClusterRegistration.", .required = true});
   v.Field("placementName", o.placement_name, {.doc = "WorkloadPlacement that chose the cluster."});
+  v.Field("deletionPolicy", o.deletion_policy,
+          {.doc = "That placement's deletionPolicy when the copy was last applied (Delete or Orphan)."});
 }
 
 struct SyncRecordStatus {
@@ -58,6 +61,8 @@ struct SyncRecordStatus {
   int64_t applied_generation = 0;
   std::string downstream_namespace;
   std::string downstream_resource_version;
+  int64_t downstream_generation = 0;
+  std::vector<std::string> dependencies;
   Time last_sync_time;
   std::string last_error;
   RawJson downstream_status;
@@ -72,6 +77,10 @@ void Reflect(V& v, SyncRecordStatus& o) {
   v.Field("appliedGeneration", o.applied_generation, {.doc = "Upstream generation last applied.", .minimum = 0});
   v.Field("downstreamNamespace", o.downstream_namespace, {.doc = "Mapped namespace on the cluster."});
   v.Field("downstreamResourceVersion", o.downstream_resource_version, {.doc = "Downstream resourceVersion seen."});
+  v.Field("downstreamGeneration", o.downstream_generation,
+          {.doc = "Downstream metadata.generation after the last apply (a different one means drift).", .minimum = 0});
+  v.Field("dependencies", o.dependencies,
+          {.doc = "Objects applied with the workload, as <resource>/<name> (ConfigMaps, Secrets, ServiceAccounts)."});
   v.Field("lastSyncTime", o.last_sync_time, {.doc = "Last successful apply."});
   v.Field("lastError", o.last_error, {.doc = "Last apply error, if any."});
   v.Field("downstreamStatus", o.downstream_status, {.doc = "The object's status as last seen on the cluster."});

@@ -1,0 +1,96 @@
+#include "sync/downstream.h"
+
+#include "sync/naming.h"
+
+namespace tmcd::sync {
+
+kube::ResourceRef Ref(const std::string& group, const std::string& resource, const std::string& ns) {
+  kube::ResourceRef r;
+  r.group = group;
+  r.version = "v1";
+  r.resource = resource;
+  r.namespace_ = ns;
+  return r;
+}
+
+Downstream::Downstream(std::unique_ptr<kube::Client> client, std::string fingerprint,
+                       const std::function<void(const UpstreamId&)>& on_change)
+    : client_(std::move(client)), fingerprint_(std::move(fingerprint)) {
+  kube::Informer::Options o;
+  o.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedByValue);
+  o.transform = [](Json& obj) {
+    if (obj.contains("metadata")) obj["metadata"].erase("managedFields");
+  };
+  deployments_ = std::make_unique<kube::Informer>(*client_, Ref("apps", "deployments", ""), o);
+  auto notify = [on_change](const Json& obj) {
+    UpstreamId id;
+    if (UpstreamId::FromAnnotation(obj, id)) on_change(id);
+  };
+  deployments_->AddHandlers(
+      {.on_add = notify, .on_update = [notify](const Json&, const Json& now) { notify(now); }, .on_delete = notify});
+  deployments_->Start();
+}
+
+Downstream::~Downstream() {
+  deployments_->Stop();
+}
+
+std::optional<Json> Downstream::CachedDeployment(const std::string& ns, const std::string& name) const {
+  return deployments_->Get(ns + "/" + name);
+}
+
+Status Downstream::EnsureNamespace(const std::string& workspace, const std::string& ns) {
+  const std::string name = DownstreamNamespace(workspace, ns);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (namespaces_.count(name) != 0) return Status::Ok();
+  }
+  const std::string locator = Locator(workspace, ns);
+  auto existing = client_->Get(Ref("", "namespaces", ""), name);
+  if (!existing.ok() && existing.status().reason() != Reason::kNotFound) return existing.status();
+  if (existing.ok()) {
+    const Json a = (*existing)["metadata"].value("annotations", Json::object());
+    const std::string found = a.value(std::string(kLocatorAnnotation), "");
+    if (found != locator) {
+      return Status(Reason::kConflict, "NamespaceCollision: namespace " + name + " exists on the cluster with " +
+                                           (found.empty() ? std::string("no locator") : "locator " + found) + ", not " +
+                                           locator + "; tmcd leaves it untouched");
+    }
+    if ((*existing)["metadata"].contains("deletionTimestamp")) {
+      return Status(Reason::kConflict, "namespace " + name + " is being deleted; waiting for it to go");
+    }
+  } else {
+    auto created = client_->Create(Ref("", "namespaces", ""), NamespaceObject(workspace, ns));
+    if (!created.ok() && created.status().reason() != Reason::kAlreadyExists) return created.status();
+    if (!created.ok()) return EnsureNamespace(workspace, ns);  // raced with another creator: check its locator
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  namespaces_.insert(name);
+  return Status::Ok();
+}
+
+Status Downstream::DeleteNamespace(const std::string& workspace, const std::string& ns) {
+  const std::string name = DownstreamNamespace(workspace, ns);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    namespaces_.erase(name);
+  }
+  auto existing = client_->Get(Ref("", "namespaces", ""), name);
+  if (!existing.ok()) return existing.status().reason() == Reason::kNotFound ? Status::Ok() : existing.status();
+  const Json a = (*existing)["metadata"].value("annotations", Json::object());
+  const Json l = (*existing)["metadata"].value("labels", Json::object());
+  if (a.value(std::string(kLocatorAnnotation), "") != Locator(workspace, ns) ||
+      l.value(std::string(kManagedByLabel), "") != kManagedByValue) {
+    return Status::Ok();  // not ours
+  }
+  kube::DeleteOptions o;
+  o.precondition_uid = (*existing)["metadata"].value("uid", "");
+  Status s = client_->Delete(Ref("", "namespaces", ""), name, o);
+  return s.reason() == Reason::kNotFound ? Status::Ok() : s;
+}
+
+Result<Json> Downstream::Apply(const kube::ResourceRef& r, const Json& obj) {
+  return client_->Apply(r, obj["metadata"].value("name", ""), obj, kFieldManager, true);
+}
+
+}  // namespace tmcd::sync

@@ -1,0 +1,57 @@
+#pragma once
+// One physical cluster as the syncer sees it: its own client (built from the cluster controller's
+// resolved connection; rebuilt when that changes), a label-filtered informer over the Deployments
+// tmcd manages there (every namespace; tmc.kcp.io/managed-by=tmcd), and the namespaces it has
+// made sure of. Downstream changes call `on_change` with the upstream identity from the object's
+// tmc.kcp.io/upstream annotation, so that drift and status changes requeue the workload.
+// Thread-safe: every method may be called from any thread; `on_change` runs on the informer thread.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "kube/client.h"
+#include "kube/informer.h"
+#include "sync/transform.h"
+
+namespace tmcd::sync {
+
+class Downstream {
+ public:
+  Downstream(std::unique_ptr<kube::Client> client, std::string fingerprint,
+             const std::function<void(const UpstreamId&)>& on_change);
+  ~Downstream();
+  Downstream(const Downstream&) = delete;
+  Downstream& operator=(const Downstream&) = delete;
+
+  kube::Client& client() { return *client_; }
+  const std::string& fingerprint() const { return fingerprint_; }
+  bool Synced() const { return deployments_->HasSynced(); }
+  // The managed Deployment ns/name as last seen by the informer.
+  std::optional<Json> CachedDeployment(const std::string& ns, const std::string& name) const;
+
+  // Creates the downstream namespace for (workspace, ns) with its locator, or checks the locator of
+  // an existing one: a namespace that belongs to something else is a collision (Conflict, message
+  // starting "NamespaceCollision: ") and is never written to.
+  Status EnsureNamespace(const std::string& workspace, const std::string& ns);
+  // Deletes the namespace if it is tmcd's (labels and locator match); NotFound is success.
+  Status DeleteNamespace(const std::string& workspace, const std::string& ns);
+
+  // Server-side apply with fieldManager tmcd, force.
+  Result<Json> Apply(const kube::ResourceRef& r, const Json& obj);
+
+ private:
+  std::unique_ptr<kube::Client> client_;
+  const std::string fingerprint_;
+  std::unique_ptr<kube::Informer> deployments_;
+  std::mutex mu_;
+  std::set<std::string> namespaces_;  // downstream namespaces known to be ours; guarded by mu_
+};
+
+// A core or apps resource reference on a plain Kubernetes cluster.
+kube::ResourceRef Ref(const std::string& group, const std::string& resource, const std::string& ns);
+
+}  // namespace tmcd::sync

@@ -1,0 +1,48 @@
+// SyncRecords in a real RocksDB store: create, unchanged puts write nothing, per-workload lookup.
+#include "sync/records.h"
+
+#include <doctest/doctest.h>
+
+#include "temp_store.h"
+
+namespace tmcd::sync {
+namespace {
+
+v1::SyncRecord Record(const std::string& workload, const std::string& cluster) {
+  v1::SyncRecord r;
+  r.metadata.name = "deployments.apps." + workload + "." + cluster;
+  r.metadata.namespace_ = "shop";
+  r.spec.upstream = {"root", "apps", "v1", "deployments", "shop", workload, "uid"};
+  r.spec.cluster_name = cluster;
+  r.status.phase = "Pending";
+  return r;
+}
+
+TEST_CASE("records are kept per workload and unchanged puts write nothing") {
+  store::testing::TempDir dir;
+  auto s = store::testing::OpenAt(dir.path());
+  REQUIRE(s);
+  RecordStore records(*s, store::testing::TestClock());
+  REQUIRE(records.Put(Record("web", "east")).ok());
+  REQUIRE(records.Put(Record("web", "west")).ok());
+  REQUIRE(records.Put(Record("db", "east")).ok());
+  auto web = records.ForWorkload("root", "shop", "apps", "deployments", "web");
+  REQUIRE(web.ok());
+  CHECK(web->size() == 2);
+  CHECK(web->front().metadata.creation_timestamp.set);
+  const uint64_t rev = s->CurrentRevision();
+  REQUIRE(records.Put(web->front()).ok());
+  CHECK(s->CurrentRevision() == rev);  // nothing changed: no write
+  auto changed = web->front();
+  changed.status.phase = "Applied";
+  REQUIRE(records.Put(changed).ok());
+  CHECK(s->CurrentRevision() == rev + 1);
+  REQUIRE(records.Delete(changed).ok());
+  REQUIRE(records.Delete(changed).ok());  // already gone: fine
+  CHECK(records.ForWorkload("root", "shop", "apps", "deployments", "web")->size() == 1);
+  CHECK(records.InNamespace("root", "shop")->size() == 2);
+  CHECK(records.InNamespace("other", "shop")->empty());  // another workspace sees nothing
+}
+
+}  // namespace
+}  // namespace tmcd::sync
