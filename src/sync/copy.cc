@@ -1,0 +1,277 @@
+// The per-copy half of the syncer: apply one copy (with its dependencies) to one cluster, remove
+// one copy (delete or orphan), and prune dependencies no copy needs any more.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "apis/meta/time.h"
+#include "common/strings.h"
+#include "sync/naming.h"
+#include "sync/status.h"
+#include "sync/syncer.h"
+
+namespace tmcd::sync {
+namespace {
+
+std::string DepName(const Reference& r) {
+  return r.resource + "/" + r.name;
+}
+
+apis::Condition Cond(std::string type, bool ok, std::string reason, std::string message, int64_t gen) {
+  apis::Condition c;
+  c.type = std::move(type);
+  c.status = ok ? "True" : "False";
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  c.observed_generation = gen;
+  return c;
+}
+
+void Fail(v1::SyncRecord& r, const Status& s, const std::string& reason, const apis::Time& now) {
+  if (r.status.phase.empty() || r.status.phase == "Applied") r.status.phase = "Failed";
+  r.status.last_error = s.message();
+  apis::SetCondition(r.status.conditions, Cond("Synced", false, reason, s.message(), 0), now);
+}
+
+// Whether another record (same namespace and cluster, other workload) still needs `dep`.
+bool SharedDependency(const std::string& dep, const v1::SyncRecord& self, const std::vector<v1::SyncRecord>& all) {
+  return std::any_of(all.begin(), all.end(), [&](const v1::SyncRecord& o) {
+    return o.metadata.name != self.metadata.name && o.spec.cluster_name == self.spec.cluster_name &&
+           std::find(o.status.dependencies.begin(), o.status.dependencies.end(), dep) != o.status.dependencies.end();
+  });
+}
+
+// Removes tmcd's marks from a downstream object (deletionPolicy Orphan).
+Status StripMarks(kube::Client& c, const kube::ResourceRef& r, const std::string& name) {
+  const Json patch = {{"metadata",
+                       {{"labels", {{kManagedByLabel, nullptr}, {kWorkspaceLabel, nullptr}}},
+                        {"annotations", {{kUpstreamAnnotation, nullptr}}}}}};
+  auto s = c.Patch(r, name, kube::PatchType::kMerge, patch).status();
+  return s.reason() == Reason::kNotFound ? Status::Ok() : s;
+}
+
+// Deletes a downstream object if it carries tmcd's marks; true once it is gone.
+Result<bool> DeleteMarked(kube::Client& c, const kube::ResourceRef& r, const std::string& name) {
+  auto cur = c.Get(r, name);
+  if (!cur.ok()) {
+    if (cur.status().reason() == Reason::kNotFound) return true;
+    return cur.status();
+  }
+  if (!HasMarks(*cur)) return true;  // not ours (any more): never touched
+  if (!(*cur)["metadata"].contains("deletionTimestamp")) {
+    kube::DeleteOptions o;
+    o.propagation_policy = "Background";
+    o.precondition_uid = (*cur)["metadata"].value("uid", "");
+    Status s = c.Delete(r, name, o);
+    if (s.reason() == Reason::kNotFound) return true;
+    TMCD_TRY(s);
+  }
+  auto after = c.Get(r, name);
+  if (!after.ok() && after.status().reason() == Reason::kNotFound) return true;
+  TMCD_TRY(after.status());
+  return false;  // still finalizing downstream: asked again shortly
+}
+
+}  // namespace
+
+Status Syncer::SyncCopy(const upstream::ObjectRef& ref, const Json& workload, const std::string& cluster,
+                        const Target& t, v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all) {
+  const apis::Time now = apis::Time::FromTimePoint(clock_.Now());
+  const int64_t generation = workload["metadata"].value("generation", int64_t{0});
+  const std::string dns = DownstreamNamespace(ref.workspace, ref.namespace_);
+  const bool fresh = !record.metadata.creation_timestamp.set;
+  record.metadata.name = SyncRecordName(ref.group, ref.resource, ref.name, ClusterKey(ref.workspace, cluster));
+  record.metadata.namespace_ = ref.namespace_;
+  record.spec.upstream = {ref.workspace,
+                          ref.group,
+                          ref.version,
+                          ref.resource,
+                          ref.namespace_,
+                          ref.name,
+                          workload["metadata"].value("uid", "")};
+  record.spec.cluster_name = cluster;
+  record.spec.placement_name = t.placement;
+  record.spec.deletion_policy = t.deletion_policy;
+  record.status.downstream_namespace = dns;
+  if (record.status.phase.empty()) record.status.phase = "Pending";
+  // Remembered before anything exists downstream: a crash from here on leaves a record to act on.
+  if (fresh) TMCD_TRY(records_.Put(record));
+
+  auto ds = DownstreamFor(ref.workspace, cluster);
+  if (!ds) {
+    Status s(Reason::kServiceUnavailable, "cluster " + cluster + " is not Ready");
+    Fail(record, s, "ClusterNotReady", now);
+    return s;
+  }
+  if (Status s = ds->EnsureNamespace(ref.workspace, ref.namespace_); !s.ok()) {
+    const bool collision = StartsWith(s.message(), "NamespaceCollision");
+    Fail(record, s, collision ? "NamespaceCollision" : "NamespaceError", now);
+    if (collision) record.status.phase = "Failed";
+    return s;
+  }
+  std::vector<Json> deps;
+  std::vector<std::string> dep_names;
+  Dependencies(ref, workload, dns, deps, dep_names);
+  Index(KeyFor(ref.workspace, ref.namespace_, ref.name), ref.workspace, ref.namespace_, dep_names);
+  const UpstreamId id{ref.workspace,
+                      ref.group,
+                      ref.version,
+                      ref.resource,
+                      ref.namespace_,
+                      ref.name,
+                      workload["metadata"].value("uid", "")};
+  const Json desired = Desired(workload, id, dns);
+  const std::string hash = DesiredHash(desired, deps);
+  auto cached = ds->CachedDeployment(dns, ref.name);
+  const bool unchanged = cached && record.status.desired_hash == hash && record.status.phase == "Applied" &&
+                         (*cached)["metadata"].value("generation", int64_t{0}) == record.status.downstream_generation &&
+                         HasMarks(*cached);
+  Json seen = cached ? *cached : Json::object();
+  if (!unchanged) {
+    auto applied = TimedApply(*ds, ref.workspace, cluster, desired, deps);
+    if (!applied.ok()) {
+      Fail(record, applied.status(), "ApplyFailed", now);
+      return applied.status();
+    }
+    seen = *applied;
+    std::vector<std::string> old = record.status.dependencies;
+    std::vector<std::string> dropped;
+    for (const auto& d : old) {
+      if (std::find(dep_names.begin(), dep_names.end(), d) == dep_names.end()) dropped.push_back(d);
+    }
+    record.status.dependencies = dropped;
+    TMCD_TRY(PruneDependencies(*ds, record, all, false));
+    record.status.desired_hash = hash;
+    record.status.applied_generation = generation;
+    record.status.downstream_generation = seen["metadata"].value("generation", int64_t{0});
+    record.status.last_sync_time = now;
+  }
+  record.status.dependencies = dep_names;
+  MarkApplied(record, seen, now);
+  return Status::Ok();
+}
+
+void Syncer::Dependencies(const upstream::ObjectRef& ref, const Json& workload, const std::string& dns,
+                          std::vector<Json>& deps, std::vector<std::string>& names) const {
+  for (const auto& r : PodTemplateReferences(workload)) {
+    auto dep = upstream_.Get({ref.workspace, "", "v1", r.resource, ref.namespace_, r.name});
+    if (!dep.ok()) continue;  // missing upstream: the Pod will say so downstream, as it would anywhere
+    const UpstreamId did{
+        ref.workspace, "", "v1", r.resource, ref.namespace_, r.name, (*dep)["metadata"].value("uid", "")};
+    deps.push_back(Desired(*dep, did, dns));
+    names.push_back(DepName(r));
+  }
+}
+
+void Syncer::MarkApplied(v1::SyncRecord& record, const Json& seen, const apis::Time& now) {
+  record.status.phase = "Applied";
+  record.status.last_error.clear();
+  if (seen.contains("metadata")) {
+    record.status.downstream_resource_version = seen["metadata"].value("resourceVersion", "");
+  }
+  record.status.downstream_status.value = seen.value("status", Json::object());
+  apis::SetCondition(record.status.conditions,
+                     Cond("Synced", true, "Applied",
+                          "applied at upstream generation " + std::to_string(record.status.applied_generation), 0),
+                     now);
+  const bool available = CopyAvailable(record.status.downstream_status.value);
+  apis::SetCondition(record.status.conditions,
+                     Cond("Ready", available, available ? "Available" : "NotAvailable",
+                          available ? "" : "the copy is not Available on the cluster yet", 0),
+                     now);
+}
+
+Result<Json> Syncer::TimedApply(Downstream& ds, const std::string& ws, const std::string& cluster, const Json& desired,
+                                const std::vector<Json>& deps) {
+  const auto start = clock_.Now();
+  auto applied = ApplyCopy(ds, desired, deps);
+  const std::map<std::string, std::string> labels = {{"workspace", ws}, {"cluster", cluster}};
+  applies_.Add({{"workspace", ws}, {"cluster", cluster}, {"result", applied.ok() ? "ok" : "error"}}).Increment();
+  apply_latency_
+      .Add(labels, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
+      .Observe(std::chrono::duration<double>(clock_.Now() - start).count());
+  return applied;
+}
+
+Result<Json> Syncer::ApplyCopy(Downstream& ds, const Json& desired, const std::vector<Json>& deps) {
+  const std::string dns = desired["metadata"].value("namespace", "");
+  for (const auto& d : deps) {
+    const std::string kind = d.value("kind", "");
+    const std::string resource = kind == "ConfigMap" ? "configmaps" : kind == "Secret" ? "secrets" : "serviceaccounts";
+    TMCD_TRY(ds.Apply(Ref("", resource, dns), d).status().Annotate(resource + "/" + d["metadata"].value("name", "")));
+  }
+  return ds.Apply(Ref("apps", "deployments", dns), desired);
+}
+
+Status Syncer::PruneDependencies(Downstream& ds, const v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all,
+                                 bool orphan) {
+  for (const auto& dep : record.status.dependencies) {
+    if (SharedDependency(dep, record, all)) continue;
+    const auto slash = dep.find('/');
+    const auto r = Ref("", dep.substr(0, slash), record.status.downstream_namespace);
+    const std::string name = dep.substr(slash + 1);
+    if (orphan) {
+      TMCD_TRY(StripMarks(ds.client(), r, name));
+    } else {
+      TMCD_TRY(DeleteMarked(ds.client(), r, name).status());
+    }
+  }
+  return Status::Ok();
+}
+
+Result<bool> Syncer::RemoveCopy(v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all) {
+  const apis::Time now = apis::Time::FromTimePoint(clock_.Now());
+  const std::string& ws = record.spec.upstream.workspace;
+  const std::string& cluster = record.spec.cluster_name;
+  const bool orphan = record.spec.deletion_policy == "Orphan";
+  const std::string dns = record.status.downstream_namespace;
+  auto creg = upstream_.Get({ws, "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", cluster});
+  if (!creg.ok() && creg.status().reason() == Reason::kNotFound) {
+    spdlog::warn("sync: cluster {} of {} is no longer registered: forgetting its copy of {}/{} (left in place)",
+                 cluster, ws, record.spec.upstream.namespace_, record.spec.upstream.name);
+    TMCD_TRY(records_.Delete(record));
+    return true;
+  }
+  auto ds = DownstreamFor(ws, cluster);
+  if (!ds) {
+    Status s(Reason::kServiceUnavailable, "cluster " + cluster + " is not Ready: its copy cannot be removed yet");
+    record.status.phase = orphan ? "Orphaned" : "Deleting";
+    Fail(record, s, "ClusterNotReady", now);
+    record.status.phase = orphan ? "Orphaned" : "Deleting";
+    TMCD_TRY(records_.Put(record));
+    return s;
+  }
+  const auto dref = Ref("apps", "deployments", dns);
+  bool gone = true;
+  if (orphan) {
+    TMCD_TRY(StripMarks(ds->client(), dref, record.spec.upstream.name));
+  } else {
+    TMCD_ASSIGN_OR_RETURN(gone, DeleteMarked(ds->client(), dref, record.spec.upstream.name));
+  }
+  if (!gone) {
+    if (record.status.phase != "Deleting") {
+      record.status.phase = "Deleting";
+      TMCD_TRY(records_.Put(record));
+    }
+    return false;
+  }
+  TMCD_TRY(PruneDependencies(*ds, record, all, orphan));
+  TMCD_TRY(records_.Delete(record));
+  // The namespace goes with the last copy, unless something is left in it (orphans, or objects
+  // somebody else put there).
+  const bool last = std::none_of(all.begin(), all.end(), [&](const v1::SyncRecord& o) {
+    return o.metadata.name != record.metadata.name && o.spec.cluster_name == cluster;
+  });
+  auto others = records_.InNamespace(ws, record.metadata.namespace_);
+  const bool any = others.ok() && std::any_of(others->begin(), others->end(),
+                                              [&](const v1::SyncRecord& o) { return o.spec.cluster_name == cluster; });
+  if (last && !any && !orphan) {
+    auto left = ds->client().List(dref, kube::ListOptions{.limit = 1});
+    if (left.ok() && left->items.empty()) TMCD_TRY(ds->DeleteNamespace(ws, record.metadata.namespace_));
+  }
+  spdlog::info("sync: {} copy of {}/{} on {}", orphan ? "orphaned" : "removed", record.spec.upstream.namespace_,
+               record.spec.upstream.name, cluster);
+  return true;
+}
+
+}  // namespace tmcd::sync
