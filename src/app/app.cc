@@ -29,6 +29,7 @@
 #include "kube/kubeconfig.h"
 #include "observability/logging.h"
 #include "store/store.h"
+#include "sync/syncer.h"
 #include "tmcd_build_config.h"
 #include "upstream/kcp_upstream.h"
 #include "upstream/upstream.h"
@@ -165,6 +166,19 @@ void App::StartControllers() {
   clusters_->Register(*manager_);
   placement_ = std::make_unique<engine::PlacementController>(*upstream_, *store_, clock_, *registry_);
   placement_->Register(*manager_);
+  sync::SyncerOptions sopt;
+  sopt.aggregate_status = config_.gates.Enabled(kGateStatusAggregation);
+  sopt.workers = static_cast<int>(config_.sync_workers);
+  sopt.qps = static_cast<double>(config_.sync_qps);
+  syncer_ = std::make_unique<sync::Syncer>(
+      *upstream_, *store_, clock_, *registry_,
+      [this](const std::string& ws, const std::string& cluster) -> std::optional<sync::Connection> {
+        auto c = clusters_->ConnectionFor(ws, cluster);
+        if (!c) return std::nullopt;
+        return sync::Connection{c->rest, c->fingerprint};
+      },
+      sopt);
+  syncer_->Register(*manager_);
   manager_->Start();
 }
 
@@ -309,6 +323,7 @@ void App::Stop() {
   if (server_) server_->Stop();
   server_.reset();
   if (manager_) manager_->Stop();
+  syncer_.reset();  // its downstream informers feed the sync queue: stopped before the queue goes
   placement_.reset();
   manager_.reset();
   clusters_.reset();

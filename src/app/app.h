@@ -29,6 +29,9 @@ class Manager;
 class ClusterController;
 class PlacementController;
 }  // namespace tmcd::engine
+namespace tmcd::sync {
+class Syncer;
+}  // namespace tmcd::sync
 
 namespace tmcd::app {
 
@@ -72,6 +75,7 @@ class App {
   std::unique_ptr<engine::Manager> manager_;
   std::unique_ptr<engine::ClusterController> clusters_;
   std::unique_ptr<engine::PlacementController> placement_;
+  std::unique_ptr<sync::Syncer> syncer_;
   std::unique_ptr<api::Server> server_;
 };
 

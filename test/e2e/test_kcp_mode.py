@@ -301,3 +301,72 @@ def test_cluster_controller_in_kcp_mode(kcp_peer, clusters, daemon, tmp_path):
                             else None)(conditions("root:ctl-b")), 60, "tenant b's registration without its Secret")
     assert b["Ready"]["status"] == "False"  # a's Secret is not visible to b's registration
     assert d.stop() == 0
+
+
+def test_workloads_sync_from_kcp_tenants_to_clusters(kcp_peer, clusters, daemon, tmp_path):
+    """The workload path in kcp mode: two tenants with the same namespace and Deployment name; the
+    placement of each sees only its own workspace's clusters; copies land in per-tenant namespaces;
+    status, finalizer and state labels are written back to kcp; deletion in kcp removes the copies."""
+    import base64
+    import pathlib
+    from test_sync import deployment as sync_deployment, downstream, downstream_ns, hash_name, placement
+    kcp = kcp_peer
+    kcp.workspace("tmc-sync")
+    d = start_kcp_mode(daemon, kcp, tmp_path / "data", "root:tmc-sync")
+    wait_ready(d)
+    lcs, peers = {}, []
+    for c in clusters:
+        p = pathlib.Path(c.kubeconfig).parent
+        peers.append({"server": (p / "server").read_text().strip(), "token": (p / "token").read_text().strip(),
+                      "ca": base64.b64encode((p / "certs" / "apiserver.crt").read_bytes()).decode()})
+    for t, names in (("a", ["east", "west"]), ("b", ["east"])):
+        ws = f"root:sync-{t}"
+        lcs[t] = kcp.workspace(f"sync-{t}")
+        kcp.bind(ws, "root:tmc-sync")
+        for ns in ("tmc", "shop"):
+            kcp.apply(ws, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+        for i, name in enumerate(names):
+            kcp.apply(ws, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "tmc"},
+                           "data": {"token": base64.b64encode(peers[i]["token"].encode()).decode()}})
+            kcp.apply(ws, {"apiVersion": "tmc.kcp.io/v1alpha1", "kind": "ClusterRegistration",
+                           "metadata": {"name": name},
+                           "spec": {"location": "lab", "endpoint": {"server": peers[i]["server"], "caBundle": peers[i]["ca"]},
+                                    "credentialsRef": {"namespace": "tmc", "name": name},
+                                    "healthCheck": {"periodSeconds": 2, "timeoutSeconds": 1}}})
+        kcp.apply(ws, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "shop"},
+                       "data": {"tenant": t}})
+        kcp.apply(ws, placement("web"))
+        kcp.apply(ws, sync_deployment("web"))
+
+    def kcp_get(t, *what):
+        r = kcp.kubectl(f"root:sync-{t}", "get", *what, "-o", "json", check=False)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    ns_a, ns_b = downstream_ns(lcs["a"], "shop"), downstream_ns(lcs["b"], "shop")
+    for c in clusters:
+        got = eventually(lambda: downstream(c, ns_a, "deployment", "web"), 90, "tenant a's copy")
+        assert got["metadata"]["labels"]["tmc.kcp.io/workspace"] == hash_name(lcs["a"], 12)
+        assert json.loads(got["metadata"]["annotations"]["tmc.kcp.io/upstream"])["workspace"] == lcs["a"]
+        assert downstream(c, ns_a, "configmap", "conf")["data"] == {"tenant": "a"}
+    assert eventually(lambda: downstream(clusters[0], ns_b, "configmap", "conf"), 90)["data"] == {"tenant": "b"}
+    assert downstream(clusters[1], ns_b, "deployment", "web") is None  # b never registered the second cluster
+
+    # Written back to kcp: decisions, finalizer, state labels, aggregated status.
+    wp = eventually(lambda: (kcp_get("a", "workloadplacement", "web", "-n", "shop") or {}).get("status"), 60)
+    assert sorted(x["clusterName"] for x in wp["decisions"]) == ["east", "west"]
+    up = eventually(lambda: (lambda o: o if o and o.get("status", {}).get("replicas") == 2 else None)(
+        kcp_get("a", "deployment", "web", "-n", "shop")), 90, "aggregated status in kcp")
+    assert "tmc.kcp.io/syncer" in up["metadata"]["finalizers"]
+    assert sum(1 for k in up["metadata"]["labels"] if k.startswith("state.tmc.kcp.io/")) == 2
+    assert set(json.loads(up["metadata"]["annotations"]["tmc.kcp.io/cluster-status"])) == {"east", "west"}
+
+    # Scaling in kcp reaches both clusters; deleting in kcp removes the copies, then the finalizer.
+    kcp.kubectl("root:sync-a", "scale", "deployment", "web", "-n", "shop", "--replicas=3")
+    for c in clusters:
+        eventually(lambda: downstream(c, ns_a, "deployment", "web")["spec"]["replicas"] == 3, 60, "scale from kcp")
+    kcp.kubectl("root:sync-a", "delete", "deployment", "web", "-n", "shop", "--wait=false")
+    eventually(lambda: kcp_get("a", "deployment", "web", "-n", "shop") is None, 90, "deleted in kcp")
+    for c in clusters:
+        assert downstream(c, ns_a, "deployment", "web") is None
+    assert downstream(clusters[0], ns_b, "deployment", "web") is not None  # tenant b untouched
+    assert d.stop() == 0

@@ -1,0 +1,318 @@
+"""The workload path in embedded mode against two real kube-apiservers with kube-controller-manager:
+placement decisions, Deployment + ConfigMap sync into the mapped namespace with tmcd's marks,
+aggregated status, scaling, drift correction, workspace isolation of namespaces, namespace
+collisions, shrinking numberOfClusters, deletion with the finalizer, deletionPolicy Orphan, and an
+unreachable cluster that does not hold up the other one."""
+import hashlib
+import json
+import os
+import signal
+import time
+
+import requests
+
+from test_clusters import PERIOD, peer, post, registration, secret, wait_condition
+
+WP = "/apis/tmc.kcp.io/v1alpha1/namespaces/shop/workloadplacements"
+DEPLOY = "/apis/apps/v1/namespaces/shop/deployments"
+CM = "/api/v1/namespaces/shop/configmaps"
+SR = "/apis/tmc.kcp.io/v1alpha1/namespaces/shop/syncrecords"
+
+
+def hash_name(s, n):
+    v = int.from_bytes(hashlib.sha256(s.encode()).digest(), "big")
+    digits = ""
+    while v:
+        v, r = divmod(v, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + digits
+    return digits[:n]
+
+
+def downstream_ns(ws, ns):
+    return "tmc-" + hash_name(f"{ws}/{ns}", 12)
+
+
+def eventually(fn, timeout=60, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+        except (AssertionError, KeyError, IndexError) as e:
+            last = e
+        else:
+            if last:
+                return last
+        time.sleep(0.25)
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
+def deployment(name, replicas=2, labels=None, cm="conf"):
+    spec = {"containers": [{"name": "app", "image": "registry.k8s.io/pause:3.9",
+                            "volumeMounts": [{"name": "conf", "mountPath": "/etc/conf"}]}],
+            "volumes": [{"name": "conf", "configMap": {"name": cm}}]}
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "shop", "labels": labels or {"app": "web"}},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"pod": name}},
+                     "template": {"metadata": {"labels": {"pod": name}}, "spec": spec}}}
+
+
+def placement(name, n=None, app="web", policy="Delete"):
+    spec = {"workloadSelector": {"labelSelector": {"matchLabels": {"app": app}}}, "deletionPolicy": policy}
+    if n:
+        spec["numberOfClusters"] = n
+    return {"apiVersion": "tmc.kcp.io/v1alpha1", "kind": "WorkloadPlacement",
+            "metadata": {"name": name, "namespace": "shop"}, "spec": spec}
+
+
+def get(base, path):
+    r = requests.get(base + path, timeout=10)
+    return r.json() if r.status_code == 200 else None
+
+
+def patch(base, path, body):
+    r = requests.patch(base + path, data=json.dumps(body), timeout=10,
+                       headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def downstream(cluster, ns, kind, name):
+    r = cluster.kubectl("get", kind, name, "-n", ns, "-o", "json", check=False)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def register(base, ws_prefix, clusters, names):
+    for c, name in zip(clusters, names):
+        p = peer(c)
+        post(base, ws_prefix + "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
+        post(base, ws_prefix + "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
+             registration(name, p, f"{name}-token"))
+
+
+def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daemon, tmp_path):
+    c1, c2 = clusters
+    d = daemon("--data-dir", str(tmp_path / "data"))
+    base = d.base
+    register(base, "", clusters, ["east", "west"])
+    for name in ("east", "west"):
+        wait_condition(base, name, "Ready", "True", timeout=30)
+    post(base, CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "shop"},
+                    "data": {"color": "blue"}})
+    post(base, WP, placement("web", n=2))
+    started = time.monotonic()
+    post(base, DEPLOY, deployment("web"))
+    ns = downstream_ns("root", "shop")
+
+    # Both clusters get the Deployment and its ConfigMap, in the mapped namespace, with tmcd's marks.
+    for c in clusters:
+        got = eventually(lambda: downstream(c, ns, "deployment", "web"), what="the copy on " + c.kubeconfig)
+        labels = got["metadata"]["labels"]
+        assert labels["tmc.kcp.io/managed-by"] == "tmcd" and labels["tmc.kcp.io/workspace"] == hash_name("root", 12)
+        up = json.loads(got["metadata"]["annotations"]["tmc.kcp.io/upstream"])
+        assert up["workspace"] == "root" and up["namespace"] == "shop" and up["name"] == "web" and up["uid"]
+        assert got["spec"]["replicas"] == 2
+        assert downstream(c, ns, "configmap", "conf")["data"] == {"color": "blue"}
+        nso = downstream(c, "", "namespace", ns)
+        assert json.loads(nso["metadata"]["annotations"]["tmc.kcp.io/namespace-locator"]) == \
+            {"workspace": "root", "namespace": "shop"}
+    print("copies on both clusters after", round(time.monotonic() - started, 2), "s")
+
+    wp = get(base, WP + "/web")
+    assert sorted(x["clusterName"] for x in wp["status"]["decisions"]) == ["east", "west"]
+    assert wp["status"]["decisionGeneration"] == 1 and wp["status"]["selectedWorkloads"] == 1
+    assert {c["type"]: c["status"] for c in wp["status"]["conditions"]}["Scheduled"] == "True"
+    explain = get(base, WP + "/web/explain")
+    assert [(c["name"], c["chosen"]) for c in explain["clusters"]] == [("east", True), ("west", True)]
+    r = requests.get(base + WP + "/missing/explain", timeout=10)
+    assert r.status_code == 404 and r.json()["reason"] == "NotFound"
+    r = requests.post(base + WP + "/web/explain", json={}, timeout=10)
+    assert r.status_code == 405 and r.json()["kind"] == "Status"
+
+    # Upstream: finalizer, one state label per cluster, aggregated real status.
+    up = get(base, DEPLOY + "/web")
+    assert "tmc.kcp.io/syncer" in up["metadata"]["finalizers"]
+    assert sum(1 for k in up["metadata"]["labels"] if k.startswith("state.tmc.kcp.io/")) == 2
+
+    def aggregated():
+        o = get(base, DEPLOY + "/web")
+        st = o.get("status", {})
+        return st.get("replicas") == 2 and st.get("observedGeneration") == o["metadata"]["generation"] and o
+    up = eventually(aggregated, what="aggregated status")
+    real = [downstream(c, ns, "deployment", "web")["status"] for c in clusters]
+    assert up["status"]["replicas"] == min(s.get("replicas", 0) for s in real)
+    assert up["status"].get("unavailableReplicas", 0) == max(s.get("unavailableReplicas", 0) for s in real)
+    detail = json.loads(up["metadata"]["annotations"]["tmc.kcp.io/cluster-status"])
+    assert set(detail) == {"east", "west"} and detail["east"]["phase"] == "Applied"
+    records = get(base, SR)["items"]
+    assert sorted(r["spec"]["clusterName"] for r in records) == ["east", "west"]
+    assert all(r["status"]["phase"] == "Applied" and r["status"]["downstreamNamespace"] == ns for r in records)
+    assert all(r["status"]["dependencies"] == ["configmaps/conf"] for r in records)
+
+    # Scaling upstream reaches both clusters; a ConfigMap change follows; drift on a cluster is reverted.
+    patch(base, DEPLOY + "/web", {"spec": {"replicas": 3}})
+    patch(base, CM + "/conf", {"data": {"color": "green"}})
+    for c in clusters:
+        eventually(lambda: downstream(c, ns, "deployment", "web")["spec"]["replicas"] == 3, what="scale")
+        eventually(lambda: downstream(c, ns, "configmap", "conf")["data"]["color"] == "green", what="configmap")
+    c1.kubectl("scale", "deployment", "web", "-n", ns, "--replicas=7")
+    eventually(lambda: downstream(c1, ns, "deployment", "web")["spec"]["replicas"] == 3, what="drift reverted")
+    eventually(lambda: get(base, DEPLOY + "/web")["status"].get("replicas") == 3, what="status after scaling")
+
+    # numberOfClusters 2 → 1: the copy leaves one cluster only; the other stays.
+    patch(base, WP + "/web", {"spec": {"numberOfClusters": 1}})
+    wp = eventually(lambda: (lambda o: len(o["status"]["decisions"]) == 1 and o)(get(base, WP + "/web")))
+    kept = wp["status"]["decisions"][0]["clusterName"]
+    dropped, kept_c = (c2, c1) if kept == "east" else (c1, c2)
+    eventually(lambda: downstream(dropped, ns, "deployment", "web") is None, what="copy removed from dropped cluster")
+    eventually(lambda: downstream(dropped, "", "namespace", ns) is None
+               or "deletionTimestamp" in downstream(dropped, "", "namespace", ns)["metadata"], what="namespace removed")
+    assert downstream(kept_c, ns, "deployment", "web") is not None
+    eventually(lambda: sum(1 for k in get(base, DEPLOY + "/web")["metadata"]["labels"]
+                           if k.startswith("state.tmc.kcp.io/")) == 1, what="state label dropped")
+    assert len(get(base, SR)["items"]) == 1
+
+    # Deleting upstream: the copy goes, then the finalizer, then the object.
+    requests.delete(base + DEPLOY + "/web", timeout=10)
+    eventually(lambda: get(base, DEPLOY + "/web") is None, what="upstream object gone after its finalizer")
+    assert downstream(kept_c, ns, "deployment", "web") is None
+    assert get(base, SR)["items"] == []
+
+    # deletionPolicy Orphan leaves the copy, without tmcd's marks.
+    post(base, WP, placement("keep", app="keep", policy="Orphan"))
+    post(base, DEPLOY, deployment("keep", replicas=1, labels={"app": "keep"}))
+    for c in clusters:
+        eventually(lambda: downstream(c, ns, "deployment", "keep"), what="orphan candidate synced")
+    requests.delete(base + DEPLOY + "/keep", timeout=10)
+    eventually(lambda: get(base, DEPLOY + "/keep") is None, what="upstream gone")
+    for c in clusters:
+        left = downstream(c, ns, "deployment", "keep")
+        assert left is not None, "Orphan must leave the copy"
+        assert "tmc.kcp.io/managed-by" not in left["metadata"].get("labels", {})
+        assert "tmc.kcp.io/upstream" not in left["metadata"].get("annotations", {})
+    text = requests.get(base + "/metrics").text
+    assert 'tmcd_sync_applies_total{cluster="east",result="ok",workspace="root"}' in text
+    assert 'tmcd_sync_stage_duration_seconds_count{stage="upstream_to_downstream"}' in text
+    assert d.stop() == 0
+
+
+def test_workspaces_map_apart_and_collisions_are_left_alone(clusters, daemon, tmp_path):
+    c1, c2 = clusters
+    d = daemon("--data-dir", str(tmp_path / "data"))
+    base = d.base
+    # Tenant "blue" registers both clusters; tenant "red" only the first. Same namespace name "shop".
+    register(base, "/clusters/blue", clusters, ["one", "two"])
+    register(base, "/clusters/red", [c1], ["one"])
+    # Something else already owns the namespace blue/shop maps to on cluster two.
+    blue_ns, red_ns = downstream_ns("blue", "shop"), downstream_ns("red", "shop")
+    assert blue_ns != red_ns
+    foreign = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": blue_ns, "annotations": {
+        "tmc.kcp.io/namespace-locator": json.dumps({"workspace": "intruder", "namespace": "shop"})}}}
+    c2.kubectl("apply", "-f", "-", input=json.dumps(foreign))
+    for ws in ("blue", "red"):
+        post(base, f"/clusters/{ws}/api/v1/namespaces/shop/configmaps",
+             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "shop"},
+              "data": {"tenant": ws}})
+        post(base, f"/clusters/{ws}{WP}", placement("web"))
+        post(base, f"/clusters/{ws}{DEPLOY}", deployment("web"))
+    eventually(lambda: downstream(c1, blue_ns, "configmap", "conf"), what="blue on cluster one")
+    eventually(lambda: downstream(c1, red_ns, "configmap", "conf"), what="red on cluster one")
+    assert downstream(c1, blue_ns, "configmap", "conf")["data"] == {"tenant": "blue"}
+    assert downstream(c1, red_ns, "configmap", "conf")["data"] == {"tenant": "red"}
+    # Red's placement can only see red's cluster; nothing of red reaches cluster two.
+    red_wp = eventually(lambda: get(base, f"/clusters/red{WP}/web")["status"]["decisions"])
+    assert [x["clusterName"] for x in red_wp] == ["one"]
+    assert downstream(c2, red_ns, "deployment", "web") is None
+    # The collision is reported and the foreign namespace left untouched.
+    rec = eventually(lambda: [r for r in get(base, f"/clusters/blue{SR}")["items"]
+                              if r["spec"]["clusterName"] == "two" and r["status"].get("phase") == "Failed"],
+                     what="collision recorded")[0]
+    assert "NamespaceCollision" in rec["status"]["lastError"]
+    synced = eventually(lambda: [c for c in get(base, f"/clusters/blue{WP}/web")["status"]["conditions"]
+                                 if c["type"] == "Synced" and c["status"] == "False"], what="placement Synced=False")
+    assert "NamespaceCollision" in synced[0]["message"]
+    assert downstream(c2, blue_ns, "deployment", "web") is None
+    assert c2.get_json("namespace", blue_ns)["metadata"].get("labels", {}).get("tmc.kcp.io/managed-by") is None
+    # Cross-tenant reads: red's API paths show none of blue's objects.
+    assert all(r["spec"]["upstream"]["workspace"] == "red" for r in get(base, f"/clusters/red{SR}")["items"])
+
+    # A cluster that stops answering: the other one still gets changes quickly; the stuck copy backs off.
+    pid = int((peer(c2)["dir"] / "apiserver.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        patch(base, f"/clusters/blue{DEPLOY}/web", {"spec": {"replicas": 4}})
+        started = time.monotonic()
+        eventually(lambda: downstream(c1, blue_ns, "deployment", "web")["spec"]["replicas"] == 4, 30,
+                   "the healthy cluster's copy")
+        print("healthy cluster updated after", round(time.monotonic() - started, 2), "s with the other stopped")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    c2.kubectl("delete", "namespace", blue_ns, "--wait=false")
+    assert d.stop() == 0
+
+
+def test_kill_9_in_the_middle_of_200_deployments_converges(clusters, daemon, tmp_path):
+    """tmcd killed while syncing 200 Deployments, and again while deleting half of them: after each
+    restart everything converges; no downstream object is duplicated or left without its upstream."""
+    n = 200
+    data = str(tmp_path / "data")
+    d = daemon("--data-dir", data)
+    base = d.base
+    register(base, "", clusters, ["east", "west"])
+    for name in ("east", "west"):
+        wait_condition(base, name, "Ready", "True", timeout=30)
+    post(base, WP, placement("bulk", app="bulk"))
+    ns = downstream_ns("root", "shop")
+    session = requests.Session()
+    for i in range(n):
+        body = deployment(f"bulk-{i:03d}", replicas=0, labels={"app": "bulk"})
+        body["spec"]["template"]["spec"].pop("volumes")
+        body["spec"]["template"]["spec"]["containers"][0].pop("volumeMounts")
+        r = session.post(base + DEPLOY, json=body, timeout=10)
+        assert r.status_code == 201, r.text
+
+    def records():
+        return get(base, SR)["items"]
+    eventually(lambda: len(records()) >= 40, 60, "some copies under way")
+    d.kill()
+    mid = len(json.loads(clusters[0].kubectl("get", "deployments", "-n", ns, "-o", "json").stdout)["items"])
+    print("killed with", mid, "copies on the first cluster")
+    assert mid < n, "the kill should land in the middle of the sync"
+
+    def converged(want):
+        for c in clusters:
+            items = json.loads(c.kubectl("get", "deployments", "-n", ns, "-l", "tmc.kcp.io/managed-by=tmcd",
+                                         "-o", "json").stdout)["items"]
+            names = sorted(i["metadata"]["name"] for i in items)
+            if names != want:
+                return False
+        return len(records()) == 2 * len(want)
+
+    d = daemon("--data-dir", data)
+    base = d.base
+    want = sorted(f"bulk-{i:03d}" for i in range(n))
+    eventually(lambda: converged(want), 180, "all 200 on both clusters after the restart")
+    ups = get(base, DEPLOY)["items"]
+    assert all("tmc.kcp.io/syncer" in u["metadata"].get("finalizers", []) for u in ups)
+    assert all(u.get("status", {}).get("observedGeneration") == u["metadata"]["generation"] for u in ups) or \
+        eventually(lambda: all(u.get("status", {}).get("observedGeneration") == u["metadata"]["generation"]
+                               for u in get(base, DEPLOY)["items"]), 60, "statuses")
+
+    # Delete half, kill in the middle of the deletions, restart: exactly the other half remains.
+    for i in range(0, n, 2):
+        requests.delete(f"{base}{DEPLOY}/bulk-{i:03d}", timeout=10)
+    time.sleep(0.5)
+    d.kill()
+    d = daemon("--data-dir", data)
+    base = d.base
+    want = sorted(f"bulk-{i:03d}" for i in range(1, n, 2))
+    eventually(lambda: converged(want), 180, "the odd half left after the restart")
+    eventually(lambda: sorted(u["metadata"]["name"] for u in get(base, DEPLOY)["items"]) == want, 60,
+               "deleted upstream objects released by their finalizer")
+    for c in clusters:  # every tmcd-marked object of this tmcd downstream has its upstream
+        for item in json.loads(c.kubectl("get", "deployments", "-n", ns, "-l", "tmc.kcp.io/managed-by=tmcd",
+                                         "-o", "json").stdout)["items"]:
+            up = json.loads(item["metadata"]["annotations"]["tmc.kcp.io/upstream"])
+            assert get(base, f"/clusters/{up['workspace']}/apis/apps/v1/namespaces/{up['namespace']}/deployments/"
+                             f"{up['name']}") is not None, item["metadata"]["name"]
+    assert d.stop() == 0
