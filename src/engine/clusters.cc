@@ -22,17 +22,6 @@ std::string Fingerprint(const kube::RestConfig& c) {
                 c.client_key_pem);
 }
 
-Condition Cond(std::string_view type, std::string_view status, std::string reason, std::string message,
-               int64_t generation) {
-  Condition c;
-  c.type = std::string(type);
-  c.status = std::string(status);
-  c.reason = std::move(reason);
-  c.message = std::move(message);
-  c.observed_generation = generation;
-  return c;
-}
-
 // CamelCase reason for a failed probe part.
 std::string FailureReason(const ProbeResult& p, const Status& credentials) {
   if (!credentials.ok()) return credentials.reason() == Reason::kNotFound ? "SecretNotFound" : "CredentialsInvalid";
@@ -90,23 +79,12 @@ void ClusterController::Register(Manager& m) {
       "clusters", clock_, [this](const std::string& key) { return Reconcile(key); }, options_.workers));
   // Spec changes (a new generation), creations and deletions queue a registration; its own status
   // writes do not (the probe period requeues it anyway), or every write would trigger a probe.
-  m.AddSource(std::make_unique<StoreSource>(
-      store_, std::string(kGroup), std::string(kResource), [this](const store::ObjectKey& k, const std::string& json) {
-        const std::string key = KeyFor(k.workspace, k.name);
-        int64_t generation = -1;
-        if (!json.empty()) {
-          const Json obj = Json::parse(json, nullptr, false);
-          if (obj.is_object()) generation = obj.value("metadata", Json::object()).value("generation", int64_t{0});
-        }
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          auto [it, fresh] = seen_generation_.try_emplace(key, generation);
-          if (!fresh && it->second == generation && generation >= 0) return;
-          it->second = generation;
-          if (generation < 0) seen_generation_.erase(it);
-        }
-        controller_->queue().Add(key);
-      }));
+  m.AddSource(std::make_unique<StoreSource>(store_, std::string(kGroup), std::string(kResource),
+                                            [this](const store::ObjectKey& k, const std::string& json) {
+                                              const std::string key = KeyFor(k.workspace, k.name);
+                                              if (!generations_.Changed(key, json)) return;
+                                              controller_->queue().Add(key);
+                                            }));
   // A changed (or created, or deleted) Secret requeues the registrations that use it.
   m.AddSource(
       std::make_unique<StoreSource>(store_, "", "secrets", [this](const store::ObjectKey& k, const std::string&) {
@@ -165,27 +143,33 @@ struct Outcome {
 void SetReachability(v1::ClusterRegistrationStatus& st, const Outcome& o, int64_t gen, const Time& t) {
   const ProbeResult& p = o.probe;
   if (!o.cred.ok()) {
-    apis::SetCondition(st.conditions,
-                       Cond(v1::kConditionReachable, "Unknown", "CredentialsUnavailable", o.cred.message(), gen), t);
+    apis::SetCondition(
+        st.conditions,
+        apis::MakeCondition(v1::kConditionReachable, "Unknown", "CredentialsUnavailable", o.cred.message(), gen), t);
   } else if (!p.reach.ok()) {
-    apis::SetCondition(st.conditions,
-                       Cond(v1::kConditionReachable, "False", FailureReason(p, o.cred), p.reach.message(), gen), t);
+    apis::SetCondition(
+        st.conditions,
+        apis::MakeCondition(v1::kConditionReachable, "False", FailureReason(p, o.cred), p.reach.message(), gen), t);
   } else {
-    apis::SetCondition(st.conditions, Cond(v1::kConditionReachable, "True", "Reachable", "the API server answers", gen),
+    apis::SetCondition(st.conditions,
+                       apis::MakeCondition(v1::kConditionReachable, "True", "Reachable", "the API server answers", gen),
                        t);
   }
   if (!o.cred.ok() || !p.auth.ok()) {
-    apis::SetCondition(
-        st.conditions,
-        Cond(v1::kConditionAuthenticated, "False", FailureReason(p, o.cred), FailureMessage(p, o.cred), gen), t);
-  } else if (!p.reach.ok()) {
-    apis::SetCondition(
-        st.conditions,
-        Cond(v1::kConditionAuthenticated, "Unknown", "Unreachable", "the API server did not answer", gen), t);
-  } else {
     apis::SetCondition(st.conditions,
-                       Cond(v1::kConditionAuthenticated, "True", "Authenticated", "the credentials are accepted", gen),
+                       apis::MakeCondition(v1::kConditionAuthenticated, "False", FailureReason(p, o.cred),
+                                           FailureMessage(p, o.cred), gen),
                        t);
+  } else if (!p.reach.ok()) {
+    apis::SetCondition(st.conditions,
+                       apis::MakeCondition(v1::kConditionAuthenticated, "Unknown", "Unreachable",
+                                           "the API server did not answer", gen),
+                       t);
+  } else {
+    apis::SetCondition(
+        st.conditions,
+        apis::MakeCondition(v1::kConditionAuthenticated, "True", "Authenticated", "the credentials are accepted", gen),
+        t);
   }
 }
 
@@ -195,10 +179,11 @@ void SetInventory(v1::ClusterRegistrationStatus& st, const ProbeResult& inv, int
     if (s.state != "Accepted") missing.push_back(s.group.empty() ? s.resource : s.resource + "." + s.group);
   }
   apis::SetCondition(st.conditions,
-                     missing.empty() ? Cond(v1::kConditionResourcesSupported, "True", "AllSupported",
-                                            "every resource in spec.syncedResources is served", gen)
-                                     : Cond(v1::kConditionResourcesSupported, "False", "ResourcesMissing",
-                                            "not served: " + Join(missing, ", "), gen),
+                     missing.empty()
+                         ? apis::MakeCondition(v1::kConditionResourcesSupported, "True", "AllSupported",
+                                               "every resource in spec.syncedResources is served", gen)
+                         : apis::MakeCondition(v1::kConditionResourcesSupported, "False", "ResourcesMissing",
+                                               "not served: " + Join(missing, ", "), gen),
                      t);
   st.capacity = inv.capacity;
   st.allocatable = inv.allocatable;
@@ -215,22 +200,23 @@ void SetReady(v1::ClusterRegistrationStatus& st, const Outcome& o, bool was_read
     mismatch = st.cluster_id != p.cluster_id;
   }
   if (mismatch) {
-    apis::SetCondition(
-        st.conditions,
-        Cond(v1::kConditionReady, "False", "ClusterIDChanged",
-             "the endpoint now reaches a different cluster (kube-system uid " + p.cluster_id + ", registered " +
-                 st.cluster_id + "); tmcd does not sync to it. Re-create the registration to accept it",
-             gen),
-        t);
+    apis::SetCondition(st.conditions,
+                       apis::MakeCondition(v1::kConditionReady, "False", "ClusterIDChanged",
+                                           "the endpoint now reaches a different cluster (kube-system uid " +
+                                               p.cluster_id + ", registered " + st.cluster_id +
+                                               "); tmcd does not sync to it. Re-create the registration to accept it",
+                                           gen),
+                       t);
   } else if (p.ok()) {
-    apis::SetCondition(st.conditions, Cond(v1::kConditionReady, "True", "Healthy", "probes succeed", gen), t);
+    apis::SetCondition(st.conditions,
+                       apis::MakeCondition(v1::kConditionReady, "True", "Healthy", "probes succeed", gen), t);
   } else if (!was_ready || o.failures >= o.threshold) {
     // A stable message (no running count), so a failing cluster is not rewritten on every probe.
     apis::SetCondition(st.conditions,
-                       Cond(v1::kConditionReady, "False", FailureReason(p, o.cred),
-                            "failureThreshold (" + std::to_string(o.threshold) +
-                                ") consecutive probes failed: " + FailureMessage(p, o.cred),
-                            gen),
+                       apis::MakeCondition(v1::kConditionReady, "False", FailureReason(p, o.cred),
+                                           "failureThreshold (" + std::to_string(o.threshold) +
+                                               ") consecutive probes failed: " + FailureMessage(p, o.cred),
+                                           gen),
                        t);
   }
 }

@@ -70,12 +70,12 @@ class ClusterController {
   const Clock& clock_;
   const ClusterControllerOptions options_;
   Controller* controller_ = nullptr;
+  GenerationFilter generations_;
   std::function<void(const std::string&, const std::string&, bool)> on_ready_change_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<State>> states_;    // guarded by mu_
   std::map<std::string, Connection> connections_;           // Ready clusters; guarded by mu_
   std::map<std::string, std::set<std::string>> by_secret_;  // "ws|ns/name" → keys; guarded by mu_
-  std::map<std::string, int64_t> seen_generation_;          // guarded by mu_
   prometheus::Family<prometheus::Gauge>& ready_;
   prometheus::Family<prometheus::Gauge>& heartbeat_age_;
   prometheus::Family<prometheus::Gauge>& capacity_;

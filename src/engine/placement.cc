@@ -10,7 +10,6 @@ namespace tmcd::engine {
 namespace {
 
 using Json = nlohmann::json;
-using apis::Condition;
 using apis::Time;
 
 constexpr std::string_view kGroup = "tmc.kcp.io";
@@ -18,16 +17,6 @@ constexpr std::string_view kGroup = "tmc.kcp.io";
 // for this long, so that syncing N workloads costs a few placement reconciles, not N (each one
 // reads every workload and record of the namespace).
 constexpr std::chrono::milliseconds kCoalesce{500};
-
-Condition Cond(std::string_view type, std::string status, std::string reason, std::string message, int64_t gen) {
-  Condition c;
-  c.type = std::string(type);
-  c.status = std::move(status);
-  c.reason = std::move(reason);
-  c.message = std::move(message);
-  c.observed_generation = gen;
-  return c;
-}
 
 std::set<std::string> ClusterSet(const std::vector<v1::ClusterDecision>& d) {
   std::set<std::string> out;
@@ -102,18 +91,21 @@ void SetSummaryConditions(v1::WorkloadPlacementStatus& st, const CopySummary& s,
                           const Time& t) {
   const std::string counts = std::to_string(s.applied) + "/" + std::to_string(s.copies) + " copies applied";
   if (s.copies == 0) {
-    apis::SetCondition(st.conditions, Cond(v1::kConditionSynced, "True", "NothingToSync", "no copies to apply", gen),
+    apis::SetCondition(st.conditions,
+                       apis::MakeCondition(v1::kConditionSynced, "True", "NothingToSync", "no copies to apply", gen),
                        t);
   } else if (s.applied == s.copies) {
-    apis::SetCondition(st.conditions, Cond(v1::kConditionSynced, "True", "Synced", counts, gen), t);
+    apis::SetCondition(st.conditions, apis::MakeCondition(v1::kConditionSynced, "True", "Synced", counts, gen), t);
   } else {
-    apis::SetCondition(st.conditions,
-                       Cond(v1::kConditionSynced, "False", "SyncPending", counts + "; " + s.first_problem, gen), t);
+    apis::SetCondition(
+        st.conditions,
+        apis::MakeCondition(v1::kConditionSynced, "False", "SyncPending", counts + "; " + s.first_problem, gen), t);
   }
   const bool ready = scheduled && s.applied == s.copies && s.ready == s.copies;
   const std::string msg = std::to_string(s.ready) + "/" + std::to_string(s.copies) + " copies ready";
-  apis::SetCondition(st.conditions,
-                     Cond(v1::kConditionReady, ready ? "True" : "False", ready ? "Ready" : "NotReady", msg, gen), t);
+  apis::SetCondition(
+      st.conditions,
+      apis::MakeCondition(v1::kConditionReady, ready ? "True" : "False", ready ? "Ready" : "NotReady", msg, gen), t);
 }
 
 }  // namespace
@@ -133,23 +125,12 @@ void PlacementController::Register(Manager& m) {
   controller_ = &m.Add(std::make_unique<Controller>(
       "placement", clock_, [this](const std::string& key) { return Reconcile(key); }, workers_));
   // New generations, creations and deletions; not the controller's own status writes.
-  m.AddSource(std::make_unique<StoreSource>(
-      store_, std::string(kGroup), "workloadplacements", [this](const store::ObjectKey& k, const std::string& json) {
-        const std::string key = KeyFor(k.workspace, k.namespace_, k.name);
-        int64_t generation = -1;
-        if (!json.empty()) {
-          auto doc = apis::detail::ParseJson(json, apis::detail::ThreadParser());
-          if (doc.ok() && doc->at_pointer("/metadata/generation").get(generation) != simdjson::SUCCESS) generation = 0;
-        }
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          auto [it, fresh] = seen_generation_.try_emplace(key, generation);
-          if (!fresh && it->second == generation && generation >= 0) return;
-          it->second = generation;
-          if (generation < 0) seen_generation_.erase(it);
-        }
-        controller_->queue().Add(key);
-      }));
+  m.AddSource(std::make_unique<StoreSource>(store_, std::string(kGroup), "workloadplacements",
+                                            [this](const store::ObjectKey& k, const std::string& json) {
+                                              const std::string key = KeyFor(k.workspace, k.namespace_, k.name);
+                                              if (!generations_.Changed(key, json)) return;
+                                              controller_->queue().Add(key);
+                                            }));
   m.AddSource(std::make_unique<StoreSource>(
       store_, std::string(kGroup), "clusterregistrations",
       [this](const store::ObjectKey& k, const std::string&) { QueueAll(k.workspace, ""); }));
@@ -226,9 +207,10 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     st.decisions = r.decisions;
     st.observed_generation = gen;
     st.selected_workloads = CountSelected(store_, ref.workspace, ref.namespace_, *p);
-    apis::SetCondition(st.conditions,
-                       Cond(v1::kConditionScheduled, r.condition_status, r.condition_reason, r.condition_message, gen),
-                       t);
+    apis::SetCondition(
+        st.conditions,
+        apis::MakeCondition(v1::kConditionScheduled, r.condition_status, r.condition_reason, r.condition_message, gen),
+        t);
     SetSummaryConditions(st, Summarize(store_, ref.workspace, ref.namespace_, ref.name), r.condition_status == "True",
                          gen, t);
     outcome = r.condition_reason;

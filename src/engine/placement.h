@@ -13,8 +13,6 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "engine/controller.h"
@@ -48,8 +46,7 @@ class PlacementController {
   const Clock& clock_;
   const int workers_;
   Controller* controller_ = nullptr;
-  std::mutex mu_;
-  std::map<std::string, int64_t> seen_generation_;  // placement key → generation last queued; guarded by mu_
+  GenerationFilter generations_;  // placement events: spec changes, not its own status writes
   prometheus::Family<prometheus::Counter>& decisions_;
 };
 

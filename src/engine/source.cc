@@ -2,7 +2,23 @@
 
 #include <spdlog/spdlog.h>
 
+#include "apis/meta/codec.h"
+
 namespace tmcd::engine {
+
+bool GenerationFilter::Changed(const std::string& key, const std::string& json) {
+  int64_t generation = -1;
+  if (!json.empty()) {
+    auto doc = apis::detail::ParseJson(json, apis::detail::ThreadParser());
+    if (!doc.ok() || doc->at_pointer("/metadata/generation").get(generation) != simdjson::SUCCESS) generation = 0;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, fresh] = seen_.try_emplace(key, generation);
+  if (!fresh && it->second == generation && generation >= 0) return false;
+  it->second = generation;
+  if (generation < 0) seen_.erase(it);
+  return true;
+}
 
 StoreSource::StoreSource(store::Store& store, std::string group, std::string resource, Handler handler)
     : store_(store), group_(std::move(group)), resource_(std::move(resource)), handler_(std::move(handler)) {}

@@ -6,13 +6,28 @@
 // Thread-safe: the handler runs on the source's own thread.
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include "store/store.h"
 
 namespace tmcd::engine {
+
+// For sources that should queue an object on new generations, creations and deletions, but not on
+// status-only writes (a controller's own status updates would otherwise requeue it every time).
+// Thread-safe.
+class GenerationFilter {
+ public:
+  // True when `key` should be queued for this event (`json` "" = deleted).
+  bool Changed(const std::string& key, const std::string& json);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, int64_t> seen_;  // key → generation last passed; guarded by mu_
+};
 
 class StoreSource {
  public:

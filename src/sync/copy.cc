@@ -17,20 +17,10 @@ std::string DepName(const Reference& r) {
   return r.resource + "/" + r.name;
 }
 
-apis::Condition Cond(std::string type, bool ok, std::string reason, std::string message, int64_t gen) {
-  apis::Condition c;
-  c.type = std::move(type);
-  c.status = ok ? "True" : "False";
-  c.reason = std::move(reason);
-  c.message = std::move(message);
-  c.observed_generation = gen;
-  return c;
-}
-
 void Fail(v1::SyncRecord& r, const Status& s, const std::string& reason, const apis::Time& now) {
   if (r.status.phase.empty() || r.status.phase == "Applied") r.status.phase = "Failed";
   r.status.last_error = s.message();
-  apis::SetCondition(r.status.conditions, Cond("Synced", false, reason, s.message(), 0), now);
+  apis::SetCondition(r.status.conditions, apis::MakeCondition("Synced", "False", reason, s.message(), 0), now);
 }
 
 // Whether another record (same namespace and cluster, other workload) still needs `dep`.
@@ -82,13 +72,14 @@ Status Syncer::SyncCopy(const upstream::ObjectRef& ref, const Json& workload, co
   const bool fresh = !record.metadata.creation_timestamp.set;
   record.metadata.name = SyncRecordName(ref.group, ref.resource, ref.name, ClusterKey(ref.workspace, cluster));
   record.metadata.namespace_ = ref.namespace_;
-  record.spec.upstream = {ref.workspace,
-                          ref.group,
-                          ref.version,
-                          ref.resource,
-                          ref.namespace_,
-                          ref.name,
-                          workload["metadata"].value("uid", "")};
+  const UpstreamId id{ref.workspace,
+                      ref.group,
+                      ref.version,
+                      ref.resource,
+                      ref.namespace_,
+                      ref.name,
+                      workload["metadata"].value("uid", "")};
+  record.spec.upstream = id;
   record.spec.cluster_name = cluster;
   record.spec.placement_name = t.placement;
   record.spec.deletion_policy = t.deletion_policy;
@@ -113,13 +104,6 @@ Status Syncer::SyncCopy(const upstream::ObjectRef& ref, const Json& workload, co
   std::vector<std::string> dep_names;
   Dependencies(ref, workload, dns, deps, dep_names);
   Index(KeyFor(ref.workspace, ref.namespace_, ref.name), ref.workspace, ref.namespace_, dep_names);
-  const UpstreamId id{ref.workspace,
-                      ref.group,
-                      ref.version,
-                      ref.resource,
-                      ref.namespace_,
-                      ref.name,
-                      workload["metadata"].value("uid", "")};
   const Json desired = Desired(workload, id, dns);
   const std::string hash = DesiredHash(desired, deps);
   auto cached = ds->CachedDeployment(dns, ref.name);
@@ -170,15 +154,17 @@ void Syncer::MarkApplied(v1::SyncRecord& record, const Json& seen, const apis::T
     record.status.downstream_resource_version = seen["metadata"].value("resourceVersion", "");
   }
   record.status.downstream_status.value = seen.value("status", Json::object());
-  apis::SetCondition(record.status.conditions,
-                     Cond("Synced", true, "Applied",
+  apis::SetCondition(
+      record.status.conditions,
+      apis::MakeCondition("Synced", "True", "Applied",
                           "applied at upstream generation " + std::to_string(record.status.applied_generation), 0),
-                     now);
+      now);
   const bool available = CopyAvailable(record.status.downstream_status.value);
-  apis::SetCondition(record.status.conditions,
-                     Cond("Ready", available, available ? "Available" : "NotAvailable",
+  apis::SetCondition(
+      record.status.conditions,
+      apis::MakeCondition("Ready", available ? "True" : "False", available ? "Available" : "NotAvailable",
                           available ? "" : "the copy is not Available on the cluster yet", 0),
-                     now);
+      now);
 }
 
 Result<Json> Syncer::TimedApply(Downstream& ds, const std::string& ws, const std::string& cluster, const Json& desired,

@@ -24,7 +24,7 @@ Downstream::Downstream(std::unique_ptr<kube::Client> client, std::string fingerp
   deployments_ = std::make_unique<kube::Informer>(*client_, Ref("apps", "deployments", ""), o);
   auto notify = [on_change](const Json& obj) {
     UpstreamId id;
-    if (UpstreamId::FromAnnotation(obj, id)) on_change(id);
+    if (UpstreamFromAnnotation(obj, id)) on_change(id);
   };
   deployments_->AddHandlers(
       {.on_add = notify, .on_update = [notify](const Json&, const Json& now) { notify(now); }, .on_delete = notify});

@@ -54,11 +54,11 @@ void ContainerRefs(const Json& containers, std::set<Reference>& out) {
 
 }  // namespace
 
-std::string UpstreamId::Annotation() const {
-  return Json{{"workspace", workspace}, {"namespace", namespace_}, {"name", name}, {"uid", uid}}.dump();
+std::string UpstreamAnnotation(const UpstreamId& id) {
+  return Json{{"workspace", id.workspace}, {"namespace", id.namespace_}, {"name", id.name}, {"uid", id.uid}}.dump();
 }
 
-bool UpstreamId::FromAnnotation(const Json& downstream, UpstreamId& out) {
+bool UpstreamFromAnnotation(const Json& downstream, UpstreamId& out) {
   const Json a = downstream.value("metadata", Json::object()).value("annotations", Json::object());
   auto it = a.find(std::string(kUpstreamAnnotation));
   if (it == a.end() || !it->is_string()) return false;
@@ -93,7 +93,7 @@ Json Desired(const Json& upstream, const UpstreamId& id, const std::string& down
   for (const auto& [k, v] : up_annotations.items()) {
     if (!DropAnnotation(k)) annotations[k] = v;
   }
-  annotations[std::string(kUpstreamAnnotation)] = id.Annotation();
+  annotations[std::string(kUpstreamAnnotation)] = UpstreamAnnotation(id);
   m["labels"] = labels;
   m["annotations"] = annotations;
   out["metadata"] = m;

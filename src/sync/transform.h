@@ -8,23 +8,18 @@
 #include <string>
 #include <vector>
 
+#include "apis/tmc/v1alpha1/sync_record.h"
+
 namespace tmcd::sync {
 
 using Json = nlohmann::json;
 
-// Where a downstream object came from (the tmc.kcp.io/upstream annotation).
-struct UpstreamId {
-  std::string workspace;
-  std::string group;
-  std::string version;
-  std::string resource;
-  std::string namespace_;
-  std::string name;
-  std::string uid;
-  std::string Annotation() const;  // {"workspace","namespace","name","uid"} as compact JSON
-  // Parses the annotation of a downstream object (group/version/resource are not part of it).
-  static bool FromAnnotation(const Json& downstream, UpstreamId& out);
-};
+// Where a downstream object came from: the same reference a SyncRecord keeps.
+using UpstreamId = apis::v1alpha1::UpstreamReference;
+// The tmc.kcp.io/upstream annotation: {"name","namespace","uid","workspace"} as compact JSON.
+std::string UpstreamAnnotation(const UpstreamId& id);
+// Parses that annotation of a downstream object (group/version/resource are not part of it).
+bool UpstreamFromAnnotation(const Json& downstream, UpstreamId& out);
 
 // The object to server-side apply: apiVersion, kind, metadata {name, namespace: downstream_ns,
 // labels + marks, annotations + upstream annotation}, every other top-level field but status.

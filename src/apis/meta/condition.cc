@@ -48,4 +48,15 @@ bool RemoveCondition(std::vector<Condition>& list, std::string_view type) {
   return changed;
 }
 
+Condition MakeCondition(std::string_view type, std::string_view status, std::string reason, std::string message,
+                        int64_t observed_generation) {
+  Condition c;
+  c.type = std::string(type);
+  c.status = std::string(status);
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  c.observed_generation = observed_generation;
+  return c;
+}
+
 }  // namespace tmcd::apis

@@ -55,6 +55,9 @@ void Reflect(V& v, Condition& o) {
 // Duplicate condition types in one list.
 void CheckConditionList(const std::vector<Condition>& list, const std::string& path, FieldErrors& errs);
 
+// A condition with the given fields (lastTransitionTime is left to SetCondition).
+Condition MakeCondition(std::string_view type, std::string_view status, std::string reason, std::string message,
+                        int64_t observed_generation);
 const Condition* FindCondition(const std::vector<Condition>& list, std::string_view type);
 bool IsConditionTrue(const std::vector<Condition>& list, std::string_view type);
 // Inserts or updates `c` (matched by type). `now` becomes lastTransitionTime when the condition is

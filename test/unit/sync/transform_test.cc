@@ -42,7 +42,7 @@ TEST_CASE("the desired object drops server fields, maps the namespace and carrie
   CHECK(!d.contains("status"));
   CHECK(HasMarks(d));
   UpstreamId back;
-  REQUIRE(UpstreamId::FromAnnotation(d, back));
+  REQUIRE(UpstreamFromAnnotation(d, back));
   CHECK(back.workspace == "root");
   CHECK(back.namespace_ == "shop");
   CHECK(back.name == "web");
