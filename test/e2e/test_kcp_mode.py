@@ -300,6 +300,49 @@ def test_cluster_controller_in_kcp_mode(kcp_peer, clusters, daemon, tmp_path):
     b = eventually(lambda: (lambda c: c[0] if c[0].get("Authenticated", {}).get("reason") == "SecretNotFound"
                             else None)(conditions("root:ctl-b")), 60, "tenant b's registration without its Secret")
     assert b["Ready"]["status"] == "False"  # a's Secret is not visible to b's registration
+
+    # The failure matrix, from kcp: a wrong token, a wrong CA, a malformed Secret, a stopped apiserver
+    # (Ready=False only after the threshold, Ready again when it answers), and an endpoint re-pointed at
+    # another cluster. Each condition is written back to the tenant's object in kcp.
+    import os
+    import signal
+    import subprocess
+    other = clusters[1]
+    other_dir = pathlib.Path(other.kubeconfig).parent
+    kcp.apply("root:ctl-a", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "wrong", "namespace": "tmc"},
+                             "data": {"token": base64.b64encode(b"not-a-token").decode()}})
+    kcp.apply("root:ctl-a", {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "empty", "namespace": "tmc"},
+                             "data": {"unrelated": base64.b64encode(b"x").decode()}})
+    other_ca = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "/dev/null",
+                               "-subj", "/CN=other", "-days", "1"], capture_output=True, check=True).stdout
+    for name, creds, ca_pem in (("bad-token", "wrong", ca), ("bad-ca", "creds", other_ca), ("bad-secret", "empty", ca)):
+        bad = json.loads(json.dumps(reg))
+        bad["metadata"]["name"] = name
+        bad["spec"]["credentialsRef"]["name"] = creds
+        bad["spec"]["endpoint"]["caBundle"] = base64.b64encode(ca_pem).decode()
+        kcp.apply("root:ctl-a", bad)
+
+    def cond_of(name, ctype):
+        obj = json.loads(kcp.kubectl("root:ctl-a", "get", "clusterregistration", name, "-o", "json").stdout)
+        return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == ctype), {})
+    eventually(lambda: cond_of("bad-token", "Authenticated").get("reason") == "Unauthorized", 60, "wrong token")
+    eventually(lambda: cond_of("bad-ca", "Reachable").get("reason") == "TLSError", 60, "wrong CA")
+    eventually(lambda: cond_of("bad-secret", "Authenticated").get("reason") == "CredentialsInvalid", 60, "bad Secret")
+
+    pid = int((peer_dir / "apiserver.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        eventually(lambda: cond_of("edge", "Reachable").get("reason") == "Unreachable", 30, "unreachable")
+        eventually(lambda: cond_of("edge", "Ready").get("status") == "False", 30, "Ready=False after the threshold")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    eventually(lambda: cond_of("edge", "Ready").get("status") == "True", 60, "Ready again")
+    repointed = json.loads(json.dumps(reg))
+    repointed["spec"]["endpoint"] = {"server": (other_dir / "server").read_text().strip(),
+                                     "caBundle": base64.b64encode((other_dir / "certs" / "apiserver.crt").read_bytes()).decode()}
+    kcp.apply("root:ctl-a", repointed)
+    eventually(lambda: cond_of("edge", "Ready").get("reason") == "ClusterIDChanged", 60, "re-pointed endpoint")
+    assert d.proc.poll() is None
     assert d.stop() == 0
 
 
