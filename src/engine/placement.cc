@@ -245,7 +245,8 @@ Result<nlohmann::json> PlacementController::Explain(const std::string& workspace
                         {"feasible", v.rejected.empty()},
                         {"chosen", v.chosen},
                         {"kept", v.sticky},
-                        {"rejected", v.rejected}});
+                        {"rejected", v.rejected},
+                        {"newPlacementsOnly", v.new_only}});
   }
   return Json{{"kind", "PlacementExplanation"},
               {"apiVersion", "tmc.kcp.io/v1alpha1"},

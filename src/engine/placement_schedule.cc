@@ -45,24 +45,28 @@ void FilterSelector(const v1::ClusterSelector& sel, const v1::ClusterRegistratio
   }
 }
 
-// Rejections by the cluster's own state.
-void FilterState(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& c, std::vector<std::string>& why) {
-  if (c.metadata.deletion_timestamp.set) why.push_back("being deleted");
+// Rejections by the cluster's own state. `hard` ones exclude the cluster; `new_only` ones (cordon, a
+// NoSchedule taint) only keep new placements away, as in Kubernetes: what already runs there stays.
+void FilterState(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& c, std::vector<std::string>& hard,
+                 std::vector<std::string>& new_only) {
+  if (c.metadata.deletion_timestamp.set) hard.push_back("being deleted");
   const apis::Condition* ready = apis::FindCondition(c.status.conditions, v1::kConditionReady);
   if (ready == nullptr) {
-    why.push_back("not probed yet");
+    hard.push_back("not probed yet");
   } else if (ready->status != "True") {
-    why.push_back("NotReady (" + ready->reason + ")");
+    hard.push_back("NotReady (" + ready->reason + ")");
   }
-  if (c.spec.unschedulable) why.push_back("unschedulable (cordoned)");
-  std::string taint = UntoleratedTaint(c.spec.taints, p.spec.tolerations);
-  if (!taint.empty()) why.push_back("tainted " + taint);
+  if (c.spec.unschedulable) new_only.push_back("unschedulable (cordoned)");
+  std::string taint = UntoleratedTaint(c.spec.taints, p.spec.tolerations, "NoSchedule");
+  if (!taint.empty()) new_only.push_back("tainted " + taint);
+  taint = UntoleratedTaint(c.spec.taints, p.spec.tolerations, "NoExecute");
+  if (!taint.empty()) hard.push_back("tainted " + taint);
   for (const auto& r : p.spec.workload_selector.resources) {
     const bool accepted = std::any_of(c.status.synced_resources.begin(), c.status.synced_resources.end(),
                                       [&](const v1::SyncedResourceStatus& s) {
                                         return s.group == r.group && s.resource == r.resource && s.state == "Accepted";
                                       });
-    if (!accepted) why.push_back(r.resource + (r.group.empty() ? "" : "." + r.group) + " not supported");
+    if (!accepted) hard.push_back(r.resource + (r.group.empty() ? "" : "." + r.group) + " not supported");
   }
 }
 
@@ -78,7 +82,7 @@ std::string ConditionMessage(const ScheduleResult& r, const std::vector<std::str
   size_t listed = 0, rejected = 0;
   std::string reasons;
   for (const auto& v : r.verdicts) {
-    if (v.rejected.empty()) continue;
+    if (v.rejected.empty() || v.chosen) continue;  // a kept cordoned cluster is not "rejected"
     ++rejected;
     if (listed++ >= kMaxReasonsInMessage) continue;
     reasons += (reasons.empty() ? "" : "; ") + v.cluster + " " + v.rejected.front();
@@ -92,9 +96,10 @@ std::string ConditionMessage(const ScheduleResult& r, const std::vector<std::str
 
 }  // namespace
 
-std::string UntoleratedTaint(const std::vector<v1::Taint>& taints, const std::vector<v1::Toleration>& tolerations) {
+std::string UntoleratedTaint(const std::vector<v1::Taint>& taints, const std::vector<v1::Toleration>& tolerations,
+                             std::string_view effect) {
   for (const auto& taint : taints) {
-    if (taint.effect != "NoSchedule" && taint.effect != "NoExecute") continue;
+    if (taint.effect != effect) continue;
     const bool ok = std::any_of(tolerations.begin(), tolerations.end(),
                                 [&](const v1::Toleration& t) { return Tolerates(t, taint); });
     if (!ok) return taint.key + (taint.value.empty() ? "" : "=" + taint.value) + ":" + taint.effect;
@@ -121,19 +126,23 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
   for (const auto& c : clusters) sorted.push_back(&c);
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return a->metadata.name < b->metadata.name; });
+  std::set<std::string> previous;
+  for (const auto& d : placement.status.decisions) previous.insert(d.cluster_name);
   std::vector<size_t> feasible;  // indexes into r.verdicts
   for (const auto* c : sorted) {
-    ClusterVerdict v{c->metadata.name, c->spec.location, {}, false, false};
+    ClusterVerdict v{c->metadata.name, c->spec.location, {}, false, false, false};
+    std::vector<std::string> new_only;
     FilterSelector(placement.spec.cluster_selector, *c, v.rejected);
-    FilterState(placement, *c, v.rejected);
-    if (v.rejected.empty()) feasible.push_back(r.verdicts.size());
+    FilterState(placement, *c, v.rejected, new_only);
+    v.new_only = v.rejected.empty() && !new_only.empty();
+    v.rejected.insert(v.rejected.end(), new_only.begin(), new_only.end());
+    // A cluster rejected only for new placements stays feasible for the placement that already uses it.
+    if (v.rejected.empty() || (v.new_only && previous.count(v.cluster) != 0)) feasible.push_back(r.verdicts.size());
     r.verdicts.push_back(std::move(v));
   }
   r.feasible = feasible.size();
   r.wanted = placement.spec.number_of_clusters ? static_cast<size_t>(*placement.spec.number_of_clusters) : r.feasible;
 
-  std::set<std::string> previous;
-  for (const auto& d : placement.status.decisions) previous.insert(d.cluster_name);
   size_t chosen = 0;
   for (size_t i : feasible) {  // sticky: still-feasible earlier choices first, in name order
     if (chosen < r.wanted && previous.count(r.verdicts[i].cluster) != 0) {
@@ -144,7 +153,7 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
   const size_t offset = feasible.empty() ? 0 : Fnv1a(placement_id) % feasible.size();
   for (size_t k = 0; k < feasible.size() && chosen < r.wanted; ++k) {
     auto& v = r.verdicts[feasible[(offset + k) % feasible.size()]];
-    if (v.chosen) continue;
+    if (v.chosen || !v.rejected.empty()) continue;  // only previous users may keep a cordoned cluster
     v.chosen = true;
     ++chosen;
   }

@@ -2,8 +2,10 @@
 // The basic placement algorithm (ARCHITECTURE.md §5, API.md "WorkloadPlacement", docs/placement.md),
 // a pure function so that it can be tested without a cluster and explained on the local API:
 //  filter  every ClusterRegistration of the placement's workspace: clusterSelector (locations,
-//          labels, clusterNames, excludeClusters), not being deleted, Ready, not unschedulable,
-//          NoSchedule/NoExecute taints tolerated, every selected workload resource Accepted;
+//          labels, clusterNames, excludeClusters), not being deleted, Ready, NoExecute taints tolerated,
+//          every selected workload resource Accepted; cordon (unschedulable) and untolerated NoSchedule
+//          taints only keep *new* placements away: a cluster the placement already uses stays (Kubernetes
+//          semantics; only NoExecute, NotReady and the selector evict);
 //  select  sticky first (a previously chosen cluster that is still feasible stays), then the other
 //          feasible clusters in a deterministic round-robin order (names sorted, rotated by a hash
 //          of the placement, so that placements spread over the clusters), up to numberOfClusters
@@ -11,6 +13,7 @@
 // Thread-safe: no state.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "apis/tmc/v1alpha1/cluster_registration.h"
@@ -26,7 +29,8 @@ struct ClusterVerdict {
   std::string location;
   std::vector<std::string> rejected;  // short reasons; empty = feasible
   bool chosen = false;
-  bool sticky = false;  // chosen because it was chosen before
+  bool new_only = false;  // every reason only stops new placements (cordon, NoSchedule)
+  bool sticky = false;    // chosen because it was chosen before
 };
 
 struct ScheduleResult {
@@ -44,9 +48,10 @@ struct ScheduleResult {
 ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::string& placement_id,
                         const std::vector<v1::ClusterRegistration>& clusters);
 
-// Why `taints` are not all tolerated ("" = tolerated). Only NoSchedule and NoExecute keep new
-// workloads away; PreferNoSchedule is a scoring matter (advanced placement).
-std::string UntoleratedTaint(const std::vector<v1::Taint>& taints, const std::vector<v1::Toleration>& tolerations);
+// The first taint with `effect` ("NoSchedule" or "NoExecute") that the tolerations do not tolerate, as
+// key=value:effect ("" = all tolerated). PreferNoSchedule is a scoring matter (advanced placement).
+std::string UntoleratedTaint(const std::vector<v1::Taint>& taints, const std::vector<v1::Toleration>& tolerations,
+                             std::string_view effect);
 
 // Whether a workload with these labels is selected by the placement (resource given as group/resource).
 bool SelectsWorkload(const v1::WorkloadPlacement& placement, const std::string& group, const std::string& resource,

@@ -159,6 +159,22 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
     eventually(lambda: downstream(c1, ns, "deployment", "web")["spec"]["replicas"] == 3, what="drift reverted")
     eventually(lambda: get(base, DEPLOY + "/web")["status"].get("replicas") == 3, what="status after scaling")
 
+    # Cordon only stops new placements: the copy on a cordoned cluster stays. NoExecute evicts it.
+    CR = "/apis/tmc.kcp.io/v1alpha1/clusterregistrations/"
+    patch(base, CR + "east", {"spec": {"unschedulable": True}})
+    east = eventually(lambda: [c for c in get(base, WP + "/web/explain")["clusters"] if c["name"] == "east"
+                               and c["rejected"]][0], what="cordon seen by the placement")
+    assert east["chosen"] and east["kept"] and east["newPlacementsOnly"]
+    time.sleep(2)  # the cluster change requeued the placement at once; an eviction would have started
+    assert len(get(base, WP + "/web")["status"]["decisions"]) == 2
+    assert downstream(c1, ns, "deployment", "web") is not None
+    patch(base, CR + "east", {"spec": {"unschedulable": False}})
+    patch(base, CR + "west", {"spec": {"taints": [{"key": "drain", "effect": "NoExecute"}]}})
+    eventually(lambda: downstream(c2, ns, "deployment", "web") is None, what="NoExecute evicts the copy")
+    assert [x["clusterName"] for x in get(base, WP + "/web")["status"]["decisions"]] == ["east"]
+    patch(base, CR + "west", {"spec": {"taints": []}})
+    eventually(lambda: downstream(c2, ns, "deployment", "web"), what="copy back after the taint is removed")
+
     # numberOfClusters 2 → 1: the copy leaves one cluster only; the other stays.
     patch(base, WP + "/web", {"spec": {"numberOfClusters": 1}})
     wp = eventually(lambda: (lambda o: len(o["status"]["decisions"]) == 1 and o)(get(base, WP + "/web")))

@@ -90,6 +90,41 @@ TEST_CASE("NoSchedule and NoExecute taints need a toleration; PreferNoSchedule d
   CHECK(Chosen(Schedule(p, "id", c)).size() == 3);
 }
 
+TEST_CASE("cordon and NoSchedule keep new placements away; what runs there stays; NoExecute evicts") {
+  auto c = std::vector{Cluster("a", "x"), Cluster("b", "x"), Cluster("c", "x")};
+  auto p = Placement(2);
+  p.status.decisions = {v1::ClusterDecision{"a", "x", std::nullopt, 0, ""},
+                        v1::ClusterDecision{"b", "x", std::nullopt, 0, ""}};
+  c[0].spec.unschedulable = true;
+  c[1].spec.taints = {{"maintenance", "true", "NoSchedule"}};
+  auto r = Schedule(p, "root/shop/web", c);
+  CHECK(Chosen(r) == std::vector<std::string>{"a", "b"});
+  CHECK(VerdictOf(r, "a").sticky);
+  CHECK(VerdictOf(r, "a").new_only);
+  CHECK(VerdictOf(r, "a").rejected == std::vector<std::string>{"unschedulable (cordoned)"});
+  CHECK(VerdictOf(r, "b").new_only);
+  CHECK(r.condition_status == "True");
+  CHECK(r.condition_message == "2 wanted, 3 feasible, chosen: a, b");
+  // A placement that did not use them before cannot get them.
+  auto fresh = Placement(2);
+  r = Schedule(fresh, "root/shop/web", c);
+  CHECK(Chosen(r) == std::vector<std::string>{"c"});
+  CHECK(r.condition_reason == "InsufficientClusters");
+  CHECK(r.condition_message.find("a unschedulable (cordoned)") != std::string::npos);
+  // Default numberOfClusters (every feasible cluster) keeps the cordoned one it already had.
+  auto all = Placement();
+  all.status.decisions = {v1::ClusterDecision{"a", "x", std::nullopt, 0, ""}};
+  CHECK(Chosen(Schedule(all, "root/shop/web", c)) == std::vector<std::string>{"a", "c"});
+  // NoExecute evicts, as does a cordoned cluster becoming NotReady.
+  c[1].spec.taints = {{"maintenance", "true", "NoExecute"}};
+  c[0].status.conditions[0].status = "False";
+  r = Schedule(p, "root/shop/web", c);
+  CHECK(Chosen(r) == std::vector<std::string>{"c"});
+  CHECK(!VerdictOf(r, "a").new_only);
+  CHECK(!VerdictOf(r, "b").new_only);
+  CHECK(VerdictOf(r, "b").rejected == std::vector<std::string>{"tainted maintenance=true:NoExecute"});
+}
+
 TEST_CASE("a cluster that does not serve the workload type is rejected") {
   auto c = std::vector{Cluster("a", "x"), Cluster("b", "x")};
   c[1].status.synced_resources.front().state = "Incompatible";
