@@ -288,6 +288,10 @@ Result<Json> ObjectService::Delete(const RequestPath& p, const ResourceInfo& r, 
     Json obj = current;
     obj["metadata"]["deletionTimestamp"] = Now();
     obj["metadata"]["deletionGracePeriodSeconds"] = 0;
+    // As the Kubernetes registry does (markAsDeleting): marking for deletion is a new generation,
+    // so that controllers filtering on generations see it.
+    const int64_t gen = obj["metadata"].value("generation", int64_t{0});
+    if (gen > 0) obj["metadata"]["generation"] = gen + 1;
     obj["metadata"].erase("resourceVersion");
     obj["metadata"].erase("uid");
     TMCD_ASSIGN_OR_RETURN(auto updated, store_.Update(Key(p, r, p.name), obj.dump(), expected));

@@ -101,9 +101,10 @@ def test_concurrent_writers_lose_no_update(api):
 def test_finalizers_hold_deletion(api):
     c = creg("held")
     c["metadata"]["finalizers"] = ["tmc.kcp.io/syncer"]
-    requests.post(api + CREG, json=c)
+    gen = requests.post(api + CREG, json=c).json()["metadata"]["generation"]
     r = requests.delete(api + CREG + "/held")
     assert r.status_code == 200 and "deletionTimestamp" in r.json()["metadata"]
+    assert r.json()["metadata"]["generation"] == gen + 1  # as Kubernetes' markAsDeleting
     obj = requests.get(api + CREG + "/held").json()
     assert obj["metadata"]["deletionTimestamp"]
     obj["metadata"]["finalizers"].append("other/new")
