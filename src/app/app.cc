@@ -179,6 +179,8 @@ void App::StartControllers() {
       },
       sopt);
   syncer_->Register(*manager_);
+  clusters_->SetCopyCounter(
+      [this](const std::string& ws, const std::string& cluster) { return syncer_->CopiesOn(ws, cluster); });
   manager_->Start();
 }
 

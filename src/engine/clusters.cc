@@ -15,6 +15,7 @@ using apis::Time;
 
 constexpr std::string_view kGroup = "tmc.kcp.io";
 constexpr std::string_view kResource = "clusterregistrations";
+constexpr std::string_view kCleanupFinalizer = "tmc.kcp.io/cluster-cleanup";
 
 std::string Fingerprint(const kube::RestConfig& c) {
   return Sha256(c.server + '\0' + c.ca_pem + '\0' + c.tls_server_name + '\0' +
@@ -353,7 +354,46 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
     state->ready = ready_now;
     if (on_ready_change_) on_ready_change_(ws, name, ready_now);
   }
+  TMCD_ASSIGN_OR_RETURN(const bool gone, Finalize(ref, *creg));
+  if (gone) {
+    Forget(key, ws, name);
+    return ReconcileResult{};
+  }
+  // While deleting, look again soon: the copies are being removed.
+  if (creg->metadata.deletion_timestamp.set) return ReconcileResult{std::chrono::seconds(1)};
   return ReconcileResult{std::chrono::seconds(creg->spec.health_check.period_seconds)};
+}
+
+Result<bool> ClusterController::Finalize(const upstream::ObjectRef& ref, const v1::ClusterRegistration& creg) {
+  const bool deleting = creg.metadata.deletion_timestamp.set;
+  const bool has = std::find(creg.metadata.finalizers.begin(), creg.metadata.finalizers.end(), kCleanupFinalizer) !=
+                   creg.metadata.finalizers.end();
+  if (deleting) {
+    const size_t left = copies_ ? copies_(ref.workspace, ref.name) : 0;
+    if (left > 0) {
+      spdlog::info("cluster {} in {} is being deleted: waiting for {} copies to be removed", ref.name, ref.workspace,
+                   left);
+      return false;
+    }
+    if (!has) return true;
+  } else if (has) {
+    return false;
+  }
+  auto written = upstream_.Mutate(ref, false, [&](Json& cur) -> Result<bool> {
+    Json fins = Json::array();
+    for (const auto& f : cur["metadata"].value("finalizers", Json::array())) {
+      if (f != kCleanupFinalizer) fins.push_back(f);
+    }
+    if (!cur["metadata"].contains("deletionTimestamp")) fins.push_back(kCleanupFinalizer);
+    if (fins == cur["metadata"].value("finalizers", Json::array())) return false;
+    cur["metadata"]["finalizers"] = fins;
+    return true;
+  });
+  if (!written.ok() && written.status().reason() == Reason::kNotFound) return true;
+  TMCD_TRY(written.status());
+  if (deleting)
+    spdlog::info("cluster {} in {}: nothing of tmcd's left on it; registration released", ref.name, ref.workspace);
+  return deleting;
 }
 
 void ClusterController::Record(const std::string& ws, const std::string& name, bool ready, const ProbeResult& probe) {

@@ -8,6 +8,10 @@
 // Reachable, Authenticated, ResourcesSupported and Ready (lastTransitionTime only on transitions,
 // observedGeneration), Ready=False only after failureThreshold consecutive failed probes. Status is
 // written when something changed or the heartbeat is due, never on every probe.
+// Deletion: every registration carries the finalizer tmc.kcp.io/cluster-cleanup. A registration being
+// deleted keeps being probed (its copies are removed through the syncer's clients, which need it
+// Ready) and loses the finalizer once the copy counter (SetCopyCounter) says nothing of tmcd's is
+// left on the cluster; the placements drop it as soon as the deletion starts.
 // Thread-safe: Reconcile runs on the controller's workers, one key at a time.
 
 #include <prometheus/gauge.h>
@@ -44,6 +48,11 @@ class ClusterController {
   void OnReadyChange(std::function<void(const std::string& workspace, const std::string& name, bool ready)> f) {
     on_ready_change_ = std::move(f);
   }
+  // How many workload copies tmcd still keeps on a cluster: a registration being deleted keeps its
+  // finalizer until this is 0 (unset: nothing waits).
+  void SetCopyCounter(std::function<size_t(const std::string& workspace, const std::string& name)> f) {
+    copies_ = std::move(f);
+  }
   static std::string KeyFor(const std::string& workspace, const std::string& name) { return workspace + "|" + name; }
   // How to reach a Ready cluster (endpoint and resolved credentials), for the syncer's own clients;
   // nullopt while the cluster is not Ready. `fingerprint` changes whenever the configuration does.
@@ -64,6 +73,9 @@ class ClusterController {
                         Clock::TimePoint now);
   void Record(const std::string& ws, const std::string& name, bool ready, const ProbeResult& probe);
   void Forget(const std::string& key, const std::string& workspace, const std::string& name);
+  // Adds the cleanup finalizer (not deleting) or removes it once no copies are left (deleting);
+  // true when the registration may go.
+  Result<bool> Finalize(const upstream::ObjectRef& ref, const v1::ClusterRegistration& creg);
 
   upstream::Upstream& upstream_;
   store::Store& store_;
@@ -72,6 +84,7 @@ class ClusterController {
   Controller* controller_ = nullptr;
   GenerationFilter generations_;
   std::function<void(const std::string&, const std::string&, bool)> on_ready_change_;
+  std::function<size_t(const std::string&, const std::string&)> copies_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<State>> states_;    // guarded by mu_
   std::map<std::string, Connection> connections_;           // Ready clusters; guarded by mu_

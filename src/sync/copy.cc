@@ -219,6 +219,15 @@ Result<bool> Syncer::RemoveCopy(v1::SyncRecord& record, const std::vector<v1::Sy
     return true;
   }
   auto ds = DownstreamFor(ws, cluster);
+  if (!ds && creg.ok() && (*creg)["metadata"].contains("deletionTimestamp")) {
+    // The registration is going and the cluster cannot be reached: nobody could ever remove the copy.
+    spdlog::warn(
+        "sync: cluster {} of {} is being deleted and is not Ready: forgetting its copy of {}/{} (left "
+        "in place)",
+        cluster, ws, record.spec.upstream.namespace_, record.spec.upstream.name);
+    TMCD_TRY(records_.Delete(record));
+    return true;
+  }
   if (!ds) {
     Status s(Reason::kServiceUnavailable, "cluster " + cluster + " is not Ready: its copy cannot be removed yet");
     record.status.phase = orphan ? "Orphaned" : "Deleting";

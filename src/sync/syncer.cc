@@ -135,17 +135,36 @@ void Syncer::Register(engine::Manager& m) {
         }));
   }
   // A cluster that becomes Ready again gets its pending copies retried now, not after the backoff.
+  // A registration being deleted gets its copies removed (or forgotten, when it cannot be reached);
+  // a deleted one takes its client and informer with it.
   m.AddSource(std::make_unique<engine::StoreSource>(
-      store_, std::string(kTmcGroup), "clusterregistrations", [this](const store::ObjectKey& k, const std::string&) {
-        const bool ready = connection_(k.workspace, k.name).has_value();
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          auto [it, fresh] = cluster_ready_.try_emplace(k.workspace + "|" + k.name, ready);
-          if (!fresh && it->second == ready) return;
-          it->second = ready;
-        }
-        if (ready) QueueCluster(k.workspace, k.name);
-      }));
+      store_, std::string(kTmcGroup), "clusterregistrations",
+      [this](const store::ObjectKey& k, const std::string& json) { OnClusterEvent(k, json); }));
+}
+
+void Syncer::OnClusterEvent(const store::ObjectKey& k, const std::string& json) {
+  const std::string ck = k.workspace + "|" + k.name;
+  if (json.empty()) {
+    std::shared_ptr<Downstream> gone;  // stopped outside the lock: its informer calls back into the queue
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cluster_ready_.erase(ck);
+      if (auto it = downstreams_.find(ck); it != downstreams_.end()) {
+        gone = std::move(it->second);
+        downstreams_.erase(it);
+      }
+    }
+    return;
+  }
+  const bool ready = connection_(k.workspace, k.name).has_value();
+  const bool deleting = json.find("\"deletionTimestamp\"") != std::string::npos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, fresh] = cluster_ready_.try_emplace(ck, ready);
+    if (!fresh && it->second == ready && !deleting) return;
+    it->second = ready;
+  }
+  if (ready || deleting) QueueCluster(k.workspace, k.name);
 }
 
 void Syncer::Seen(std::map<std::string, Clock::TimePoint>& m, const std::string& key) {
@@ -185,8 +204,38 @@ void Syncer::QueueCluster(const std::string& ws, const std::string& cluster) {
 
 void Syncer::Index(const std::string& key, const std::string& ws, const std::string& ns,
                    const std::vector<std::string>& deps) {
+  std::set<std::string> now;
+  for (const auto& d : deps) now.insert(ws + "|" + ns + "|" + d);
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& d : deps) by_dependency_[ws + "|" + ns + "|" + d].insert(key);
+  auto& before = deps_of_[key];
+  for (const auto& d : before) {
+    if (now.count(d) != 0) continue;
+    auto it = by_dependency_.find(d);
+    if (it == by_dependency_.end()) continue;
+    it->second.erase(key);
+    if (it->second.empty()) by_dependency_.erase(it);
+  }
+  for (const auto& d : now) by_dependency_[d].insert(key);
+  before = std::move(now);
+  if (before.empty()) deps_of_.erase(key);
+}
+
+void Syncer::Forget(const std::string& key) {
+  Index(key, "", "", {});
+  std::lock_guard<std::mutex> lock(mu_);
+  upstream_seen_.erase(key);
+  downstream_seen_.erase(key);
+}
+
+size_t Syncer::CopiesOn(const std::string& ws, const std::string& cluster) const {
+  auto list = store_.List(store::ResourcePrefix(ws, kTmcGroup, "syncrecords"), 0, "");
+  if (!list.ok()) return 1;  // unknown: keep waiting
+  size_t n = 0;
+  for (const auto& [key, o] : list->items) {
+    auto r = v1::DecodeStored<v1::SyncRecord>(o.json);
+    if (r.ok() && r->spec.cluster_name == cluster) ++n;
+  }
+  return n;
 }
 
 std::shared_ptr<Downstream> Syncer::DownstreamFor(const std::string& ws, const std::string& cluster) {
@@ -205,7 +254,7 @@ std::shared_ptr<Downstream> Syncer::DownstreamFor(const std::string& ws, const s
   if (!client.ok()) return nullptr;
   auto ds = std::make_shared<Downstream>(std::move(client).value(), conn->fingerprint, [this](const UpstreamId& id) {
     const std::string key = KeyFor(id.workspace, id.namespace_, id.name);
-    Seen(downstream_seen_, key);
+    if (options_.aggregate_status) Seen(downstream_seen_, key);  // observed when the status is written
     controller_->queue().Add(key);
   });
   downstreams_[k] = ds;
@@ -228,6 +277,21 @@ Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const std::string&
   return out;
 }
 
+void Syncer::DropLeavingClusters(const std::string& ws, const std::vector<v1::SyncRecord>& records,
+                                 std::map<std::string, Target>& targets) {
+  for (auto it = targets.begin(); it != targets.end();) {
+    const bool has_copy = std::any_of(records.begin(), records.end(),
+                                      [&](const v1::SyncRecord& r) { return r.spec.cluster_name == it->first; });
+    if (has_copy) {
+      ++it;
+      continue;
+    }
+    auto creg = upstream_.Get({ws, std::string(kTmcGroup), "v1alpha1", "clusterregistrations", "", it->first});
+    const bool leaving = !creg.ok() || (*creg)["metadata"].contains("deletionTimestamp");
+    it = leaving ? targets.erase(it) : std::next(it);
+  }
+}
+
 Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
   std::string ws, ns, name;
   if (!ParseKey(key, ws, ns, name)) return engine::ReconcileResult{};
@@ -240,6 +304,7 @@ Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
   std::map<std::string, Target> targets;
   if (exists && !deleting) {
     TMCD_ASSIGN_OR_RETURN(targets, Targets(ws, ns, *obj));
+    DropLeavingClusters(ws, records, targets);
   }
 
   std::set<std::string> labelled;  // clusters that keep (or get) a state label
@@ -287,7 +352,14 @@ Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
                                             " copies failed; first: " + first_error.message());
   }
   if (pending) return engine::ReconcileResult{std::chrono::milliseconds(500)};
-  ObserveStage(upstream_seen_, key, to_downstream_);
+  if (!exists) {
+    Forget(key);  // nothing of it is left anywhere
+  } else if (targets.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    upstream_seen_.erase(key);  // nothing to apply: not a sync latency
+  } else {
+    ObserveStage(upstream_seen_, key, to_downstream_);
+  }
   return engine::ReconcileResult{};
 }
 

@@ -57,6 +57,8 @@ class Syncer {
   ~Syncer();
   void Register(engine::Manager& m);
   Result<engine::ReconcileResult> Reconcile(const std::string& key);
+  // How many copies (SyncRecords) tmcd keeps on a cluster: its registration's deletion waits for 0.
+  size_t CopiesOn(const std::string& workspace, const std::string& cluster) const;
   static std::string KeyFor(const std::string& workspace, const std::string& ns, const std::string& name) {
     return workspace + "|" + ns + "/" + name;
   }
@@ -68,6 +70,11 @@ class Syncer {
   };
   // cluster → the placement that chose it (first by name when several do).
   Result<std::map<std::string, Target>> Targets(const std::string& ws, const std::string& ns, const Json& workload);
+  // Removes the clusters whose registration is missing or being deleted from `targets`, unless the
+  // workload already has a copy there: a leaving cluster gets no new copies, so that its deletion
+  // (which waits for its copies) cannot be overtaken by a stale decision.
+  void DropLeavingClusters(const std::string& ws, const std::vector<v1::SyncRecord>& records,
+                           std::map<std::string, Target>& targets);
   std::shared_ptr<Downstream> DownstreamFor(const std::string& ws, const std::string& cluster);
   Status SyncCopy(const upstream::ObjectRef& ref, const Json& workload, const std::string& cluster, const Target& t,
                   v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all);
@@ -91,9 +98,14 @@ class Syncer {
   // The aggregate of `copies` (looked at for `generation`) as the upstream status.
   Status WriteStatus(const upstream::ObjectRef& ref, const std::vector<CopyStatus>& copies, int64_t generation);
   void QueueNamespace(const std::string& ws, const std::string& ns);
+  // A ClusterRegistration changed ("" = deleted).
+  void OnClusterEvent(const store::ObjectKey& k, const std::string& json);
   void QueueCluster(const std::string& ws, const std::string& cluster);
+  // Replaces the dependencies `key` is requeued by.
   void Index(const std::string& key, const std::string& ws, const std::string& ns,
              const std::vector<std::string>& deps);
+  // Drops what is kept in memory for a workload that is gone with all its copies.
+  void Forget(const std::string& key);
   void Seen(std::map<std::string, Clock::TimePoint>& m, const std::string& key);
   void ObserveStage(std::map<std::string, Clock::TimePoint>& m, const std::string& key, prometheus::Histogram& h);
 
@@ -107,6 +119,7 @@ class Syncer {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Downstream>> downstreams_;  // "ws|cluster"; guarded by mu_
   std::map<std::string, std::set<std::string>> by_dependency_;      // "ws|ns|resource/name" → keys; guarded
+  std::map<std::string, std::set<std::string>> deps_of_;            // key → its by_dependency_ keys; guarded
   std::map<std::string, std::string> placement_seen_;               // placement → what targets depend on
   std::map<std::string, bool> cluster_ready_;                       // "ws|cluster"; guarded by mu_
   std::map<std::string, Clock::TimePoint> upstream_seen_;           // key → first unapplied change; guarded

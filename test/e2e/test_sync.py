@@ -263,6 +263,27 @@ def test_workspaces_map_apart_and_collisions_are_left_alone(clusters, daemon, tm
         print("healthy cluster updated after", round(time.monotonic() - started, 2), "s with the other stopped")
     finally:
         os.kill(pid, signal.SIGCONT)
+
+    # Deregistering blue's cluster one removes blue's copies from it first, and only blue's: red's
+    # copy on the same physical cluster stays. The registration goes once nothing of blue's is left.
+    CREG = "/apis/tmc.kcp.io/v1alpha1/clusterregistrations/"
+    assert "tmc.kcp.io/cluster-cleanup" in get(base, f"/clusters/blue{CREG}one")["metadata"]["finalizers"]
+    requests.delete(f"{base}/clusters/blue{CREG}one", timeout=10)
+    eventually(lambda: get(base, f"/clusters/blue{CREG}one") is None, 60, "blue's registration released")
+    assert downstream(c1, blue_ns, "deployment", "web") is None
+    assert downstream(c1, blue_ns, "configmap", "conf") is None
+    assert downstream(c1, red_ns, "deployment", "web") is not None
+    assert get(base, f"/clusters/red{CREG}one") is not None
+    assert all(r["spec"]["clusterName"] != "one" for r in get(base, f"/clusters/blue{SR}")["items"])
+    # A registration deleted while its cluster is unreachable is released once the cluster is NotReady;
+    # its records are forgotten (nothing could remove the copies), not kept forever.
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        requests.delete(f"{base}/clusters/blue{CREG}two", timeout=10)
+        eventually(lambda: get(base, f"/clusters/blue{CREG}two") is None, 60, "unreachable registration released")
+        assert get(base, f"/clusters/blue{SR}")["items"] == []
+    finally:
+        os.kill(pid, signal.SIGCONT)
     c2.kubectl("delete", "namespace", blue_ns, "--wait=false")
     assert d.stop() == 0
 

@@ -113,16 +113,17 @@ TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, thresh
   CHECK(obj["status"]["available"]["pods"] == "109");
   CHECK(Condition(obj, "ResourcesSupported")["reason"] == "ResourcesMissing");
   CHECK(Condition(obj, "ResourcesSupported")["message"] == "not served: deployments.apps");
-  CHECK(writes == 1);
+  CHECK(obj["metadata"]["finalizers"] == Json::array({"tmc.kcp.io/cluster-cleanup"}));
+  CHECK(writes == 2);  // the status, and the cleanup finalizer
 
   // Nothing changed and the heartbeat is not due: no write. Due after 60 s: one write.
   clock.Advance(10s);
   REQUIRE(ctl.Reconcile("root|edge").ok());
-  CHECK(writes == 1);
+  CHECK(writes == 2);
   const std::string beat = obj["status"]["lastHeartbeatTime"];
   clock.Advance(55s);
   REQUIRE(ctl.Reconcile("root|edge").ok());
-  CHECK(writes == 2);
+  CHECK(writes == 3);
   CHECK(get()["status"]["lastHeartbeatTime"] != beat);
   const std::string ready_since = Condition(get(), "Ready")["lastTransitionTime"];
 
@@ -156,6 +157,29 @@ TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, thresh
   REQUIRE(ctl.Reconcile("root|edge").ok());
   CHECK(Condition(get(), "Ready")["reason"] == "ClusterIDChanged");
   CHECK(get()["status"]["clusterID"] == "uid-1");
+
+  // Being deleted: the finalizer stays while the syncer still counts copies on the cluster.
+  size_t copies = 2;
+  ctl.SetCopyCounter([&](const std::string& ws, const std::string& name) {
+    CHECK(ws == "root");
+    CHECK(name == "edge");
+    return copies;
+  });
+  {
+    Json deleting = get();
+    deleting["metadata"]["deletionTimestamp"] = "2026-11-27T10:00:00Z";
+    REQUIRE(s->Update(ref.Key(), deleting.dump(), 0).ok());
+  }
+  clock.Advance(10s);
+  auto held = ctl.Reconcile("root|edge");
+  REQUIRE(held.ok());
+  CHECK(held->requeue_after == 1s);  // looks again soon while copies are removed
+  CHECK(get()["metadata"]["finalizers"] == Json::array({"tmc.kcp.io/cluster-cleanup"}));
+  copies = 0;
+  auto released = ctl.Reconcile("root|edge");
+  REQUIRE(released.ok());
+  CHECK(released->requeue_after == 0s);
+  CHECK(get()["metadata"]["finalizers"] == Json::array());
 
   // A deleted registration is forgotten without error.
   REQUIRE(s->Delete(ref.Key(), 0).ok());
