@@ -1,7 +1,9 @@
 // Store commit throughput and latency against raw RocksDB WriteBatch commits with the same fsync
-// setting, in one run on one machine. Prints a table; not a test (no pass/fail on timings).
+// setting and the same number of concurrent writer threads, in one run on one machine. Prints a
+// table; not a test (no pass/fail on timings).
 //
-//   build/bench/store_bench [N]     (default N = 2000 per case)
+//   build/bench/store_bench [N] [THREADS]    (default N = 2000 per case, THREADS = 8 for the
+//                                              concurrent cases; 1 writer is always measured)
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -43,7 +46,31 @@ std::string Body(int i) {
          R"("},"spec":{"replicas":3,"pad":")" + pad + R"("}})";
 }
 
-Figures RawRocks(int n, bool sync) {
+// Runs `commit(i)` for i in [0, n) on `threads` threads; per-commit latencies and the total time.
+template <typename F>
+Figures Drive(int n, int threads, F commit) {
+  std::vector<std::vector<double>> lat(static_cast<size_t>(threads));
+  auto start = SteadyClock::now();
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads));
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      auto& mine = lat[static_cast<size_t>(t)];
+      for (int i = t; i < n; i += threads) {
+        auto t0 = SteadyClock::now();
+        commit(i);
+        mine.push_back(std::chrono::duration<double, std::micro>(SteadyClock::now() - t0).count());
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  double total = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  return Summarize(std::move(all), total);
+}
+
+Figures RawRocks(int n, int threads, bool sync) {
   std::string dir = TempDir();
   rocksdb::Options opts;
   opts.create_if_missing = true;
@@ -52,23 +79,17 @@ Figures RawRocks(int n, bool sync) {
   std::unique_ptr<rocksdb::DB> db(raw);
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  std::vector<double> lat;
-  lat.reserve(static_cast<size_t>(n));
-  auto start = SteadyClock::now();
-  for (int i = 0; i < n; ++i) {
-    auto t0 = SteadyClock::now();
+  Figures f = Drive(n, threads, [&](int i) {
     rocksdb::WriteBatch batch;
     batch.Put(tmcd::store::EncodeKey({"root", "apps", "deployments", "default", "d" + std::to_string(i)}), Body(i));
     if (!db->Write(wo, &batch).ok()) std::abort();
-    lat.push_back(std::chrono::duration<double, std::micro>(SteadyClock::now() - t0).count());
-  }
-  double total = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  });
   db.reset();
   std::filesystem::remove_all(dir);
-  return Summarize(std::move(lat), total);
+  return f;
 }
 
-Figures StoreCommits(int n, bool sync) {
+Figures StoreCommits(int n, int threads, bool sync) {
   std::string dir = TempDir();
   tmcd::RealClock clock;
   tmcd::store::StoreOptions so;
@@ -76,33 +97,30 @@ Figures StoreCommits(int n, bool sync) {
   so.sync_writes = sync;
   so.compaction_interval = std::chrono::milliseconds(0);
   auto store = std::move(tmcd::store::Store::Open(so, clock)).value();
-  std::vector<double> lat;
-  lat.reserve(static_cast<size_t>(n));
-  auto start = SteadyClock::now();
-  for (int i = 0; i < n; ++i) {
-    auto t0 = SteadyClock::now();
+  Figures f = Drive(n, threads, [&](int i) {
     if (!store->Create({"root", "apps", "deployments", "default", "d" + std::to_string(i)}, Body(i)).ok()) std::abort();
-    lat.push_back(std::chrono::duration<double, std::micro>(SteadyClock::now() - t0).count());
-  }
-  double total = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  });
   store.reset();
   std::filesystem::remove_all(dir);
-  return Summarize(std::move(lat), total);
+  return f;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::max(100, std::atoi(argv[1])) : 2000;
-  std::printf("%-34s %8s %12s %12s %12s %8s\n", "what", "n", "commits/s", "median_us", "p99_us", "ratio");
+  const int threads = argc > 2 ? std::max(1, std::atoi(argv[2])) : 8;
+  std::printf("%-44s %8s %12s %12s %12s %8s\n", "what", "n", "commits/s", "median_us", "p99_us", "ratio");
   for (bool sync : {true, false}) {
-    Figures base = RawRocks(n, sync);
-    Figures ours = StoreCommits(n, sync);
-    const char* mode = sync ? "fsync" : "no fsync";
-    std::printf("%-34s %8d %12.0f %12.1f %12.1f %8s\n", (std::string("raw RocksDB WriteBatch, ") + mode).c_str(), n,
-                base.per_sec, base.median_us, base.p99_us, "1.00");
-    std::printf("%-34s %8d %12.0f %12.1f %12.1f %8.2f\n", (std::string("tmcd Store::Create, ") + mode).c_str(), n,
-                ours.per_sec, ours.median_us, ours.p99_us, ours.per_sec / base.per_sec);
+    for (int t : {1, threads}) {
+      Figures base = RawRocks(n, t, sync);
+      Figures ours = StoreCommits(n, t, sync);
+      const std::string mode = std::string(sync ? "fsync" : "no fsync") + ", " + std::to_string(t) + " writer(s)";
+      std::printf("%-44s %8d %12.0f %12.1f %12.1f %8s\n", ("raw RocksDB WriteBatch, " + mode).c_str(), n, base.per_sec,
+                  base.median_us, base.p99_us, "1.00");
+      std::printf("%-44s %8d %12.0f %12.1f %12.1f %8.2f\n", ("tmcd Store::Create, " + mode).c_str(), n, ours.per_sec,
+                  ours.median_us, ours.p99_us, ours.per_sec / base.per_sec);
+    }
   }
   return 0;
 }

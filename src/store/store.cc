@@ -5,6 +5,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 #include "common/strings.h"
 
@@ -179,59 +181,131 @@ Result<StoredObject> Store::Delete(const ObjectKey& key, uint64_t expected_revis
   return Commit(key, "", expected_revision, kOpDelete);
 }
 
+// One caller's mutation, waiting in the commit queue.
+struct Store::Request {
+  const ObjectKey* key = nullptr;
+  std::string encoded;
+  std::string json;
+  uint64_t expected_revision = 0;
+  int op = kOpCreate;
+  std::string uid;
+  std::chrono::steady_clock::time_point started;
+  Result<StoredObject> result = Internal("not committed");
+  bool done = false;  // guarded by queue_mu_
+};
+
 Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op,
                                    std::string uid) {
   TMCD_TRY(CheckKey(key));
-  const auto started = std::chrono::steady_clock::now();
-  const std::string k = EncodeKey(key);
-  std::lock_guard<std::mutex> lock(mu_);
+  Request me;
+  me.key = &key;
+  me.encoded = EncodeKey(key);
+  me.json = std::move(json);
+  me.expected_revision = expected_revision;
+  me.op = op;
+  me.uid = std::move(uid);
+  me.started = std::chrono::steady_clock::now();
+  // Group commit: whoever finds no commit running takes every queued request (its own included)
+  // and writes them as one batch with one WAL sync; the others wait for their result. Concurrent
+  // writers thus share an fsync instead of queueing for one each.
+  std::unique_lock<std::mutex> lk(queue_mu_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (committing_) {
+      queue_cv_.wait(lk);
+      continue;
+    }
+    committing_ = true;
+    std::vector<Request*> group;
+    group.swap(queue_);
+    lk.unlock();
+    CommitGroup(group);
+    lk.lock();
+    for (Request* r : group) r->done = true;
+    committing_ = false;
+    queue_cv_.notify_all();
+  }
+  return std::move(me.result);
+}
+
+Result<std::optional<StoredObject>> Store::Current(const std::string& k,
+                                                   const std::map<std::string, std::optional<StoredObject>>& overlay) {
+  if (auto it = overlay.find(k); it != overlay.end()) return it->second;
   std::string raw;
   auto gs = db_->Get(rocksdb::ReadOptions(), objects_, k, &raw);
-  if (!gs.ok() && !gs.IsNotFound()) return FromRocks(gs, "read " + key.String());
-  const bool exists = gs.ok();
-  const std::string what = key.resource + " " + Quote(key.name);
-  if (op == kOpCreate && exists) return Status(Reason::kAlreadyExists, what + " already exists");
-  if (op != kOpCreate && !exists) return NotFound(what + " not found");
-  StoredObject current;
-  if (exists) {
-    TMCD_ASSIGN_OR_RETURN(current, DecodeObject(raw));
-  }
-  if (op != kOpCreate && expected_revision != 0 && expected_revision != current.mod_revision) {
+  if (gs.IsNotFound()) return std::optional<StoredObject>();
+  if (!gs.ok()) return FromRocks(gs, "read");
+  TMCD_ASSIGN_OR_RETURN(auto current, DecodeObject(raw));
+  return std::optional<StoredObject>(std::move(current));
+}
+
+Result<Event> Store::Prepare(Request& r, uint64_t rev, rocksdb::WriteBatch& batch,
+                             std::map<std::string, std::optional<StoredObject>>& overlay) {
+  TMCD_ASSIGN_OR_RETURN(auto current, Current(r.encoded, overlay));
+  const std::string what = r.key->resource + " " + Quote(r.key->name);
+  if (r.op == kOpCreate && current) return Status(Reason::kAlreadyExists, what + " already exists");
+  if (r.op != kOpCreate && !current) return NotFound(what + " not found");
+  if (r.op != kOpCreate && r.expected_revision != 0 && r.expected_revision != current->mod_revision) {
     return Status(Reason::kConflict, "Operation cannot be fulfilled on " + what +
                                          ": the object has been modified; please apply your changes to the latest "
                                          "version and try again");
   }
-  const uint64_t rev = revision_.load() + 1;
   Event event;
   event.revision = rev;
   event.unix_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch()).count());
-  event.key = k;
-  rocksdb::WriteBatch batch;
-  if (op == kOpDelete) {
+  event.key = r.encoded;
+  if (r.op == kOpDelete) {
     event.type = EventType::kDeleted;
-    event.object = current;
+    event.object = *current;
     event.object.mod_revision = rev;
-    batch.Delete(objects_, k);
+    batch.Delete(objects_, r.encoded);
+    overlay[r.encoded] = std::nullopt;
   } else {
-    event.type = op == kOpCreate ? EventType::kAdded : EventType::kModified;
-    event.object = {op == kOpCreate ? rev : current.create_revision, rev,
-                    op != kOpCreate ? current.uid
-                    : uid.empty()   ? NewUid()
-                                    : std::move(uid),
-                    std::move(json)};
-    batch.Put(objects_, k, EncodeObject(event.object));
+    event.type = r.op == kOpCreate ? EventType::kAdded : EventType::kModified;
+    event.object = {r.op == kOpCreate ? rev : current->create_revision, rev,
+                    r.op != kOpCreate ? current->uid
+                    : r.uid.empty()   ? NewUid()
+                                      : std::move(r.uid),
+                    std::move(r.json)};
+    batch.Put(objects_, r.encoded, EncodeObject(event.object));
+    overlay[r.encoded] = event.object;
   }
   batch.Put(events_, RevisionKey(rev), EncodeEvent(event));
+  return event;
+}
+
+void Store::CommitGroup(const std::vector<Request*>& group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  rocksdb::WriteBatch batch;
+  // Later requests of the group see the effects of earlier ones (same key twice in one group).
+  std::map<std::string, std::optional<StoredObject>> overlay;
+  std::vector<std::pair<Request*, Event>> accepted;
+  uint64_t rev = revision_.load();
+  for (Request* r : group) {
+    auto event = Prepare(*r, rev + 1, batch, overlay);
+    if (!event.ok()) {
+      r->result = event.status();
+      continue;
+    }
+    ++rev;
+    accepted.emplace_back(r, std::move(event).value());
+  }
+  if (accepted.empty()) return;
   batch.Put(meta_, "revision", RevisionKey(rev));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   auto ws = db_->Write(wo, &batch);
-  if (!ws.ok()) return FromRocks(ws, "commit " + key.String());
-  revision_.store(rev);
-  Notify(event);
-  if (options_.commit_observer) options_.commit_observer(std::chrono::steady_clock::now() - started);
-  return event.object;
+  for (auto& [r, event] : accepted) {
+    if (!ws.ok()) {
+      r->result = FromRocks(ws, "commit " + r->key->String());
+      continue;
+    }
+    revision_.store(event.revision);
+    Notify(event);
+    r->result = event.object;
+    if (options_.commit_observer) options_.commit_observer(std::chrono::steady_clock::now() - r->started);
+  }
 }
 
 void Store::Notify(const Event& e) {

@@ -1,8 +1,10 @@
 #pragma once
 // The RocksDB-backed, revisioned object store (ARCHITECTURE.md §3, docs/storage-format.md).
 //
-// Every mutation is one WriteBatch (object + event + revision counter) written under one writer
-// mutex after an optimistic resourceVersion check; the new revision is the object's resourceVersion.
+// Every mutation is checked (optimistic resourceVersion) and gets the next revision under one writer
+// mutex; concurrent mutations are group-committed: one WriteBatch (objects + events + revision
+// counter) and one WAL sync for all the writers waiting at that moment, each with its own result
+// (a failed check fails only its own request). The new revision is the object's resourceVersion.
 // Watchers are notified only after the write succeeded. Reads use RocksDB snapshots, and a list
 // reports the revision of its snapshot. The event log behind watch is compacted in the background
 // by count and age; a watch from a compacted revision is refused with 410 Expired.
@@ -11,13 +13,16 @@
 // reads do not take it.
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,8 +88,17 @@ class Store {
   Store(const StoreOptions& options, const Clock& clock);
   Status OpenDb();
   Status LoadMeta();
+  struct Request;
   Result<StoredObject> Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op,
                               std::string uid = {});
+  // Writes a group of requests as one batch; sets each request's result. Takes mu_.
+  void CommitGroup(const std::vector<Request*>& group);
+  // Checks one request against the current object (or the group's earlier writes in `overlay`) and
+  // adds it to `batch` with revision `rev`.
+  Result<Event> Prepare(Request& r, uint64_t rev, rocksdb::WriteBatch& batch,
+                        std::map<std::string, std::optional<StoredObject>>& overlay);
+  Result<std::optional<StoredObject>> Current(const std::string& encoded_key,
+                                              const std::map<std::string, std::optional<StoredObject>>& overlay);
   void Notify(const Event& e);
   void CompactionLoop();
 
@@ -100,6 +114,11 @@ class Store {
   std::atomic<uint64_t> compacted_{0};
 
   std::mutex mu_;  // serializes writers and watcher registration
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<Request*> queue_;  // waiting to be committed; guarded by queue_mu_
+  bool committing_ = false;      // a group is being written; guarded by queue_mu_
   mutable std::mutex watchers_mu_;
   std::vector<std::weak_ptr<Watcher>> watchers_;  // guarded by watchers_mu_
 
