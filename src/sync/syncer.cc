@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
+
 #include "apis/meta/time.h"
 #include "apis/tmc/v1alpha1/register.h"
 #include "apis/tmc/v1alpha1/workload_placement.h"
@@ -14,6 +16,7 @@ namespace tmcd::sync {
 namespace {
 
 constexpr std::string_view kTmcGroup = "tmc.kcp.io";
+constexpr size_t kCopyFanOut = 8;  // copies of one workload synced at the same time
 
 std::map<std::string, std::string> LabelsOf(const Json& obj) {
   std::map<std::string, std::string> out;
@@ -277,6 +280,36 @@ Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const std::string&
   return out;
 }
 
+std::vector<std::pair<std::string, Status>> Syncer::SyncCopies(const upstream::ObjectRef& ref, const Json& workload,
+                                                               const std::map<std::string, Target>& targets,
+                                                               const std::vector<v1::SyncRecord>& records,
+                                                               std::vector<v1::SyncRecord>& kept) {
+  const std::vector<std::pair<std::string, Target>> order(targets.begin(), targets.end());
+  std::vector<std::pair<std::string, Status>> results(order.size());
+  kept.assign(order.size(), v1::SyncRecord{});
+  auto one = [&](size_t i) {
+    const auto& [cluster, t] = order[i];
+    for (const auto& r : records) {
+      if (r.spec.cluster_name == cluster) kept[i] = r;
+    }
+    Status s = SyncCopy(ref, workload, cluster, t, kept[i], records);
+    Status put = records_.Put(kept[i]);
+    results[i] = {cluster, s.ok() ? put : s};
+  };
+  // The copies of one workload are independent (own cluster, own record): they run side by side,
+  // at most kCopyFanOut at a time, so that a workload's latency is its slowest cluster's, not the
+  // sum, and the store commits of its records share one fsync (RocksDB groups concurrent writes).
+  for (size_t first = 0; first < order.size(); first += kCopyFanOut) {
+    const size_t last = std::min(order.size(), first + kCopyFanOut);
+    std::vector<std::future<void>> others;
+    others.reserve(last - first);
+    for (size_t i = first + 1; i < last; ++i) others.push_back(std::async(std::launch::async, one, i));
+    one(first);
+    for (auto& f : others) f.get();
+  }
+  return results;
+}
+
 void Syncer::DropLeavingClusters(const std::string& ws, const std::vector<v1::SyncRecord>& records,
                                  std::map<std::string, Target>& targets) {
   for (auto it = targets.begin(); it != targets.end();) {
@@ -316,16 +349,8 @@ Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
   Status first_error;
   size_t failed = 0;
   std::vector<v1::SyncRecord> kept;
-  for (const auto& [cluster, t] : targets) {
-    v1::SyncRecord record;
-    for (const auto& r : records) {
-      if (r.spec.cluster_name == cluster) record = r;
-    }
-    Status s = SyncCopy(ref, *obj, cluster, t, record, records);
-    Status put = records_.Put(record);
-    if (s.ok()) s = put;
+  for (auto& [cluster, s] : SyncCopies(ref, *obj, targets, records, kept)) {
     if (!s.ok() && failed++ == 0) first_error = s.Annotate("cluster " + cluster);
-    kept.push_back(std::move(record));
   }
   bool pending = false;
   for (auto& r : records) {

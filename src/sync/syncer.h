@@ -75,6 +75,12 @@ class Syncer {
   // (which waits for its copies) cannot be overtaken by a stale decision.
   void DropLeavingClusters(const std::string& ws, const std::vector<v1::SyncRecord>& records,
                            std::map<std::string, Target>& targets);
+  // SyncCopy and the record write for every target, in parallel; `kept` gets the records (in target
+  // order). Returns each cluster's outcome.
+  std::vector<std::pair<std::string, Status>> SyncCopies(const upstream::ObjectRef& ref, const Json& workload,
+                                                         const std::map<std::string, Target>& targets,
+                                                         const std::vector<v1::SyncRecord>& records,
+                                                         std::vector<v1::SyncRecord>& kept);
   std::shared_ptr<Downstream> DownstreamFor(const std::string& ws, const std::string& cluster);
   Status SyncCopy(const upstream::ObjectRef& ref, const Json& workload, const std::string& cluster, const Target& t,
                   v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all);
