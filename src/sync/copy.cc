@@ -145,6 +145,17 @@ void Syncer::Dependencies(const upstream::ObjectRef& ref, const Json& workload, 
     deps.push_back(Desired(*dep, did, dns));
     names.push_back(DepName(r));
   }
+  // The Services that select the workload's Pods go where the Pods go.
+  auto services = upstream_.List(ref.workspace, "", "services", ref.namespace_);
+  if (!services.ok()) return;
+  for (const auto& svc : *services) {
+    const Json meta = svc.value("metadata", Json::object());
+    if (!ServiceSelects(svc, workload) || meta.contains("deletionTimestamp")) continue;
+    const std::string name = meta.value("name", "");
+    const UpstreamId did{ref.workspace, "", "v1", "services", ref.namespace_, name, meta.value("uid", "")};
+    deps.push_back(Desired(svc, did, dns));
+    names.push_back("services/" + name);
+  }
 }
 
 void Syncer::MarkApplied(v1::SyncRecord& record, const Json& seen, const apis::Time& now) {
@@ -183,7 +194,10 @@ Result<Json> Syncer::ApplyCopy(Downstream& ds, const Json& desired, const std::v
   const std::string dns = desired["metadata"].value("namespace", "");
   for (const auto& d : deps) {
     const std::string kind = d.value("kind", "");
-    const std::string resource = kind == "ConfigMap" ? "configmaps" : kind == "Secret" ? "secrets" : "serviceaccounts";
+    const std::string resource = kind == "ConfigMap"        ? "configmaps"
+                                 : kind == "Secret"         ? "secrets"
+                                 : kind == "ServiceAccount" ? "serviceaccounts"
+                                                            : "services";
     TMCD_TRY(ds.Apply(Ref("", resource, dns), d).status().Annotate(resource + "/" + d["metadata"].value("name", "")));
   }
   return ds.Apply(Ref("apps", "deployments", dns), desired);

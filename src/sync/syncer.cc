@@ -137,6 +137,11 @@ void Syncer::Register(engine::Manager& m) {
           for (const auto& key : keys) controller_->queue().Add(key);
         }));
   }
+  // A Service can start or stop selecting any workload of its namespace: they all look again (a
+  // workload whose dependencies did not change costs a hash comparison).
+  m.AddSource(std::make_unique<engine::StoreSource>(
+      store_, "", "services",
+      [this](const store::ObjectKey& k, const std::string&) { QueueNamespace(k.workspace, k.namespace_); }));
   // A cluster that becomes Ready again gets its pending copies retried now, not after the backoff.
   // A registration being deleted gets its copies removed (or forgotten, when it cannot be reached);
   // a deleted one takes its client and informer with it.

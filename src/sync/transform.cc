@@ -129,6 +129,19 @@ std::vector<Reference> PodTemplateReferences(const Json& workload) {
   return {out.begin(), out.end()};
 }
 
+bool ServiceSelects(const Json& service, const Json& workload) {
+  const Json selector = service.value("spec", Json::object()).value("selector", Json::object());
+  if (!selector.is_object() || selector.empty()) return false;
+  const Json labels = workload.value("spec", Json::object())
+                          .value("template", Json::object())
+                          .value("metadata", Json::object())
+                          .value("labels", Json::object());
+  for (const auto& [k, v] : selector.items()) {
+    if (!labels.is_object() || !labels.contains(k) || labels[k] != v) return false;
+  }
+  return true;
+}
+
 std::string DesiredHash(const Json& desired, const std::vector<Json>& dependencies) {
   std::string all = desired.dump();
   for (const auto& d : dependencies) all += "\n" + d.dump();

@@ -40,6 +40,10 @@ struct Reference {
 // "default", which every namespace has). Sorted, unique.
 std::vector<Reference> PodTemplateReferences(const Json& workload);
 
+// Whether a Service selects the workload's Pods: a non-empty spec.selector whose every pair is among
+// the labels of spec.template.metadata (a Service without a selector has manual endpoints: not ours).
+bool ServiceSelects(const Json& service, const Json& workload);
+
 // Stable hash of what would be applied (the desired object and its dependencies).
 std::string DesiredHash(const Json& desired, const std::vector<Json>& dependencies);
 

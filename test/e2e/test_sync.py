@@ -99,6 +99,9 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
         wait_condition(base, name, "Ready", "True", timeout=30)
     post(base, CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "shop"},
                     "data": {"color": "blue"}})
+    post(base, "/api/v1/namespaces/shop/services", {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"selector": {"pod": "web"}, "ports": [{"port": 80}], "clusterIP": "10.96.0.99"}})
     post(base, WP, placement("web", n=2))
     started = time.monotonic()
     post(base, DEPLOY, deployment("web"))
@@ -113,6 +116,9 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
         assert up["workspace"] == "root" and up["namespace"] == "shop" and up["name"] == "web" and up["uid"]
         assert got["spec"]["replicas"] == 2
         assert downstream(c, ns, "configmap", "conf")["data"] == {"color": "blue"}
+        svc = eventually(lambda: downstream(c, ns, "service", "web"), what="the Service selecting the Pods")
+        assert svc["spec"]["clusterIP"] != "10.96.0.99"  # allocated by each cluster, never copied
+        assert svc["metadata"]["labels"]["tmc.kcp.io/managed-by"] == "tmcd"
         nso = downstream(c, "", "namespace", ns)
         assert json.loads(nso["metadata"]["annotations"]["tmc.kcp.io/namespace-locator"]) == \
             {"workspace": "root", "namespace": "shop"}
@@ -147,7 +153,7 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
     records = get(base, SR)["items"]
     assert sorted(r["spec"]["clusterName"] for r in records) == ["east", "west"]
     assert all(r["status"]["phase"] == "Applied" and r["status"]["downstreamNamespace"] == ns for r in records)
-    assert all(r["status"]["dependencies"] == ["configmaps/conf"] for r in records)
+    assert all(r["status"]["dependencies"] == ["configmaps/conf", "services/web"] for r in records)
 
     # Scaling upstream reaches both clusters; a ConfigMap change follows; drift on a cluster is reverted.
     patch(base, DEPLOY + "/web", {"spec": {"replicas": 3}})
@@ -192,6 +198,7 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
     requests.delete(base + DEPLOY + "/web", timeout=10)
     eventually(lambda: get(base, DEPLOY + "/web") is None, what="upstream object gone after its finalizer")
     assert downstream(kept_c, ns, "deployment", "web") is None
+    assert downstream(kept_c, ns, "service", "web") is None  # pruned with the last copy that used it
     assert get(base, SR)["items"] == []
 
     # deletionPolicy Orphan leaves the copy, without tmcd's marks.

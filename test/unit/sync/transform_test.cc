@@ -50,6 +50,20 @@ TEST_CASE("the desired object drops server fields, maps the namespace and carrie
   CHECK(!HasMarks(up));
 }
 
+TEST_CASE("a Service goes with the workloads whose Pods it selects") {
+  const Json web = Json::parse(R"({"spec": {"template": {"metadata": {"labels": {"app": "web", "tier": "fe"}}}}})");
+  auto svc = [](const char* selector) {
+    return Json::parse(std::string(R"({"kind": "Service", "spec": {"selector": )") + selector + "}}");
+  };
+  CHECK(ServiceSelects(svc(R"({"app": "web"})"), web));
+  CHECK(ServiceSelects(svc(R"({"app": "web", "tier": "fe"})"), web));
+  CHECK_FALSE(ServiceSelects(svc(R"({"app": "web", "tier": "be"})"), web));
+  CHECK_FALSE(ServiceSelects(svc(R"({"app": "api"})"), web));
+  CHECK_FALSE(ServiceSelects(svc("{}"), web));  // no selector: manual endpoints, not ours
+  CHECK_FALSE(ServiceSelects(Json::parse(R"({"kind": "Service", "spec": {}})"), web));
+  CHECK_FALSE(ServiceSelects(svc(R"({"app": "web"})"), Json::parse(R"({"spec": {}})")));
+}
+
 TEST_CASE("Services lose per-cluster fields; ServiceAccounts their token Secrets") {
   const Json svc = Json::parse(R"({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
     "spec": {"clusterIP": "10.0.0.7", "clusterIPs": ["10.0.0.7"], "ipFamilies": ["IPv4"], "type": "NodePort",
