@@ -354,8 +354,10 @@ Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
   Status first_error;
   size_t failed = 0;
   std::vector<v1::SyncRecord> kept;
-  for (auto& [cluster, s] : SyncCopies(ref, *obj, targets, records, kept)) {
-    if (!s.ok() && failed++ == 0) first_error = s.Annotate("cluster " + cluster);
+  if (!targets.empty()) {  // targets only exist for a live workload: *obj is set
+    for (auto& [cluster, s] : SyncCopies(ref, *obj, targets, records, kept)) {
+      if (!s.ok() && failed++ == 0) first_error = s.Annotate("cluster " + cluster);
+    }
   }
   bool pending = false;
   for (auto& r : records) {
