@@ -26,6 +26,9 @@ struct ListOptions {
   std::string resource_version;  // validated only (lists are always served from the latest state)
   size_t limit = 0;
   std::string continue_token;
+  // Watch only (the streaming list of client-go's WatchList, KEP-3157): the current state as ADDED
+  // events, then a BOOKMARK annotated k8s.io/initial-events-end, then changes.
+  bool send_initial_events = false;
 };
 
 // Compiled list/watch filters.
@@ -36,7 +39,9 @@ struct Filters {
 };
 
 struct WatchStart {
-  std::vector<Json> initial;  // synthetic ADDED objects (resourceVersion unset or "0")
+  std::vector<Json> initial;        // synthetic ADDED objects (resourceVersion unset or "0", or sendInitialEvents)
+  uint64_t from = 0;                // every event after this revision follows on the watcher
+  bool initial_events_end = false;  // sendInitialEvents: a bookmark at `from` marks the end of `initial`
   std::shared_ptr<store::Watcher> watcher;
   Filters filters;
 };

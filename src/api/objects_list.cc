@@ -173,7 +173,8 @@ Result<WatchStart> ObjectService::Watch(const RequestPath& p, const ResourceInfo
   const std::string prefix = Prefix(p, r);
   if (!p.name.empty()) w.filters.fields.push_back({"metadata.name", {true, p.name}});
   uint64_t from = 0;
-  if (o.resource_version.empty() || o.resource_version == "0") {
+  // sendInitialEvents: any resourceVersion is "not older than" the latest state, which is served.
+  if (o.send_initial_events || o.resource_version.empty() || o.resource_version == "0") {
     // "Start at the most recent state": synthetic ADDED events for what exists, then changes after it.
     TMCD_ASSIGN_OR_RETURN(auto snapshot, store_.List(prefix, 0, ""));
     for (auto& [key, obj] : snapshot.items) {
@@ -181,6 +182,7 @@ Result<WatchStart> ObjectService::Watch(const RequestPath& p, const ResourceInfo
       if (w.filters.Matches(decorated)) w.initial.push_back(std::move(decorated));
     }
     from = snapshot.revision;
+    w.initial_events_end = o.send_initial_events;
   } else {
     auto [ptr, ec] =
         std::from_chars(o.resource_version.data(), o.resource_version.data() + o.resource_version.size(), from);
@@ -189,6 +191,7 @@ Result<WatchStart> ObjectService::Watch(const RequestPath& p, const ResourceInfo
     }
   }
   TMCD_ASSIGN_OR_RETURN(w.watcher, store_.Watch(prefix, from));
+  w.from = from;
   return w;
 }
 

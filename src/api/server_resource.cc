@@ -22,6 +22,19 @@ Result<ListOptions> ParseListOptions(const net::HttpRequest& req) {
   o.field_selector = req.Param("fieldSelector");
   o.resource_version = req.Param("resourceVersion");
   o.continue_token = req.Param("continue");
+  o.send_initial_events = req.Param("sendInitialEvents") == "true";
+  if (req.HasParam("sendInitialEvents") && o.send_initial_events) {
+    // As the API server validates a streaming list request.
+    if (req.Param("watch") != "true" && req.Param("watch") != "1") {
+      return Status(Reason::kInvalid, "sendInitialEvents is forbidden for list");
+    }
+    if (req.Param("resourceVersionMatch") != "NotOlderThan") {
+      return Status(Reason::kInvalid, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
+    }
+    if (req.Param("allowWatchBookmarks") != "true") {
+      return Status(Reason::kInvalid, "sendInitialEvents requires setting allowWatchBookmarks to true");
+    }
+  }
   if (req.HasParam("limit")) {
     const std::string v = req.Param("limit");
     char* end = nullptr;
@@ -56,6 +69,7 @@ class Server::WatchStream final : public net::StreamSource {
       : server_(server), w_(std::move(w)), info_(info) {}
   void Attach(std::function<void()> wake) override { w_.watcher->SetNotify(std::move(wake)); }
   bool Pull(std::string& out, size_t budget, TimePoint now) override;
+  uint64_t from() const { return w_.from; }
   TimePoint NextTimer() const override { return bookmarks_ ? std::min(deadline_, next_bookmark_) : deadline_; }
   void Close() override {
     w_.watcher->SetNotify(nullptr);
@@ -192,7 +206,7 @@ void Server::StartWatch(const RequestPath& p, const ResourceInfo& r, const ListO
   st->bookmarks_ = req.Param("allowWatchBookmarks") == "true";
   st->next_bookmark_ = now + options_.bookmark_interval;
   st->table_ = WantsTable(req.Header("Accept"));
-  st->last_revision_ = store_.CurrentRevision();
+  st->last_revision_ = st->from();  // a bookmark never claims events the stream has not passed
   res.status = 200;
   // "stream=watch" is what the API server sends; client-go parses it as application/json.
   res.SetHeader("Content-Type", "application/json;stream=watch");
@@ -213,6 +227,16 @@ bool Server::WatchStream::Pull(std::string& out, size_t budget, TimePoint now) {
     if (server_.stopping_.load()) return false;
     if (next_initial_ < w_.initial.size()) {
       Append(out, {{"type", "ADDED"}, {"object", std::move(w_.initial[next_initial_++])}});
+      continue;
+    }
+    if (w_.initial_events_end) {  // the streaming list is complete at the snapshot's revision
+      w_.initial_events_end = false;
+      Json bm = {
+          {"kind", info_.kind},
+          {"apiVersion", info_.GroupVersion()},
+          {"metadata",
+           {{"resourceVersion", std::to_string(w_.from)}, {"annotations", {{"k8s.io/initial-events-end", "true"}}}}}};
+      Append(out, {{"type", "BOOKMARK"}, {"object", bm}});
       continue;
     }
     if (now >= deadline_) return false;

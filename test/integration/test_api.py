@@ -168,3 +168,20 @@ def test_workspaces_are_isolated(api):
     requests.delete(a + "/same")
     assert requests.get(b + "/same").status_code == 200
     assert_status(requests.get(api + "/clusters/Bad_WS" + CREG), 400, "BadRequest", "invalid workspace")
+
+
+def test_streaming_list_ends_with_the_initial_events_bookmark(api):
+    """client-go's WatchList (kubectl delete --wait, kubectl wait): the current state as ADDED events,
+    then a BOOKMARK annotated k8s.io/initial-events-end at the snapshot's revision, then changes."""
+    for name in ("a", "b"):
+        requests.post(api + CREG, json=creg(name))
+    url = (api + CREG + "?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+           "&allowWatchBookmarks=true&timeoutSeconds=2&resourceVersion=1")
+    events = [json.loads(line) for line in requests.get(url, stream=True, timeout=10).iter_lines() if line]
+    assert [(e["type"], e["object"]["metadata"].get("name")) for e in events] == \
+        [("ADDED", "a"), ("ADDED", "b"), ("BOOKMARK", None)]
+    bm = events[2]["object"]["metadata"]
+    assert bm["annotations"] == {"k8s.io/initial-events-end": "true"}
+    assert bm["resourceVersion"] == events[1]["object"]["metadata"]["resourceVersion"]
+    bad = requests.get(api + CREG + "?watch=true&sendInitialEvents=true&allowWatchBookmarks=true", timeout=10)
+    assert_status(bad, 422, "Invalid", "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan")
