@@ -125,12 +125,13 @@ Result<kube::RestConfig> ResolveCredentials(const v1::ClusterEndpoint& endpoint,
   auto token = SecretValue(*secret, "token");
   if (token.ok()) {
     cfg.token = std::string(Trim(*token));
+    if (std::string why = kube::TokenProblem(cfg.token); !why.empty()) return Invalid("data.token " + why);
     return cfg;
   }
   if (token.status().reason() != Reason::kNotFound) return token.status();
   auto kubeconfig = SecretValue(*secret, "kubeconfig");
   if (kubeconfig.ok()) {
-    auto parsed = kube::ParseKubeconfig(*kubeconfig, "/nonexistent", "", "the Secret's data.kubeconfig");
+    auto parsed = kube::ParseInlineKubeconfig(*kubeconfig, "the Secret's data.kubeconfig");
     if (!parsed.ok()) return Invalid(parsed.status().message());
     cfg.token = parsed->token;
     cfg.client_cert_pem = parsed->client_cert_pem;

@@ -222,7 +222,11 @@ Result<Client::Response> Client::DoOnce(const std::string& method, const std::st
   req.method = method;
   req.path = PrefixFor(path) + path;
   req.headers = {{"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
-  if (const std::string t = Token(); !t.empty()) req.headers.emplace("Authorization", "Bearer " + t);
+  if (const std::string t = Token(); !t.empty()) {
+    // A token with CR/LF would inject headers (a token file can hold anything): never sent.
+    if (std::string why = TokenProblem(t); !why.empty()) return BadRequest("the bearer token " + why);
+    req.headers.emplace("Authorization", "Bearer " + t);
+  }
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     req.body = body;
     req.headers.emplace("Content-Type", content_type);

@@ -64,6 +64,17 @@ Result<std::string> PemField(const YAML::Node& node, const std::string& key, con
   return pem;
 }
 
+// Inline mode: the first field that would make tmcd read a local file or run a program.
+std::string FileReference(const YAML::Node& c, const YAML::Node& u) {
+  for (const char* k : {"certificate-authority"}) {
+    if (c && c[k]) return std::string("cluster.") + k;
+  }
+  for (const char* k : {"tokenFile", "client-certificate", "client-key", "exec", "auth-provider"}) {
+    if (u && u[k]) return std::string("user.") + k;
+  }
+  return "";
+}
+
 Status FillCluster(const YAML::Node& c, const std::string& base_dir, const std::string& where, RestConfig& out) {
   out.server = Scalar(c, "server");
   if (out.server.empty()) return BadRequest(where + ": server is required");
@@ -82,6 +93,7 @@ Status FillCluster(const YAML::Node& c, const std::string& base_dir, const std::
 
 Status FillUser(const YAML::Node& u, const std::string& base_dir, const std::string& where, RestConfig& out) {
   out.token = Scalar(u, "token");
+  if (std::string why = TokenProblem(out.token); !why.empty()) return BadRequest(where + ": token " + why);
   const std::string token_file = Scalar(u, "tokenFile");
   if (!token_file.empty()) {
     out.token_file = Resolve(base_dir, token_file);
@@ -106,8 +118,10 @@ Status FillUser(const YAML::Node& u, const std::string& base_dir, const std::str
 
 }  // namespace
 
-Result<RestConfig> ParseKubeconfig(std::string_view text, const std::string& base_dir, const std::string& context,
-                                   const std::string& origin) {
+namespace {
+
+Result<RestConfig> Parse(std::string_view text, const std::string& base_dir, const std::string& context,
+                         const std::string& origin, bool inline_only) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -125,15 +139,43 @@ Result<RestConfig> ParseKubeconfig(std::string_view text, const std::string& bas
     if (cluster.empty()) return BadRequest(origin + ": context " + Quote(out.context) + " names no cluster");
     out.namespace_ = Scalar(ctx, "namespace");
     TMCD_ASSIGN_OR_RETURN(YAML::Node c, FindNamed(root, "clusters", "cluster", cluster, origin));
-    TMCD_TRY(FillCluster(c, base_dir, origin + ": cluster " + Quote(cluster), out));
+    YAML::Node u;
     if (!user.empty()) {
-      TMCD_ASSIGN_OR_RETURN(YAML::Node u, FindNamed(root, "users", "user", user, origin));
-      TMCD_TRY(FillUser(u, base_dir, origin + ": user " + Quote(user), out));
+      TMCD_ASSIGN_OR_RETURN(u, FindNamed(root, "users", "user", user, origin));
     }
+    if (inline_only) {
+      if (std::string field = FileReference(c, u); !field.empty()) {
+        return BadRequest(origin + ": " + field +
+                          " is not allowed here: a kubeconfig stored in a Secret must carry its credentials inline "
+                          "(token, certificate-authority-data, client-certificate-data, client-key-data)");
+      }
+    }
+    TMCD_TRY(FillCluster(c, base_dir, origin + ": cluster " + Quote(cluster), out));
+    if (!user.empty()) TMCD_TRY(FillUser(u, base_dir, origin + ": user " + Quote(user), out));
     return out;
   } catch (const YAML::Exception& e) {
     return BadRequest(origin + ": malformed kubeconfig: " + e.what());
   }
+}
+
+}  // namespace
+
+std::string TokenProblem(std::string_view token) {
+  if (token.size() > size_t{16} * 1024) return "is longer than 16 KiB";
+  for (char ch : token) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u == 0x7f) return "contains a control character (line break?): not a valid header value";
+  }
+  return "";
+}
+
+Result<RestConfig> ParseKubeconfig(std::string_view text, const std::string& base_dir, const std::string& context,
+                                   const std::string& origin) {
+  return Parse(text, base_dir, context, origin, false);
+}
+
+Result<RestConfig> ParseInlineKubeconfig(std::string_view text, const std::string& origin) {
+  return Parse(text, "", "", origin, true);
 }
 
 Result<RestConfig> LoadKubeconfig(const std::string& path, const std::string& context) {

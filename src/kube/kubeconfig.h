@@ -32,5 +32,13 @@ Result<RestConfig> LoadKubeconfig(const std::string& path, const std::string& co
 // source in errors.
 Result<RestConfig> ParseKubeconfig(std::string_view text, const std::string& base_dir, const std::string& context = "",
                                    const std::string& origin = "kubeconfig");
+// Parses a kubeconfig that came from an untrusted place (a Secret written through an API): every
+// credential must be inline. File references (tokenFile, certificate-authority, client-certificate,
+// client-key) and exec/auth-provider plugins are refused before anything is read, with a message
+// that names the field but never the path or whether it exists (docs/security.md, outbound safety).
+Result<RestConfig> ParseInlineKubeconfig(std::string_view text, const std::string& origin);
+// A bearer token as an HTTP header value: no control characters (CR/LF would inject headers), at
+// most 16 KiB. Returns why not, or "" when it is acceptable.
+std::string TokenProblem(std::string_view token);
 
 }  // namespace tmcd::kube

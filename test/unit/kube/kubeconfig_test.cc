@@ -107,5 +107,50 @@ TEST_CASE("missing and malformed parts are clear errors") {
   }
 }
 
+TEST_CASE("an inline kubeconfig (from a Secret) refuses every local file and plugin, existing or not") {
+  const auto dir = std::filesystem::temp_directory_path() / ("kci-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "secret") << "stolen\n";
+  const std::string real = (dir / "secret").string();
+  const std::string cluster = R"(clusters: [{name: c, cluster: {server: "https://h:1"}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+)";
+  for (const std::string& user : {"{tokenFile: " + real + "}", std::string("{tokenFile: /no/such/file}"),
+                                  "{client-certificate: " + real + ", client-key: " + real + "}",
+                                  std::string("{exec: {command: sh}}"), std::string("{auth-provider: {name: gcp}}")}) {
+    CAPTURE(user);
+    auto c = ParseInlineKubeconfig(cluster + "users: [{name: u, user: " + user + "}]\n", "the Secret");
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().message().find("must carry its credentials inline") != std::string::npos);
+    // The message is the same whether the path exists or not, and never names it.
+    CHECK(c.status().message().find(dir.string()) == std::string::npos);
+    CHECK(c.status().message().find("/no/such") == std::string::npos);
+  }
+  auto ca =
+      ParseInlineKubeconfig("clusters: [{name: c, cluster: {server: \"https://h:1\", certificate-authority: " + real +
+                                "}}]\ncontexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n",
+                            "the Secret");
+  REQUIRE_FALSE(ca.ok());
+  CHECK(ca.status().message().find("cluster.certificate-authority is not allowed") != std::string::npos);
+  auto ok = ParseInlineKubeconfig(cluster + "users: [{name: u, user: {token: abc}}]\n", "the Secret");
+  REQUIRE(ok.ok());
+  CHECK(ok->token == "abc");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a token with a line break or control character is never a header value") {
+  CHECK(TokenProblem("abc.def-ghi_jkl").empty());
+  CHECK_FALSE(TokenProblem("abc\r\nX-Injected: 1").empty());
+  CHECK_FALSE(TokenProblem(std::string("a\0b", 3)).empty());
+  CHECK_FALSE(TokenProblem(std::string(17 * 1024, 'a')).empty());
+  auto c = ParseKubeconfig(
+      "clusters: [{name: c, cluster: {server: \"https://h:1\"}}]\nusers: [{name: u, user: {token: \"a\\nb\"}}]\n"
+      "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+      "/tmp");
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message().find("control character") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace tmcd::kube
