@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tmcd::net {
 
@@ -19,7 +20,26 @@ struct CaseInsensitiveLess {
 };
 using Headers = std::multimap<std::string, std::string, CaseInsensitiveLess>;
 
+// Who is on the other end of a connection, as the transport knows it (the authenticator turns this
+// into a user: src/security/authn.h). One per connection, shared by its requests.
+struct PeerInfo {
+  enum class Transport { kTcp, kTls, kUnix } transport = Transport::kTcp;
+  std::string remote;  // "127.0.0.1:50312", "[::1]:50312" or "unix"
+  // Unix sockets: SO_PEERCRED of the connecting process.
+  bool has_credentials = false;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int32_t pid = 0;
+  // TLS: the client certificate, if one was sent.
+  bool has_client_cert = false;
+  bool client_cert_verified = false;          // chains to the client CA, within its validity period
+  std::string client_cert_error;              // why not, e.g. "certificate has expired"
+  std::string client_cert_cn;                 // subject CN: the user name
+  std::vector<std::string> client_cert_orgs;  // subject O values: the groups
+};
+
 struct HttpRequest {
+  std::shared_ptr<const PeerInfo> peer;  // set by the server; null in unit tests that build requests
   std::string method;
   std::string target;                              // the raw request-target, e.g. "/api/v1/pods?watch=1"
   std::string path;                                // percent-decoded path without the query

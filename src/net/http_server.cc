@@ -1,6 +1,5 @@
 #include "net/http_server.h"
 
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -10,14 +9,17 @@
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+
+#include "net/listener.h"
 
 namespace tmcd::net {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-constexpr uint64_t kListenerId = 0;
-constexpr uint64_t kEventId = 1;
+constexpr uint64_t kEventId = 0;
+constexpr uint64_t kFirstListenerId = 1;  // listeners are 1..n; connections start at 16
 constexpr size_t kReadChunk = size_t{64} * 1024;
 constexpr size_t kStreamHighWater = size_t{256} * 1024;  // stop pulling a stream above this backlog
 constexpr auto kSweepInterval = std::chrono::milliseconds(50);
@@ -39,7 +41,8 @@ void AppendChunk(std::string& out, std::string_view data) {
 }  // namespace
 
 struct HttpServer::Conn {
-  enum class Phase { kReading, kHandling, kWriting, kStreaming };
+  // kLingering: the answer is out and our side is shut; unread input is drained, then closed.
+  enum class Phase { kReading, kHandling, kWriting, kStreaming, kLingering };
   int fd = -1;
   uint64_t id = 0;
   Phase phase = Phase::kReading;
@@ -54,6 +57,9 @@ struct HttpServer::Conn {
   std::shared_ptr<std::atomic<bool>> woken;  // set by the stream's wake callback from any thread
   bool stream_ended = false;
   uint32_t events = 0;
+  std::unique_ptr<TlsConn> tls;    // null: plain TCP or Unix socket
+  std::shared_ptr<PeerInfo> peer;  // filled at accept; TLS fields once the handshake is done
+  bool peer_complete = false;
   size_t Pending() const { return out.size() - out_off; }
 };
 
@@ -62,55 +68,56 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler, ErrorResponde
 
 HttpServer::~HttpServer() {
   Stop(std::chrono::milliseconds(0));
-  for (int fd : {listen_fd_, epoll_fd_, event_fd_}) {
+  for (int fd : {epoll_fd_, event_fd_}) {
     if (fd >= 0) ::close(fd);  // only when Start failed half-way; Stop closes them otherwise
+  }
+  for (const Listener& l : listeners_) {
+    if (l.fd >= 0) ::close(l.fd);
   }
 }
 
+Status HttpServer::Listen() {
+  if (options_.tcp) {
+    auto fd = ListenTcp(options_.host, options_.port, bound_port_);
+    if (!fd.ok()) return fd.status();
+    listeners_.push_back({*fd, false});
+  }
+  if (!options_.unix_path.empty()) {
+    auto fd = ListenUnix(options_.unix_path, options_.unix_mode, options_.unix_gid);
+    if (!fd.ok()) return fd.status();
+    listeners_.push_back({*fd, true});
+  }
+  if (listeners_.empty()) return Invalid("nothing to listen on: no TCP address and no Unix socket");
+  return Status::Ok();
+}
+
 Result<int> HttpServer::Start() {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(options_.port);
-  const std::string where = options_.host + ":" + port;
-  if (int rc = ::getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return Status(Reason::kServiceUnavailable, "cannot resolve " + where + ": " + ::gai_strerror(rc));
-  }
-  std::string why = "no address";
-  for (addrinfo* a = found; a != nullptr && listen_fd_ < 0; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
-      listen_fd_ = fd;
-    } else {
-      why = ErrnoText(errno);
-      ::close(fd);
-    }
-  }
-  ::freeaddrinfo(found);
-  if (listen_fd_ < 0) return Status(Reason::kServiceUnavailable, "cannot listen on " + where + ": " + why);
-  sockaddr_storage bound{};
-  socklen_t len = sizeof(bound);
-  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);  // NOLINT: sockets API
-  const int bound_port = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                                                     : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  // OpenSSL writes records (and close_notify) with write(2): a client that went away would kill the
+  // process with SIGPIPE. Plain sockets use MSG_NOSIGNAL; TLS needs the signal ignored.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });  // NOLINT(cert-err33-c)
+  SetTls(options_.tls);
+  TMCD_TRY(Listen());
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_fd_ < 0 || event_fd_ < 0) return Internal("cannot create epoll/eventfd: " + ErrnoText(errno));
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = kListenerId;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    ev.data.u64 = kFirstListenerId + i;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listeners_[i].fd, &ev);
+  }
   ev.data.u64 = kEventId;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, event_fd_, &ev);
   for (size_t i = 0; i < std::max<size_t>(options_.threads, 1); ++i) workers_.emplace_back([this] { WorkerLoop(); });
   io_thread_ = std::thread([this] { Run(); });
   started_ = true;
-  return bound_port;
+  return bound_port_;
+}
+
+void HttpServer::SetTls(std::shared_ptr<TlsContext> tls) {
+  std::lock_guard<std::mutex> lock(tls_mu_);
+  tls_ = std::move(tls);
 }
 
 void HttpServer::Stop(std::chrono::milliseconds grace) {
@@ -130,10 +137,15 @@ void HttpServer::Stop(std::chrono::milliseconds grace) {
   for (auto& [id, res] : responses_) {
     if (res.stream) res.stream->Close();
   }
-  for (int* fd : {&listen_fd_, &epoll_fd_, &event_fd_}) {
+  for (int* fd : {&epoll_fd_, &event_fd_}) {
     if (*fd >= 0) ::close(*fd);
     *fd = -1;
   }
+  for (Listener& l : listeners_) {
+    if (l.fd >= 0) ::close(l.fd);
+    l.fd = -1;
+  }
+  if (!options_.unix_path.empty()) ::unlink(options_.unix_path.c_str());
 }
 
 void HttpServer::Run() {
@@ -147,12 +159,18 @@ void HttpServer::Run() {
     for (int i = 0; i < n; ++i) {
       const uint64_t id = events[static_cast<size_t>(i)].data.u64;
       const uint32_t what = events[static_cast<size_t>(i)].events;
-      if (id == kListenerId) {
-        Accept(now);
-      } else if (id == kEventId) {
+      if (id == kEventId) {
         DrainInbox(now);
+      } else if (id >= kFirstListenerId && id < kFirstListenerId + listeners_.size()) {
+        Accept(id - kFirstListenerId, now);
       } else if (auto it = conns_.find(id); it != conns_.end()) {
         Conn& c = *it->second;
+        // TLS: a handshake flight that did not fit the socket continues when it is writable.
+        const bool tls_read_on_write = c.tls && c.tls->wants_write() && c.Pending() == 0;
+        if ((what & EPOLLOUT) != 0 && tls_read_on_write) {
+          OnReadable(c, now);
+          continue;
+        }
         if ((what & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) OnReadable(c, now);
         if ((what & EPOLLOUT) != 0 && conns_.count(id) != 0) Flush(c, now);
       }
@@ -172,27 +190,43 @@ void HttpServer::Run() {
   }
 }
 
-void HttpServer::Accept(TimePoint now) {
+void HttpServer::PauseListening() {
+  listening_paused_ = true;  // resumed by Sweep once connections drop
+  for (const Listener& l : listeners_) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l.fd, nullptr);
+}
+
+void HttpServer::Accept(size_t listener, TimePoint now) {
+  const Listener& l = listeners_[listener];
+  std::shared_ptr<TlsContext> tls;
+  if (!l.unix_socket) {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    tls = tls_;
+  }
   while (true) {
-    if (conns_.size() >= options_.max_connections) {
-      listening_paused_ = true;  // resumed by Sweep once connections drop
-      ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
-      return;
-    }
-    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (conns_.size() >= options_.max_connections) return PauseListening();
+    const int fd = ::accept4(l.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE) {
-        listening_paused_ = true;
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
-      }
+      if (errno == EMFILE || errno == ENFILE) PauseListening();
       return;  // EAGAIN and per-connection errors (ECONNABORTED) end this round
     }
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (!l.unix_socket) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
     auto c = std::make_unique<Conn>();
     c->fd = fd;
     c->id = next_id_++;
     c->deadline = now + options_.idle_timeout;
+    c->peer = DescribePeer(fd, l.unix_socket);
+    if (tls) {
+      c->tls = std::make_unique<TlsConn>(*tls, fd);
+      if (!c->tls->valid()) {
+        ::close(fd);
+        continue;
+      }
+    } else {
+      c->peer_complete = true;
+    }
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = c->id;
@@ -252,17 +286,69 @@ void HttpServer::DrainInbox(TimePoint now) {
 
 void HttpServer::OnReadable(Conn& c, TimePoint now) {
   const uint64_t id = c.id;
+  if (c.phase == Conn::Phase::kLingering) {
+    while (true) {  // discard, on the raw socket, until the client closes (or the linger time ends)
+      const ssize_t got = ::read(c.fd, read_buf_.data(), read_buf_.size());
+      if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) return CloseConn(id);
+      if (got < 0) return;
+    }
+  }
   const size_t cap = options_.limits.max_header_bytes + options_.limits.max_body_bytes + kReadChunk;
   // Read through one scratch buffer: growing each connection's buffer by a full read chunk would
   // cost 64 KiB of memory per idle keep-alive or watch connection.
   while (c.in.size() < cap) {
-    const ssize_t got = ::read(c.fd, read_buf_.data(), read_buf_.size());
-    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) return CloseConn(id);  // peer gone
-    if (got < 0) break;
-    c.in.append(read_buf_.data(), static_cast<size_t>(got));
+    size_t got = 0;
+    const Io io = ReadSome(c, got);
+    if (io == Io::kEof || io == Io::kError) return CloseConn(id);  // peer gone, or a failed handshake
+    if (io == Io::kAgain) break;
+    c.in.append(read_buf_.data(), got);
+  }
+  if (c.tls) {
+    if (!c.peer_complete && c.tls->handshake_done()) {
+      c.tls->FillPeer(*c.peer);
+      c.peer_complete = true;
+    }
+    if (c.phase == Conn::Phase::kReading && c.Pending() == 0) {
+      SetEvents(c, EPOLLIN | (c.tls->wants_write() ? static_cast<uint32_t>(EPOLLOUT) : 0U));
+    }
   }
   if (c.phase == Conn::Phase::kStreaming) c.in.clear();  // nothing is expected on a watch stream
   if (c.phase == Conn::Phase::kReading) TryParse(c, now);
+}
+
+HttpServer::Io HttpServer::ReadSome(Conn& c, size_t& got) {
+  if (c.tls) {
+    switch (c.tls->Read(read_buf_.data(), read_buf_.size(), got)) {
+      case TlsConn::Io::kOk:
+        return Io::kOk;
+      case TlsConn::Io::kAgain:
+        return Io::kAgain;
+      case TlsConn::Io::kEof:
+        return Io::kEof;
+      case TlsConn::Io::kError:
+        return Io::kError;
+    }
+  }
+  const ssize_t n = ::read(c.fd, read_buf_.data(), read_buf_.size());
+  if (n > 0) got = static_cast<size_t>(n);
+  return n > 0 ? Io::kOk : n == 0 ? Io::kEof : (errno == EAGAIN || errno == EINTR) ? Io::kAgain : Io::kError;
+}
+
+HttpServer::Io HttpServer::WriteSome(Conn& c, size_t& sent) {
+  if (c.tls) {
+    switch (c.tls->Write(c.out.data() + c.out_off, c.Pending(), sent)) {
+      case TlsConn::Io::kOk:
+        return Io::kOk;
+      case TlsConn::Io::kAgain:
+        return Io::kAgain;
+      case TlsConn::Io::kEof:
+      case TlsConn::Io::kError:
+        return Io::kError;
+    }
+  }
+  const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.Pending(), MSG_NOSIGNAL);
+  if (n > 0) sent = static_cast<size_t>(n);
+  return n > 0 ? Io::kOk : (n < 0 && (errno == EAGAIN || errno == EINTR)) ? Io::kAgain : Io::kError;
 }
 
 void HttpServer::TryParse(Conn& c, TimePoint now) {
@@ -293,6 +379,7 @@ void HttpServer::TryParse(Conn& c, TimePoint now) {
 }
 
 void HttpServer::Dispatch(Conn& c, HttpRequest req) {
+  req.peer = c.peer;
   c.phase = Conn::Phase::kHandling;
   c.sent_continue = false;
   SetEvents(c, 0);  // no reads while the handler runs; pipelined bytes wait in the kernel
@@ -352,20 +439,24 @@ void HttpServer::PullStream(Conn& c, TimePoint now) {
 void HttpServer::Flush(Conn& c, TimePoint now) {
   const uint64_t id = c.id;
   while (c.Pending() > 0) {
-    const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.Pending(), MSG_NOSIGNAL);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-    if (n <= 0) return CloseConn(id);
-    c.out_off += static_cast<size_t>(n);
+    size_t n = 0;
+    const Io io = WriteSome(c, n);
+    if (io == Io::kAgain) break;
+    if (io != Io::kOk) return CloseConn(id);
+    c.out_off += n;
     c.deadline = now + options_.request_timeout;
   }
   const uint32_t in = EPOLLIN;
-  if (c.Pending() > 0) return SetEvents(c, EPOLLOUT | (c.phase == Conn::Phase::kStreaming ? in : 0U));
+  const bool tls_wants_read = c.tls && c.tls->wants_read();
+  if (c.Pending() > 0) {
+    return SetEvents(c, EPOLLOUT | (c.phase == Conn::Phase::kStreaming || tls_wants_read ? in : 0U));
+  }
   c.out.clear();
   c.out_off = 0;
   if (c.out.capacity() > kReadChunk) c.out.shrink_to_fit();  // a large list or initial watch burst
   const bool finished = c.phase == Conn::Phase::kWriting || (c.phase == Conn::Phase::kStreaming && c.stream_ended);
   if (!finished) return SetEvents(c, c.phase == Conn::Phase::kHandling ? 0U : in);
-  if (!c.keep_alive) return CloseConn(id);
+  if (!c.keep_alive) return Linger(c, now);
   c.phase = Conn::Phase::kReading;
   c.request_started = false;
   c.deadline = now + options_.idle_timeout;
@@ -375,17 +466,20 @@ void HttpServer::Flush(Conn& c, TimePoint now) {
 
 void HttpServer::Sweep(TimePoint now) {
   if (listening_paused_ && !stopping_.load() && conns_.size() < options_.max_connections) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = kListenerId;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev) == 0) listening_paused_ = false;
+    listening_paused_ = false;
+    for (size_t i = 0; i < listeners_.size(); ++i) {
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = kFirstListenerId + i;
+      if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listeners_[i].fd, &ev) != 0) listening_paused_ = true;
+    }
   }
   std::vector<uint64_t> expired;
   std::vector<uint64_t> timed_out_requests;
   std::vector<uint64_t> stream_timers;
   for (const auto& [id, c] : conns_) {
-    if (c->Pending() > 0 || c->phase == Conn::Phase::kWriting) {
-      if (now >= c->deadline) expired.push_back(id);  // the client stopped reading
+    if (c->Pending() > 0 || c->phase == Conn::Phase::kWriting || c->phase == Conn::Phase::kLingering) {
+      if (now >= c->deadline) expired.push_back(id);  // the client stopped reading, or lingered long enough
     } else if (c->phase == Conn::Phase::kReading && now >= c->deadline) {
       (c->request_started ? timed_out_requests : expired).push_back(id);
     } else if (c->phase == Conn::Phase::kStreaming && c->stream && c->stream->NextTimer() <= now) {
@@ -409,9 +503,11 @@ void HttpServer::Sweep(TimePoint now) {
 }
 
 void HttpServer::BeginStop(TimePoint now) {
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
-  ::close(listen_fd_);
-  listen_fd_ = -1;
+  for (Listener& l : listeners_) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l.fd, nullptr);
+    ::close(l.fd);
+    l.fd = -1;
+  }
   std::vector<uint64_t> ids;
   for (const auto& [id, c] : conns_) ids.push_back(id);
   for (uint64_t id : ids) {  // Flush and CloseConn erase from conns_: no iteration over it here
@@ -429,6 +525,19 @@ void HttpServer::BeginStop(TimePoint now) {
   }
 }
 
+void HttpServer::Linger(Conn& c, TimePoint now) {
+  // Closing a socket with unread input makes the kernel send RST, which can destroy the answer
+  // before the client reads it (a 413 while the client is still sending its body, a TLS client's
+  // last records). Shut our side instead, drain what still comes, and close on EOF or after 2 s.
+  c.tls.reset();  // close_notify first
+  ::shutdown(c.fd, SHUT_WR);
+  c.in.clear();
+  c.in.shrink_to_fit();
+  c.phase = Conn::Phase::kLingering;
+  c.deadline = now + std::chrono::seconds(2);
+  SetEvents(c, EPOLLIN);
+}
+
 void HttpServer::SetEvents(Conn& c, uint32_t events) {
   if (c.events == events) return;
   c.events = events;
@@ -444,6 +553,7 @@ void HttpServer::CloseConn(uint64_t id) {
   Conn& c = *it->second;
   if (c.stream) c.stream->Close();
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  c.tls.reset();  // close_notify before the socket goes
   ::close(c.fd);
   conns_.erase(it);
 }

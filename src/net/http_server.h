@@ -28,12 +28,21 @@
 
 #include "common/status.h"
 #include "net/http_message.h"
+#include "net/tls.h"
 
 namespace tmcd::net {
 
 struct HttpServerOptions {
+  bool tcp = true;  // listen on host:port
   std::string host = "127.0.0.1";
   int port = 0;  // 0 = let the OS choose
+  // TCP connections speak TLS with this context when set (SetTls replaces it for new connections).
+  std::shared_ptr<TlsContext> tls;
+  // Also listen on this Unix domain socket ("" = none): created with `unix_mode`, group `unix_gid`
+  // (-1 = the process's), a stale socket file replaced; its peers carry SO_PEERCRED credentials.
+  std::string unix_path;
+  uint32_t unix_mode = 0660;
+  int64_t unix_gid = -1;
   size_t threads = 8;
   ParseLimits limits;
   std::chrono::milliseconds request_timeout{60000};  // to receive one request; to make write progress
@@ -52,17 +61,25 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds, listens and starts the I/O and handler threads; returns the bound port.
+  // Binds, listens and starts the I/O and handler threads; returns the bound TCP port (0 when
+  // only the Unix socket listens).
   Result<int> Start();
   void Stop(std::chrono::milliseconds grace);
+  // The TLS context for connections accepted from now on (certificate rotation).
+  void SetTls(std::shared_ptr<TlsContext> tls);
 
  private:
   struct Conn;
   using TimePoint = std::chrono::steady_clock::time_point;
 
   void Run();
-  void Accept(TimePoint now);
+  Status Listen();
+  void Accept(size_t listener, TimePoint now);
+  void PauseListening();
   void DrainInbox(TimePoint now);
+  enum class Io { kOk, kAgain, kEof, kError };
+  Io ReadSome(Conn& c, size_t& got);    // into read_buf_
+  Io WriteSome(Conn& c, size_t& sent);  // from c.out at c.out_off
   void OnReadable(Conn& c, TimePoint now);
   void TryParse(Conn& c, TimePoint now);
   void Dispatch(Conn& c, HttpRequest req);
@@ -70,6 +87,7 @@ class HttpServer {
   void PullStream(Conn& c, TimePoint now);
   void Flush(Conn& c, TimePoint now);
   void Sweep(TimePoint now);
+  void Linger(Conn& c, TimePoint now);
   void BeginStop(TimePoint now);
   void SetEvents(Conn& c, uint32_t events);
   void CloseConn(uint64_t id);
@@ -81,11 +99,18 @@ class HttpServer {
   HttpServerOptions options_;
   Handler handler_;
   ErrorResponder errors_;
-  int listen_fd_ = -1;
+  struct Listener {
+    int fd = -1;
+    bool unix_socket = false;
+  };
+  std::vector<Listener> listeners_;  // epoll ids 1..n
+  int bound_port_ = 0;
   int epoll_fd_ = -1;
   int event_fd_ = -1;
-  bool listening_paused_ = false;                                      // I/O thread only
-  uint64_t next_id_ = 2;                                               // I/O thread only; 0 = listener, 1 = eventfd
+  bool listening_paused_ = false;  // I/O thread only
+  uint64_t next_id_ = 16;          // I/O thread only; 0 = eventfd, 1.. = listeners
+  std::mutex tls_mu_;
+  std::shared_ptr<TlsContext> tls_;                                    // guarded by tls_mu_
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns_;          // I/O thread only
   std::vector<char> read_buf_ = std::vector<char>(size_t{64} * 1024);  // I/O thread only
   std::thread io_thread_;
