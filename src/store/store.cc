@@ -43,6 +43,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const Cl
   std::unique_ptr<Store> store(new Store(options, clock));
   TMCD_TRY(store->OpenDb());
   TMCD_TRY(store->LoadMeta());
+  TMCD_TRY(store->CheckSealed().status());
   if (options.compaction_interval.count() > 0)
     store->compactor_ = std::thread([s = store.get()] { s->CompactionLoop(); });
   return store;
@@ -133,7 +134,7 @@ Result<StoredObject> Store::Get(const ObjectKey& key) const {
   auto s = db_->Get(rocksdb::ReadOptions(), objects_, EncodeKey(key), &raw);
   if (s.IsNotFound()) return NotFound(key.resource + " " + Quote(key.name) + " not found");
   if (!s.ok()) return FromRocks(s, "read " + key.String());
-  return DecodeObject(raw);
+  return DecodeValue(EncodeKey(key), raw);
 }
 
 Result<ListResult> Store::List(std::string_view prefix, size_t limit, std::string_view start_after) const {
@@ -157,7 +158,8 @@ Result<ListResult> Store::List(std::string_view prefix, size_t limit, std::strin
       out.next_key = out.items.back().first;
       break;
     }
-    auto obj = DecodeObject(std::string_view(it->value().data(), it->value().size()));
+    auto obj = DecodeValue(std::string_view(it->key().data(), it->key().size()),
+                           std::string_view(it->value().data(), it->value().size()));
     if (!obj.ok()) {
       st = obj.status();
       break;
@@ -235,7 +237,7 @@ Result<std::optional<StoredObject>> Store::Current(const std::string& k,
   auto gs = db_->Get(rocksdb::ReadOptions(), objects_, k, &raw);
   if (gs.IsNotFound()) return std::optional<StoredObject>();
   if (!gs.ok()) return FromRocks(gs, "read");
-  TMCD_ASSIGN_OR_RETURN(auto current, DecodeObject(raw));
+  TMCD_ASSIGN_OR_RETURN(auto current, DecodeValue(k, raw));
   return std::optional<StoredObject>(std::move(current));
 }
 
@@ -268,10 +270,12 @@ Result<Event> Store::Prepare(Request& r, uint64_t rev, rocksdb::WriteBatch& batc
                     : r.uid.empty()   ? NewUid()
                                       : std::move(r.uid),
                     std::move(r.json)};
-    batch.Put(objects_, r.encoded, EncodeObject(event.object));
+    TMCD_ASSIGN_OR_RETURN(std::string value, EncodeValue(r.encoded, event.object));
+    batch.Put(objects_, r.encoded, value);
     overlay[r.encoded] = event.object;
   }
-  batch.Put(events_, RevisionKey(rev), EncodeEvent(event));
+  TMCD_ASSIGN_OR_RETURN(std::string logged, EncodeEventValue(event));
+  batch.Put(events_, RevisionKey(rev), logged);
   return event;
 }
 

@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "store/codec.h"
+#include "store/sealer.h"
 #include "store/watcher.h"
 
 namespace tmcd::store {
@@ -44,6 +45,15 @@ struct StoreOptions {
   // Called after every successful commit with its duration (lock wait + batch write). Must be cheap
   // and thread-safe; the app feeds a metrics histogram with it. Optional.
   std::function<void(std::chrono::nanoseconds)> commit_observer;
+  // Seals the values it applies to (Secrets) before they reach RocksDB. Open fails when a sealed
+  // value does not open with it (a wrong key file), so nothing is ever served from garbage.
+  std::shared_ptr<const Sealer> sealer;
+};
+
+struct SealStats {
+  size_t sealed = 0;     // values sealed (CheckSealed) or resealed (Reseal)
+  size_t old_key = 0;    // sealed with a key other than the current one
+  size_t plaintext = 0;  // values the sealer applies to that are not sealed yet
 };
 
 struct ListResult {
@@ -84,6 +94,13 @@ class Store {
   // One background compaction pass by count and age; returns the new compacted revision.
   Result<uint64_t> CompactOnce();
 
+  // Opens every sealed value (Open has done so already) and counts what the sealer would change.
+  Result<SealStats> CheckSealed() const;
+  // Rewrites every value the sealer applies to that is plaintext or sealed with an old key, drops
+  // the whole event history and makes RocksDB rewrite its files, so no old value stays on disk.
+  // Each rewrite is an update (a new resourceVersion). Run while nothing else writes.
+  Result<SealStats> Reseal();
+
  private:
   Store(const StoreOptions& options, const Clock& clock);
   Status OpenDb();
@@ -99,6 +116,13 @@ class Store {
                         std::map<std::string, std::optional<StoredObject>>& overlay);
   Result<std::optional<StoredObject>> Current(const std::string& encoded_key,
                                               const std::map<std::string, std::optional<StoredObject>>& overlay);
+  // Values on their way to and from RocksDB, sealed where the sealer applies (store_seal.cc).
+  Result<std::string> EncodeValue(std::string_view key, const StoredObject& o) const;
+  Result<std::string> EncodeEventValue(const Event& e) const;
+  Result<StoredObject> DecodeValue(std::string_view key, std::string_view raw) const;
+  Result<Event> DecodeEventValue(uint64_t revision, std::string_view raw) const;
+  Status OpenJson(std::string_view key, std::string& json) const;
+  Status Purge();
   void Notify(const Event& e);
   void CompactionLoop();
 

@@ -28,7 +28,7 @@ Result<std::shared_ptr<Watcher>> Store::Watch(std::string prefix, uint64_t from_
     for (it->Seek(RevisionKey(from_revision + 1)); it->Valid(); it->Next()) {
       uint64_t rev = GetU64(std::string_view(it->key().data(), it->key().size()));
       if (rev > upto) break;
-      auto e = DecodeEvent(rev, std::string_view(it->value().data(), it->value().size()));
+      auto e = DecodeEventValue(rev, std::string_view(it->value().data(), it->value().size()));
       if (!e.ok()) {
         st = e.status();
         break;
