@@ -10,7 +10,8 @@ namespace {
 using Json = nlohmann::json;
 
 Json Verbs(const ResourceInfo& r, bool read_only) {
-  if (r.read_only || read_only) return {"get", "list", "watch"};
+  if (r.create_only) return {"create"};
+  if (r.read_only || (read_only && !r.local_only)) return {"get", "list", "watch"};
   return {"create", "delete", "get", "list", "patch", "update", "watch"};
 }
 

@@ -88,7 +88,7 @@ Result<Json> ObjectService::Get(const RequestPath& p, const ResourceInfo& r) {
 
 // Checks identity and metadata, applies the type's strict validation and defaults, and returns the
 // JSON to store (without resourceVersion and uid, which the store owns).
-Result<Json> ObjectService::Prepare(const RequestPath& p, const ResourceInfo& r, Json obj) const {
+Result<Json> ObjectService::Prepare(const RequestPath& p, const ResourceInfo& r, Json obj, const Json* current) const {
   if (!obj.is_object()) return BadRequest("the request body must be a JSON object");
   const std::string api_version = obj.value("apiVersion", r.GroupVersion());
   const std::string kind = obj.value("kind", r.kind);
@@ -117,8 +117,20 @@ Result<Json> ObjectService::Prepare(const RequestPath& p, const ResourceInfo& r,
   apis::FieldErrors errs;
   TMCD_TRY(apis::DecodeJson(meta.dump(), m, errs));
   apis::ValidateFields(m, errs);
-  apis::CheckObjectName(m, r.resource == "namespaces" || r.resource == "services", "metadata", errs);
+  if (r.path_segment_names) {  // kube's ValidatePathSegmentName (RBAC: "system:masters", "tmc:viewer")
+    if (m.name.empty() || m.name == "." || m.name == ".." || m.name.find_first_of("/%") != std::string::npos) {
+      errs.Invalid("metadata.name", Quote(m.name), "may not be empty, '.' or '..', and may not contain '/' or '%'");
+    }
+  } else {
+    apis::CheckObjectName(m, r.resource == "namespaces" || r.resource == "services", "metadata", errs);
+  }
   if (!errs.empty()) return errs.ToStatus(r.kind, m.name);
+  if (r.validate) {
+    if (Status s = r.validate(obj, current); !s.ok()) {
+      return Status(Reason::kInvalid, r.kind + " " + Quote(m.name) + " is invalid: " + s.message());
+    }
+  }
+  if (p.admit) TMCD_TRY(p.admit(obj));
   return obj;
 }
 
@@ -202,7 +214,7 @@ Result<Json> ObjectService::CommitUpdate(const RequestPath& p, const ResourceInf
       }
     }
   }
-  TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(desired)));
+  TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(desired), &current));
   if (deleting && new_fin.empty()) {
     // The last finalizer is gone: the object is deleted now.
     TMCD_ASSIGN_OR_RETURN(auto gone, store_.Delete(Key(p, r, p.name), expected));

@@ -68,7 +68,7 @@ class ObjectService {
  private:
   store::ObjectKey Key(const RequestPath& p, const ResourceInfo& r, const std::string& name) const;
   std::string Prefix(const RequestPath& p, const ResourceInfo& r) const;
-  Result<Json> Prepare(const RequestPath& p, const ResourceInfo& r, Json obj) const;
+  Result<Json> Prepare(const RequestPath& p, const ResourceInfo& r, Json obj, const Json* current = nullptr) const;
   Result<Json> CommitUpdate(const RequestPath& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
   std::string Now() const;
 

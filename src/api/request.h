@@ -5,6 +5,8 @@
 // and the discovery roots /api, /api/v1, /apis, /apis/<group>, /apis/<group>/<version>.
 // Pure; thread-safe.
 
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,9 @@ struct RequestPath {
   std::string resource;
   std::string name;
   std::string subresource;
+  // Request-scoped admission, run on the final object of a create/update/patch just before it is
+  // stored (the server sets it for RBAC writes: escalation prevention, docs/security.md).
+  std::function<Status(const nlohmann::json& obj)> admit;
 };
 
 // NotFound for paths outside the API; BadRequest for malformed workspace names.

@@ -1,5 +1,7 @@
 #include "api/resources.h"
 
+#include "security/rbac.h"
+
 namespace tmcd::api {
 namespace {
 
@@ -45,6 +47,35 @@ ResourceInfo Generic(std::string group, std::string version, std::string resourc
   return r;
 }
 
+ResourceInfo Rbac(std::string resource, std::string singular, const std::string& kind, bool namespaced) {
+  ResourceInfo r = Generic(std::string(security::kRbacGroup), "v1", std::move(resource), std::move(singular), kind,
+                           namespaced, false, {});
+  r.local_only = true;
+  r.path_segment_names = true;
+  const bool binding = kind.find("Binding") != std::string::npos;
+  r.validate = [kind, binding](const nlohmann::json& obj, const nlohmann::json* current) -> Status {
+    TMCD_TRY(security::ValidateRbacObject(kind, obj));
+    if (binding && current != nullptr && current->value("roleRef", nlohmann::json()) != obj["roleRef"]) {
+      return Invalid("roleRef: Invalid value: cannot change roleRef");
+    }
+    if (!binding && kind == "ClusterRole" && current == nullptr &&
+        security::BuiltinClusterRole(obj["metadata"].value("name", "")) != nullptr) {
+      return Invalid("metadata.name: Forbidden: " + obj["metadata"].value("name", "") +
+                     " is a built-in ClusterRole of tmcd and cannot be redefined");
+    }
+    return Status::Ok();
+  };
+  return r;
+}
+
+ResourceInfo Review(std::string resource, std::string singular, std::string kind) {
+  ResourceInfo r = Generic("authorization.k8s.io", "v1", std::move(resource), std::move(singular), std::move(kind),
+                           false, false, {});
+  r.create_only = true;
+  r.local_only = true;
+  return r;
+}
+
 std::vector<ResourceInfo> Build() {
   std::vector<ResourceInfo> out;
   out.push_back(Typed<v1::ClusterRegistration>(false));
@@ -56,6 +87,12 @@ std::vector<ResourceInfo> Build() {
   out.push_back(Generic("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, false, {"sa"}));
   out.push_back(Generic("", "v1", "services", "service", "Service", true, true, {"svc"}));
   out.push_back(Generic("apps", "v1", "deployments", "deployment", "Deployment", true, true, {"deploy"}));
+  out.push_back(Rbac("roles", "role", "Role", true));
+  out.push_back(Rbac("rolebindings", "rolebinding", "RoleBinding", true));
+  out.push_back(Rbac("clusterroles", "clusterrole", "ClusterRole", false));
+  out.push_back(Rbac("clusterrolebindings", "clusterrolebinding", "ClusterRoleBinding", false));
+  out.push_back(Review("selfsubjectaccessreviews", "selfsubjectaccessreview", "SelfSubjectAccessReview"));
+  out.push_back(Review("selfsubjectrulesreviews", "selfsubjectrulesreview", "SelfSubjectRulesReview"));
   return out;
 }
 

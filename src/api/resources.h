@@ -21,13 +21,19 @@ struct ResourceInfo {
   std::string singular;
   std::string kind;
   bool namespaced = true;
-  bool has_status = false;  // /status subresource; main-resource writes keep the stored status
-  bool read_only = false;   // served, but not writable through the API (SyncRecord)
+  bool has_status = false;          // /status subresource; main-resource writes keep the stored status
+  bool read_only = false;           // served, but not writable through the API (SyncRecord)
+  bool local_only = false;          // tmcd's own (RBAC): writable in kcp mode too, never synced or cached
+  bool create_only = false;         // a review (SelfSubjectAccessReview): POST answers, nothing is stored
+  bool path_segment_names = false;  // names may hold ':' (RBAC), not only DNS subdomains
   std::vector<std::string> short_names;
   std::vector<apis::v1alpha1::PrinterColumn> columns;
   // Typed resources: strict decode + defaults + validation of a whole object; returns the canonical
   // JSON to store. Empty for generic resources.
   std::function<Result<nlohmann::json>(const nlohmann::json&)> normalize;
+  // Generic resources with rules of their own (RBAC): checks the object about to be stored; on an
+  // update `current` is the stored object. The message becomes "<Kind> "<name>" is invalid: ...".
+  std::function<Status(const nlohmann::json& obj, const nlohmann::json* current)> validate;
 
   std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string QualifiedResource() const { return group.empty() ? resource : resource + "." + group; }

@@ -16,6 +16,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// "/clusters/root:a/openapi/v3" → "/openapi/v3": kubectl pointed at a workspace asks there.
+std::string WithoutWorkspace(const std::string& path) {
+  if (!StartsWith(path, "/clusters/")) return path;
+  const auto slash = path.find('/', 10);
+  return slash == std::string::npos ? path : path.substr(slash);
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options, ObjectService& objects, store::Store& store, prometheus::Registry& registry,
@@ -51,8 +58,13 @@ Server::~Server() {
 
 Result<int> Server::Start() {
   net::HttpServerOptions ho;
+  ho.tcp = options_.tcp;
   ho.host = options_.host;
   ho.port = options_.port;
+  ho.tls = options_.tls;
+  ho.unix_path = options_.unix_path;
+  ho.unix_mode = options_.unix_mode;
+  ho.unix_gid = options_.unix_gid;
   ho.threads = options_.threads;
   ho.limits.max_body_bytes = options_.max_body_bytes;
   ho.request_timeout = options_.request_timeout;
@@ -66,6 +78,10 @@ Result<int> Server::Start() {
 void Server::Stop() {
   if (stopping_.exchange(true) || !http_) return;
   http_->Stop(options_.shutdown_grace);
+}
+
+void Server::SetTls(std::shared_ptr<net::TlsContext> tls) {
+  if (http_) http_->SetTls(std::move(tls));
 }
 
 net::HttpResponse Server::ProtocolError(int code, const std::string& message) const {
@@ -97,8 +113,16 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
   net::HttpResponse res;
   std::string verb = ToLower(method);
   std::string resource_label;
+  security::UserInfo user;
+  security::Attributes attrs;
+  std::string reason;
+  bool allowed = false;
+  const auto received = std::chrono::system_clock::now();
   try {
-    if (method != "GET" && method != "POST" && method != "PUT" && method != "PATCH" && method != "DELETE") {
+    allowed = Admit(req, res, user, attrs, reason);
+    if (!allowed) {
+      verb = res.status == 401 ? "unauthenticated" : "forbidden";
+    } else if (method != "GET" && method != "POST" && method != "PUT" && method != "PATCH" && method != "DELETE") {
       ReplyError(res, Status(Reason::kMethodNotAllowed, "method " + method + " is not supported"));
     } else if (req.path == "/healthz" || req.path == "/livez") {
       res.SetContent("ok", "text/plain");
@@ -106,14 +130,14 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
       std::string why = ready_();
       res.status = why.empty() ? 200 : 503;
       res.SetContent(why.empty() ? "ok" : "not ready: " + why, "text/plain");
-    } else if (req.path == "/version") {
+    } else if (const std::string doc_path = WithoutWorkspace(req.path); doc_path == "/version") {
       Reply(res, 200, version_);
     } else if (req.path == "/metrics") {
       Metrics(res);
-    } else if (req.path == "/openapi/v3") {
+    } else if (doc_path == "/openapi/v3") {
       Reply(res, 200, OpenApiIndex());
-    } else if (StartsWith(req.path, "/openapi/v3/")) {
-      auto doc = OpenApiDocument(std::string_view(req.path).substr(12));
+    } else if (StartsWith(doc_path, "/openapi/v3/")) {
+      auto doc = OpenApiDocument(std::string_view(doc_path).substr(12));
       if (doc.ok())
         Reply(res, 200, *doc);
       else
@@ -130,12 +154,16 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
         else
           ReplyError(res, doc.status());
       } else {
-        HandleResource(*p, req, res, verb, resource_label);
+        HandleResource(*p, req, user, res, verb, resource_label);
+        if (options_.authz != nullptr && p->group == security::kRbacGroup && method != "GET" && res.status < 300) {
+          options_.authz->Invalidate(p->workspace);  // the next request sees the new policy
+        }
       }
     }
   } catch (const std::exception& e) {  // library exceptions (JSON) end here, never the process
     ReplyError(res, Internal(std::string("internal error: ") + e.what()));
   }
+  Audit(req, res, user, attrs, allowed, reason, received);
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   requests_.Add({{"verb", verb}, {"resource", resource_label}, {"code", std::to_string(res.status)}}).Increment();
   latency_

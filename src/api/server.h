@@ -20,12 +20,27 @@
 #include "api/objects.h"
 #include "common/status.h"
 #include "net/http_server.h"
+#include "security/audit.h"
+#include "security/authn.h"
+#include "security/rbac.h"
 
 namespace tmcd::api {
 
 struct ServerOptions {
+  bool tcp = true;
   std::string host = "127.0.0.1";
-  int port = 0;  // 0 = let the OS choose
+  int port = 0;                          // 0 = let the OS choose
+  std::shared_ptr<net::TlsContext> tls;  // TCP speaks TLS when set
+  std::string unix_path;                 // also serve on this Unix socket ("" = none)
+  uint32_t unix_mode = 0660;
+  int64_t unix_gid = -1;
+  // Every request is authenticated, then authorized (docs/security.md). The daemon always sets
+  // both; only unit tests of the API layer run without them (no checks at all).
+  security::Authenticator* authn = nullptr;
+  security::Authorizer* authz = nullptr;
+  security::AuditLog* audit = nullptr;  // one audit event per request (health probes excepted)
+  // Paths an anonymous request may GET; everything else answers 401.
+  std::vector<std::string> anonymous_paths = {"/healthz", "/livez", "/readyz", "/version"};
   size_t threads = 8;
   size_t max_watches = 2000;
   size_t max_connections = 20000;
@@ -55,12 +70,26 @@ class Server {
   Result<int> Start();
   // Stops accepting, ends open watches, waits for in-flight requests.
   void Stop();
+  // New connections use this TLS context (certificate rotation).
+  void SetTls(std::shared_ptr<net::TlsContext> tls);
   size_t OpenWatches() const { return open_watches_.load(); }
 
  private:
   net::HttpResponse Handle(const net::HttpRequest& req);
-  void HandleResource(const RequestPath& p, const net::HttpRequest& req, net::HttpResponse& res, std::string& verb,
-                      std::string& resource_label);
+  // Authentication and authorization of one request; false when `res` holds the 401/403 answer.
+  bool Admit(const net::HttpRequest& req, net::HttpResponse& res, security::UserInfo& user, security::Attributes& attrs,
+             std::string& reason);
+  void Audit(const net::HttpRequest& req, const net::HttpResponse& res, const security::UserInfo& user,
+             const security::Attributes& attrs, bool allowed, const std::string& reason,
+             std::chrono::system_clock::time_point received) const;
+  void Review(const RequestPath& p, const ResourceInfo& r, const security::UserInfo& user, const Json& body,
+              net::HttpResponse& res);
+  // Escalation prevention for RBAC writes; the cache is refreshed after them.
+  void AdmitRbacWrite(RequestPath& p, const ResourceInfo& r, const security::UserInfo& user);
+  void HandleResource(const RequestPath& p, const net::HttpRequest& req, const security::UserInfo& user,
+                      net::HttpResponse& res, std::string& verb, std::string& resource_label);
+  void HandleRead(const RequestPath& p, const ResourceInfo& r, const net::HttpRequest& req, net::HttpResponse& res,
+                  std::string& verb);
   void StartWatch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o, const net::HttpRequest& req,
                   net::HttpResponse& res);
   class WatchStream;

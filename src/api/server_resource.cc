@@ -1,4 +1,5 @@
 // Server: dispatch of resource requests to ObjectService, and watch streams.
+#include "api/protobuf.h"
 #include "api/reply.h"
 #include "api/server.h"
 #include "api/status_body.h"
@@ -48,6 +49,7 @@ Result<ListOptions> ParseListOptions(const net::HttpRequest& req) {
 Result<Json> ParseBody(const net::HttpRequest& req) {
   if (req.body.empty()) return Json(nullptr);
   const std::string type = req.Header("Content-Type");
+  if (StartsWith(type, kProtobufContentType) && req.method == "POST") return DecodeKubeProtobuf(req.body);
   if (!type.empty() && !StartsWith(type, "application/json") && req.method != "PATCH") {
     return Status(Reason::kUnsupportedMediaType, "the body of the request was in an unknown format (" + type +
                                                      ") - accepted media types include: application/json");
@@ -92,8 +94,9 @@ class Server::WatchStream final : public net::StreamSource {
   size_t next_initial_ = 0;
 };
 
-void Server::HandleResource(const RequestPath& p, const net::HttpRequest& req, net::HttpResponse& res,
-                            std::string& verb, std::string& resource_label) {
+void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req, const security::UserInfo& user,
+                            net::HttpResponse& res, std::string& verb, std::string& resource_label) {
+  RequestPath p = path;
   const std::string& method = req.method;
   const ResourceInfo* r = FindResource(p.core ? "" : p.group, p.version, p.resource);
   auto fail = [&](const Status& s) { Reply(res, HttpCode(s.reason()), StatusBody(s, {p.name, p.group, p.resource})); };
@@ -113,45 +116,22 @@ void Server::HandleResource(const RequestPath& p, const net::HttpRequest& req, n
   }
   resource_label = r->QualifiedResource();
   const bool status_only = p.subresource == "status";
-  if (!options_.read_only_reason.empty() && method != "GET") {
+  if (r->create_only) {
+    verb = "create";
+    auto body = method == "POST" && p.name.empty()
+                    ? ParseBody(req)
+                    : Result<Json>(Status(Reason::kMethodNotAllowed, r->resource + " only support create (POST)"));
+    if (!body.ok()) return fail(body.status());
+    return Review(p, *r, user, *body, res);
+  }
+  if (r->group == security::kRbacGroup && method != "GET") AdmitRbacWrite(p, *r, user);
+  if (!options_.read_only_reason.empty() && method != "GET" && !r->local_only) {
     return fail(Status(Reason::kMethodNotAllowed, options_.read_only_reason));
   }
   if (r->read_only && method != "GET") {
     return fail(Status(Reason::kMethodNotAllowed, r->resource + " are maintained by tmcd and are read-only"));
   }
-  if (method == "GET") {
-    if (!p.name.empty()) {
-      verb = "get";
-      auto obj = objects_.Get(p, *r);
-      if (obj.ok() && WantsTable(req.Header("Accept"))) {
-        return Reply(
-            res, 200,
-            ToTable(*r, {*obj}, (*obj)["metadata"].value("resourceVersion", ""), std::chrono::system_clock::now()));
-      }
-      return ReplyResult(res, 200, obj, p, *r);
-    }
-    auto opts = ParseListOptions(req);
-    if (!opts.ok()) return fail(opts.status());
-    if (req.Param("watch") == "1" || req.Param("watch") == "true") {
-      verb = "watch";
-      return StartWatch(p, *r, *opts, req, res);
-    }
-    verb = "list";
-    if (!WantsTable(req.Header("Accept"))) {
-      auto text = objects_.ListText(p, *r, *opts);
-      if (!text.ok()) return fail(text.status());
-      res.status = 200;
-      return res.SetContent(std::move(*text), "application/json");
-    }
-    auto list = objects_.List(p, *r, *opts);
-    if (list.ok()) {
-      std::vector<Json> items((*list)["items"].begin(), (*list)["items"].end());
-      Json table = ToTable(*r, items, (*list)["metadata"]["resourceVersion"], std::chrono::system_clock::now());
-      if ((*list)["metadata"].contains("continue")) table["metadata"]["continue"] = (*list)["metadata"]["continue"];
-      return Reply(res, 200, table);
-    }
-    return ReplyResult(res, 200, list, p, *r);
-  }
+  if (method == "GET") return HandleRead(p, *r, req, res, verb);
   auto body = ParseBody(req);
   if (!body.ok()) return fail(body.status());
   if (method == "POST") {
@@ -173,6 +153,43 @@ void Server::HandleResource(const RequestPath& p, const net::HttpRequest& req, n
   verb = "delete";
   if (status_only) return fail(Status(Reason::kMethodNotAllowed, "the status subresource cannot be deleted"));
   return ReplyResult(res, 200, objects_.Delete(p, *r, *body), p, *r);
+}
+
+void Server::HandleRead(const RequestPath& p, const ResourceInfo& info, const net::HttpRequest& req,
+                        net::HttpResponse& res, std::string& verb) {
+  const ResourceInfo* r = &info;
+  auto fail = [&](const Status& s) { Reply(res, HttpCode(s.reason()), StatusBody(s, {p.name, p.group, p.resource})); };
+  if (!p.name.empty()) {
+    verb = "get";
+    auto obj = objects_.Get(p, *r);
+    if (obj.ok() && WantsTable(req.Header("Accept"))) {
+      return Reply(
+          res, 200,
+          ToTable(*r, {*obj}, (*obj)["metadata"].value("resourceVersion", ""), std::chrono::system_clock::now()));
+    }
+    return ReplyResult(res, 200, obj, p, *r);
+  }
+  auto opts = ParseListOptions(req);
+  if (!opts.ok()) return fail(opts.status());
+  if (req.Param("watch") == "1" || req.Param("watch") == "true") {
+    verb = "watch";
+    return StartWatch(p, *r, *opts, req, res);
+  }
+  verb = "list";
+  if (!WantsTable(req.Header("Accept"))) {
+    auto text = objects_.ListText(p, *r, *opts);
+    if (!text.ok()) return fail(text.status());
+    res.status = 200;
+    return res.SetContent(std::move(*text), "application/json");
+  }
+  auto list = objects_.List(p, *r, *opts);
+  if (list.ok()) {
+    std::vector<Json> items((*list)["items"].begin(), (*list)["items"].end());
+    Json table = ToTable(*r, items, (*list)["metadata"]["resourceVersion"], std::chrono::system_clock::now());
+    if ((*list)["metadata"].contains("continue")) table["metadata"]["continue"] = (*list)["metadata"]["continue"];
+    return Reply(res, 200, table);
+  }
+  return ReplyResult(res, 200, list, p, *r);
 }
 
 void Server::StartWatch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o, const net::HttpRequest& req,

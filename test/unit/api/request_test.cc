@@ -58,7 +58,7 @@ TEST_CASE("request paths, with and without a workspace prefix") {
 TEST_CASE("discovery lists every served resource with its verbs and status subresource") {
   auto groups = Discovery(*ParsePath("/apis"), false);
   REQUIRE(groups.ok());
-  CHECK((*groups)["groups"].size() == 2);  // apps, tmc.kcp.io
+  CHECK((*groups)["groups"].size() == 4);  // apps, tmc.kcp.io, rbac.authorization.k8s.io, authorization.k8s.io
   auto tmc = Discovery(*ParsePath("/apis/tmc.kcp.io/v1alpha1"), false);
   REQUIRE(tmc.ok());
   bool saw_status = false;
@@ -75,6 +75,14 @@ TEST_CASE("discovery lists every served resource with its verbs and status subre
   REQUIRE(ro.ok());
   CHECK((*ro)["resources"][0]["verbs"] == nlohmann::json{"get", "list", "watch"});
   CHECK((*ro)["resources"][1]["verbs"] == nlohmann::json{"get"});
+  // RBAC is tmcd's own: writable in kcp mode too. Access reviews are create-only.
+  auto rbac = Discovery(*ParsePath("/apis/rbac.authorization.k8s.io/v1"), true);
+  REQUIRE(rbac.ok());
+  CHECK((*rbac)["resources"].size() == 4);
+  CHECK((*rbac)["resources"][0]["verbs"].size() == 7);
+  auto reviews = Discovery(*ParsePath("/apis/authorization.k8s.io/v1"), false);
+  REQUIRE(reviews.ok());
+  CHECK((*reviews)["resources"][0]["verbs"] == nlohmann::json{"create"});
 }
 
 TEST_CASE("OpenAPI v3 index and documents carry GVKs and the fieldValidation parameter") {
