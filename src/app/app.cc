@@ -23,11 +23,15 @@
 #include "api/objects.h"
 #include "api/server.h"
 #include "app/notify.h"
+#include "app/security_setup.h"
 #include "engine/clusters.h"
 #include "engine/controller.h"
 #include "engine/placement.h"
 #include "kube/kubeconfig.h"
 #include "observability/logging.h"
+#include "security/audit.h"
+#include "security/authn.h"
+#include "security/rbac.h"
 #include "store/store.h"
 #include "sync/syncer.h"
 #include "tmcd_build_config.h"
@@ -65,12 +69,20 @@ App::~App() {
 }
 
 Status App::Start() {
+  TMCD_TRY(SecureDataDir(config_.data_dir));
+  TMCD_TRY(CheckPrivateFile(config_.auth_token_file, "auth.tokenFile"));
+  TMCD_TRY(CheckPrivateFile(config_.upstream_kubeconfig, "upstream.kubeconfig"));
+  if (config_.encryption_key_file != "auto")
+    TMCD_TRY(CheckPrivateFile(config_.encryption_key_file, "encryption.keyFile"));
   TMCD_TRY(LockDataDir());
   store::StoreOptions so;
   so.path = config_.data_dir + "/store";
   so.sync_writes = config_.store_fsync;
   so.keep_revisions = config_.store_keep_revisions;
   so.compaction_interval = config_.store_compaction_interval;
+  auto sealer = PrepareSealer(config_);
+  if (!sealer.ok()) return sealer.status();
+  so.sealer = *sealer;
   registry_ = std::make_unique<prometheus::Registry>();
   auto& commit_latency = prometheus::BuildHistogram()
                              .Name("tmcd_store_commit_duration_seconds")
@@ -84,6 +96,12 @@ Status App::Start() {
   auto st = store::Store::Open(so, clock_);
   if (!st.ok()) return st.status();
   store_ = std::move(st).value();
+  if (auto sealed = store_->CheckSealed(); sealed.ok() && (sealed->plaintext > 0 || sealed->old_key > 0)) {
+    spdlog::warn(
+        "encryption: {} Secrets are stored in plaintext and {} with an older key than {}: stop tmcd and "
+        "run `tmcd encryption rewrite`",
+        sealed->plaintext, sealed->old_key, (*sealer)->current_name());
+  }
   objects_ = std::make_unique<api::ObjectService>(*store_, clock_);
   TMCD_TRY(StartUpstream());
   StartControllers();
@@ -184,6 +202,44 @@ void App::StartControllers() {
   manager_->Start();
 }
 
+Status App::StartSecurity(api::ServerOptions& so, std::string& transport) {
+  transport = "plain HTTP";
+  if (config_.insecure_http) {
+    spdlog::warn("insecureHTTP: the API on {} is served without TLS; tokens cross the wire in clear text",
+                 config_.listen);
+  } else {
+    auto tls = PrepareTls(config_);
+    if (!tls.ok()) return tls.status();
+    auto ctx = net::TlsContext::Load(tls->files);
+    if (!ctx.ok()) return ctx.status();
+    so.tls = *ctx;
+    tls_reloader_ = std::make_unique<TlsReloader>(tls->files);
+    transport = "TLS (" + (*ctx)->Describe() + ")";
+  }
+  so.unix_path = UnixSocketPath(config_);
+  security::AuthnOptions ao;
+  ao.token_file = config_.auth_token_file;
+  ao.admin_group = config_.auth_admin_group;
+  ao.self_uid = ::geteuid();
+  authn_ = std::make_unique<security::Authenticator>(ao);
+  TMCD_TRY(authn_->Init());
+  authz_ = std::make_unique<security::Authorizer>(*store_);
+  so.authn = authn_.get();
+  so.authz = authz_.get();
+  if (const std::string path = AuditLogPath(config_); !path.empty()) {
+    security::AuditOptions ao2;
+    ao2.path = path;
+    ao2.level = config_.audit_level;
+    ao2.max_bytes = config_.audit_max_size_mb * 1024 * 1024;
+    ao2.max_backups = config_.audit_max_backups;
+    auto audit = security::AuditLog::Open(ao2);
+    if (!audit.ok()) return audit.status().Annotate("audit.path");
+    audit_ = std::move(audit).value();
+    so.audit = audit_.get();
+  }
+  return Status::Ok();
+}
+
 Status App::StartApi() {
   // Every watch stream holds a socket; the default soft limit (1,024) would cap them long before
   // api.maxWatches. The hard limit is what the administrator (or systemd's LimitNOFILE) allows.
@@ -199,6 +255,9 @@ Status App::StartApi() {
   so.port = std::stoi(config_.listen.substr(colon + 1));
   so.max_watches = config_.api_max_watches;
   so.max_body_bytes = config_.api_max_request_bytes;
+  std::string transport;
+  TMCD_TRY(StartSecurity(so, transport));
+  so.anonymous_paths = config_.auth_anonymous_paths;
   if (placement_) {
     so.explain_placement = [this](const std::string& ws, const std::string& ns, const std::string& name) {
       return placement_->Explain(ws, ns, name);
@@ -220,7 +279,8 @@ Status App::StartApi() {
       so, *objects_, *store_, *registry_, [this] { return Readiness(); }, version);
   auto port = server_->Start();
   if (!port.ok()) return port.status();
-  spdlog::info("local API listening on {}:{}", so.host, *port);
+  spdlog::info("local API listening on {}:{} over {}{}", so.host, *port, transport,
+               so.unix_path.empty() ? "" : " and on the Unix socket " + so.unix_path);
   if (!config_.port_file.empty()) {
     // Written then renamed, so a reader never sees a partial file.
     const std::string tmp = config_.port_file + ".tmp";
@@ -268,6 +328,7 @@ int App::Run() {
     timespec ts{static_cast<time_t>(wait.count() / 1000), static_cast<long>((wait.count() % 1000) * 1000000)};
     int sig = sigtimedwait(&set, nullptr, &ts);
     UpdateUpstreamMetrics();
+    ReloadTls(false);
     if (sig < 0) {
       if (watchdog) NotifyWatchdog();
       continue;  // EAGAIN (timeout) or EINTR
@@ -302,8 +363,14 @@ int App::Run() {
   return 0;
 }
 
+void App::ReloadTls(bool force) {
+  if (!tls_reloader_ || !server_) return;
+  if (auto ctx = tls_reloader_->Check(force)) server_->SetTls(std::move(ctx));
+}
+
 void App::Reload() {
   NotifyReloading();
+  ReloadTls(true);
   auto fresh = loader_.Load();
   if (!fresh.ok()) {
     spdlog::error("reload failed, keeping the current settings: {}", fresh.status().message());
@@ -324,6 +391,9 @@ void App::Stop() {
   // the store (closed cleanly), then the lock.
   if (server_) server_->Stop();
   server_.reset();
+  authz_.reset();
+  authn_.reset();
+  audit_.reset();  // writes what is queued
   if (manager_) manager_->Stop();
   syncer_.reset();  // its downstream informers feed the sync queue: stopped before the queue goes
   placement_.reset();

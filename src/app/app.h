@@ -20,6 +20,7 @@ class Store;
 namespace tmcd::api {
 class ObjectService;
 class Server;
+struct ServerOptions;
 }  // namespace tmcd::api
 namespace tmcd::upstream {
 class Upstream;
@@ -32,8 +33,15 @@ class PlacementController;
 namespace tmcd::sync {
 class Syncer;
 }  // namespace tmcd::sync
+namespace tmcd::security {
+class Authenticator;
+class Authorizer;
+class AuditLog;
+}  // namespace tmcd::security
 
 namespace tmcd::app {
+
+class TlsReloader;
 
 // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and every thread it later creates), so
 // that only the main thread's sigtimedwait sees them. Call first thing in main().
@@ -59,8 +67,11 @@ class App {
   Status StartUpstream();
   void StartControllers();
   Status StartApi();
+  // TLS, the Unix socket, authentication, authorization and the audit log of the local API.
+  Status StartSecurity(api::ServerOptions& so, std::string& transport);
   std::string Readiness() const;
   void UpdateUpstreamMetrics();
+  void ReloadTls(bool force);
 
   Config config_;
   ConfigLoader loader_;
@@ -76,6 +87,10 @@ class App {
   std::unique_ptr<engine::ClusterController> clusters_;
   std::unique_ptr<engine::PlacementController> placement_;
   std::unique_ptr<sync::Syncer> syncer_;
+  std::unique_ptr<security::Authenticator> authn_;
+  std::unique_ptr<security::Authorizer> authz_;
+  std::unique_ptr<security::AuditLog> audit_;
+  std::unique_ptr<TlsReloader> tls_reloader_;
   std::unique_ptr<api::Server> server_;
 };
 

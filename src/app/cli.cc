@@ -13,8 +13,10 @@
 #include "apis/tmc/v1alpha1/manifests.h"
 #include "apis/tmc/v1alpha1/reference_doc.h"
 #include "app/app.h"
+#include "app/security_setup.h"
 #include "common/config.h"
 #include "common/feature_gates.h"
+#include "common/strings.h"
 #include "observability/logging.h"
 #include "tmcd_build_config.h"
 
@@ -55,6 +57,45 @@ int Generate(const std::string& what, const std::string& output_dir) {
   return kExitOk;
 }
 
+// `tmcd kubeconfig --user U [--group G]... [--server URL] [--validity 720h]`.
+struct KubeconfigCommand {
+  CLI::App* cmd = nullptr;
+  KubeconfigRequest request;
+  std::string validity = "8760h";
+  // One string joined from every --group: a vector<string> option trips a GCC 12 -Wnull-dereference
+  // false positive inside CLI11's split().
+  std::string groups;
+
+  void Add(CLI::App& cli) {
+    cmd = cli.add_subcommand(
+        "kubeconfig",
+        "Issue a client certificate from tmcd's CA (<dataDir>/pki) and print a kubeconfig for kubectl, curl and "
+        "client libraries. Needs read access to the data directory (run as root or as tmcd's user).");
+    cmd->fallthrough();  // `tmcd kubeconfig --data-dir D ...`: the daemon's options after the subcommand too
+    cmd->add_option("--user", request.user, "User name (certificate CN)")->required();
+    cmd->add_option("--group", groups, "Group (certificate O); repeat for several, e.g. --group system:masters")
+        ->multi_option_policy(CLI::MultiOptionPolicy::Join)
+        ->delimiter(',');
+    cmd->add_option("--server", request.server, "Server URL in the kubeconfig (default: https://<listen>)");
+    cmd->add_option("--validity", validity, "How long the certificate is valid (e.g. 720h; default 8760h)");
+  }
+
+  int Run(const Config& config) {
+    auto d = ParseDuration(validity);
+    if (!d.ok() || *d < std::chrono::hours(1)) return Fail(kExitUsage, "--validity: want e.g. 720h (>= 1h)");
+    request.validity = std::chrono::duration_cast<std::chrono::hours>(*d);
+    for (const auto& g : Split(groups, ',')) {
+      for (const auto& part : Split(g, '\n')) {
+        if (!part.empty()) request.groups.push_back(part);
+      }
+    }
+    auto text = IssueKubeconfig(config, request);
+    if (!text.ok()) return Fail(kExitFailure, text.status().message());
+    std::cout << *text;
+    return kExitOk;
+  }
+};
+
 }  // namespace
 
 int TmcdMain(int argc, char** argv) {
@@ -81,6 +122,17 @@ int TmcdMain(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"crds", "apiresourceschemas", "api-reference"}));
   gen->add_option("--output-dir", generate_dir, "Write files under this repository root instead of printing");
+  KubeconfigCommand kubeconfig;
+  kubeconfig.Add(cli);
+  std::string encryption_what;
+  auto* enc =
+      cli.add_subcommand("encryption",
+                         "Secret encryption at rest: status, add-key (a new key first in the key file), rewrite "
+                         "(re-encrypt every Secret with the current key; tmcd must be stopped)");
+  enc->fallthrough();
+  enc->add_option("what", encryption_what, "status | add-key | rewrite")
+      ->required()
+      ->check(CLI::IsMember({"status", "add-key", "rewrite"}));
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -105,6 +157,8 @@ int TmcdMain(int argc, char** argv) {
   ConfigLoader loader(config_file, given, ConfigLoader::ProcessEnv());
   auto config = loader.Load();
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
+  if (kubeconfig.cmd->parsed()) return kubeconfig.Run(*config);
+  if (enc->parsed()) return EncryptionCommand(*config, encryption_what);
   Status s = observability::SetupLogging(config->log_format, config->log_level);
   if (!s.ok()) return Fail(kExitUsage, s.message());
   App app(*config, loader);

@@ -80,6 +80,103 @@ void AddApiKeys(std::vector<ConfigKey>& keys) {
                   [](Config& c, const std::string& v) { return ParseSize(v, 1, 10000, c.api_max_watches); }});
 }
 
+ConfigKey StringKey(std::string_view path, std::string_view flag, std::string_view env, std::string_view doc,
+                    bool reloadable, std::string Config::*field) {
+  return {path,
+          flag,
+          env,
+          "string",
+          doc,
+          reloadable,
+          [field](const Config& c) { return (c.*field).empty() ? std::string("\"\"") : c.*field; },
+          [field](Config& c, const std::string& v) {
+            c.*field = v;
+            return Status::Ok();
+          }};
+}
+
+ConfigKey ListKey(std::string_view path, std::string_view flag, std::string_view env, std::string_view doc,
+                  std::vector<std::string> Config::*field) {
+  return {path,
+          flag,
+          env,
+          "list",
+          doc,
+          false,
+          [field](const Config& c) { return (c.*field).empty() ? std::string("\"\"") : Join(c.*field, ","); },
+          [field](Config& c, const std::string& v) {
+            (c.*field).clear();
+            for (const auto& item : Split(v, ',')) {
+              if (!Trim(item).empty()) (c.*field).emplace_back(Trim(item));
+            }
+            return Status::Ok();
+          }};
+}
+
+void AddSecurityKeys(std::vector<ConfigKey>& keys) {
+  keys.push_back({"insecureHTTP", "insecure-http", "TMCD_INSECURE_HTTP", "bool",
+                  "Serve plain HTTP on `listen` instead of TLS (loopback addresses only; a warning at every start).",
+                  false, [](const Config& c) { return std::string(c.insecure_http ? "true" : "false"); },
+                  [](Config& c, const std::string& v) { return ParseBool(v, c.insecure_http); }});
+  keys.push_back(StringKey("unixSocket", "unix-socket", "TMCD_UNIX_SOCKET",
+                           "Unix socket serving the same API to local administrators (mode 0660; peer uid/gid is the "
+                           "identity). auto: $RUNTIME_DIRECTORY/tmcd.sock, else <dataDir>/tmcd.sock; empty: none.",
+                           false, &Config::unix_socket));
+  keys.push_back(StringKey("tls.certFile", "tls-cert-file", "TMCD_TLS_CERT_FILE",
+                           "Serving certificate chain (PEM); empty: tmcd's own, issued by its CA in <dataDir>/pki. "
+                           "Re-read on SIGHUP and when the file changes.",
+                           true, &Config::tls_cert_file));
+  keys.push_back(StringKey("tls.keyFile", "tls-key-file", "TMCD_TLS_KEY_FILE",
+                           "Private key of tls.certFile (PEM; must not be readable by others).", true,
+                           &Config::tls_key_file));
+  keys.push_back(ListKey("tls.hosts", "tls-hosts", "TMCD_TLS_HOSTS",
+                         "Host names and IP addresses in tmcd's own serving certificate (comma-separated).",
+                         &Config::tls_hosts));
+  keys.push_back(StringKey("auth.clientCAFile", "client-ca-file", "TMCD_AUTH_CLIENT_CA_FILE",
+                           "CA bundle for client certificates (CN = user, O = groups); empty: tmcd's own CA, which "
+                           "`tmcd kubeconfig` issues from.",
+                           true, &Config::auth_client_ca_file));
+  keys.push_back(StringKey("auth.tokenFile", "token-auth-file", "TMCD_AUTH_TOKEN_FILE",
+                           "Bearer tokens, kube-apiserver CSV: token,user,uid,\"group1,group2\" (token may be "
+                           "sha256:<hex>); re-read when it changes; empty: none.",
+                           false, &Config::auth_token_file));
+  keys.push_back(ListKey("auth.anonymousPaths", "anonymous-paths", "TMCD_AUTH_ANONYMOUS_PATHS",
+                         "Paths an unauthenticated GET may read (comma-separated); every other request needs "
+                         "credentials.",
+                         &Config::auth_anonymous_paths));
+  keys.push_back(StringKey("auth.adminGroup", "admin-group", "TMCD_AUTH_ADMIN_GROUP",
+                           "Unix group whose members are administrators on the Unix socket (root and tmcd's own "
+                           "user always are); empty: none.",
+                           false, &Config::auth_admin_group));
+  keys.push_back({"encryption.keyFile", "encryption-key-file", "TMCD_ENCRYPTION_KEY_FILE", "string",
+                  "Keys that encrypt Secrets before they reach the store (YAML, mode 0600; the first encrypts, all "
+                  "decrypt). auto: <dataDir>/encryption-keys.yaml, created on first start.",
+                  false, [](const Config& c) { return c.encryption_key_file; },
+                  [](Config& c, const std::string& v) {
+                    if (v.empty()) return Invalid("must not be empty: Secrets are always encrypted (use auto)");
+                    c.encryption_key_file = v;
+                    return Status::Ok();
+                  }});
+  keys.push_back(StringKey("audit.path", "audit-log-path", "TMCD_AUDIT_PATH",
+                           "Audit log, one audit.k8s.io/v1 Event per request. auto: $LOGS_DIRECTORY/audit.log under "
+                           "systemd, else <dataDir>/audit.log; empty: none.",
+                           false, &Config::audit_path));
+  keys.push_back({"audit.level", "audit-level", "TMCD_AUDIT_LEVEL", "enum",
+                  "None, Metadata (who, what, answer, timing) or Request (plus request bodies, never a Secret's).",
+                  false, [](const Config& c) { return c.audit_level; },
+                  [](Config& c, const std::string& v) {
+                    return OneOf("audit level", v, {"None", "Metadata", "Request"}, c.audit_level);
+                  }});
+  keys.push_back({"audit.maxSizeMB", "audit-max-size-mb", "TMCD_AUDIT_MAX_SIZE_MB", "int",
+                  "Size at which the audit log rotates (1..10000).", false,
+                  [](const Config& c) { return std::to_string(c.audit_max_size_mb); },
+                  [](Config& c, const std::string& v) { return ParseSize(v, 1, 10000, c.audit_max_size_mb); }});
+  keys.push_back({"audit.maxBackups", "audit-max-backups", "TMCD_AUDIT_MAX_BACKUPS", "int",
+                  "Rotated audit logs kept (0..100).", false,
+                  [](const Config& c) { return std::to_string(c.audit_max_backups); },
+                  [](Config& c, const std::string& v) { return ParseSize(v, 0, 100, c.audit_max_backups); }});
+}
+
 void AddStoreKeys(std::vector<ConfigKey>& keys) {
   keys.push_back({"store.fsync", "store-fsync", "TMCD_STORE_FSYNC", "bool",
                   "fsync the store's write-ahead log on every commit (false trades durability for speed).", false,
@@ -230,6 +327,7 @@ void AddClusterKeys(std::vector<ConfigKey>& keys) {
 std::vector<ConfigKey> BuildKeys() {
   std::vector<ConfigKey> keys;
   AddApiKeys(keys);
+  AddSecurityKeys(keys);
   AddStoreKeys(keys);
   AddUpstreamKeys(keys);
   AddClusterKeys(keys);
@@ -385,6 +483,16 @@ Result<Config> ConfigLoader::Load() const {
 }
 
 Status ValidateConfig(const Config& c) {
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    return Invalid("tls.certFile and tls.keyFile must be given together (or neither: tmcd issues its own)");
+  }
+  if (c.insecure_http) {
+    const std::string host = c.listen.substr(0, c.listen.rfind(':'));
+    if (host != "127.0.0.1" && host != "[::1]" && host != "localhost" && !StartsWith(host, "127.")) {
+      return Invalid("insecureHTTP serves plain HTTP and is refused on the non-loopback address " + Quote(c.listen) +
+                     ": use TLS (the default) for a network listener");
+    }
+  }
   if (c.upstream_kind != "kcp") return Status::Ok();
   if (!c.gates.Enabled(kGateAPIExport)) {
     return Invalid("upstream.kind is kcp, but the feature gate TMCAPIExport is off" +

@@ -20,6 +20,21 @@ namespace tmcd {
 struct Config {
   std::string listen = "127.0.0.1:7080";
   std::string port_file;
+  // Security (docs/security.md). The TCP listener speaks TLS unless insecure_http.
+  bool insecure_http = false;
+  std::string unix_socket = "auto";  // "auto": $RUNTIME_DIRECTORY/tmcd.sock, else <dataDir>/tmcd.sock; "" = none
+  std::string tls_cert_file;         // "" = tmcd's own, in <dataDir>/pki
+  std::string tls_key_file;
+  std::vector<std::string> tls_hosts = {"localhost", "127.0.0.1", "::1"};
+  std::string auth_client_ca_file;  // "" = tmcd's own CA (<dataDir>/pki/ca.crt)
+  std::string auth_token_file;
+  std::vector<std::string> auth_anonymous_paths = {"/healthz", "/livez", "/readyz", "/version"};
+  std::string auth_admin_group = "tmcd";
+  std::string encryption_key_file = "auto";
+  std::string audit_path = "auto";  // "auto": $LOGS_DIRECTORY/audit.log, else <dataDir>/audit.log; "" = none
+  std::string audit_level = "Metadata";
+  size_t audit_max_size_mb = 100;
+  size_t audit_max_backups = 5;  // "auto": <dataDir>/encryption-keys.yaml, made on first start
   size_t api_max_request_bytes = size_t{3} * 1024 * 1024;
   size_t api_max_watches = 2000;
   bool store_fsync = true;

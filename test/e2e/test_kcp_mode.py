@@ -7,25 +7,21 @@ import os
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 
 import pytest
+import requests
 import yaml
 
 from conftest import PEERS
+from daemon import anonymous_session
 
 
 def get(base, path):
+    r = requests.get(base + path, timeout=10)  # as the test administrator (test/integration/daemon.py)
     try:
-        with urllib.request.urlopen(base + path, timeout=10) as r:
-            return r.status, json.loads(r.read() or b"null") if "json" in r.headers.get("Content-Type", "") else r.read().decode()
-    except urllib.error.HTTPError as e:
-        body = e.read()
-        try:
-            return e.code, json.loads(body)
-        except ValueError:
-            return e.code, body.decode()
+        return r.status_code, r.json() if "json" in r.headers.get("Content-Type", "") else r.text
+    except ValueError:
+        return r.status_code, r.text
 
 
 def eventually(fn, timeout=60, what="condition"):
@@ -52,6 +48,7 @@ def kcp_stat(base, value):
 
 
 def start_kcp_mode(daemon, kcp, data_dir, provider, kubeconfig=None, context="root"):
+    os.chmod(kubeconfig or kcp.kubeconfig, 0o600)  # tmcd refuses a credentials file others can read
     return daemon("--data-dir", str(data_dir), "--upstream", "kcp", "--upstream-kubeconfig",
                   str(kubeconfig or kcp.kubeconfig), "--upstream-context", context, "--upstream-workspace", provider)
 
@@ -117,12 +114,11 @@ def test_tenants_are_cached_apart_and_survive_restarts(kcp_peer, daemon, tmp_pat
     assert "managedFields" not in got["metadata"]
 
     # The cache is read-only: writes get 405 with a message that says where to write.
-    req = urllib.request.Request(f"{d.base}/clusters/{lcs['a']}/apis/apps/v1/namespaces/apps/deployments/web",
-                                 method="DELETE")
-    with pytest.raises(urllib.error.HTTPError) as e:
-        urllib.request.urlopen(req, timeout=10)
-    body = json.loads(e.value.read())
-    assert e.value.code == 405 and body["reason"] == "MethodNotAllowed" and "write to the workspace in kcp" in body["message"]
+    r = requests.delete(f"{d.base}/clusters/{lcs['a']}/apis/apps/v1/namespaces/apps/deployments/web", timeout=10)
+    body = r.json()
+    assert r.status_code == 405 and body["reason"] == "MethodNotAllowed" and "write to the workspace in kcp" in body["message"]
+    # ...and it needs credentials like every request.
+    assert anonymous_session().get(f"{d.base}/clusters/{lcs['a']}/apis/apps/v1/deployments", timeout=10).status_code == 401
 
     # kill -9, change things while tmcd is down, restart: it resumes from its saved resourceVersions
     # (no full lists), applies what it missed, and duplicates nothing.

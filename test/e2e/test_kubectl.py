@@ -19,31 +19,21 @@ DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w
 
 
 @pytest.fixture
-def kubectl(peer_bin, tmp_path):
-    port_file = tmp_path / "port"
-    log = open(tmp_path / "tmcd.log", "wb")
-    proc = subprocess.Popen([TMCD, "--data-dir", str(tmp_path / "data"), "--listen", "127.0.0.1:0",
-                             "--port-file", str(port_file), "--store-fsync=false"], stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 10
-        while not (port_file.exists() and port_file.read_text().strip()):
-            assert time.monotonic() < deadline and proc.poll() is None, "tmcd did not start"
-            time.sleep(0.02)
-        server = f"http://127.0.0.1:{port_file.read_text().strip()}"
+def kubectl(peer_bin, tmp_path, daemon):
+    d = daemon("--data-dir", str(tmp_path / "data"), "--store-fsync=false")
+    config = d.kubeconfig(tmp_path / "admin.kubeconfig")
 
-        def run(*args, input=None, check=True):
-            r = subprocess.run([os.path.join(peer_bin, "kubectl"), "--server", server, *args], input=input,
-                               capture_output=True, text=True, timeout=60)
-            if check:
-                assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stderr}"
-            return r
+    def run(*args, input=None, check=True):
+        r = subprocess.run([os.path.join(peer_bin, "kubectl"), "--kubeconfig", config, *args], input=input,
+                           capture_output=True, text=True, timeout=60)
+        if check:
+            assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stderr}"
+        return r
 
-        run.server = server
-        yield run
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+    run.server = d.base
+    run.config = config
+    run.daemon = d
+    yield run
 
 
 def test_create_get_replace_delete_with_validation(kubectl, tmp_path):
@@ -77,7 +67,7 @@ def test_server_side_validation_errors_reach_kubectl(kubectl, tmp_path):
 
 
 def test_get_watch_streams_changes(kubectl, peer_bin, tmp_path):
-    w = subprocess.Popen([os.path.join(peer_bin, "kubectl"), "--server", kubectl.server, "get", "creg", "-w",
+    w = subprocess.Popen([os.path.join(peer_bin, "kubectl"), "--kubeconfig", kubectl.config, "get", "creg", "-w",
                           "--request-timeout=20s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(1)
@@ -103,3 +93,4 @@ def test_explain_shows_field_docs(kubectl):
     assert "How to reach the cluster's API server." in out
     assert "server\t<string> -required-" in out
     assert "insecureSkipTLSVerify" in out
+

@@ -81,6 +81,10 @@ def test_kcp_mode_is_refused_without_its_gate_or_kubeconfig(tmp_path):
     assert r.returncode == 1 and "upstream.kubeconfig" in r.stderr and "missing.kubeconfig" in r.stderr, r.stderr
     bad = tmp_path / "bad.kubeconfig"
     bad.write_text("apiVersion: v1\nkind: Config\ncurrent-context: nope\n")
+    bad.chmod(0o644)
+    r = run(*data, "--upstream", "kcp", "--upstream-kubeconfig", str(bad))
+    assert r.returncode == 1 and "accessible to every user" in r.stderr, r.stderr  # it may hold credentials
+    bad.chmod(0o640)
     r = run(*data, "--upstream", "kcp", "--upstream-kubeconfig", str(bad))
     assert r.returncode == 1 and "nope" in r.stderr, r.stderr
 

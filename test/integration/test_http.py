@@ -3,7 +3,6 @@ bodies, many concurrent watch streams, and watches ending cleanly on SIGTERM."""
 import json
 import resource
 import signal
-import socket
 import subprocess
 
 import pytest
@@ -18,8 +17,9 @@ def tmcd(daemon, tmp_path):
                   "--api-max-watches=1500")
 
 
-def raw(port, data, until=b"\r\n\r\n"):
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+def raw(tmcd, data, until=b"\r\n\r\n"):
+    """Raw bytes over the Unix socket listener: the same HTTP server, without TLS in the way."""
+    with tmcd.connect() as s:
         s.sendall(data)
         got = b""
         while until not in got:
@@ -40,7 +40,7 @@ def test_curl_expect_100_continue_and_chunked_upload(tmcd):
     for extra in (["-H", "Expect: 100-continue"], ["-H", "Transfer-Encoding: chunked"]):
         name = "c-" + extra[1].split(":")[0].lower()
         payload = doc.replace(b'"big"', json.dumps(name).encode())
-        out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-XPOST", "--data-binary", "@-",
+        out = subprocess.run([*tmcd.curl, "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-XPOST", "--data-binary", "@-",
                               "-H", "Content-Type: application/json", *extra, tmcd.base + CREG],
                              input=payload, capture_output=True, timeout=30, check=True)
         assert out.stdout == b"201", out.stderr
@@ -49,7 +49,7 @@ def test_curl_expect_100_continue_and_chunked_upload(tmcd):
 
 def test_pipelined_requests_answer_in_order(tmcd):
     requests.post(tmcd.base + CREG, json=creg("p1"))
-    got = raw(tmcd.port, (f"GET {CREG}/p1 HTTP/1.1\r\nHost: x\r\n\r\n" * 2 +
+    got = raw(tmcd, (f"GET {CREG}/p1 HTTP/1.1\r\nHost: x\r\n\r\n" * 2 +
                           f"GET {CREG}/nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").encode(), b"NotFound")
     assert got.count(b"HTTP/1.1 200 OK") == 2
     assert got.index(b"HTTP/1.1 404") > got.rindex(b"HTTP/1.1 200 OK")
@@ -64,7 +64,7 @@ def test_pipelined_requests_answer_in_order(tmcd):
     (b"POST " + CREG.encode() + b" HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "InternalError"),
 ])
 def test_protocol_errors_are_status_bodies(tmcd, request_bytes, code, reason):
-    head, status = body_of(raw(tmcd.port, request_bytes, b"}"))
+    head, status = body_of(raw(tmcd, request_bytes, b"}"))
     assert head.startswith(f"HTTP/1.1 {code} ")
     assert status["kind"] == "Status" and status["code"] == code and status["reason"] == reason
     assert requests.get(tmcd.base + "/healthz").text == "ok"
@@ -78,7 +78,7 @@ def test_a_thousand_two_hundred_watchers_each_get_the_event(tmcd):
     socks = []
     try:
         for _ in range(1200):
-            s = socket.create_connection(("127.0.0.1", tmcd.port), timeout=20)
+            s = tmcd.connect(timeout=20)
             s.sendall(f"GET {CREG}?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             socks.append(s)
         for s in socks:  # every stream is open before the write
@@ -99,7 +99,7 @@ def test_a_thousand_two_hundred_watchers_each_get_the_event(tmcd):
 
 
 def test_sigterm_ends_watch_streams_with_the_final_chunk(tmcd):
-    s = socket.create_connection(("127.0.0.1", tmcd.port), timeout=10)
+    s = tmcd.connect(timeout=10)
     s.sendall(f"GET {CREG}?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert s.recv(4096).startswith(b"HTTP/1.1 200 OK")
     tmcd.proc.send_signal(signal.SIGTERM)
