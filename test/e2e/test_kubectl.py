@@ -94,3 +94,55 @@ def test_explain_shows_field_docs(kubectl):
     assert "server\t<string> -required-" in out
     assert "insecureSkipTLSVerify" in out
 
+
+def test_credentials_roles_and_auth_can_i(peer_bin, daemon, tmp_path):
+    """kubectl with `tmcd kubeconfig` credentials: 401 without them, a viewer cannot read Secrets, and
+    `kubectl auth can-i` answers what the server enforces, per workspace."""
+    data = tmp_path / "data"
+    d = daemon("--feature-gates=TMC=false", "--data-dir", str(data), own_pki=True)
+    d.base  # noqa: B018 (started: tmcd's own PKI exists)
+    configs = {}
+    for user, groups in (("ops", ["system:masters"]), ("vera", ["viewers"])):
+        args = [TMCD, "kubeconfig", "--data-dir", str(data), "--user", user, "--server", d.base + "/clusters/root:a"]
+        for g in groups:
+            args += ["--group", g]
+        out = subprocess.run(args, capture_output=True, text=True, timeout=30, check=True).stdout
+        configs[user] = tmp_path / f"{user}.kubeconfig"
+        configs[user].write_text(out)
+
+    def k(user, *args, check=True):
+        # No user: a token tmcd does not know (without any credential kubectl would prompt for a password).
+        cfg = ["--kubeconfig", str(configs[user])] if user else [
+            "--server", d.base + "/clusters/root:a", "--certificate-authority", str(data / "pki" / "ca.crt"),
+            "--token", "not-a-known-token"]
+        r = subprocess.run([os.path.join(peer_bin, "kubectl"), *cfg, *args], capture_output=True, text=True, timeout=60)
+        if check:
+            assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stderr}"
+        return r
+
+    r = k(None, "get", "deployments", check=False)
+    assert r.returncode != 0 and "You must be logged in to the server" in r.stderr, r.stderr
+    binding = tmp_path / "b.yaml"
+    binding.write_text(yaml.safe_dump({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "viewers"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "tmc:viewer"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "viewers"}]}))
+    assert "created" in k("ops", "create", "-f", str(binding)).stdout
+    secret = tmp_path / "s.yaml"
+    secret.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "default"},
+                                      "data": {"password": "c2VjcmV0"}}))
+    k("ops", "create", "-f", str(secret))
+    assert "db" in k("ops", "get", "secrets").stdout
+    r = k("vera", "get", "secrets", check=False)
+    assert r.returncode != 0 and 'User "vera" cannot list resource "secrets"' in r.stderr, r.stderr
+    assert k("vera", "get", "deployments", "-A").returncode == 0
+    table = {("get", "secrets"): "no", ("list", "deployments"): "yes", ("create", "deployments"): "no",
+             ("watch", "clusterregistrations"): "yes", ("delete", "workloadplacements"): "no"}
+    for (verb, res), want in table.items():
+        r = k("vera", "auth", "can-i", verb, res, check=False)
+        assert r.stdout.strip() == want, (verb, res, r.stdout, r.stderr)
+        assert (r.returncode == 0) == (want == "yes")
+    # The binding lives in workspace root:a: in root:b vera holds nothing.
+    r = k("vera", "--server", d.base + "/clusters/root:b", "auth", "can-i", "list", "deployments", check=False)
+    assert r.stdout.strip() == "no", r.stdout + r.stderr
+    assert "yes" == k("ops", "auth", "can-i", "delete", "secrets").stdout.strip()
