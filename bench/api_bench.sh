@@ -1,39 +1,67 @@
 #!/usr/bin/env bash
 # GET and LIST throughput, latency and RSS: tmcd's local API against a real kube-apiserver holding the
-# same 100 ConfigMaps, on the same machine, in one run. Prints a table with ratios (tmcd / apiserver).
-# Usage: bench/api_bench.sh [BUILD_DIR] [SECONDS] [THREADS]
+# same 100 ConfigMaps, on the same machine, in one run. Fair by construction: both sides are served
+# over TLS, both clients authenticate with a bearer token of a user that is NOT a superuser, and both
+# servers authorize every request with RBAC through a RoleBinding (kube: ServiceAccount `bench` bound to
+# `view`; tmcd: token user `bench` bound to `tmc:viewer`). Same client binary, same thread count.
+# Rounds alternate between the servers; ratios (tmcd / apiserver) are reported as min / median / max.
+# Usage: bench/api_bench.sh [BUILD_DIR] [SECONDS] [THREADS] [ROUNDS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 secs=${2:-5}
 threads=${3:-4}
+rounds=${4:-5}
 work=$(mktemp -d)
 cleanup() { [ -n "${tmcd_pid:-}" ] && kill "$tmcd_pid" 2>/dev/null; "$root/test/peers/down.sh" "$work/peers" >/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 "$root/test/peers/up.sh" "$work/peers" 1 >/dev/null
 server=$(cat "$work/peers/cluster-1/server")
-token=$(cat "$work/peers/cluster-1/token")
+admin=$(cat "$work/peers/cluster-1/token")
+kubectl="$("$root/test/peers/build.sh")/kubectl --kubeconfig $work/peers/cluster-1/kubeconfig"
+$kubectl create serviceaccount bench -n default >/dev/null
+$kubectl create rolebinding bench-view -n default --clusterrole view --serviceaccount default:bench >/dev/null
+ktoken=$($kubectl create token bench -n default --duration 2h)
+ttoken=$(openssl rand -hex 24)
+echo "$ttoken,bench,1000" >"$work/tokens.csv"
+chmod 600 "$work/tokens.csv"
 "$build/src/cmd/tmcd/tmcd" --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
-  --log-level warn >"$work/tmcd.log" 2>&1 &
+  --token-auth-file "$work/tokens.csv" --log-level warn --feature-gates TMC=false >"$work/tmcd.log" 2>&1 &
 tmcd_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-tmcd="http://127.0.0.1:$(cat "$work/port")"
+for _ in $(seq 1 100); do [ -s "$work/port" ] && [ -S "$work/data/tmcd.sock" ] && break; sleep 0.05; done
+tmcd="https://127.0.0.1:$(cat "$work/port")"
+sock=(--unix-socket "$work/data/tmcd.sock")
+curl -sf -o /dev/null "${sock[@]}" -XPOST http://tmcd/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings \
+  -H 'Content-Type: application/json' -d '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding",
+  "metadata":{"name":"bench-view"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole",
+  "name":"tmc:viewer"},"subjects":[{"kind":"User","name":"bench"}]}'
 kpid=$(cat "$work/peers/cluster-1/apiserver.pid")
 body() { printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-%s"},"data":{"k":"%0512d"}}' "$1" 0; }
 for i in $(seq 1 100); do
-  curl -sf -o /dev/null -XPOST "$tmcd/api/v1/namespaces/default/configmaps" -H 'Content-Type: application/json' -d "$(body "$i")"
-  curl -skf -o /dev/null -XPOST "$server/api/v1/namespaces/default/configmaps" -H "Authorization: Bearer $token" \
+  curl -sf -o /dev/null "${sock[@]}" -XPOST http://tmcd/api/v1/namespaces/default/configmaps \
+    -H 'Content-Type: application/json' -d "$(body "$i")"
+  curl -skf -o /dev/null -XPOST "$server/api/v1/namespaces/default/configmaps" -H "Authorization: Bearer $admin" \
     -H 'Content-Type: application/json' -d "$(body "$i")"
 done
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-printf '%-26s %10s %10s %10s %10s %8s\n' what req/s median_us p99_us rss_kib ratio
-for kind in get list; do
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $secs s x $threads threads x $rounds rounds"
+printf '%-22s %12s %12s %10s %10s %20s\n' what kube_req/s tmcd_req/s kube_p99us tmcd_p99us 'ratio min/med/max'
+for kind in get list list-rv0; do
   path=/api/v1/namespaces/default/configmaps
   [ "$kind" = get ] && path=$path/cm-50
-  read -r k_rps k_med k_p99 _ < <("$build/bench/api_bench" "$server" "$path" "$secs" "$threads" "$token")
-  read -r t_rps t_med t_p99 _ < <("$build/bench/api_bench" "$tmcd" "$path" "$secs" "$threads")
-  printf '%-26s %10s %10s %10s %10s %8s\n' "kube-apiserver $kind" "$k_rps" "$k_med" "$k_p99" "$(rss "$kpid")" 1.00
-  printf '%-26s %10s %10s %10s %10s %8.2f\n' "tmcd $kind" "$t_rps" "$t_med" "$t_p99" "$(rss "$tmcd_pid")" \
-    "$(awk -v a="$t_rps" -v b="$k_rps" 'BEGIN { print a / b }')"
+  [ "$kind" = list-rv0 ] && path="$path?resourceVersion=0"  # kube-apiserver from its watch cache
+  ratios=() ; kr=() ; tr=() ; kp=() ; tp=()
+  for r in $(seq 1 "$rounds"); do
+    read -r k_rps _ k_p99 k_err < <("$build/bench/api_bench" "$server" "$path" "$secs" "$threads" "$ktoken")
+    read -r t_rps _ t_p99 t_err < <("$build/bench/api_bench" "$tmcd" "$path" "$secs" "$threads" "$ttoken")
+    [ "$k_err" = 0 ] && [ "$t_err" = 0 ] || echo "round $r $kind: errors kube=$k_err tmcd=$t_err" >&2
+    ratios+=("$(awk -v a="$t_rps" -v b="$k_rps" 'BEGIN { printf "%.2f", a / b }')")
+    kr+=("$k_rps"); tr+=("$t_rps"); kp+=("$k_p99"); tp+=("$t_p99")
+  done
+  med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+  mm=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%s/%s/%s", v[1], v[int((NR + 1) / 2)], v[NR] }')
+  printf '%-22s %12s %12s %10s %10s %20s\n' "$kind" "$(med "${kr[@]}")" "$(med "${tr[@]}")" "$(med "${kp[@]}")" \
+    "$(med "${tp[@]}")" "$mm"
 done
-echo "RSS ratio (tmcd / kube-apiserver): $(awk -v a="$(rss "$tmcd_pid")" -v b="$(rss "$kpid")" 'BEGIN { printf "%.3f", a / b }')"
+echo "RSS kube-apiserver $(rss "$kpid") KiB, tmcd $(rss "$tmcd_pid") KiB;" \
+  "ratio $(awk -v a="$(rss "$tmcd_pid")" -v b="$(rss "$kpid")" 'BEGIN { printf "%.3f", a / b }')"

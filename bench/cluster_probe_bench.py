@@ -5,14 +5,17 @@ measured in the same run; inventory (Nodes, Pods, discovery) every 60 s is inclu
 Usage: bench/cluster_probe_bench.py [BUILD_DIR] [REGISTRATIONS] [SECONDS]
 Extra tmcd flags (e.g. --clusters-inventory-interval=1h) come from TMCD_BENCH_FLAGS."""
 import base64
-import json
 import os
 import pathlib
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+import urllib3
+
+import tmcd_auth
+
+urllib3.disable_warnings()
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build")
@@ -26,16 +29,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
+TOKEN = None
+
+
 def post(base, path, body):
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        assert r.status == 201
+    r = tmcd_auth.session(TOKEN).post(base + path, json=body)
+    assert r.status_code == 201, r.text
 
 
 def get(base, path):
-    with urllib.request.urlopen(base + path) as r:
-        return json.loads(r.read())
+    return tmcd_auth.session(TOKEN).get(base + path).json()
 
 
 def main():
@@ -44,12 +47,14 @@ def main():
     tmcd = None
     try:
         c = work / "peers/cluster-1"
+        global TOKEN
+        auth, TOKEN = tmcd_auth.token_args(work)
         tmcd = subprocess.Popen([str(BUILD / "src/cmd/tmcd/tmcd"), "--data-dir", str(work / "data"), "--listen",
-                                 "127.0.0.1:0", "--port-file", str(work / "port"), "--log-level", "warn",
+                                 "127.0.0.1:0", "--port-file", str(work / "port"), "--log-level", "warn", *auth,
                                  "--store-fsync=false", *os.environ.get("TMCD_BENCH_FLAGS", "").split()], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while not (work / "port").exists() or not (work / "port").read_text().strip():
             time.sleep(0.01)
-        base = f"http://127.0.0.1:{(work / 'port').read_text().strip()}"
+        base = f"https://127.0.0.1:{(work / 'port').read_text().strip()}"
         apiserver = int((c / "apiserver.pid").read_text())
         time.sleep(2)
         t0, idle0, api0 = time.monotonic(), cpu_seconds(tmcd.pid), cpu_seconds(apiserver)

@@ -9,12 +9,15 @@ Usage: bench/kcp_cache_bench.py [BUILD_DIR] [OBJECTS] [WORKSPACES]"""
 import json
 import os
 import pathlib
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+
+import tmcd_auth
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build")
@@ -63,9 +66,11 @@ def main():
         workspace("tmc")
         # tmcd bootstraps the export once, then stops; the objects are created while it is down.
         data = work / "data"
+        auth, token_tmcd = tmcd_auth.token_args(work)
+        os.chmod(kc, 0o600)  # tmcd refuses a credentials file others can read
         args = [str(BUILD / "src/cmd/tmcd/tmcd"), "--data-dir", str(data), "--listen", "127.0.0.1:0", "--port-file",
                 str(work / "port"), "--upstream", "kcp", "--upstream-kubeconfig", str(kc), "--upstream-context",
-                "root", "--upstream-workspace", "root:tmc", "--log-level", "warn"]
+                "root", "--upstream-workspace", "root:tmc", "--log-level", "warn", *auth]
         boot = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(3)
         boot.terminate()
@@ -130,11 +135,12 @@ def main():
         tmcd = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while not (work / "port").exists() or not (work / "port").read_text().strip():
             time.sleep(0.01)
-        base = f"http://127.0.0.1:{(work / 'port').read_text().strip()}"
+        base = f"https://127.0.0.1:{(work / 'port').read_text().strip()}"
         idle_rss = rss_kib(tmcd.pid)
+        unverified = ssl._create_unverified_context()  # tmcd's own certificate, as for kcp below
         while True:
             try:
-                with urllib.request.urlopen(base + "/readyz") as r:
+                with urllib.request.urlopen(base + "/readyz", context=unverified) as r:
                     if r.status == 200:
                         break
             except urllib.error.HTTPError:
@@ -143,8 +149,7 @@ def main():
         sync_s = time.monotonic() - t0
         time.sleep(1)
         full_rss = rss_kib(tmcd.pid)
-        with urllib.request.urlopen(base + "/metrics") as r:
-            metrics = r.read().decode()
+        metrics = tmcd_auth.session(token_tmcd).get(base + "/metrics").text
         revision = [ln for ln in metrics.splitlines() if ln.startswith("tmcd_store_revision")]
         per_obj = (full_rss - idle_rss) * 1024 / max(count, 1)
         machine = sh("sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").split("\n")

@@ -25,6 +25,8 @@ import time
 import requests
 import urllib3
 
+import tmcd_auth
+
 urllib3.disable_warnings()
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build")
@@ -109,20 +111,21 @@ def settle(peers, ns, want):
 
 
 def start_tmcd(work, peers, dirs):
+    auth, token = tmcd_auth.token_args(work)
     tmcd = subprocess.Popen([str(BUILD / "src/cmd/tmcd/tmcd"), "--data-dir", str(work / "data"), "--listen",
-                             "127.0.0.1:0", "--port-file", str(work / "port"), "--log-level", "warn",
+                             "127.0.0.1:0", "--port-file", str(work / "port"), "--log-level", "warn", *auth,
                              *os.environ.get("TMCD_BENCH_FLAGS", "").split()],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not (work / "port").exists() or not (work / "port").read_text().strip():
         time.sleep(0.01)
-    base = f"http://127.0.0.1:{(work / 'port').read_text().strip()}"
-    api = requests.Session()
+    base = f"https://127.0.0.1:{(work / 'port').read_text().strip()}"
+    api = tmcd_auth.session(token)
     for i, d in enumerate(dirs):
         name = f"c{i}"
-        token = base64.b64encode((d / "token").read_bytes().strip()).decode()
+        cluster_token = base64.b64encode((d / "token").read_bytes().strip()).decode()
         api.post(base + "/api/v1/namespaces/tmc/secrets", json={
             "apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "tmc"},
-            "data": {"token": token}})
+            "data": {"token": cluster_token}})
         api.post(base + "/apis/tmc.kcp.io/v1alpha1/clusterregistrations", json={
             "apiVersion": "tmc.kcp.io/v1alpha1", "kind": "ClusterRegistration", "metadata": {"name": name},
             "spec": {"location": "bench", "endpoint": {"server": peers[i].server, "insecureSkipTLSVerify": True},
@@ -149,8 +152,7 @@ def tmcd_round(base, api, peers, ns):
 
     def create(i):
         if not hasattr(local, "s"):
-            local.s = requests.Session()
-            local.s.trust_env = False
+            local.s = tmcd_auth.session(api.headers["Authorization"].split()[1])
         r = local.s.post(f"{base}/apis/apps/v1/namespaces/{ns}/deployments", json=deployment(f"b-{i:04d}", ns))
         assert r.status_code == 201, r.text
     t0 = time.monotonic()

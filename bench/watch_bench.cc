@@ -3,6 +3,8 @@
 // for N watchers, in one run against the same tmcd. The client side is one epoll thread over raw
 // sockets, so the measurement is not limited by the client (a thread or a select() per stream).
 //   watch_bench HOST PORT N ROUNDS     (tmcd must allow N+1 watches: --api-max-watches)
+// tmcd speaks TLS on its TCP port; run it with --insecure-http=true --token-auth-file FILE and pass an
+// administrator's token in $TMCD_TOKEN (sent as a bearer token on every request).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -40,6 +42,11 @@ int Connect(const std::string& host, int port) {
   return fd;
 }
 
+std::string AuthHeader() {
+  const char* token = std::getenv("TMCD_TOKEN");  // NOLINT(concurrency-mt-unsafe): read before threads start
+  return token != nullptr && *token != '\0' ? "Authorization: Bearer " + std::string(token) + "\r\n" : "";
+}
+
 void SendAll(int fd, const std::string& s) {
   for (size_t off = 0; off < s.size();) {
     ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
@@ -54,8 +61,9 @@ void SendAll(int fd, const std::string& s) {
 // POSTs one ConfigMap on a keep-alive connection and reads the whole response.
 void Create(int fd, const std::string& name) {
   std::string body = R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")" + name + R"("}})";
-  SendAll(fd, "POST " + kPath + " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: " +
-                  std::to_string(body.size()) + "\r\n\r\n" + body);
+  SendAll(fd, "POST " + kPath + " HTTP/1.1\r\nHost: bench\r\n" + AuthHeader() +
+                  "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                  body);
   std::string got;
   char buf[4096];
   while (true) {
@@ -87,8 +95,8 @@ void Measure(const std::string& host, int port, int n, int rounds, int first_rou
       static_cast<size_t>(n), std::vector<SteadyClock::time_point>(static_cast<size_t>(first_round + rounds)));
   for (size_t i = 0; i < streams.size(); ++i) {
     streams[i].fd = Connect(host, port);
-    SendAll(streams[i].fd,
-            "GET " + kPath + "?watch=1&resourceVersion=0&timeoutSeconds=600 HTTP/1.1\r\nHost: b\r\n\r\n");
+    SendAll(streams[i].fd, "GET " + kPath + "?watch=1&resourceVersion=0&timeoutSeconds=600 HTTP/1.1\r\nHost: b\r\n" +
+                               AuthHeader() + "\r\n");
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = i;
