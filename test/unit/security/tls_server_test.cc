@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "net/http_server.h"
+#include "net/test_server.h"
 #include "net/tls.h"
 #include "security/pki.h"
 #include "store/temp_store.h"
@@ -92,34 +93,21 @@ std::string Write(const std::string& dir, const std::string& name, const std::st
   return dir + "/" + name;
 }
 
-// A server whose handler answers with what it knows about the peer.
-struct PeerEcho {
-  std::unique_ptr<net::HttpServer> server;
-  int port = 0;
-  explicit PeerEcho(net::HttpServerOptions o) {
-    server = std::make_unique<net::HttpServer>(
-        std::move(o),
-        [](const net::HttpRequest& req) {
-          net::HttpResponse res;
-          const auto& p = *req.peer;
-          std::string text = "transport=" + std::to_string(static_cast<int>(p.transport)) +
-                             " cert=" + (p.has_client_cert ? "yes" : "no") +
-                             " verified=" + (p.client_cert_verified ? "yes" : "no") + " cn=" + p.client_cert_cn +
-                             " error=" + p.client_cert_error + " uid=" + std::to_string(p.uid);
-          for (const auto& org : p.client_cert_orgs) text += " o=" + org;
-          res.SetContent(text, "text/plain");
-          return res;
-        },
-        [](int code, const std::string& m) {
-          net::HttpResponse res;
-          res.status = code;
-          res.SetContent(m, "text/plain");
-          return res;
-        });
-    auto p = server->Start();
-    REQUIRE(p.ok());
-    port = *p;
-  }
+// A server whose handler answers with what it knows about the peer (net::testing::TestServer).
+net::HttpResponse EchoPeer(const net::HttpRequest& req) {
+  net::HttpResponse res;
+  const auto& p = *req.peer;
+  std::string text = "transport=" + std::to_string(static_cast<int>(p.transport)) +
+                     " cert=" + (p.has_client_cert ? "yes" : "no") +
+                     " verified=" + (p.client_cert_verified ? "yes" : "no") + " cn=" + p.client_cert_cn +
+                     " error=" + p.client_cert_error + " uid=" + std::to_string(p.uid);
+  for (const auto& org : p.client_cert_orgs) text += " o=" + org;
+  res.SetContent(text, "text/plain");
+  return res;
+}
+
+struct PeerEcho : net::testing::TestServer {
+  explicit PeerEcho(net::HttpServerOptions o) : TestServer(EchoPeer, std::move(o)) {}
 };
 
 TEST_CASE("TLS: client certificates reach the handler verified or with the reason they are not") {
