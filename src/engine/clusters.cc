@@ -139,6 +139,7 @@ struct Outcome {
   const ProbeResult* inventory = nullptr;  // the last inventory read, if any
   int failures = 0;                        // consecutive failed probes, this one included
   int threshold = 3;
+  bool insecure = false;  // spec.endpoint.insecureSkipTLSVerify
 };
 
 void SetReachability(v1::ClusterRegistrationStatus& st, const Outcome& o, int64_t gen, const Time& t) {
@@ -156,6 +157,16 @@ void SetReachability(v1::ClusterRegistrationStatus& st, const Outcome& o, int64_
                        apis::MakeCondition(v1::kConditionReachable, "True", "Reachable", "the API server answers", gen),
                        t);
   }
+  // A warning that stays visible while the registration skips TLS verification (docs/security.md).
+  apis::SetCondition(st.conditions,
+                     o.insecure ? apis::MakeCondition(v1::kConditionTLSVerified, "False", "InsecureSkipTLSVerify",
+                                                      "spec.endpoint.insecureSkipTLSVerify is set: the cluster's "
+                                                      "certificate is not checked, and whoever can intercept the "
+                                                      "connection receives this cluster's credentials",
+                                                      gen)
+                                : apis::MakeCondition(v1::kConditionTLSVerified, "True", "Verified",
+                                                      "the API server's certificate is verified", gen),
+                     t);
   if (!o.cred.ok() || !p.auth.ok()) {
     apis::SetCondition(st.conditions,
                        apis::MakeCondition(v1::kConditionAuthenticated, "False", FailureReason(p, o.cred),
@@ -313,6 +324,7 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
   state->failures = o.probe.ok() ? 0 : state->failures + 1;
   o.failures = state->failures;
   o.threshold = creg->spec.health_check.failure_threshold;
+  o.insecure = creg->spec.endpoint.insecure_skip_tls_verify;
   if (state->inventory.inventory) o.inventory = &state->inventory;
 
   bool ready_now = false;

@@ -231,7 +231,20 @@ Result<Client::Response> Client::DoOnce(const std::string& method, const std::st
     req.body = body;
     req.headers.emplace("Content-Type", content_type);
   }
+  // The body is collected here, bounded: a server (a registered cluster is not trusted) could
+  // otherwise make tmcd buffer any amount.
+  std::string body_in;
+  bool too_large = false;
+  req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+    too_large = body_in.size() + len > options_.max_response_bytes;
+    if (!too_large) body_in.append(data, len);
+    return !too_large;
+  };
   auto res = cli->send(req);
+  if (too_large) {
+    return Status(Reason::kBadRequest, "the response of " + method + " " + req.path + " is larger than " +
+                                           std::to_string(options_.max_response_bytes >> 20) + " MiB");
+  }
   if (!res) {
     const bool tls_error =
         res.error() == httplib::Error::SSLServerVerification || res.error() == httplib::Error::SSLConnection;
@@ -239,7 +252,7 @@ Result<Client::Response> Client::DoOnce(const std::string& method, const std::st
                   TransportError(res.error(), *cli) + " (" + method + " " + (tls_ ? "https://" : "http://") + host_ +
                       ":" + std::to_string(port_) + req.path + ")");
   }
-  Response out{res->status, std::move(res->body)};
+  Response out{res->status, std::move(body_in)};
   retry_after = res->has_header("Retry-After") ? std::atoi(res->get_header_value("Retry-After").c_str()) : -1;
   Release(std::move(cli));
   return out;
@@ -321,6 +334,10 @@ Result<ObjectList> Client::ListAll(const ResourceRef& r, ListOptions o) {
   while (true) {
     TMCD_ASSIGN_OR_RETURN(ObjectList page, List(r, o));
     for (auto& item : page.items) all.items.push_back(std::move(item));
+    if (all.items.size() > options_.max_list_items) {
+      return Status(Reason::kBadRequest, "the list of " + r.resource + " has more than " +
+                                             std::to_string(options_.max_list_items) + " items");
+    }
     all.resource_version = page.resource_version;  // the list's snapshot, the same on every page
     if (page.continue_token.empty()) return all;
     o.continue_token = page.continue_token;

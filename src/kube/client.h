@@ -80,6 +80,9 @@ struct ClientOptions {
   bool retry_reads = true;  // false: a failed GET is reported at once (health probes count failures themselves)
   std::chrono::seconds timeout{30};
   std::string user_agent = "tmcd/0.1";
+  // Bounds on what a server may make tmcd hold: one response body, and the items of a paged list.
+  size_t max_response_bytes = size_t{128} << 20;
+  size_t max_list_items = 1000000;
 };
 
 // Lets another thread end a running Watch (its blocking read returns at once).

@@ -39,7 +39,10 @@ Status Client::Watch(const ResourceRef& r, const WatchOptions& o, const std::fun
     cancel->active_ = cli.get();
   }
   httplib::Headers headers = {{"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
-  if (const std::string t = Token(); !t.empty()) headers.emplace("Authorization", "Bearer " + t);
+  if (const std::string t = Token(); !t.empty()) {
+    if (std::string why = TokenProblem(t); !why.empty()) return BadRequest("the bearer token " + why);
+    headers.emplace("Authorization", "Bearer " + t);
+  }
   WatchDecoder decoder;
   Status stream_status = Status::Ok();
   bool stopped = false;

@@ -93,6 +93,12 @@ Status WatchDecoder::Feed(std::string_view bytes, const std::function<bool(Watch
     if (!on_event(ev)) break;
   }
   buffer_.erase(0, start);
+  if (result.ok() && buffer_.size() > kMaxWatchEventBytes) {
+    // A peer that never ends a line would grow the buffer without bound.
+    result = Status(Reason::kBadRequest, "a watch event is larger than " + std::to_string(kMaxWatchEventBytes >> 20) +
+                                             " MiB; the stream is dropped");
+    buffer_.clear();
+  }
   return result;
 }
 

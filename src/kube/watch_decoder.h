@@ -29,6 +29,9 @@ struct WatchEvent {
   Status error;                     // kError: the Status the server sent (e.g. 410 Expired)
 };
 
+// The largest watch event accepted from a server (an object is at most ~1.5 MiB in etcd).
+inline constexpr size_t kMaxWatchEventBytes = size_t{64} << 20;
+
 class WatchDecoder {
  public:
   // Feeds bytes; calls `on_event` for each complete event. Returns an error for a malformed event

@@ -95,7 +95,7 @@ def test_cluster_health_identity_capacity_and_failures(clusters, daemon, tmp_pat
     assert st["observedGeneration"] == obj["metadata"]["generation"]
     assert st["lastHeartbeatTime"]
     assert {s["resource"]: s["state"] for s in st["syncedResources"]}["deployments"] == "Accepted"
-    for t in ("Reachable", "Authenticated", "ResourcesSupported"):
+    for t in ("Reachable", "Authenticated", "ResourcesSupported", "TLSVerified"):  # caBundle: verified
         assert condition(base, "edge", t)[0]["status"] == "True", t
     # No write per probe: with nothing changing, the object stays put for a few periods.
     rv = requests.get(f"{base}{CREG}/edge").json()["metadata"]["resourceVersion"]

@@ -106,6 +106,8 @@ TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, thresh
   Json obj = get();
   CHECK(Condition(obj, "Ready")["status"] == "True");
   CHECK(Condition(obj, "Ready")["observedGeneration"] == 1);
+  CHECK(Condition(obj, "TLSVerified")["status"] == "False");  // a standing warning while verification is off
+  CHECK(Condition(obj, "TLSVerified")["reason"] == "InsecureSkipTLSVerify");
   CHECK(obj["status"]["kubernetesVersion"] == "v1.99.0");
   CHECK(obj["status"]["clusterID"] == "uid-1");
   CHECK(obj["status"]["capacity"]["cpu"] == "4");

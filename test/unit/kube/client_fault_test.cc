@@ -159,3 +159,62 @@ TEST_CASE("request paths: kcp workspace prefixes are replaced, other server path
 
 }  // namespace
 }  // namespace tmcd::kube
+
+namespace tmcd::kube {
+namespace {
+
+// `total` bytes without a newline, 1 MiB per pull (one HTTP chunk each).
+class EndlessLine : public net::StreamSource {
+ public:
+  explicit EndlessLine(size_t total) : left_(total) {}
+  void Attach(std::function<void()>) override {}
+  bool Pull(std::string& out, size_t, TimePoint) override {
+    const size_t n = std::min(left_, size_t{1} << 20);
+    out.append(n, 'y');
+    left_ -= n;
+    return left_ > 0;
+  }
+  TimePoint NextTimer() const override { return TimePoint::min(); }
+  void Close() override {}
+
+ private:
+  size_t left_;
+};
+
+TEST_CASE("a server cannot make the client hold unbounded data: response size, list items, watch events") {
+  const std::string big(3 << 20, 'x');
+  auto server = std::make_unique<net::testing::TestServer>([&](const net::HttpRequest& r) {
+    if (r.path == "/big") return Answer(200, "{\"pad\":\"" + big + "\"}");
+    if (!r.Param("watch").empty()) {
+      net::HttpResponse res;
+      res.stream = std::make_shared<EndlessLine>(size_t{66} << 20);
+      return res;
+    }
+    const std::string cont = r.Param("continue");
+    const int page = cont.empty() ? 0 : std::stoi(cont);
+    std::string items;
+    for (int i = 0; i < 3; ++i)
+      items += std::string(i ? "," : "") + "{\"metadata\":{\"name\":\"n" + std::to_string(page * 3 + i) + "\"}}";
+    return Answer(200, R"({"metadata":{"continue":")" + std::to_string(page + 1) + R"("},"items":[)" + items + "]}");
+  });
+  RestConfig cfg;
+  cfg.server = server->Url();
+  ClientOptions o;
+  o.max_retries = 0;
+  o.max_response_bytes = size_t{1} << 20;
+  o.max_list_items = 10;
+  auto c = Client::Create(cfg, o);
+  REQUIRE(c.ok());
+  auto big_get = (*c)->GetPath("/big");
+  REQUIRE_FALSE(big_get.ok());
+  CHECK(big_get.status().message().find("larger than 1 MiB") != std::string::npos);
+  auto list = (*c)->ListAll({"", "v1", "configmaps", "", ""}, {});
+  REQUIRE_FALSE(list.ok());
+  CHECK(list.status().message().find("more than 10 items") != std::string::npos);
+  Status w = (*c)->Watch({"", "v1", "configmaps", "", ""}, {}, [](WatchEvent&) { return true; });
+  REQUIRE_FALSE(w.ok());
+  CHECK(w.message().find("larger than 64 MiB") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace tmcd::kube

@@ -26,6 +26,8 @@ inline constexpr std::string_view kConditionReachable = "Reachable";
 inline constexpr std::string_view kConditionAuthenticated = "Authenticated";
 inline constexpr std::string_view kConditionResourcesSupported = "ResourcesSupported";
 inline constexpr std::string_view kConditionReady = "Ready";
+// False (reason InsecureSkipTLSVerify) while spec.endpoint.insecureSkipTLSVerify is set: a standing warning.
+inline constexpr std::string_view kConditionTLSVerified = "TLSVerified";
 
 struct ClusterEndpoint {
   std::string server;
