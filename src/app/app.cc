@@ -96,7 +96,7 @@ Status App::Start() {
   auto st = store::Store::Open(so, clock_);
   if (!st.ok()) return st.status();
   store_ = std::move(st).value();
-  if (auto sealed = store_->CheckSealed(); sealed.ok() && (sealed->plaintext > 0 || sealed->old_key > 0)) {
+  if (const auto* sealed = &store_->SealStatsAtOpen(); sealed->plaintext > 0 || sealed->old_key > 0) {
     spdlog::warn(
         "encryption: {} Secrets are stored in plaintext and {} with an older key than {}: stop tmcd and "
         "run `tmcd encryption rewrite`",

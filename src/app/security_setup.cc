@@ -148,7 +148,7 @@ int EncryptionCommand(const Config& c, const std::string& what) {
   RealClock clock;
   auto st = store::Store::Open(so, clock);
   if (!st.ok()) return fail(st.status().message());
-  auto stats = what == "rewrite" ? (*st)->Reseal() : (*st)->CheckSealed();
+  auto stats = what == "rewrite" ? (*st)->Reseal() : Result<store::SealStats>((*st)->SealStatsAtOpen());
   if (!stats.ok()) return fail(stats.status().message());
   if (what == "rewrite") {
     std::printf("rewrote %zu Secrets with key %s; the event history was dropped and the store files rewritten\n",

@@ -43,7 +43,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const Cl
   std::unique_ptr<Store> store(new Store(options, clock));
   TMCD_TRY(store->OpenDb());
   TMCD_TRY(store->LoadMeta());
-  TMCD_TRY(store->CheckSealed().status());
+  TMCD_ASSIGN_OR_RETURN(store->seal_stats_at_open_, store->CheckSealed());
   if (options.compaction_interval.count() > 0)
     store->compactor_ = std::thread([s = store.get()] { s->CompactionLoop(); });
   return store;

@@ -96,6 +96,8 @@ class Store {
 
   // Opens every sealed value (Open has done so already) and counts what the sealer would change.
   Result<SealStats> CheckSealed() const;
+  // What CheckSealed found when the store was opened (Open runs it, so callers need not scan again).
+  const SealStats& SealStatsAtOpen() const { return seal_stats_at_open_; }
   // Rewrites every value the sealer applies to that is plaintext or sealed with an old key, drops
   // the whole event history and makes RocksDB rewrite its files, so no old value stays on disk.
   // Each rewrite is an update (a new resourceVersion). Run while nothing else writes.
@@ -136,6 +138,7 @@ class Store {
   std::string instance_;
   std::atomic<uint64_t> revision_{0};
   std::atomic<uint64_t> compacted_{0};
+  SealStats seal_stats_at_open_;
 
   std::mutex mu_;  // serializes writers and watcher registration
 
