@@ -103,7 +103,7 @@ bool Covered(const std::vector<PolicyRule>& owner, const std::string& verb, cons
     if (group == nullptr) {
       if (Has(o.non_resource_urls, "*") || Has(o.non_resource_urls, what)) return true;
       for (const auto& u : o.non_resource_urls) {
-        if (u.back() == '*' && StartsWith(what, u.substr(0, u.size() - 1))) return true;
+        if (!u.empty() && u.back() == '*' && StartsWith(what, u.substr(0, u.size() - 1))) return true;
       }
       continue;
     }
@@ -158,6 +158,11 @@ Result<std::vector<PolicyRule>> ParseRules(const Json& rules, bool cluster_role)
     TMCD_ASSIGN_OR_RETURN(r.resource_names, Strings(rules[i], "resourceNames", where));
     TMCD_ASSIGN_OR_RETURN(r.non_resource_urls, Strings(rules[i], "nonResourceURLs", where));
     if (r.verbs.empty()) return Invalid(where + ".verbs: Required value: verbs must contain at least one value");
+    for (const auto& u : r.non_resource_urls) {
+      if (u != "*" && (u.empty() || u.front() != '/')) {
+        return Invalid(where + ".nonResourceURLs: Invalid value: " + Quote(u) + ": must be \"*\" or start with \"/\"");
+      }
+    }
     if (!r.non_resource_urls.empty()) {
       if (!cluster_role) {
         return Invalid(where + ".nonResourceURLs: Invalid value: namespaced rules cannot apply to non-resource URLs");

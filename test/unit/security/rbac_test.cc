@@ -134,6 +134,9 @@ TEST_CASE("validation of roles and bindings as kube validates them") {
   CHECK(ValidateRbacObject("Role", {{"rules", {{{"verbs", {"get"}}, {"resources", {"pods"}}}}}})
             .message()
             .find("apiGroups: Required value") != std::string::npos);
+  CHECK(ValidateRbacObject("ClusterRole", {{"rules", {{{"verbs", {"get"}}, {"nonResourceURLs", {""}}}}}})
+            .message()
+            .find("must be \"*\" or start with \"/\"") != std::string::npos);
   CHECK(ValidateRbacObject("ClusterRole", {{"aggregationRule", {{"clusterRoleSelectors", Json::array()}}}})
             .message()
             .find("not supported") != std::string::npos);
