@@ -126,7 +126,10 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
 
     wp = get(base, WP + "/web")
     assert sorted(x["clusterName"] for x in wp["status"]["decisions"]) == ["east", "west"]
-    assert wp["status"]["decisionGeneration"] == 1 and wp["status"]["selectedWorkloads"] == 1
+    assert wp["status"]["decisionGeneration"] == 1
+    # The count is the placement controller's, recomputed when the Deployment's event reaches it:
+    # independent of (and possibly later than) the syncer's copies.
+    eventually(lambda: get(base, WP + "/web")["status"].get("selectedWorkloads") == 1, 30, "selectedWorkloads 1")
     assert {c["type"]: c["status"] for c in wp["status"]["conditions"]}["Scheduled"] == "True"
     explain = get(base, WP + "/web/explain")
     assert [(c["name"], c["chosen"]) for c in explain["clusters"]] == [("east", True), ("west", True)]
@@ -324,18 +327,29 @@ def test_kill_9_in_the_middle_of_200_deployments_converges(clusters, daemon, tmp
     assert mid < n, "the kill should land in the middle of the sync"
 
     def converged(want):
+        # Raises with what differs, so that a timeout says which copies or records are missing.
         for c in clusters:
             items = json.loads(c.kubectl("get", "deployments", "-n", ns, "-l", "tmc.kcp.io/managed-by=tmcd",
                                          "-o", "json").stdout)["items"]
-            names = sorted(i["metadata"]["name"] for i in items)
-            if names != want:
-                return False
-        return len(records()) == 2 * len(want)
+            names = set(i["metadata"]["name"] for i in items)
+            missing, extra = sorted(set(want) - names), sorted(names - set(want))
+            assert not missing and not extra, f"{c.kubeconfig}: missing {missing[:5]} ({len(missing)}), " \
+                                              f"extra {extra[:5]} ({len(extra)})"
+        got = len(records())
+        assert got == 2 * len(want), f"{got} SyncRecords, want {2 * len(want)}"
+        return True
+
+    def converge(want, what):
+        try:
+            eventually(lambda: converged(want), 180, what)
+        except AssertionError:
+            print("".join(line + "\n" for line in d.log().splitlines() if " warn" in line or " error" in line)[-6000:])
+            raise
 
     d = daemon("--data-dir", data)
     base = d.base
     want = sorted(f"bulk-{i:03d}" for i in range(n))
-    eventually(lambda: converged(want), 180, "all 200 on both clusters after the restart")
+    converge(want, "all 200 on both clusters after the restart")
     ups = get(base, DEPLOY)["items"]
     assert all("tmc.kcp.io/syncer" in u["metadata"].get("finalizers", []) for u in ups)
     assert all(u.get("status", {}).get("observedGeneration") == u["metadata"]["generation"] for u in ups) or \
@@ -350,7 +364,7 @@ def test_kill_9_in_the_middle_of_200_deployments_converges(clusters, daemon, tmp
     d = daemon("--data-dir", data)
     base = d.base
     want = sorted(f"bulk-{i:03d}" for i in range(1, n, 2))
-    eventually(lambda: converged(want), 180, "the odd half left after the restart")
+    converge(want, "the odd half left after the restart")
     eventually(lambda: sorted(u["metadata"]["name"] for u in get(base, DEPLOY)["items"]) == want, 60,
                "deleted upstream objects released by their finalizer")
     for c in clusters:  # every tmcd-marked object of this tmcd downstream has its upstream
