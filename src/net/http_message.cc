@@ -82,7 +82,8 @@ bool ParseRequestLine(std::string_view line, HttpRequest& out) {
   out.target = std::string(target);
   out.minor_version = version[7] - '0';
   size_t q = target.find('?');
-  out.path = PercentDecode(target.substr(0, q), false);
+  out.raw_path = std::string(target.substr(0, q));
+  out.path = PercentDecode(out.raw_path, false);
   if (q != std::string_view::npos) ParseQuery(target.substr(q + 1), out.params);
   return true;
 }
@@ -106,33 +107,44 @@ bool ParseHeaderLines(std::string_view block, Headers& headers) {
   return true;
 }
 
-// Decodes a chunked body starting at buf[pos]. kNeedMore until the last chunk and trailers arrived.
-ParseResult DecodeChunked(std::string_view buf, size_t pos, size_t max_body, std::string& body) {
+// Decodes a chunked body starting at buf[start]. kNeedMore until the last chunk and trailers
+// arrived. The whole encoding (sizes, extensions, trailers) counts against the body limit: framing
+// that never ends, or a million one-byte chunks, is refused as soon as it outgrows the limit instead
+// of filling the connection's buffer (the server stops reading a full buffer; docs/reliability.md).
+ParseResult DecodeChunked(std::string_view buf, size_t start, size_t max_body, std::string& body) {
   body.clear();
+  size_t pos = start;
+  const auto too_large = [&](size_t at) { return at - start > max_body; };
   while (true) {
     size_t eol = buf.find("\r\n", pos);
-    if (eol == std::string_view::npos) return {};
+    if (eol == std::string_view::npos)
+      return too_large(buf.size()) ? Fail(413, "request body too large") : ParseResult{};
+    if (too_large(eol)) return Fail(413, "request body too large");
     std::string_view size_line = buf.substr(pos, eol - pos);
     size_line = size_line.substr(0, size_line.find(';'));  // chunk extensions are ignored
     size_t size = 0;
     auto [end, ec] = std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
+    if (ec == std::errc::result_out_of_range) return Fail(413, "request body too large");
     if (ec != std::errc() || end != size_line.data() + size_line.size() || size_line.empty())
       return Fail(400, "malformed chunk size");
-    if (body.size() + size > max_body) return Fail(413, "request body too large");
     pos = eol + 2;
+    // Compared without adding to `size`: a size near SIZE_MAX must not wrap around the limit.
+    if (size > max_body || size > max_body - (pos - start)) return Fail(413, "request body too large");
     if (size == 0) {
       size_t trailers_end = buf.find("\r\n", pos);  // trailers are ignored up to the empty line
       while (trailers_end != std::string_view::npos && trailers_end != pos) {
         pos = trailers_end + 2;
         trailers_end = buf.find("\r\n", pos);
       }
-      if (trailers_end == std::string_view::npos) return {};
+      if (trailers_end == std::string_view::npos)
+        return too_large(buf.size()) ? Fail(413, "request body too large") : ParseResult{};
+      if (too_large(trailers_end)) return Fail(413, "request body too large");
       ParseResult r;
       r.state = ParseResult::State::kDone;
       r.consumed = pos + 2;
       return r;
     }
-    if (buf.size() < pos + size + 2) return {};
+    if (buf.size() - pos < size + 2) return {};
     if (buf.substr(pos + size, 2) != "\r\n") return Fail(400, "malformed chunk");
     body.append(buf.substr(pos, size));
     pos += size + 2;
@@ -288,7 +300,8 @@ ParseResult ParseRequest(std::string_view buf, const ParseLimits& limits, HttpRe
   r.expect_continue = EqualsIgnoreCase(out.Header("Expect"), "100-continue");
   const std::string te = out.Header("Transfer-Encoding");
   if (!te.empty()) {
-    if (!EqualsIgnoreCase(te, "chunked")) return Fail(501, "unsupported Transfer-Encoding " + te);
+    // The header's value is not echoed: it is the client's bytes, not necessarily text.
+    if (!EqualsIgnoreCase(te, "chunked")) return Fail(501, "unsupported Transfer-Encoding: only \"chunked\" is");
     ParseResult c = DecodeChunked(buf, body_start, limits.max_body_bytes, out.body);
     c.headers_complete = true;
     c.expect_continue = r.expect_continue;

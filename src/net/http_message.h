@@ -43,6 +43,7 @@ struct HttpRequest {
   std::string method;
   std::string target;                              // the raw request-target, e.g. "/api/v1/pods?watch=1"
   std::string path;                                // percent-decoded path without the query
+  std::string raw_path;                            // the path as sent, still percent-encoded
   std::multimap<std::string, std::string> params;  // decoded query parameters
   Headers headers;
   std::string body;
@@ -52,6 +53,9 @@ struct HttpRequest {
   std::string Header(std::string_view name) const;
   std::string Param(std::string_view name) const;
   bool HasParam(std::string_view name) const { return params.find(std::string(name)) != params.end(); }
+  // The path to split into segments before decoding them ("%2F" inside a name must not become a
+  // separator): raw_path, or path for requests built without one (tests).
+  const std::string& SegmentedPath() const { return raw_path.empty() ? path : raw_path; }
   // HTTP/1.1 keeps connections open unless "Connection: close"; HTTP/1.0 only with "keep-alive".
   bool KeepAlive() const;
 };

@@ -52,7 +52,8 @@ struct HttpServer::Conn {
   bool keep_alive = true;
   bool sent_continue = false;
   bool request_started = false;
-  TimePoint deadline;  // reading: request/idle deadline; writing: next write-progress deadline
+  bool peer_closed = false;  // the client shut its side after sending (half-close)
+  TimePoint deadline;        // reading: request/idle deadline; writing: next write-progress deadline
   std::shared_ptr<StreamSource> stream;
   std::shared_ptr<std::atomic<bool>> woken;  // set by the stream's wake callback from any thread
   bool stream_ended = false;
@@ -296,10 +297,18 @@ void HttpServer::OnReadable(Conn& c, TimePoint now) {
   const size_t cap = options_.limits.max_header_bytes + options_.limits.max_body_bytes + kReadChunk;
   // Read through one scratch buffer: growing each connection's buffer by a full read chunk would
   // cost 64 KiB of memory per idle keep-alive or watch connection.
+  bool eof = false;
   while (c.in.size() < cap) {
     size_t got = 0;
     const Io io = ReadSome(c, got);
-    if (io == Io::kEof || io == Io::kError) return CloseConn(id);  // peer gone, or a failed handshake
+    if (io == Io::kError) return CloseConn(id);  // peer gone, or a failed handshake
+    // A client may half-close after its last request (`printf ... | nc -N`): that request is still
+    // answered; only a connection with nothing complete to answer is closed at once.
+    if (io == Io::kEof) {
+      if (c.phase != Conn::Phase::kReading || c.in.empty()) return CloseConn(id);
+      eof = true;
+      break;
+    }
     if (io == Io::kAgain) break;
     c.in.append(read_buf_.data(), got);
   }
@@ -313,7 +322,19 @@ void HttpServer::OnReadable(Conn& c, TimePoint now) {
     }
   }
   if (c.phase == Conn::Phase::kStreaming) c.in.clear();  // nothing is expected on a watch stream
-  if (c.phase == Conn::Phase::kReading) TryParse(c, now);
+  if (c.phase != Conn::Phase::kReading) return;
+  if (eof) c.peer_closed = true;
+  TryParse(c, now);
+  if (!conns_.count(id) || c.phase != Conn::Phase::kReading) return;
+  if (eof) return CloseConn(id);  // an incomplete request and nothing more will come
+  // A full buffer that still does not hold a request would leave the socket readable forever
+  // (level-triggered epoll) and spin this thread: refuse it instead.
+  if (c.in.size() >= cap) {
+    c.keep_alive = false;
+    c.in.clear();
+    c.phase = Conn::Phase::kHandling;
+    StartResponse(c, errors_(413, "request too large"), now);
+  }
 }
 
 HttpServer::Io HttpServer::ReadSome(Conn& c, size_t& got) {
@@ -462,6 +483,8 @@ void HttpServer::Flush(Conn& c, TimePoint now) {
   c.deadline = now + options_.idle_timeout;
   SetEvents(c, EPOLLIN);
   TryParse(c, now);  // a pipelined request may be buffered already
+  // A half-closed client is done once its buffered requests are answered.
+  if (conns_.count(id) != 0 && c.peer_closed && c.phase == Conn::Phase::kReading) CloseConn(id);
 }
 
 void HttpServer::Sweep(TimePoint now) {

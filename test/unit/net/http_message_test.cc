@@ -92,6 +92,13 @@ TEST_CASE("malformed and oversized requests fail with the right status") {
            {"POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
            {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400},
            {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n", 413},
+           // A size that wraps around when added to what was already received.
+           {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\nffffffffffffffff\r\n", 413},
+           {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000000\r\n", 413},
+           // Framing counts: three 1-byte chunks are 3 bytes of body but 18 of encoding.
+           {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n1\r\na\r\n1\r\na\r\n", 413},
+           {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1;" + std::string(20, 'x'), 413},
+           {"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Trailer: " + std::string(20, 'x'), 413},
            {"GET /x HTTP/1.1\r\nX: " + std::string(300, 'a') + "\r\n\r\n", 431},
            {"GET /x HTTP/1.1\r\nX: " + std::string(300, 'a'), 431},
        }) {
