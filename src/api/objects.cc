@@ -187,6 +187,19 @@ Result<Json> ObjectService::CommitUpdate(const RequestPath& p, const ResourceInf
   if (!desired.contains("metadata") || !desired["metadata"].is_object()) desired["metadata"] = Json::object();
   Json& meta = desired["metadata"];
   const Json& old = current["metadata"];
+  // The object's identity is its key: an update or patch (of any type, status included) that renames
+  // it, or turns it into another kind, would store one object that reads as another.
+  if (!meta.contains("name")) meta["name"] = old["name"];  // as kube fills in an omitted name
+  if (meta["name"] != old["name"]) {
+    return BadRequest("the name of the object (" + meta["name"].dump() + ") does not match the name on the URL (" +
+                      p.name + ")");
+  }
+  for (const char* f : {"apiVersion", "kind"}) {
+    if (desired.contains(f) && desired[f] != current[f]) {
+      return BadRequest(std::string(f) + " " + desired[f].dump() + " does not match the " + r.kind + " on the URL (" +
+                        current.value(f, "") + ")");
+    }
+  }
   if (meta.contains("uid") && meta["uid"] != old["uid"]) {
     return Status(Reason::kConflict, "Precondition failed: UID in precondition: " + meta["uid"].dump() +
                                          ", UID in object meta: " + old["uid"].dump());
@@ -237,6 +250,7 @@ Result<Json> ObjectService::Patch(const RequestPath& p, const ResourceInfo& r, s
                   "the body of the request was in an unknown format - accepted media types include: "
                   "application/json-patch+json, application/merge-patch+json");
   }
+  if (JsonTooDeep(body)) return BadRequest("the patch nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   Json patch = Json::parse(body, nullptr, false);
   if (patch.is_discarded()) return BadRequest("the patch is not valid JSON");
   if (merge && !patch.is_object()) return BadRequest("a merge patch must be a JSON object");

@@ -11,7 +11,8 @@ namespace tmcd::api {
 
 inline void Reply(net::HttpResponse& res, int code, const nlohmann::json& body) {
   res.status = code;
-  res.SetContent(body.dump(), "application/json");
+  // Replacement characters instead of an exception: an error message may quote a client's bytes.
+  res.SetContent(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
 inline void ReplyError(net::HttpResponse& res, const Status& s, const StatusDetails& d = {}) {

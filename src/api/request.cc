@@ -1,6 +1,8 @@
 #include "api/request.h"
 
+#include "apis/meta/names.h"
 #include "common/strings.h"
+#include "net/http_message.h"
 
 namespace tmcd::api {
 
@@ -15,11 +17,38 @@ bool IsWorkspaceName(std::string_view ws) {
   return true;
 }
 
+namespace {
+
+// Every segment a request names: a DNS label for namespaces, kube's path-segment rules (no '/', '%',
+// "." or "..", at most 253 bytes) for names, lowercase tokens for resources. Checked here so that no
+// later layer (store keys, RBAC, audit, downstream namespaces) ever sees "..", spaces or 2,000 bytes.
+Status CheckSegments(const RequestPath& r) {
+  if (!r.namespace_.empty()) {
+    if (auto problems = apis::CheckDNS1123Label(r.namespace_); !problems.empty()) {
+      return BadRequest("invalid namespace " + Quote(r.namespace_) + ": " + problems.front());
+    }
+  }
+  if (!r.name.empty() && (r.name == "." || r.name == ".." || r.name.size() > 253 ||
+                          r.name.find_first_of("/%") != std::string::npos || !IsUtf8(r.name))) {
+    return BadRequest("invalid name " + Quote(r.name) +
+                      ": may not be '.' or '..', contain '/' or '%', or be longer than 253 bytes");
+  }
+  for (const std::string* token : {&r.group, &r.version, &r.resource, &r.subresource}) {
+    if (token->size() > 253 ||
+        token->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") != std::string::npos) {
+      return NotFound("the server could not find the requested resource");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<RequestPath> ParsePath(std::string_view path) {
   RequestPath r;
   std::vector<std::string> parts;
-  for (auto& p : Split(path, '/')) {
-    if (!p.empty()) parts.push_back(std::move(p));
+  for (auto& p : Split(path, '/')) {  // split first, then decode: an encoded '/' stays in its segment
+    if (!p.empty()) parts.push_back(net::PercentDecode(p, false));
   }
   size_t i = 0;
   if (parts.size() >= 2 && parts[0] == "clusters") {
@@ -57,6 +86,7 @@ Result<RequestPath> ParsePath(std::string_view path) {
   r.resource = rest[0];
   if (rest.size() >= 2) r.name = rest[1];
   if (rest.size() == 3) r.subresource = rest[2];
+  TMCD_TRY(CheckSegments(r));
   return r;
 }
 

@@ -23,6 +23,25 @@ std::string WithoutWorkspace(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash);
 }
 
+// The verb label of a request before routing names it: a fixed set, so invented method names
+// cannot grow the metrics without bound.
+std::string MethodLabel(const std::string& method) {
+  for (const char* known : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE"}) {
+    if (method == known) return ToLower(method);
+  }
+  return "other";
+}
+
+// Paths and query parameters are text: bytes that are not UTF-8 are the client's error (400), found
+// before any of them reaches a selector parser, a store key or a JSON message.
+Status CheckRequestText(const net::HttpRequest& req) {
+  if (!IsUtf8(req.path)) return BadRequest("the request path is not valid UTF-8");
+  for (const auto& [k, v] : req.params) {
+    if (!IsUtf8(k) || !IsUtf8(v)) return BadRequest("query parameter " + Quote(k) + " is not valid UTF-8");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options, ObjectService& objects, store::Store& store, prometheus::Registry& registry,
@@ -111,7 +130,7 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
   const auto start = Clock::now();
   const std::string& method = req.method;
   net::HttpResponse res;
-  std::string verb = ToLower(method);
+  std::string verb = MethodLabel(method);
   std::string resource_label;
   security::UserInfo user;
   security::Attributes attrs;
@@ -119,8 +138,11 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
   bool allowed = false;
   const auto received = std::chrono::system_clock::now();
   try {
-    allowed = Admit(req, res, user, attrs, reason);
-    if (!allowed) {
+    const Status text = CheckRequestText(req);
+    allowed = text.ok() && Admit(req, res, user, attrs, reason);
+    if (!text.ok()) {
+      ReplyError(res, text);
+    } else if (!allowed) {
       verb = res.status == 401 ? "unauthenticated" : "forbidden";
     } else if (method != "GET" && method != "POST" && method != "PUT" && method != "PATCH" && method != "DELETE") {
       ReplyError(res, Status(Reason::kMethodNotAllowed, "method " + method + " is not supported"));
@@ -143,7 +165,7 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
       else
         ReplyError(res, doc.status());
     } else {
-      auto p = ParsePath(req.path);
+      auto p = ParsePath(req.SegmentedPath());
       if (!p.ok()) {
         ReplyError(res, p.status());
       } else if (p->kind != RequestPath::Kind::kResource) {

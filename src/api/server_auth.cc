@@ -40,7 +40,7 @@ Attributes RequestAttributes(const net::HttpRequest& req) {
   Attributes a;
   a.path = req.path;
   if (!NonResourcePath(req.path)) {
-    auto p = ParsePath(req.path);
+    auto p = ParsePath(req.SegmentedPath());
     if (p.ok()) a.workspace = p->workspace;
     if (p.ok() && p->kind == RequestPath::Kind::kResource) {
       a.verb = ResourceVerb(req, *p);

@@ -1,4 +1,8 @@
 // Server: dispatch of resource requests to ObjectService, and watch streams.
+#include <charconv>
+#include <limits>
+#include <optional>
+
 #include "api/protobuf.h"
 #include "api/reply.h"
 #include "api/server.h"
@@ -17,32 +21,60 @@ void ReplyResult(net::HttpResponse& res, int ok_code, const Result<Json>& r, con
   Reply(res, HttpCode(r.status().reason()), StatusBody(r.status(), {p.name, info.group, info.resource}));
 }
 
+// A boolean query parameter as Go's strconv.ParseBool reads it; absent is false. Anything else is
+// the client's error: "watch=yes" must not silently become a list.
+Result<bool> BoolParam(const net::HttpRequest& req, std::string_view name) {
+  if (!req.HasParam(name)) return false;
+  const std::string v = req.Param(name);
+  for (const char* t : {"1", "t", "T", "true", "TRUE", "True"}) {
+    if (v == t) return true;
+  }
+  for (const char* f : {"", "0", "f", "F", "false", "FALSE", "False"}) {
+    if (v == f) return false;
+  }
+  return BadRequest(std::string(name) + " must be true or false, got " + Quote(v));
+}
+
+// An integer query parameter in [0, max]; nullopt when absent. "abc", "-1", "1e3" and overflow are 400.
+Result<std::optional<int64_t>> CountParam(const net::HttpRequest& req, std::string_view name, int64_t max) {
+  if (!req.HasParam(name)) return std::optional<int64_t>();
+  const std::string v = req.Param(name);
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n < 0 || n > max) {
+    return BadRequest(std::string(name) + " must be an integer from 0 to " + std::to_string(max) + ", got " + Quote(v));
+  }
+  return std::optional<int64_t>(n);
+}
+
+// Query parameters whose meaning tmcd does not implement yet are refused, never ignored: a
+// "dryRun=All" create that stored the object would be worse than an error.
+Status CheckUnsupportedParams(const net::HttpRequest& req) {
+  if (req.HasParam("dryRun") && !req.Param("dryRun").empty()) {
+    return BadRequest("dryRun is not supported by tmcd's local API yet; the request was not carried out");
+  }
+  return Status::Ok();
+}
+
 Result<ListOptions> ParseListOptions(const net::HttpRequest& req) {
   ListOptions o;
   o.label_selector = req.Param("labelSelector");
   o.field_selector = req.Param("fieldSelector");
   o.resource_version = req.Param("resourceVersion");
   o.continue_token = req.Param("continue");
-  o.send_initial_events = req.Param("sendInitialEvents") == "true";
-  if (req.HasParam("sendInitialEvents") && o.send_initial_events) {
+  TMCD_ASSIGN_OR_RETURN(o.send_initial_events, BoolParam(req, "sendInitialEvents"));
+  TMCD_ASSIGN_OR_RETURN(const bool watch, BoolParam(req, "watch"));
+  TMCD_ASSIGN_OR_RETURN(const bool bookmarks, BoolParam(req, "allowWatchBookmarks"));
+  if (o.send_initial_events) {
     // As the API server validates a streaming list request.
-    if (req.Param("watch") != "true" && req.Param("watch") != "1") {
-      return Status(Reason::kInvalid, "sendInitialEvents is forbidden for list");
-    }
+    if (!watch) return Status(Reason::kInvalid, "sendInitialEvents is forbidden for list");
     if (req.Param("resourceVersionMatch") != "NotOlderThan") {
       return Status(Reason::kInvalid, "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan");
     }
-    if (req.Param("allowWatchBookmarks") != "true") {
-      return Status(Reason::kInvalid, "sendInitialEvents requires setting allowWatchBookmarks to true");
-    }
+    if (!bookmarks) return Status(Reason::kInvalid, "sendInitialEvents requires setting allowWatchBookmarks to true");
   }
-  if (req.HasParam("limit")) {
-    const std::string v = req.Param("limit");
-    char* end = nullptr;
-    long long n = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || *end != '\0' || n < 0) return BadRequest("limit must be a non-negative integer, got " + Quote(v));
-    o.limit = static_cast<size_t>(n);
-  }
+  TMCD_ASSIGN_OR_RETURN(auto limit, CountParam(req, "limit", std::numeric_limits<int64_t>::max()));
+  if (limit) o.limit = static_cast<size_t>(*limit);
   return o;
 }
 
@@ -53,6 +85,9 @@ Result<Json> ParseBody(const net::HttpRequest& req) {
   if (!type.empty() && !StartsWith(type, "application/json") && req.method != "PATCH") {
     return Status(Reason::kUnsupportedMediaType, "the body of the request was in an unknown format (" + type +
                                                      ") - accepted media types include: application/json");
+  }
+  if (JsonTooDeep(req.body)) {
+    return BadRequest("the request body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   Json body = Json::parse(req.body, nullptr, false);
   if (body.is_discarded()) {
@@ -124,6 +159,7 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
     if (!body.ok()) return fail(body.status());
     return Review(p, *r, user, *body, res);
   }
+  if (Status s = CheckUnsupportedParams(req); !s.ok()) return fail(s);
   if (r->group == security::kRbacGroup && method != "GET") AdmitRbacWrite(p, *r, user);
   if (!options_.read_only_reason.empty() && method != "GET" && !r->local_only) {
     return fail(Status(Reason::kMethodNotAllowed, options_.read_only_reason));
@@ -171,7 +207,7 @@ void Server::HandleRead(const RequestPath& p, const ResourceInfo& info, const ne
   }
   auto opts = ParseListOptions(req);
   if (!opts.ok()) return fail(opts.status());
-  if (req.Param("watch") == "1" || req.Param("watch") == "true") {
+  if (*BoolParam(req, "watch")) {  // checked by ParseListOptions
     verb = "watch";
     return StartWatch(p, *r, *opts, req, res);
   }
@@ -194,6 +230,8 @@ void Server::HandleRead(const RequestPath& p, const ResourceInfo& info, const ne
 
 void Server::StartWatch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o, const net::HttpRequest& req,
                         net::HttpResponse& res) {
+  const auto seconds = CountParam(req, "timeoutSeconds", std::numeric_limits<int32_t>::max());
+  if (!seconds.ok()) return Reply(res, 400, StatusBody(seconds.status()));
   if (open_watches_.fetch_add(1) >= options_.max_watches) {
     open_watches_.fetch_sub(1);
     res.SetHeader("Retry-After", "1");
@@ -215,12 +253,10 @@ void Server::StartWatch(const RequestPath& p, const ResourceInfo& r, const ListO
   }
   auto st = std::make_shared<WatchStream>(*this, std::move(start).value(), r);
   auto timeout = options_.max_watch_timeout;
-  if (req.HasParam("timeoutSeconds")) {
-    timeout = std::min(timeout, std::chrono::seconds(std::strtoll(req.Param("timeoutSeconds").c_str(), nullptr, 10)));
-  }
+  if (*seconds) timeout = std::min(timeout, std::chrono::seconds(**seconds));
   const auto now = SteadyClock::now();
   st->deadline_ = now + timeout;
-  st->bookmarks_ = req.Param("allowWatchBookmarks") == "true";
+  st->bookmarks_ = *BoolParam(req, "allowWatchBookmarks");  // checked by ParseListOptions
   st->next_bookmark_ = now + options_.bookmark_interval;
   st->table_ = WantsTable(req.Header("Accept"));
   st->last_revision_ = st->from();  // a bookmark never claims events the stream has not passed

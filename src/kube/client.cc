@@ -295,6 +295,7 @@ Result<Client::Response> Client::Do(const std::string& method, const std::string
 Result<Json> Client::DecodeObject(Result<Response> r) {
   if (!r.ok()) return r.status();
   if (r->body.empty()) return Json::object();
+  if (JsonTooDeep(r->body)) return Internal("the server answered with JSON nested deeper than tmcd accepts");
   Json doc = Json::parse(r->body, nullptr, false);
   if (doc.is_discarded()) return Internal("the server answered with a body that is not JSON");
   return doc;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/strings.h"
+
 namespace tmcd::kube {
 
 Reason ReasonForCode(int http_code) {
@@ -40,9 +42,9 @@ Reason ReasonForCode(int http_code) {
 }
 
 Status DecodeStatus(int http_code, std::string_view body) {
-  const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+  const nlohmann::json doc = JsonTooDeep(body) ? nlohmann::json(nullptr) : nlohmann::json::parse(body, nullptr, false);
   if (!doc.is_object() || doc.value("kind", "") != "Status") {
-    std::string snippet(body.substr(0, 200));
+    std::string snippet = ValidUtf8(body.substr(0, 200));  // a peer's bytes become a message
     return {ReasonForCode(http_code), "HTTP " + std::to_string(http_code) + (snippet.empty() ? "" : ": " + snippet)};
   }
   Reason reason = ReasonForCode(http_code);

@@ -1,5 +1,6 @@
 #include "kube/informer.h"
 
+#include "common/strings.h"
 #include "kube/errors.h"
 
 namespace tmcd::kube {
@@ -242,8 +243,10 @@ void Informer::Apply(const WatchEvent& ev) {
     handled_rv_ = ev.resource_version;
     return;
   }
-  Json obj = Json::parse(ev.object, nullptr, false);
-  if (obj.is_discarded()) return;
+  // Watch events are depth-checked by the decoder (simdjson's limit, below kMaxJsonDepth); checked
+  // again here because this parse feeds every handler.
+  Json obj = JsonTooDeep(ev.object) ? Json(nullptr) : Json::parse(ev.object, nullptr, false);
+  if (obj.is_discarded() || !obj.is_object()) return;
   if (options_.transform) options_.transform(obj);
   const std::string key = KeyOf(obj);
   std::optional<Json> old;

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "common/strings.h"
+
 namespace tmcd::security {
 namespace {
 
@@ -71,8 +73,8 @@ nlohmann::json AuditLog::EventFor(const AuditRecord& r, const std::string& level
   ev["annotations"] = annotations;
   const bool secret = r.attrs != nullptr && r.attrs->resource == "secrets" && r.attrs->group.empty();
   if (level == "Request" && r.body != nullptr && !r.body->empty() && !secret) {
-    Json body = Json::parse(*r.body, nullptr, false);
-    if (!body.is_discarded()) ev["requestObject"] = std::move(body);
+    Json body = JsonTooDeep(*r.body) ? Json(nullptr) : Json::parse(*r.body, nullptr, false);
+    if (!body.is_discarded() && !body.is_null()) ev["requestObject"] = std::move(body);
   }
   return ev;
 }

@@ -38,5 +38,28 @@ TEST_CASE("base64 round trip and malformed input") {
   CHECK(out == "hi");
 }
 
+TEST_CASE("UTF-8 checks, quoting of foreign bytes and JSON depth") {
+  CHECK(IsUtf8("plain ascii"));
+  CHECK(IsUtf8("gr\xC3\xBC\xC3\x9F \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  CHECK_FALSE(IsUtf8("\xFF"));
+  CHECK_FALSE(IsUtf8("\xC3\x28"));          // bad continuation
+  CHECK_FALSE(IsUtf8("\xC0\xAF"));          // overlong '/'
+  CHECK_FALSE(IsUtf8("\xED\xA0\x80"));      // surrogate
+  CHECK_FALSE(IsUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  CHECK_FALSE(IsUtf8("\xE2\x82"));          // truncated
+  CHECK(Quote("a\xFF"
+              "b") == "\"a\\xffb\"");
+  CHECK(ValidUtf8("a\xFF"
+                  "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
+  CHECK(IsUtf8(ValidUtf8("\xC3\x28\xF0")));
+  CHECK_FALSE(JsonTooDeep(R"({"a":[[1]]})", 3));
+  CHECK(JsonTooDeep(R"({"a":[[[1]]]})", 3));
+  CHECK_FALSE(JsonTooDeep(R"({"a":"[[[[[[\"[[["})", 2));  // brackets inside strings do not count
+  CHECK(JsonTooDeep(std::string(kMaxJsonDepth + 1, '[')));
+  CHECK_FALSE(JsonTooDeep(std::string(kMaxJsonDepth, '[')));
+}
+
 }  // namespace
 }  // namespace tmcd
