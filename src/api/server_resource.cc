@@ -299,8 +299,8 @@ bool Server::WatchStream::Pull(std::string& out, size_t budget, TimePoint now) {
       return false;
     }
     if (!next->has_value()) break;
-    last_revision_ = (*next)->revision;
-    Json ev = server_.objects_.WatchEvent(**next, w_.filters);
+    last_revision_ = (**next)->revision;
+    Json ev = server_.objects_.WatchEvent(***next, w_.filters);
     if (!ev.is_null()) Append(out, std::move(ev));
   }
   if (bookmarks_ && now >= next_bookmark_) {

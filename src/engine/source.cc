@@ -72,7 +72,7 @@ void StoreSource::Cycle() {
     auto next = (*watcher)->Next(std::chrono::milliseconds(500));
     if (!next.ok()) break;  // closed: too slow, or stopping
     if (!next->has_value()) continue;
-    const store::Event& e = **next;
+    const store::Event& e = ***next;
     auto key = store::DecodeKey(e.key);
     if (!key.ok() || key->group != group_ || key->resource != resource_) continue;
     handler_(*key, e.type == store::EventType::kDeleted ? std::string() : e.object.json);

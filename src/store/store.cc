@@ -306,13 +306,14 @@ void Store::CommitGroup(const std::vector<Request*>& group) {
       continue;
     }
     revision_.store(event.revision);
-    Notify(event);
     r->result = event.object;
+    Notify(std::move(event));
     if (options_.commit_observer) options_.commit_observer(std::chrono::steady_clock::now() - r->started);
   }
 }
 
-void Store::Notify(const Event& e) {
+void Store::Notify(Event event) {
+  const EventPtr e = std::make_shared<const Event>(std::move(event));  // one copy, shared by every watcher
   std::lock_guard<std::mutex> lock(watchers_mu_);
   auto dead = std::remove_if(watchers_.begin(), watchers_.end(), [&](const std::weak_ptr<Watcher>& w) {
     auto sp = w.lock();

@@ -42,6 +42,9 @@ struct StoreOptions {
   std::chrono::seconds keep_age{3600};                   // ...and none older than this
   std::chrono::milliseconds compaction_interval{30000};  // 0 = no background compaction
   size_t watch_queue_limit = 1000;
+  // Bytes of events one watcher may hold before it is closed as too slow (events are shared between
+  // watchers, so this also bounds what all stalled watchers together keep alive).
+  size_t watch_queue_bytes = size_t{64} << 20;
   // Called after every successful commit with its duration (lock wait + batch write). Must be cheap
   // and thread-safe; the app feeds a metrics histogram with it. Optional.
   std::function<void(std::chrono::nanoseconds)> commit_observer;
@@ -125,7 +128,7 @@ class Store {
   Result<Event> DecodeEventValue(uint64_t revision, std::string_view raw) const;
   Status OpenJson(std::string_view key, std::string& json) const;
   Status Purge();
-  void Notify(const Event& e);
+  void Notify(Event e);
   void CompactionLoop();
 
   StoreOptions options_;

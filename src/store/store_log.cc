@@ -6,7 +6,7 @@
 namespace tmcd::store {
 
 Result<std::shared_ptr<Watcher>> Store::Watch(std::string prefix, uint64_t from_revision) {
-  auto watcher = std::make_shared<Watcher>(std::move(prefix), options_.watch_queue_limit);
+  auto watcher = std::make_shared<Watcher>(std::move(prefix), options_.watch_queue_limit, options_.watch_queue_bytes);
   uint64_t upto = 0;
   {
     // Registration and the replay bound are taken under the writer lock: every event after `upto`
@@ -33,7 +33,8 @@ Result<std::shared_ptr<Watcher>> Store::Watch(std::string prefix, uint64_t from_
         st = e.status();
         break;
       }
-      if (e->key.compare(0, watcher->prefix().size(), watcher->prefix()) == 0) watcher->PushReplayed(std::move(*e));
+      if (e->key.compare(0, watcher->prefix().size(), watcher->prefix()) == 0)
+        watcher->PushReplayed(std::make_shared<const Event>(std::move(*e)));
     }
     // A compaction that raced with the replay removed history the watcher needed.
     if (st.ok() && from_revision < compacted_.load()) {

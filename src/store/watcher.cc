@@ -2,17 +2,27 @@
 
 namespace tmcd::store {
 
-Result<std::optional<Event>> Watcher::Next(std::chrono::milliseconds timeout) {
+size_t EventBytes(const Event& e) {
+  return sizeof(Event) + e.key.size() + e.object.json.size();
+}
+
+Result<std::optional<EventPtr>> Watcher::Next(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   // A zero timeout must not reach the condition variable: even an expired wait is a futex call.
   if (timeout.count() > 0) cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || closed_.has_value(); });
   if (!queue_.empty()) {
-    Event e = std::move(queue_.front());
+    EventPtr e = std::move(queue_.front());
     queue_.pop_front();
-    return std::optional<Event>(std::move(e));
+    bytes_ -= EventBytes(*e);
+    return std::optional<EventPtr>(std::move(e));
   }
   if (closed_) return *closed_;
-  return std::optional<Event>();
+  return std::optional<EventPtr>();
+}
+
+size_t Watcher::queued_bytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_;
 }
 
 void Watcher::Close(Status why) {
@@ -34,20 +44,26 @@ void Watcher::SetNotify(std::function<void()> notify) {
   notify_ = std::move(notify);
 }
 
-void Watcher::AppendLocked(Event e) {
+void Watcher::AppendLocked(EventPtr e) {
   if (closed_) return;
   NotifyLocked();
-  if (queue_.size() >= limit_) {
+  const size_t bytes = EventBytes(*e);
+  if (queue_.size() >= limit_ || bytes_ + bytes > bytes_limit_) {
+    const bool by_count = queue_.size() >= limit_;
     queue_.clear();
-    closed_ = Status(Reason::kGone, "watch closed: the consumer fell more than " + std::to_string(limit_) +
-                                        " events behind; re-watch from the last seen resourceVersion");
+    bytes_ = 0;
+    closed_ = Status(Reason::kGone,
+                     "watch closed: the consumer fell more than " +
+                         (by_count ? std::to_string(limit_) + " events" : std::to_string(bytes_limit_) + " bytes") +
+                         " behind; re-watch from the last seen resourceVersion");
     return;
   }
+  bytes_ += bytes;
   queue_.push_back(std::move(e));
 }
 
-void Watcher::Push(const Event& e) {
-  if (e.key.compare(0, prefix_.size(), prefix_) != 0) return;
+void Watcher::Push(const EventPtr& e) {
+  if (e->key.compare(0, prefix_.size(), prefix_) != 0) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (replaying_) {
@@ -69,7 +85,7 @@ void Watcher::BeginReplay() {
   replaying_ = true;
 }
 
-void Watcher::PushReplayed(Event e) {
+void Watcher::PushReplayed(EventPtr e) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     AppendLocked(std::move(e));

@@ -100,7 +100,7 @@ TEST_CASE("a sealed store: nothing on disk in plaintext, readers see plaintext, 
     auto ev = (*w)->Next(std::chrono::milliseconds(1000));
     REQUIRE(ev.ok());
     REQUIRE(ev->has_value());
-    CHECK((*ev)->object.json.find("czNjcjN0LXZhbHVl") != std::string::npos);  // replayed history, opened
+    CHECK((**ev)->object.json.find("czNjcjN0LXZhbHVl") != std::string::npos);  // replayed history, opened
   }
   CHECK(AnyFileContains(db, "visible-config"));  // the search works: ConfigMaps are not sealed
   CHECK_FALSE(AnyFileContains(db, "czNjcjN0LXZhbHVl"));

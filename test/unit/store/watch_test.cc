@@ -20,7 +20,7 @@ std::vector<Event> Drain(Watcher& w, size_t want, milliseconds timeout = millise
   while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
     auto e = w.Next(milliseconds(50));
     if (!e.ok()) break;
-    if (e->has_value()) out.push_back(std::move(**e));
+    if (e->has_value()) out.push_back(***e);
   }
   return out;
 }
@@ -105,6 +105,39 @@ TEST_CASE("a slow watcher is closed, writers never block on it") {
   REQUIRE_FALSE(next.ok());
   CHECK(next.status().reason() == Reason::kGone);
   CHECK(s->WatcherCount() == 0);
+}
+
+TEST_CASE("watchers share events and are closed by the bytes they hold") {
+  TempDir dir;
+  StoreOptions opts;
+  opts.watch_queue_bytes = size_t{3} << 20;
+  auto s = OpenAt(dir.path(), opts);
+  REQUIRE(s);
+  auto slow = s->Watch("", 0);
+  auto fast = s->Watch("", 0);
+  REQUIRE(slow.ok());
+  REQUIRE(fast.ok());
+  const std::string big = "{\"data\":\"" + std::string(size_t{1} << 20, 'x') + "\"}";
+  REQUIRE(s->Create(Key("a"), big).ok());
+  REQUIRE(s->Create(Key("b"), big).ok());
+  CHECK((*slow)->queued_bytes() > (size_t{2} << 20));
+  auto from_fast = (*fast)->Next(milliseconds(10));
+  REQUIRE(from_fast.ok());
+  REQUIRE(from_fast->has_value());
+  {
+    auto from_slow = (*slow)->Next(milliseconds(10));
+    REQUIRE(from_slow.ok());
+    REQUIRE(from_slow->has_value());
+    CHECK(from_slow->value().get() == from_fast->value().get());  // the same event, not a copy
+    CHECK((*slow)->queued_bytes() < (size_t{2} << 20));
+  }
+  REQUIRE(s->Create(Key("c"), big).ok());
+  REQUIRE(s->Create(Key("d"), big).ok());  // the slow watcher now holds more than 3 MiB: closed
+  auto next = (*slow)->Next(milliseconds(10));
+  REQUIRE_FALSE(next.ok());
+  CHECK(next.status().reason() == Reason::kGone);
+  CHECK(next.status().message().find("bytes behind") != std::string::npos);
+  CHECK((*slow)->queued_bytes() == 0);
 }
 
 TEST_CASE("closing the store ends open watches") {
