@@ -69,7 +69,12 @@ Server::Server(ServerOptions options, ObjectService& objects, store::Store& stor
                           .Name("tmcd_store_revision")
                           .Help("Current store revision (the newest resourceVersion).")
                           .Register(registry)
-                          .Add({})) {}
+                          .Add({})),
+      rejected_(prometheus::BuildCounter()
+                    .Name("tmcd_http_budget_rejections_total")
+                    .Help("Connections the HTTP server's memory budgets ended since start, by budget: "
+                          "buffered_request_bytes (503) and stalled_stream (a watch whose reader stopped).")
+                    .Register(registry)) {}
 
 Server::~Server() {
   Stop();
@@ -88,6 +93,8 @@ Result<int> Server::Start() {
   ho.limits.max_body_bytes = options_.max_body_bytes;
   ho.request_timeout = options_.request_timeout;
   ho.max_connections = options_.max_connections;
+  ho.max_buffered_request_bytes = options_.max_buffered_request_bytes;
+  ho.max_stream_bytes = options_.max_stream_bytes;
   http_ = std::make_unique<net::HttpServer>(
       ho, [this](const net::HttpRequest& req) { return Handle(req); },
       [this](int code, const std::string& message) { return ProtocolError(code, message); });
@@ -106,6 +113,7 @@ void Server::SetTls(std::shared_ptr<net::TlsContext> tls) {
 net::HttpResponse Server::ProtocolError(int code, const std::string& message) const {
   Reason reason = code == 413   ? Reason::kRequestEntityTooLarge
                   : code == 408 ? Reason::kTimeout
+                  : code == 503 ? Reason::kServiceUnavailable
                   : code >= 500 ? Reason::kInternalError
                                 : Reason::kBadRequest;
   std::string msg =
@@ -120,6 +128,15 @@ net::HttpResponse Server::ProtocolError(int code, const std::string& message) co
 void Server::Metrics(net::HttpResponse& res) {
   revision_gauge_.Set(static_cast<double>(store_.CurrentRevision()));
   watches_gauge_.Set(static_cast<double>(open_watches_.load()));
+  if (http_) {
+    std::lock_guard<std::mutex> lock(rejected_mu_);
+    const uint64_t now[2] = {http_->refused_requests(), http_->evicted_streams()};
+    const char* budgets[2] = {"buffered_request_bytes", "stalled_stream"};
+    for (size_t i = 0; i < 2; ++i) {
+      rejected_.Add({{"budget", budgets[i]}}).Increment(static_cast<double>(now[i] - rejected_seen_[i]));
+      rejected_seen_[i] = now[i];
+    }
+  }
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, registry_.Collect());
   res.status = 200;

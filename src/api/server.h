@@ -45,6 +45,8 @@ struct ServerOptions {
   size_t max_watches = 2000;
   size_t max_connections = 20000;
   size_t max_body_bytes = size_t{3} * 1024 * 1024;
+  size_t max_buffered_request_bytes = size_t{256} << 20;  // net::HttpServerOptions
+  size_t max_stream_bytes = size_t{256} << 20;
   std::chrono::seconds request_timeout{60};
   std::chrono::seconds shutdown_grace{5};
   std::chrono::seconds bookmark_interval{30};
@@ -109,6 +111,9 @@ class Server {
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Gauge& watches_gauge_;
   prometheus::Gauge& revision_gauge_;
+  prometheus::Family<prometheus::Counter>& rejected_;  // the HTTP server's budget refusals, read at scrape
+  std::mutex rejected_mu_;
+  uint64_t rejected_seen_[2] = {0, 0};  // guarded by rejected_mu_: what the counters already hold
 };
 
 }  // namespace tmcd::api

@@ -80,6 +80,7 @@ Status App::Start() {
   so.sync_writes = config_.store_fsync;
   so.keep_revisions = config_.store_keep_revisions;
   so.compaction_interval = config_.store_compaction_interval;
+  so.watch_queue_bytes = config_.api_max_watch_lag_bytes;
   auto sealer = PrepareSealer(config_);
   if (!sealer.ok()) return sealer.status();
   so.sealer = *sealer;
@@ -255,6 +256,8 @@ Status App::StartApi() {
   so.port = std::stoi(config_.listen.substr(colon + 1));
   so.max_watches = config_.api_max_watches;
   so.max_body_bytes = config_.api_max_request_bytes;
+  so.max_buffered_request_bytes = config_.api_max_buffered_request_bytes;
+  so.max_stream_bytes = config_.api_max_watch_output_bytes;
   std::string transport;
   TMCD_TRY(StartSecurity(so, transport));
   so.anonymous_paths = config_.auth_anonymous_paths;

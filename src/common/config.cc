@@ -78,6 +78,28 @@ void AddApiKeys(std::vector<ConfigKey>& keys) {
                   "Open watch streams allowed at once; more get 429 (1..10000).", false,
                   [](const Config& c) { return std::to_string(c.api_max_watches); },
                   [](Config& c, const std::string& v) { return ParseSize(v, 1, 10000, c.api_max_watches); }});
+  keys.push_back({"api.maxBufferedRequestBytes", "api-max-buffered-request-bytes",
+                  "TMCD_API_MAX_BUFFERED_REQUEST_BYTES", "int",
+                  "Request bytes all connections together may buffer while requests arrive; the connection "
+                  "that would pass it gets 503 (1048576..17179869184).",
+                  false, [](const Config& c) { return std::to_string(c.api_max_buffered_request_bytes); },
+                  [](Config& c, const std::string& v) {
+                    return ParseSize(v, size_t{1} << 20, size_t{16} << 30, c.api_max_buffered_request_bytes);
+                  }});
+  keys.push_back({"api.maxWatchOutputBytes", "api-max-watch-output-bytes", "TMCD_API_MAX_WATCH_OUTPUT_BYTES", "int",
+                  "Watch output all streams together may hold for slow readers; past it, streams whose reader "
+                  "stopped for 1s are closed (1048576..17179869184).",
+                  false, [](const Config& c) { return std::to_string(c.api_max_watch_output_bytes); },
+                  [](Config& c, const std::string& v) {
+                    return ParseSize(v, size_t{1} << 20, size_t{16} << 30, c.api_max_watch_output_bytes);
+                  }});
+  keys.push_back({"api.maxWatchLagBytes", "api-max-watch-lag-bytes", "TMCD_API_MAX_WATCH_LAG_BYTES", "int",
+                  "Event bytes one watch may fall behind before it is closed with 410 and re-watches; events "
+                  "are shared, so this also bounds what all stalled watches keep (1048576..4294967296).",
+                  false, [](const Config& c) { return std::to_string(c.api_max_watch_lag_bytes); },
+                  [](Config& c, const std::string& v) {
+                    return ParseSize(v, size_t{1} << 20, size_t{4} << 30, c.api_max_watch_lag_bytes);
+                  }});
 }
 
 ConfigKey StringKey(std::string_view path, std::string_view flag, std::string_view env, std::string_view doc,

@@ -37,6 +37,9 @@ struct Config {
   size_t audit_max_backups = 5;  // "auto": <dataDir>/encryption-keys.yaml, made on first start
   size_t api_max_request_bytes = size_t{3} * 1024 * 1024;
   size_t api_max_watches = 2000;
+  size_t api_max_buffered_request_bytes = size_t{256} << 20;
+  size_t api_max_watch_output_bytes = size_t{256} << 20;
+  size_t api_max_watch_lag_bytes = size_t{64} << 20;
   bool store_fsync = true;
   size_t store_keep_revisions = 100000;
   std::chrono::milliseconds store_compaction_interval{30000};

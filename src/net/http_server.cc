@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -53,6 +54,8 @@ struct HttpServer::Conn {
   bool sent_continue = false;
   bool request_started = false;
   bool peer_closed = false;  // the client shut its side after sending (half-close)
+  bool starved = false;      // a stream not pulled for lack of room in the stream budget
+  TimePoint drained;         // when the output was last empty or last made progress
   TimePoint deadline;        // reading: request/idle deadline; writing: next write-progress deadline
   std::shared_ptr<StreamSource> stream;
   std::shared_ptr<std::atomic<bool>> woken;  // set by the stream's wake callback from any thread
@@ -310,6 +313,12 @@ void HttpServer::OnReadable(Conn& c, TimePoint now) {
       break;
     }
     if (io == Io::kAgain) break;
+    if (buffered_in_ + got > options_.max_buffered_request_bytes && c.phase == Conn::Phase::kReading) {
+      refused_requests_.fetch_add(1, std::memory_order_relaxed);
+      // Every connection's half-sent body counts: 200 clients each holding 3 MB must not cost 600 MB.
+      return Refuse(c, 503, "the server is buffering too many request bytes; retry later", now);
+    }
+    buffered_in_ += got;
     c.in.append(read_buf_.data(), got);
   }
   if (c.tls) {
@@ -321,7 +330,7 @@ void HttpServer::OnReadable(Conn& c, TimePoint now) {
       SetEvents(c, EPOLLIN | (c.tls->wants_write() ? static_cast<uint32_t>(EPOLLOUT) : 0U));
     }
   }
-  if (c.phase == Conn::Phase::kStreaming) c.in.clear();  // nothing is expected on a watch stream
+  if (c.phase == Conn::Phase::kStreaming) DropInput(c, c.in.size());  // nothing is expected on a watch stream
   if (c.phase != Conn::Phase::kReading) return;
   if (eof) c.peer_closed = true;
   TryParse(c, now);
@@ -329,12 +338,7 @@ void HttpServer::OnReadable(Conn& c, TimePoint now) {
   if (eof) return CloseConn(id);  // an incomplete request and nothing more will come
   // A full buffer that still does not hold a request would leave the socket readable forever
   // (level-triggered epoll) and spin this thread: refuse it instead.
-  if (c.in.size() >= cap) {
-    c.keep_alive = false;
-    c.in.clear();
-    c.phase = Conn::Phase::kHandling;
-    StartResponse(c, errors_(413, "request too large"), now);
-  }
+  if (c.in.size() >= cap) Refuse(c, 413, "request too large", now);
 }
 
 HttpServer::Io HttpServer::ReadSome(Conn& c, size_t& got) {
@@ -381,10 +385,7 @@ void HttpServer::TryParse(Conn& c, TimePoint now) {
   HttpRequest req;
   ParseResult r = ParseRequest(c.in, options_.limits, req);
   if (r.state == ParseResult::State::kError) {
-    c.keep_alive = false;
-    c.in.clear();
-    c.phase = Conn::Phase::kHandling;
-    return StartResponse(c, errors_(r.error_status, r.error), now);
+    return Refuse(c, r.error_status, r.error, now);
   }
   if (r.state == ParseResult::State::kNeedMore) {
     if (r.headers_complete && r.expect_continue && !c.sent_continue) {
@@ -394,7 +395,7 @@ void HttpServer::TryParse(Conn& c, TimePoint now) {
     }
     return;
   }
-  c.in.erase(0, r.consumed);
+  DropInput(c, r.consumed);
   c.keep_alive = req.KeepAlive() && !stopping_.load();
   Dispatch(c, std::move(req));
 }
@@ -428,6 +429,7 @@ void HttpServer::StartResponse(Conn& c, HttpResponse res, TimePoint now) {
     c.phase = Conn::Phase::kWriting;
   } else if (res.stream) {
     c.phase = Conn::Phase::kStreaming;
+    c.drained = now;
     c.stream = std::move(res.stream);
     c.stream_ended = false;
     c.woken = std::make_shared<std::atomic<bool>>(false);
@@ -443,9 +445,14 @@ void HttpServer::StartResponse(Conn& c, HttpResponse res, TimePoint now) {
 void HttpServer::PullStream(Conn& c, TimePoint now) {
   std::string data;
   while (!c.stream_ended && c.Pending() < kStreamHighWater) {
+    if (stream_out_ >= options_.max_stream_bytes) {
+      c.starved = true;  // pulled again by Sweep once there is room; the events wait in the watcher
+      break;
+    }
     data.clear();
     const bool more = c.stream->Pull(data, kStreamHighWater, now);
     if (!data.empty()) AppendChunk(c.out, data);
+    stream_out_ += data.size();  // an over-estimate until the next sweep recounts
     if (!more) {
       c.stream_ended = true;
       c.out += "0\r\n\r\n";
@@ -466,7 +473,9 @@ void HttpServer::Flush(Conn& c, TimePoint now) {
     if (io != Io::kOk) return CloseConn(id);
     c.out_off += n;
     c.deadline = now + options_.request_timeout;
+    c.drained = now;
   }
+  if (c.Pending() == 0) c.drained = now;
   const uint32_t in = EPOLLIN;
   const bool tls_wants_read = c.tls && c.tls->wants_read();
   if (c.Pending() > 0) {
@@ -497,6 +506,7 @@ void HttpServer::Sweep(TimePoint now) {
       if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listeners_[i].fd, &ev) != 0) listening_paused_ = true;
     }
   }
+  EnforceStreamBudget(now);
   std::vector<uint64_t> expired;
   std::vector<uint64_t> timed_out_requests;
   std::vector<uint64_t> stream_timers;
@@ -505,23 +515,41 @@ void HttpServer::Sweep(TimePoint now) {
       if (now >= c->deadline) expired.push_back(id);  // the client stopped reading, or lingered long enough
     } else if (c->phase == Conn::Phase::kReading && now >= c->deadline) {
       (c->request_started ? timed_out_requests : expired).push_back(id);
-    } else if (c->phase == Conn::Phase::kStreaming && c->stream && c->stream->NextTimer() <= now) {
+    } else if (c->phase == Conn::Phase::kStreaming && c->stream &&
+               (c->stream->NextTimer() <= now || (c->starved && stream_out_ < options_.max_stream_bytes))) {
+      c->starved = false;
       stream_timers.push_back(id);
     }
   }
   for (uint64_t id : expired) CloseConn(id);
   for (uint64_t id : timed_out_requests) {
-    Conn& c = *conns_.at(id);
-    c.keep_alive = false;
-    c.in.clear();
-    c.phase = Conn::Phase::kHandling;
-    StartResponse(c, errors_(408, "the request was not received in time"), now);
+    Refuse(*conns_.at(id), 408, "the request was not received in time", now);
   }
   for (uint64_t id : stream_timers) {
     if (auto it = conns_.find(id); it != conns_.end()) {
       PullStream(*it->second, now);
       Flush(*it->second, now);
     }
+  }
+}
+
+void HttpServer::EnforceStreamBudget(TimePoint now) {
+  // Recount exactly, then, over budget, close the streams whose readers stopped reading longest ago:
+  // their output cannot drain, and holding it would starve every healthy watch (docs/reliability.md).
+  stream_out_ = 0;
+  std::vector<std::pair<TimePoint, uint64_t>> stalled;
+  for (const auto& [id, c] : conns_) {
+    if (c->phase != Conn::Phase::kStreaming) continue;
+    stream_out_ += c->Pending();
+    if (c->Pending() > 0 && now - c->drained >= options_.stall_grace) stalled.emplace_back(c->drained, id);
+  }
+  if (stream_out_ <= options_.max_stream_bytes) return;
+  std::sort(stalled.begin(), stalled.end());
+  for (const auto& [since, id] : stalled) {
+    if (stream_out_ <= options_.max_stream_bytes) break;
+    stream_out_ -= std::min(stream_out_, conns_.at(id)->Pending());
+    evicted_streams_.fetch_add(1, std::memory_order_relaxed);
+    CloseConn(id);
   }
 }
 
@@ -554,11 +582,24 @@ void HttpServer::Linger(Conn& c, TimePoint now) {
   // last records). Shut our side instead, drain what still comes, and close on EOF or after 2 s.
   c.tls.reset();  // close_notify first
   ::shutdown(c.fd, SHUT_WR);
-  c.in.clear();
+  DropInput(c, c.in.size());
   c.in.shrink_to_fit();
   c.phase = Conn::Phase::kLingering;
   c.deadline = now + std::chrono::seconds(2);
   SetEvents(c, EPOLLIN);
+}
+
+void HttpServer::DropInput(Conn& c, size_t n) {
+  n = std::min(n, c.in.size());
+  buffered_in_ -= std::min(buffered_in_, n);
+  c.in.erase(0, n);
+}
+
+void HttpServer::Refuse(Conn& c, int status, const std::string& why, TimePoint now) {
+  c.keep_alive = false;
+  DropInput(c, c.in.size());
+  c.phase = Conn::Phase::kHandling;
+  StartResponse(c, errors_(status, why), now);
 }
 
 void HttpServer::SetEvents(Conn& c, uint32_t events) {
@@ -575,6 +616,7 @@ void HttpServer::CloseConn(uint64_t id) {
   if (it == conns_.end()) return;
   Conn& c = *it->second;
   if (c.stream) c.stream->Close();
+  DropInput(c, c.in.size());
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
   c.tls.reset();  // close_notify before the socket goes
   ::close(c.fd);

@@ -48,6 +48,13 @@ struct HttpServerOptions {
   std::chrono::milliseconds request_timeout{60000};  // to receive one request; to make write progress
   std::chrono::milliseconds idle_timeout{120000};    // a keep-alive connection without a request
   size_t max_connections = 20000;
+  // Memory budgets over all connections (docs/reliability.md). Request bytes buffered while requests
+  // arrive: past it, the connection that would grow the total is answered 503 and closed. Watch
+  // output waiting for slow readers: past it, streams that made no write progress for
+  // `stall_grace` are closed (oldest first) and the others wait for room.
+  size_t max_buffered_request_bytes = size_t{256} << 20;
+  size_t max_stream_bytes = size_t{256} << 20;
+  std::chrono::milliseconds stall_grace{1000};
 };
 
 class HttpServer {
@@ -67,6 +74,9 @@ class HttpServer {
   void Stop(std::chrono::milliseconds grace);
   // The TLS context for connections accepted from now on (certificate rotation).
   void SetTls(std::shared_ptr<TlsContext> tls);
+  // What the memory budgets did so far (any thread).
+  uint64_t evicted_streams() const { return evicted_streams_.load(std::memory_order_relaxed); }
+  uint64_t refused_requests() const { return refused_requests_.load(std::memory_order_relaxed); }
 
  private:
   struct Conn;
@@ -87,9 +97,12 @@ class HttpServer {
   void PullStream(Conn& c, TimePoint now);
   void Flush(Conn& c, TimePoint now);
   void Sweep(TimePoint now);
+  void EnforceStreamBudget(TimePoint now);
   void Linger(Conn& c, TimePoint now);
   void BeginStop(TimePoint now);
   void SetEvents(Conn& c, uint32_t events);
+  void DropInput(Conn& c, size_t n);  // the only way bytes leave c.in: keeps buffered_in_ exact
+  void Refuse(Conn& c, int status, const std::string& why, TimePoint now);
   void CloseConn(uint64_t id);
   void Post(uint64_t id, HttpResponse res);
   void Wake(std::atomic<bool>& woken);
@@ -108,6 +121,8 @@ class HttpServer {
   int epoll_fd_ = -1;
   int event_fd_ = -1;
   bool listening_paused_ = false;  // I/O thread only
+  size_t buffered_in_ = 0;         // I/O thread only: Σ c.in.size()
+  size_t stream_out_ = 0;          // I/O thread only: Σ pending output of streams (exact at each sweep)
   uint64_t next_id_ = 16;          // I/O thread only; 0 = eventfd, 1.. = listeners
   std::mutex tls_mu_;
   std::shared_ptr<TlsContext> tls_;                                    // guarded by tls_mu_
@@ -125,6 +140,8 @@ class HttpServer {
   bool workers_stop_ = false;               // guarded by jobs_mu_
   std::vector<std::thread> workers_;
 
+  std::atomic<uint64_t> evicted_streams_{0};
+  std::atomic<uint64_t> refused_requests_{0};
   std::atomic<bool> streams_woken_{false};  // some connection's `woken` flag is set
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> grace_ms_{0};

@@ -233,5 +233,40 @@ TEST_CASE("more open connections than select() can handle") {
   CHECK(answered == 1200);
 }
 
+TEST_CASE("memory budgets: half-sent bodies share one budget, stalled streams are closed") {
+  Fixture f;
+  f.options.max_buffered_request_bytes = size_t{1} << 20;
+  f.options.max_stream_bytes = size_t{1} << 20;
+  f.options.stall_grace = 100ms;
+  f.Start();
+  {
+    Client a(f.port);
+    Client b(f.port);
+    Client c(f.port);
+    const std::string head = "POST /x HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n";
+    a.Send(head + std::string(450000, 'a'));
+    b.Send(head + std::string(450000, 'b'));
+    std::this_thread::sleep_for(100ms);
+    c.Send(head + std::string(450000, 'c'));  // 1.35 MB buffered in all: this one is refused
+    CHECK(c.ReadUntil("retry").find("HTTP/1.1 503") == 0);
+    CHECK(f.server->refused_requests() == 1);
+    CHECK(f.handled == 0);
+  }
+  Client reader(f.port);
+  reader.Send("GET /stream HTTP/1.1\r\n\r\n");
+  reader.ReadUntil("\r\n\r\n");
+  // Never read again: once the kernel's buffers are full, tmcd's own output grows past the budget.
+  for (int i = 0; i < 24 && f.stream->closes() == 0; ++i) {
+    f.stream->Push(std::string(size_t{2} << 20, 'x'));
+    std::this_thread::sleep_for(50ms);
+  }
+  for (int i = 0; i < 100 && f.stream->closes() == 0; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(f.stream->closes() == 1);
+  CHECK(f.server->evicted_streams() == 1);
+  Client after(f.port);  // the server still serves
+  after.Send("GET /ok HTTP/1.1\r\n\r\n");
+  CHECK(after.ReadUntil("GET /ok").find("HTTP/1.1 200") == 0);
+}
+
 }  // namespace
 }  // namespace tmcd::net
