@@ -75,12 +75,16 @@ Status App::Start() {
   if (config_.encryption_key_file != "auto")
     TMCD_TRY(CheckPrivateFile(config_.encryption_key_file, "encryption.keyFile"));
   TMCD_TRY(LockDataDir());
+  fd_budget_ = PlanFdBudget(api::ServerOptions().max_connections);
+  spdlog::info("{}", fd_budget_.Describe());
   store::StoreOptions so;
+  so.max_open_files = fd_budget_.store_files;
   so.path = config_.data_dir + "/store";
   so.sync_writes = config_.store_fsync;
   so.keep_revisions = config_.store_keep_revisions;
   so.compaction_interval = config_.store_compaction_interval;
   so.watch_queue_bytes = config_.api_max_watch_lag_bytes;
+  so.min_free_bytes = config_.store_min_free_bytes;
   auto sealer = PrepareSealer(config_);
   if (!sealer.ok()) return sealer.status();
   so.sealer = *sealer;
@@ -97,6 +101,12 @@ Status App::Start() {
   auto st = store::Store::Open(so, clock_);
   if (!st.ok()) return st.status();
   store_ = std::move(st).value();
+  store_writable_ = &prometheus::BuildGauge()
+                         .Name("tmcd_store_writable")
+                         .Help("1 while store writes succeed; 0 while they fail (see /readyz for why).")
+                         .Register(*registry_)
+                         .Add({});
+  store_writable_->Set(1);
   if (const auto* sealed = &store_->SealStatsAtOpen(); sealed->plaintext > 0 || sealed->old_key > 0) {
     spdlog::warn(
         "encryption: {} Secrets are stored in plaintext and {} with an older key than {}: stop tmcd and "
@@ -257,6 +267,7 @@ Status App::StartApi() {
   so.max_watches = config_.api_max_watches;
   so.max_body_bytes = config_.api_max_request_bytes;
   so.max_buffered_request_bytes = config_.api_max_buffered_request_bytes;
+  so.max_connections = fd_budget_.connections;
   so.max_stream_bytes = config_.api_max_watch_output_bytes;
   std::string transport;
   TMCD_TRY(StartSecurity(so, transport));
@@ -297,6 +308,7 @@ Status App::StartApi() {
 
 std::string App::Readiness() const {
   if (!store_) return "store not open";
+  if (std::string e = store_->WriteError(); !e.empty()) return "the store cannot write: " + e;
   if (!upstream_) return "upstream not started";
   std::string why = upstream_->NotReadyReason();
   if (!why.empty()) return why;
@@ -322,6 +334,7 @@ void App::UpdateUpstreamMetrics() {
 }
 
 int App::Run() {
+  int exit_code = 0;
   const sigset_t set = HandledSignals();
   const auto watchdog = WatchdogInterval();
   NotifyReady("serving");
@@ -332,6 +345,10 @@ int App::Run() {
     int sig = sigtimedwait(&set, nullptr, &ts);
     UpdateUpstreamMetrics();
     ReloadTls(false);
+    if (!CheckStore()) {
+      exit_code = 1;  // systemd restarts the unit (Restart=on-failure); the log says why
+      break;
+    }
     if (sig < 0) {
       if (watchdog) NotifyWatchdog();
       continue;  // EAGAIN (timeout) or EINTR
@@ -363,7 +380,30 @@ int App::Run() {
   cv.notify_one();
   guard.join();
   spdlog::info("tmcd stopped");
-  return 0;
+  return exit_code;
+}
+
+bool App::CheckStore() {
+  if (!store_) return true;
+  const std::string before = store_->WriteError();
+  store_writable_->Set(before.empty() ? 1 : 0);
+  if (before.empty()) {
+    if (store_was_failing_) spdlog::info("store: writable again");
+    store_was_failing_ = false;
+    return true;
+  }
+  if (!store_was_failing_) spdlog::error("store: writes fail ({}); not ready until they succeed", before);
+  store_was_failing_ = true;
+  const Status s = store_->Recover();
+  if (s.ok()) {
+    spdlog::info("store: writable again");
+    store_was_failing_ = false;
+    store_writable_->Set(1);
+  } else if (s.reason() == Reason::kInternalError) {
+    spdlog::critical("store: {}; exiting so that the service manager restarts tmcd", s.message());
+    return false;
+  }
+  return true;
 }
 
 void App::ReloadTls(bool force) {

@@ -4,9 +4,12 @@
 // Threading: Run() must be called on the main thread after BlockSignals(); App is not otherwise
 // shared between threads.
 
+#include <prometheus/gauge.h>
+
 #include <memory>
 #include <string>
 
+#include "app/fd_budget.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/status.h"
@@ -72,6 +75,9 @@ class App {
   std::string Readiness() const;
   void UpdateUpstreamMetrics();
   void ReloadTls(bool force);
+  // Once a second: reports and recovers a store whose writes fail; false when the failure is one
+  // only a restart (and an operator) can handle.
+  bool CheckStore();
 
   Config config_;
   ConfigLoader loader_;
@@ -81,6 +87,9 @@ class App {
   // whose commit observer feeds one of its histograms.
   std::unique_ptr<prometheus::Registry> registry_;
   std::unique_ptr<store::Store> store_;
+  prometheus::Gauge* store_writable_ = nullptr;  // owned by registry_
+  bool store_was_failing_ = false;               // Run's thread only
+  FdBudget fd_budget_;
   std::unique_ptr<api::ObjectService> objects_;
   std::unique_ptr<upstream::Upstream> upstream_;
   std::unique_ptr<engine::Manager> manager_;

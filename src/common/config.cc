@@ -209,6 +209,12 @@ void AddStoreKeys(std::vector<ConfigKey>& keys) {
                   "resourceVersion gets 410 Expired (1..100000000).",
                   false, [](const Config& c) { return std::to_string(c.store_keep_revisions); },
                   [](Config& c, const std::string& v) { return ParseSize(v, 1, 100000000, c.store_keep_revisions); }});
+  keys.push_back(
+      {"store.minFreeBytes", "store-min-free-bytes", "TMCD_STORE_MIN_FREE_BYTES", "int",
+       "Writes are refused (503, not ready) while the data dir's disk has less free space than this; "
+       "they resume by themselves above it (0..1099511627776; 0 = no reserve).",
+       false, [](const Config& c) { return std::to_string(c.store_min_free_bytes); },
+       [](Config& c, const std::string& v) { return ParseSize(v, 0, size_t{1} << 40, c.store_min_free_bytes); }});
   keys.push_back({"store.compactionInterval", "store-compaction-interval", "TMCD_STORE_COMPACTION_INTERVAL", "duration",
                   "How often the watch history is compacted (100ms..1h).", false,
                   [](const Config& c) { return FormatDuration(c.store_compaction_interval); },

@@ -42,6 +42,7 @@ struct Config {
   size_t api_max_watch_lag_bytes = size_t{64} << 20;
   bool store_fsync = true;
   size_t store_keep_revisions = 100000;
+  size_t store_min_free_bytes = size_t{256} << 20;
   std::chrono::milliseconds store_compaction_interval{30000};
   std::string data_dir = "/var/lib/tmcd";
   std::string log_level = "info";

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <map>
@@ -53,6 +54,7 @@ Status Store::OpenDb() {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  db_options.max_open_files = options_.max_open_files;
   std::vector<std::string> existing;
   auto ls = rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing);
   if (ls.ok()) {
@@ -281,6 +283,26 @@ Result<Event> Store::Prepare(Request& r, uint64_t rev, rocksdb::WriteBatch& batc
 
 void Store::CommitGroup(const std::vector<Request*>& group) {
   std::lock_guard<std::mutex> lock(mu_);
+  size_t incoming = 0;
+  for (const Request* r : group) incoming += r->json.size() + r->encoded.size();
+  if (!write_failed_.load()) {
+    // The WAL must never meet a full disk: Debian's RocksDB 7.8 asserts (and aborts the process)
+    // when a WAL writer that failed is synced. A free-space reserve turns that into a 503.
+    if (auto shortage = SpaceShortage(incoming)) {
+      std::lock_guard<std::mutex> health_lock(health_mu_);
+      write_error_ = *shortage;
+      low_space_ = true;
+      write_failed_.store(true);
+    }
+  }
+  if (write_failed_.load()) {
+    // After a failed write, RocksDB is not written again until Recover has resumed it: its WAL
+    // writer is in an error state.
+    const Status refused(Reason::kServiceUnavailable,
+                         "the store cannot write (" + WriteError() + "); tmcd retries the store every second");
+    for (Request* r : group) r->result = refused;
+    return;
+  }
   rocksdb::WriteBatch batch;
   // Later requests of the group see the effects of earlier ones (same key twice in one group).
   std::map<std::string, std::optional<StoredObject>> overlay;
@@ -302,7 +324,7 @@ void Store::CommitGroup(const std::vector<Request*>& group) {
   auto ws = db_->Write(wo, &batch);
   for (auto& [r, event] : accepted) {
     if (!ws.ok()) {
-      r->result = FromRocks(ws, "commit " + r->key->String());
+      r->result = WriteFailed(ws, "commit " + r->key->String());
       continue;
     }
     revision_.store(event.revision);
@@ -310,6 +332,75 @@ void Store::CommitGroup(const std::vector<Request*>& group) {
     Notify(std::move(event));
     if (options_.commit_observer) options_.commit_observer(std::chrono::steady_clock::now() - r->started);
   }
+}
+
+Status Store::WriteFailed(const rocksdb::Status& s, std::string_view what) {
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    write_error_ = s.ToString();
+    low_space_ = false;
+  }
+  write_failed_.store(true);
+  // 503: the write was not done and may be retried; nothing acknowledged before is affected.
+  return Status(Reason::kServiceUnavailable, std::string(what) + ": the store cannot write (" + s.ToString() +
+                                                 "); tmcd retries the store every second");
+}
+
+std::string Store::WriteError() const {
+  if (!write_failed_.load()) return "";
+  std::lock_guard<std::mutex> lock(health_mu_);
+  return write_error_;
+}
+
+std::optional<std::string> Store::SpaceShortage(uint64_t incoming) const {
+  if (options_.min_free_bytes == 0) return std::nullopt;
+  struct statvfs fs {};
+  if (::statvfs(options_.path.c_str(), &fs) != 0) return std::nullopt;  // unknown: let RocksDB try
+  const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free >= options_.min_free_bytes + 2 * incoming) return std::nullopt;
+  return "only " + std::to_string(free >> 20) + " MiB free under " + options_.path + " (store.minFreeBytes is " +
+         std::to_string(options_.min_free_bytes >> 20) + " MiB)";
+}
+
+Status Store::Recover() {
+  if (!write_failed_.load()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);  // no commit runs while RocksDB resumes
+  bool low_space = false;
+  {
+    std::lock_guard<std::mutex> health_lock(health_mu_);
+    low_space = low_space_;
+  }
+  if (low_space) {
+    // Hysteresis: writes resume only with a quarter of the reserve (at least 4 MiB) to spare, so
+    // that a disk at the edge does not flip the store between writable and not every second.
+    if (auto shortage = SpaceShortage(std::max<uint64_t>(options_.min_free_bytes / 8, uint64_t{2} << 20))) {
+      std::lock_guard<std::mutex> health_lock(health_mu_);
+      write_error_ = *shortage;
+      return Status(Reason::kServiceUnavailable, *shortage);
+    }
+    std::lock_guard<std::mutex> health_lock(health_mu_);
+    write_error_.clear();
+    low_space_ = false;
+    write_failed_.store(false);
+    return Status::Ok();
+  }
+  const rocksdb::Status s = db_->Resume();
+  if (s.ok()) {
+    // A successful Resume clears RocksDB's background error: prove it with a synced write.
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    const rocksdb::Status probe = db_->Put(wo, meta_, "health-probe", "ok");
+    if (probe.ok()) {
+      std::lock_guard<std::mutex> health_lock(health_mu_);
+      write_error_.clear();
+      write_failed_.store(false);
+      return Status::Ok();
+    }
+    return WriteFailed(probe, "recover");
+  }
+  if (s.IsCorruption()) return Internal("store " + options_.path + " is corrupt: " + s.ToString());
+  (void)WriteFailed(s, "recover");
+  return Status(Reason::kServiceUnavailable, s.ToString());
 }
 
 void Store::Notify(Event event) {

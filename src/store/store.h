@@ -42,6 +42,10 @@ struct StoreOptions {
   std::chrono::seconds keep_age{3600};                   // ...and none older than this
   std::chrono::milliseconds compaction_interval{30000};  // 0 = no background compaction
   size_t watch_queue_limit = 1000;
+  int max_open_files = 256;  // RocksDB table files kept open (the app derives it from the fd limit)
+  // Writes are refused (503, not ready) while the store's disk has less free space than this: the
+  // WAL, flushes and compactions need room, and RocksDB must never meet a full disk mid-write.
+  uint64_t min_free_bytes = uint64_t{256} << 20;
   // Bytes of events one watcher may hold before it is closed as too slow (events are shared between
   // watchers, so this also bounds what all stalled watchers together keep alive).
   size_t watch_queue_bytes = size_t{64} << 20;
@@ -83,6 +87,15 @@ class Store {
   Result<StoredObject> Create(const ObjectKey& key, std::string json, std::string uid = {});
   Result<StoredObject> Update(const ObjectKey& key, std::string json, uint64_t expected_revision);
   Result<StoredObject> Delete(const ObjectKey& key, uint64_t expected_revision);
+
+  // "" while the store writes; otherwise why its last write failed (a full disk, no file descriptor
+  // for a new WAL): RocksDB then refuses every write until the cause is gone and Recover succeeds.
+  // Readiness reports it (docs/reliability.md#store-health).
+  std::string WriteError() const;
+  // Leaves the write-error state when its cause is gone (RocksDB Resume). kOk: writable again (or
+  // never failed); kServiceUnavailable: still failing, try later; kInternalError: the error is not one a
+  // retry can fix (corruption) and the process should exit so that an operator looks.
+  Status Recover();
 
   uint64_t CurrentRevision() const { return revision_.load(); }
   uint64_t CompactedRevision() const { return compacted_.load(); }
@@ -130,6 +143,9 @@ class Store {
   Status Purge();
   void Notify(Event e);
   void CompactionLoop();
+  Status WriteFailed(const rocksdb::Status& s, std::string_view what);
+  // Why a write of `incoming` bytes would leave less than min_free_bytes on the store's disk.
+  std::optional<std::string> SpaceShortage(uint64_t incoming) const;
 
   StoreOptions options_;
   const Clock& clock_;
@@ -152,6 +168,10 @@ class Store {
   mutable std::mutex watchers_mu_;
   std::vector<std::weak_ptr<Watcher>> watchers_;  // guarded by watchers_mu_
 
+  mutable std::mutex health_mu_;
+  std::string write_error_;                // guarded by health_mu_
+  bool low_space_ = false;                 // guarded by health_mu_: the failure is the reserve's
+  std::atomic<bool> write_failed_{false};  // write_error_ is set
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_

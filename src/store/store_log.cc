@@ -51,6 +51,7 @@ Result<std::shared_ptr<Watcher>> Store::Watch(std::string prefix, uint64_t from_
 
 Status Store::Compact(uint64_t upto) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (write_failed_.load()) return Status(Reason::kServiceUnavailable, "compact: the store cannot write");
   upto = std::min(upto, revision_.load());
   const uint64_t from = compacted_.load();
   if (upto <= from) return Status::Ok();
@@ -60,7 +61,7 @@ Status Store::Compact(uint64_t upto) {
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes;
   auto s = db_->Write(wo, &batch);
-  if (!s.ok()) return Internal("compact: " + s.ToString());
+  if (!s.ok()) return WriteFailed(s, "compact");
   compacted_.store(upto);
   return Status::Ok();
 }

@@ -9,6 +9,7 @@ Tests of tmcd's own PKI start daemons with `own_pki=True`."""
 import base64
 import os
 import pathlib
+import resource
 import signal
 import socket
 import subprocess
@@ -107,7 +108,7 @@ def anonymous_session():
 class Daemon:
     """A running tmcd process; stderr goes to a file that tests read."""
 
-    def __init__(self, tmp_path, args, env=None, own_pki=False):
+    def __init__(self, tmp_path, args, env=None, own_pki=False, nofile=None):
         self.log_path = tmp_path / f"tmcd-{time.monotonic_ns()}.log"
         self.port_file = tmp_path / f"port-{time.monotonic_ns()}"
         self._log = open(self.log_path, "wb")
@@ -126,7 +127,10 @@ class Daemon:
             args = [*args, "--unix-socket", self.unix_path]
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("TMCD_")}
         full_env.update(env or {})
-        self.proc = subprocess.Popen([TMCD, *args], stdout=self._log, stderr=subprocess.STDOUT, env=full_env)
+        # nofile: the child's open-file limit, soft and hard (fault tests run tmcd out of descriptors).
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))) if nofile else None
+        self.proc = subprocess.Popen([TMCD, *args], stdout=self._log, stderr=subprocess.STDOUT, env=full_env,
+                                     preexec_fn=limit)
 
     def log(self):
         return self.log_path.read_text(errors="replace")
@@ -202,8 +206,8 @@ def daemon(tmp_path):
     """Starts tmcd processes for one test (daemon(*args, env=..., own_pki=...)); kills them all afterwards."""
     started = []
 
-    def start(*args, env=None, own_pki=False):
-        d = Daemon(tmp_path, list(args), env, own_pki)
+    def start(*args, env=None, own_pki=False, nofile=None):
+        d = Daemon(tmp_path, list(args), env, own_pki, nofile)
         started.append(d)
         return d
 
