@@ -102,7 +102,11 @@ Result<Quantity> Quantity::Parse(std::string_view s) {
   Suffix suf{};
   if (!ParseSuffix(rest.substr(i), suf)) return Bad(s, "has an unknown suffix");
   // value = mantissa * 10^-frac * base^exp ; in nanos: * 10^9.
-  Int128 num = mantissa * (suf.base == 2 ? Pow(2, suf.exponent) : 1);
+  // Checked before multiplying: 30 digits times 2^60 (Ei) does not fit in 128 bits (found by fuzzing).
+  const Int128 binary = suf.base == 2 ? Pow(2, suf.exponent) : 1;
+  const Int128 max128 = (Int128{1} << 126U) - 1 + (Int128{1} << 126U);  // 2^127 - 1
+  if (mantissa > max128 / binary) return Bad(s, "is too large");
+  Int128 num = mantissa * binary;
   int exp10 = 9 - frac_digits + (suf.base == 10 ? suf.exponent : 0);
   Int128 nanos = 0;
   if (exp10 >= 0) {
@@ -112,7 +116,8 @@ Result<Quantity> Quantity::Parse(std::string_view s) {
     nanos = num * scale;
   } else {
     Int128 scale = exp10 < -38 ? 0 : Pow(10, -exp10);
-    nanos = scale == 0 ? (num == 0 ? 0 : 1) : (num + scale - 1) / scale;  // round up, like Kubernetes
+    // Round up, like Kubernetes; divided first so that num + scale cannot overflow.
+    nanos = scale == 0 ? (num == 0 ? 0 : 1) : num / scale + (num % scale != 0 ? 1 : 0);
   }
   if (nanos > kMaxUnits * kNano) return Bad(s, "is too large");
   Quantity q;

@@ -56,6 +56,10 @@ TEST_CASE("quantities compare by value, not text") {
 }
 
 TEST_CASE("malformed quantities are rejected with a clear message") {
+  // Found by fuzzing (fuzz/corpus/fuzz_quantity): 30 digits with a binary suffix overflowed 128 bits.
+  CHECK_FALSE(Quantity::Parse("52888883538.8888888888683844Ti").ok());
+  CHECK_FALSE(Quantity::Parse("999999999999999999999999999999Ei").ok());
+  CHECK(Quantity::Parse("0.00000000000000000000000001").ok());  // rounds up to 1n
   for (const char* bad : {"", "abc", "1.2.3", "1Kb", "1 Gi", "Gi", "--1", "1e", "1e1000", "1ee3", "9999999999999999999",
                           "1.0.0m", "1Zi", "0x10", "1.5e3.2"}) {
     CAPTURE(bad);

@@ -72,7 +72,7 @@ OrderedJson Deployments() {
                       Column("Age", "date", ".metadata.creationTimestamp")};
   OrderedJson out = {{"group", "apps"}, {"names", Names("deployments", "deployment", "Deployment", {"deploy"})}};
   out["scope"] = "Namespaced";
-  out["versions"] = {Version("v1", Top(spec, status), sub, cols)};
+  out["versions"] = OrderedJson::array({Version("v1", Top(spec, status), sub, cols)});
   return out;
 }
 
@@ -86,7 +86,7 @@ OrderedJson Services() {
                       Column("Age", "date", ".metadata.creationTimestamp")};
   OrderedJson out = {{"group", ""}, {"names", Names("services", "service", "Service", {"svc"})}};
   out["scope"] = "Namespaced";
-  out["versions"] = {Version("v1", Top(spec, status), {{"status", OrderedJson::object()}}, cols)};
+  out["versions"] = OrderedJson::array({Version("v1", Top(spec, status), {{"status", OrderedJson::object()}}, cols)});
   return out;
 }
 
