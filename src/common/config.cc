@@ -53,6 +53,19 @@ Status ParseListen(const std::string& v) {
   return Status::Ok();
 }
 
+// An integer key of bytes in [lo, hi] (`doc`, a literal, states the range).
+ConfigKey ByteKey(std::string_view path, std::string_view flag, std::string_view env, std::string_view doc, size_t lo,
+                  size_t hi, size_t Config::*field) {
+  return {path,
+          flag,
+          env,
+          "int",
+          doc,
+          false,
+          [field](const Config& c) { return std::to_string(c.*field); },
+          [field, lo, hi](Config& c, const std::string& v) { return ParseSize(v, lo, hi, c.*field); }};
+}
+
 void AddApiKeys(std::vector<ConfigKey>& keys) {
   keys.push_back({"listen", "listen", "TMCD_LISTEN", "string",
                   "HOST:PORT of the local API (port 0: let the OS choose; see portFile).", false,
@@ -78,28 +91,19 @@ void AddApiKeys(std::vector<ConfigKey>& keys) {
                   "Open watch streams allowed at once; more get 429 (1..10000).", false,
                   [](const Config& c) { return std::to_string(c.api_max_watches); },
                   [](Config& c, const std::string& v) { return ParseSize(v, 1, 10000, c.api_max_watches); }});
-  keys.push_back({"api.maxBufferedRequestBytes", "api-max-buffered-request-bytes",
-                  "TMCD_API_MAX_BUFFERED_REQUEST_BYTES", "int",
-                  "Request bytes all connections together may buffer while requests arrive; the connection "
-                  "that would pass it gets 503 (1048576..17179869184).",
-                  false, [](const Config& c) { return std::to_string(c.api_max_buffered_request_bytes); },
-                  [](Config& c, const std::string& v) {
-                    return ParseSize(v, size_t{1} << 20, size_t{16} << 30, c.api_max_buffered_request_bytes);
-                  }});
-  keys.push_back({"api.maxWatchOutputBytes", "api-max-watch-output-bytes", "TMCD_API_MAX_WATCH_OUTPUT_BYTES", "int",
-                  "Watch output all streams together may hold for slow readers; past it, streams whose reader "
-                  "stopped for 1s are closed (1048576..17179869184).",
-                  false, [](const Config& c) { return std::to_string(c.api_max_watch_output_bytes); },
-                  [](Config& c, const std::string& v) {
-                    return ParseSize(v, size_t{1} << 20, size_t{16} << 30, c.api_max_watch_output_bytes);
-                  }});
-  keys.push_back({"api.maxWatchLagBytes", "api-max-watch-lag-bytes", "TMCD_API_MAX_WATCH_LAG_BYTES", "int",
-                  "Event bytes one watch may fall behind before it is closed with 410 and re-watches; events "
-                  "are shared, so this also bounds what all stalled watches keep (1048576..4294967296).",
-                  false, [](const Config& c) { return std::to_string(c.api_max_watch_lag_bytes); },
-                  [](Config& c, const std::string& v) {
-                    return ParseSize(v, size_t{1} << 20, size_t{4} << 30, c.api_max_watch_lag_bytes);
-                  }});
+  keys.push_back(ByteKey("api.maxBufferedRequestBytes", "api-max-buffered-request-bytes",
+                         "TMCD_API_MAX_BUFFERED_REQUEST_BYTES",
+                         "Request bytes all connections together may buffer while requests arrive; the connection "
+                         "that would pass it gets 503 (1048576..17179869184).",
+                         size_t{1} << 20, size_t{16} << 30, &Config::api_max_buffered_request_bytes));
+  keys.push_back(ByteKey("api.maxWatchOutputBytes", "api-max-watch-output-bytes", "TMCD_API_MAX_WATCH_OUTPUT_BYTES",
+                         "Watch output all streams together may hold for slow readers; past it, streams whose "
+                         "reader stopped for 1s are closed (1048576..17179869184).",
+                         size_t{1} << 20, size_t{16} << 30, &Config::api_max_watch_output_bytes));
+  keys.push_back(ByteKey("api.maxWatchLagBytes", "api-max-watch-lag-bytes", "TMCD_API_MAX_WATCH_LAG_BYTES",
+                         "Event bytes one watch may fall behind before it is closed with 410 and re-watches; "
+                         "events are shared, so this also bounds what all stalled watches keep (1048576..4294967296).",
+                         size_t{1} << 20, size_t{4} << 30, &Config::api_max_watch_lag_bytes));
 }
 
 ConfigKey StringKey(std::string_view path, std::string_view flag, std::string_view env, std::string_view doc,
@@ -209,12 +213,10 @@ void AddStoreKeys(std::vector<ConfigKey>& keys) {
                   "resourceVersion gets 410 Expired (1..100000000).",
                   false, [](const Config& c) { return std::to_string(c.store_keep_revisions); },
                   [](Config& c, const std::string& v) { return ParseSize(v, 1, 100000000, c.store_keep_revisions); }});
-  keys.push_back(
-      {"store.minFreeBytes", "store-min-free-bytes", "TMCD_STORE_MIN_FREE_BYTES", "int",
-       "Writes are refused (503, not ready) while the data dir's disk has less free space than this; "
-       "they resume by themselves above it (0..1099511627776; 0 = no reserve).",
-       false, [](const Config& c) { return std::to_string(c.store_min_free_bytes); },
-       [](Config& c, const std::string& v) { return ParseSize(v, 0, size_t{1} << 40, c.store_min_free_bytes); }});
+  keys.push_back(ByteKey("store.minFreeBytes", "store-min-free-bytes", "TMCD_STORE_MIN_FREE_BYTES",
+                         "Writes are refused (503, not ready) while the data dir's disk has less free space than "
+                         "this; they resume by themselves above it (0..1099511627776; 0 = no reserve).",
+                         0, size_t{1} << 40, &Config::store_min_free_bytes));
   keys.push_back({"store.compactionInterval", "store-compaction-interval", "TMCD_STORE_COMPACTION_INTERVAL", "duration",
                   "How often the watch history is compacted (100ms..1h).", false,
                   [](const Config& c) { return FormatDuration(c.store_compaction_interval); },
