@@ -352,11 +352,20 @@ std::string Store::WriteError() const {
   return write_error_;
 }
 
-std::optional<std::string> Store::SpaceShortage(uint64_t incoming) const {
+std::optional<std::string> Store::SpaceShortage(uint64_t incoming) {
   if (options_.min_free_bytes == 0) return std::nullopt;
-  struct statvfs fs {};
-  if (::statvfs(options_.path.c_str(), &fs) != 0) return std::nullopt;  // unknown: let RocksDB try
-  const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  // statvfs at most every 100 ms, not on every commit (the hot path); in between, what was written
+  // since is subtracted from the last figure, so the estimate only errs towards less free space.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - space_checked_at_ >= std::chrono::milliseconds(100) || space_written_since_ >= space_free_) {
+    struct statvfs fs {};
+    if (::statvfs(options_.path.c_str(), &fs) != 0) return std::nullopt;  // unknown: let RocksDB try
+    space_free_ = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    space_written_since_ = 0;
+    space_checked_at_ = now;
+  }
+  space_written_since_ += incoming;
+  const uint64_t free = space_free_ > space_written_since_ ? space_free_ - space_written_since_ : 0;
   if (free >= options_.min_free_bytes + 2 * incoming) return std::nullopt;
   return "only " + std::to_string(free >> 20) + " MiB free under " + options_.path + " (store.minFreeBytes is " +
          std::to_string(options_.min_free_bytes >> 20) + " MiB)";
@@ -373,6 +382,7 @@ Status Store::Recover() {
   if (low_space) {
     // Hysteresis: writes resume only with a quarter of the reserve (at least 4 MiB) to spare, so
     // that a disk at the edge does not flip the store between writable and not every second.
+    space_checked_at_ = {};  // a fresh statvfs
     if (auto shortage = SpaceShortage(std::max<uint64_t>(options_.min_free_bytes / 8, uint64_t{2} << 20))) {
       std::lock_guard<std::mutex> health_lock(health_mu_);
       write_error_ = *shortage;

@@ -145,7 +145,8 @@ class Store {
   void CompactionLoop();
   Status WriteFailed(const rocksdb::Status& s, std::string_view what);
   // Why a write of `incoming` bytes would leave less than min_free_bytes on the store's disk.
-  std::optional<std::string> SpaceShortage(uint64_t incoming) const;
+  // Called with mu_ held (it updates the cached statvfs figure).
+  std::optional<std::string> SpaceShortage(uint64_t incoming);
 
   StoreOptions options_;
   const Clock& clock_;
@@ -169,9 +170,12 @@ class Store {
   std::vector<std::weak_ptr<Watcher>> watchers_;  // guarded by watchers_mu_
 
   mutable std::mutex health_mu_;
-  std::string write_error_;                // guarded by health_mu_
-  bool low_space_ = false;                 // guarded by health_mu_: the failure is the reserve's
-  std::atomic<bool> write_failed_{false};  // write_error_ is set
+  std::string write_error_;                                 // guarded by health_mu_
+  bool low_space_ = false;                                  // guarded by health_mu_: the failure is the reserve's
+  uint64_t space_free_ = 0;                                 // guarded by mu_: last statvfs figure
+  uint64_t space_written_since_ = 0;                        // guarded by mu_: bytes committed since
+  std::chrono::steady_clock::time_point space_checked_at_;  // guarded by mu_
+  std::atomic<bool> write_failed_{false};                   // write_error_ is set
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_
