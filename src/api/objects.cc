@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api/strategic_patch.h"
 #include "apis/meta/codec.h"
 #include "apis/meta/object_meta.h"
 #include "apis/meta/time.h"
@@ -241,33 +242,62 @@ Result<Json> ObjectService::CommitUpdate(const RequestPath& p, const ResourceInf
   return Decorate(stored);
 }
 
-Result<Json> ObjectService::Patch(const RequestPath& p, const ResourceInfo& r, std::string_view content_type,
-                                  std::string_view body, bool status_only) {
-  const bool merge = StartsWith(content_type, "application/merge-patch+json");
-  const bool json_patch = StartsWith(content_type, "application/json-patch+json");
-  if (!merge && !json_patch) {
+Result<ParsedPatch> ParsePatch(std::string_view content_type, std::string_view body, std::string_view kind) {
+  ParsedPatch out;
+  if (StartsWith(content_type, "application/merge-patch+json")) {
+    out.type = ParsedPatch::Type::kMerge;
+  } else if (StartsWith(content_type, "application/json-patch+json")) {
+    out.type = ParsedPatch::Type::kJson;
+  } else if (StartsWith(content_type, "application/strategic-merge-patch+json") && HasStrategicPatchSchema(kind)) {
+    // As kube-apiserver: strategic merge patch for built-in kinds only (their Go types carry the
+    // patch metadata); custom resources, the TMC types among them, get 415.
+    out.type = ParsedPatch::Type::kStrategic;
+  } else {
     return Status(Reason::kUnsupportedMediaType,
                   "the body of the request was in an unknown format - accepted media types include: "
-                  "application/json-patch+json, application/merge-patch+json");
+                  "application/json-patch+json, application/merge-patch+json" +
+                      std::string(HasStrategicPatchSchema(kind) ? ", application/strategic-merge-patch+json" : ""));
   }
   if (JsonTooDeep(body)) return BadRequest("the patch nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");
-  Json patch = Json::parse(body, nullptr, false);
-  if (patch.is_discarded()) return BadRequest("the patch is not valid JSON");
-  if (merge && !patch.is_object()) return BadRequest("a merge patch must be a JSON object");
-  if (json_patch && !patch.is_array()) return BadRequest("a JSON patch must be a JSON array of operations");
+  out.patch = Json::parse(body, nullptr, false);
+  if (out.patch.is_discarded()) return BadRequest("the patch is not valid JSON");
+  if (out.type != ParsedPatch::Type::kJson && !out.patch.is_object()) {
+    return BadRequest("a merge patch must be a JSON object");
+  }
+  if (out.type == ParsedPatch::Type::kJson && !out.patch.is_array()) {
+    return BadRequest("a JSON patch must be a JSON array of operations");
+  }
+  out.kind = std::string(kind);
+  return out;
+}
+
+Result<Json> ParsedPatch::ApplyTo(const Json& current, std::vector<std::string>* warnings) const {
+  switch (type) {
+    case Type::kMerge: {
+      Json patched = current;
+      patched.merge_patch(patch);
+      return patched;
+    }
+    case Type::kStrategic:
+      return StrategicMergePatch(current, patch, kind, warnings);
+    case Type::kJson:
+      break;
+  }
+  try {
+    return current.patch(patch);
+  } catch (const Json::exception& e) {
+    return Status(Reason::kInvalid, std::string("the JSON patch could not be applied: ") + e.what());
+  }
+}
+
+Result<Json> ObjectService::Patch(const RequestPath& p, const ResourceInfo& r, std::string_view content_type,
+                                  std::string_view body, bool status_only) {
+  TMCD_ASSIGN_OR_RETURN(const ParsedPatch patch, ParsePatch(content_type, body, r.kind));
   for (int attempt = 0; attempt < 5; ++attempt) {
     TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
     Json current = Decorate(stored);
-    Json patched = current;
-    if (merge) {
-      patched.merge_patch(patch);
-    } else {
-      try {
-        patched = current.patch(patch);
-      } catch (const Json::exception& e) {
-        return Status(Reason::kInvalid, std::string("the JSON patch could not be applied: ") + e.what());
-      }
-    }
+    p.warnings.clear();  // a retry starts over
+    TMCD_ASSIGN_OR_RETURN(Json patched, patch.ApplyTo(current, &p.warnings));
     Json desired = current;
     if (status_only) {
       desired["status"] = patched.value("status", Json::object());

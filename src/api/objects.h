@@ -46,6 +46,16 @@ struct WatchStart {
   Filters filters;
 };
 
+// A PATCH body checked against its Content-Type (merge, JSON or, for built-in kinds, strategic).
+struct ParsedPatch {
+  enum class Type { kMerge, kJson, kStrategic } type = Type::kMerge;
+  Json patch;
+  std::string kind;
+  // `warnings` collects what kube-apiserver would send as Warning headers (may be null).
+  Result<Json> ApplyTo(const Json& current, std::vector<std::string>* warnings) const;
+};
+Result<ParsedPatch> ParsePatch(std::string_view content_type, std::string_view body, std::string_view kind);
+
 class ObjectService {
  public:
   ObjectService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -29,6 +30,9 @@ struct RequestPath {
   // Request-scoped admission, run on the final object of a create/update/patch just before it is
   // stored (the server sets it for RBAC writes: escalation prevention, docs/security.md).
   std::function<Status(const nlohmann::json& obj)> admit;
+  // What the request's answer carries as Warning headers (kube's "299 - <text>"), filled by the
+  // object layer (e.g. unknown fields a strategic merge patch dropped).
+  mutable std::vector<std::string> warnings;
 };
 
 // NotFound for paths outside the API; BadRequest for malformed workspace names.

@@ -17,8 +17,36 @@ using SteadyClock = std::chrono::steady_clock;
 
 void ReplyResult(net::HttpResponse& res, int ok_code, const Result<Json>& r, const RequestPath& p,
                  const ResourceInfo& info) {
-  if (r.ok()) return Reply(res, ok_code, *r);
-  Reply(res, HttpCode(r.status().reason()), StatusBody(r.status(), {p.name, info.group, info.resource}));
+  if (r.ok()) {
+    Reply(res, ok_code, *r);
+  } else {
+    Reply(res, HttpCode(r.status().reason()), StatusBody(r.status(), {p.name, info.group, info.resource}));
+  }
+  // As kube-apiserver: RFC 7234 warn-code 299, agent "-", one quoted text per warning.
+  std::string warning;
+  constexpr size_t kMaxWarnings = 20;  // a hostile patch must not grow the header without bound
+  for (size_t i = 0; i < p.warnings.size(); ++i) {
+    const std::string w =
+        i < kMaxWarnings ? p.warnings[i] : std::to_string(p.warnings.size() - kMaxWarnings) + " more warnings";
+    std::string text;
+    for (char c : w) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        text += '\\';
+        text += c;
+      } else if (u < 0x20 || u >= 0x7f) {  // never a raw control byte in a header (no injection)
+        static constexpr char kHex[] = "0123456789abcdef";
+        text += "\\x";
+        text += kHex[u >> 4];
+        text += kHex[u & 15];
+      } else {
+        text += c;
+      }
+    }
+    warning += (warning.empty() ? "" : ", ") + std::string("299 - \"") + text + "\"";
+    if (i == kMaxWarnings) break;
+  }
+  if (!warning.empty()) res.SetHeader("Warning", warning);
 }
 
 // A boolean query parameter as Go's strconv.ParseBool reads it; absent is false. Anything else is

@@ -1,0 +1,27 @@
+#pragma once
+// Strategic merge patch (application/strategic-merge-patch+json) with kube-apiserver's semantics for
+// the built-in kinds the local API serves: lists merge by their patch merge key where the Kubernetes
+// types declare `patchStrategy:"merge"`, other lists are replaced; `$patch: replace|delete|merge`,
+// `$setElementOrder/<list>`, `$retainKeys` and `$deleteFromPrimitiveList/<list>` directives.
+// Design: docs/design/local-api.md#strategic-merge-patch. Pure functions; thread-safe.
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace tmcd::api {
+
+// True when `kind` is a built-in kind whose patch metadata tmcd knows (custom resources and the TMC
+// types are not: kube-apiserver answers 415 for them, and so does tmcd).
+bool HasStrategicPatchSchema(std::string_view kind);
+
+// Applies `patch` (a JSON object) to `original`. Malformed directives are 400 BadRequest, lists of
+// lists and merge-key/setElementOrder mismatches are 422 Invalid, as kube-apiserver answers. Keys
+// that look like directives but are none are dropped with a warning (`unknown field "a.$b"`).
+Result<nlohmann::json> StrategicMergePatch(const nlohmann::json& original, const nlohmann::json& patch,
+                                           std::string_view kind, std::vector<std::string>* warnings = nullptr);
+
+}  // namespace tmcd::api
