@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "api/strategic_patch.h"
@@ -65,6 +66,33 @@ Json Decorate(const store::StoredObject& o) {
   Json obj = Json::parse(o.json);
   obj["metadata"]["resourceVersion"] = std::to_string(o.mod_revision);
   obj["metadata"]["uid"] = store::UidString(o.uid);
+  return obj;
+}
+
+Result<Json> ObjectService::DryRun(const store::ObjectKey& key, Json obj, uint64_t expected, bool create) const {
+  auto stored = store_.Get(key);
+  const std::string what = key.resource + " " + Quote(key.name);
+  Json& meta = obj["metadata"];
+  if (create) {
+    if (stored.ok()) return Status(Reason::kAlreadyExists, what + " already exists");
+    if (stored.status().reason() != Reason::kNotFound) return stored.status();
+    // As kube-apiserver: a dry-run create answers with a fresh uid and no resourceVersion.
+    std::array<unsigned char, 16> raw{};
+    RAND_bytes(raw.data(), raw.size());
+    raw[6] = (raw[6] & 0x0f) | 0x40;  // RFC 4122 version 4
+    raw[8] = (raw[8] & 0x3f) | 0x80;
+    meta["uid"] = store::UidString(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size()));
+    meta.erase("resourceVersion");
+    return obj;
+  }
+  if (!stored.ok()) return stored.status();
+  if (expected != 0 && expected != stored->mod_revision) {
+    return Status(Reason::kConflict, "Operation cannot be fulfilled on " + what +
+                                         ": the object has been modified; please apply your changes to the latest "
+                                         "version and try again");
+  }
+  meta["resourceVersion"] = std::to_string(stored->mod_revision);
+  meta["uid"] = store::UidString(stored->uid);
   return obj;
 }
 
@@ -151,6 +179,7 @@ Result<Json> ObjectService::Create(const RequestPath& p, const ResourceInfo& r, 
   if (r.resource == "namespaces") body["status"] = {{"phase", "Active"}};
   TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(body)));
   const std::string name = obj["metadata"].value("name", "");
+  if (p.dry_run) return DryRun(Key(p, r, name), std::move(obj), 0, true);
   TMCD_ASSIGN_OR_RETURN(auto stored, store_.Create(Key(p, r, name), obj.dump()));
   return Decorate(stored);
 }
@@ -231,6 +260,7 @@ Result<Json> ObjectService::CommitUpdate(const RequestPath& p, const ResourceInf
   TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(desired), &current));
   if (deleting && new_fin.empty()) {
     // The last finalizer is gone: the object is deleted now.
+    if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(obj), expected, false);
     TMCD_ASSIGN_OR_RETURN(auto gone, store_.Delete(Key(p, r, p.name), expected));
     (void)gone;
     Json result = obj;
@@ -238,6 +268,7 @@ Result<Json> ObjectService::CommitUpdate(const RequestPath& p, const ResourceInf
     result["metadata"]["uid"] = old["uid"];
     return result;
   }
+  if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(obj), expected, false);
   TMCD_ASSIGN_OR_RETURN(auto stored, store_.Update(Key(p, r, p.name), obj.dump(), expected));
   return Decorate(stored);
 }
@@ -350,9 +381,11 @@ Result<Json> ObjectService::Delete(const RequestPath& p, const ResourceInfo& r, 
     if (gen > 0) obj["metadata"]["generation"] = gen + 1;
     obj["metadata"].erase("resourceVersion");
     obj["metadata"].erase("uid");
+    if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(obj), expected, false);
     TMCD_ASSIGN_OR_RETURN(auto updated, store_.Update(Key(p, r, p.name), obj.dump(), expected));
     return Decorate(updated);
   }
+  if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(current), expected, false);
   TMCD_ASSIGN_OR_RETURN(auto gone, store_.Delete(Key(p, r, p.name), expected));
   return Decorate(gone);
 }

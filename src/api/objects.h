@@ -69,6 +69,11 @@ class ObjectService {
   Result<Json> Patch(const RequestPath& p, const ResourceInfo& r, std::string_view content_type, std::string_view body,
                      bool status_only);
   Result<Json> Delete(const RequestPath& p, const ResourceInfo& r, const Json& options);
+  // The scale subresource (autoscaling/v1 Scale) of resources with ResourceInfo::scale.
+  Result<Json> GetScale(const RequestPath& p, const ResourceInfo& r);
+  Result<Json> UpdateScale(const RequestPath& p, const ResourceInfo& r, const Json& scale);
+  Result<Json> PatchScale(const RequestPath& p, const ResourceInfo& r, std::string_view content_type,
+                          std::string_view body);
   Result<WatchStart> Watch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o);
   // {"type": ADDED|MODIFIED|DELETED, "object": ...} for a store event, or null when filtered out.
   Json WatchEvent(const store::Event& e, const Filters& f) const;
@@ -79,6 +84,8 @@ class ObjectService {
   store::ObjectKey Key(const RequestPath& p, const ResourceInfo& r, const std::string& name) const;
   std::string Prefix(const RequestPath& p, const ResourceInfo& r) const;
   Result<Json> Prepare(const RequestPath& p, const ResourceInfo& r, Json obj, const Json* current = nullptr) const;
+  // dryRun=All: the answer and the checks of the write the store would make, without the write.
+  Result<Json> DryRun(const store::ObjectKey& key, Json obj, uint64_t expected, bool create) const;
   Result<Json> CommitUpdate(const RequestPath& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
   std::string Now() const;
 

@@ -30,6 +30,9 @@ struct RequestPath {
   // Request-scoped admission, run on the final object of a create/update/patch just before it is
   // stored (the server sets it for RBAC writes: escalation prevention, docs/security.md).
   std::function<Status(const nlohmann::json& obj)> admit;
+  // dryRun=All: a write runs every check, default and admission, and stores nothing
+  // (docs/local-api.md#dry-run).
+  bool dry_run = false;
   // What the request's answer carries as Warning headers (kube's "299 - <text>"), filled by the
   // object layer (e.g. unknown fields a strategic merge patch dropped).
   mutable std::vector<std::string> warnings;

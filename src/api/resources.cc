@@ -87,6 +87,7 @@ std::vector<ResourceInfo> Build() {
   out.push_back(Generic("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, false, {"sa"}));
   out.push_back(Generic("", "v1", "services", "service", "Service", true, true, {"svc"}));
   out.push_back(Generic("apps", "v1", "deployments", "deployment", "Deployment", true, true, {"deploy"}));
+  out.back().scale = true;
   out.push_back(Rbac("roles", "role", "Role", true));
   out.push_back(Rbac("rolebindings", "rolebinding", "RoleBinding", true));
   out.push_back(Rbac("clusterroles", "clusterrole", "ClusterRole", false));

@@ -26,6 +26,7 @@ struct ResourceInfo {
   bool local_only = false;          // tmcd's own (RBAC): writable in kcp mode too, never synced or cached
   bool create_only = false;         // a review (SelfSubjectAccessReview): POST answers, nothing is stored
   bool path_segment_names = false;  // names may hold ':' (RBAC), not only DNS subdomains
+  bool scale = false;               // /scale subresource: spec.replicas, status.replicas, spec.selector
   std::vector<std::string> short_names;
   std::vector<apis::v1alpha1::PrinterColumn> columns;
   // Typed resources: strict decode + defaults + validation of a whole object; returns the canonical

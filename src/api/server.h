@@ -90,6 +90,8 @@ class Server {
   void AdmitRbacWrite(RequestPath& p, const ResourceInfo& r, const security::UserInfo& user);
   void HandleResource(const RequestPath& p, const net::HttpRequest& req, const security::UserInfo& user,
                       net::HttpResponse& res, std::string& verb, std::string& resource_label);
+  void HandleScale(const RequestPath& p, const ResourceInfo& r, const net::HttpRequest& req, net::HttpResponse& res,
+                   std::string& verb);
   void HandleRead(const RequestPath& p, const ResourceInfo& r, const net::HttpRequest& req, net::HttpResponse& res,
                   std::string& verb);
   void StartWatch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o, const net::HttpRequest& req,

@@ -77,11 +77,12 @@ Result<std::optional<int64_t>> CountParam(const net::HttpRequest& req, std::stri
 
 // Query parameters whose meaning tmcd does not implement yet are refused, never ignored: a
 // "dryRun=All" create that stored the object would be worse than an error.
-Status CheckUnsupportedParams(const net::HttpRequest& req) {
-  if (req.HasParam("dryRun") && !req.Param("dryRun").empty()) {
-    return BadRequest("dryRun is not supported by tmcd's local API yet; the request was not carried out");
-  }
-  return Status::Ok();
+// dryRun: absent or "All" (kube-apiserver's only value); anything else is refused, never ignored.
+Result<bool> DryRunParam(const net::HttpRequest& req) {
+  if (!req.HasParam("dryRun")) return false;
+  const std::string v = req.Param("dryRun");
+  if (v == "All") return true;
+  return BadRequest("invalid dryRun value " + Quote(v) + ": the only supported value is \"All\"");
 }
 
 Result<ListOptions> ParseListOptions(const net::HttpRequest& req) {
@@ -166,7 +167,8 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
   const bool explain = p.subresource == "explain" && r != nullptr && r->resource == "workloadplacements" &&
                        options_.explain_placement != nullptr;
   if (r == nullptr || (!r->namespaced && !p.namespace_.empty()) ||
-      (!p.subresource.empty() && !(p.subresource == "status" && r->has_status) && !explain)) {
+      (!p.subresource.empty() && !(p.subresource == "status" && r->has_status) &&
+       !(p.subresource == "scale" && r->scale) && !explain)) {
     return fail(NotFound("the server could not find the requested resource"));
   }
   if (explain) {
@@ -187,7 +189,9 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
     if (!body.ok()) return fail(body.status());
     return Review(p, *r, user, *body, res);
   }
-  if (Status s = CheckUnsupportedParams(req); !s.ok()) return fail(s);
+  auto dry_run = DryRunParam(req);
+  if (!dry_run.ok()) return fail(dry_run.status());
+  p.dry_run = *dry_run;
   if (r->group == security::kRbacGroup && method != "GET") AdmitRbacWrite(p, *r, user);
   if (!options_.read_only_reason.empty() && method != "GET" && !r->local_only) {
     return fail(Status(Reason::kMethodNotAllowed, options_.read_only_reason));
@@ -195,6 +199,7 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
   if (r->read_only && method != "GET") {
     return fail(Status(Reason::kMethodNotAllowed, r->resource + " are maintained by tmcd and are read-only"));
   }
+  if (p.subresource == "scale") return HandleScale(p, *r, req, res, verb);
   if (method == "GET") return HandleRead(p, *r, req, res, verb);
   auto body = ParseBody(req);
   if (!body.ok()) return fail(body.status());
@@ -217,6 +222,25 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
   verb = "delete";
   if (status_only) return fail(Status(Reason::kMethodNotAllowed, "the status subresource cannot be deleted"));
   return ReplyResult(res, 200, objects_.Delete(p, *r, *body), p, *r);
+}
+
+void Server::HandleScale(const RequestPath& p, const ResourceInfo& r, const net::HttpRequest& req,
+                         net::HttpResponse& res, std::string& verb) {
+  if (req.method == "GET") {
+    verb = "get";
+    return ReplyResult(res, 200, objects_.GetScale(p, r), p, r);
+  }
+  if (req.method == "PATCH") {
+    verb = "patch";
+    return ReplyResult(res, 200, objects_.PatchScale(p, r, req.Header("Content-Type"), req.body), p, r);
+  }
+  auto body = req.method == "PUT" ? ParseBody(req)
+                                  : Result<Json>(Status(Reason::kMethodNotAllowed,
+                                                        "the scale subresource supports "
+                                                        "get, update and patch"));
+  if (!body.ok()) return ReplyResult(res, 200, body.status(), p, r);
+  verb = "update";
+  return ReplyResult(res, 200, objects_.UpdateScale(p, r, *body), p, r);
 }
 
 void Server::HandleRead(const RequestPath& p, const ResourceInfo& info, const net::HttpRequest& req,

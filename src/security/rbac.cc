@@ -33,13 +33,13 @@ std::map<std::string, std::vector<PolicyRule>, std::less<>> BuildBuiltins() {
       Rule(write, {"tmc.kcp.io"}, {"workloadplacements"}),
       Rule({"get"}, {"tmc.kcp.io"}, {"workloadplacements/explain"}),
       Rule(read, {"tmc.kcp.io"}, {"syncrecords"}),
-      Rule(write, {"apps"}, {"deployments"}),
+      Rule(write, {"apps"}, {"deployments", "deployments/scale"}),
       Rule(write, {""}, {"configmaps", "secrets", "services", "serviceaccounts"}),
   };
   out["tmc:viewer"] = {
       Rule(read, {"tmc.kcp.io"},
            {"clusterregistrations", "workloadplacements", "workloadplacements/explain", "syncrecords"}),
-      Rule(read, {"apps"}, {"deployments"}),
+      Rule(read, {"apps"}, {"deployments", "deployments/scale"}),
       Rule(read, {""}, {"namespaces", "configmaps", "services", "serviceaccounts"}),
   };
   out["tmc:monitoring"] = {PolicyRule{{"get"}, {}, {}, {}, {"/metrics"}}};

@@ -1,11 +1,12 @@
-"""The local API's kubectl-facing verbs over HTTP: strategic merge patch. test/e2e/test_kubectl_parity.py runs the same through unmodified kubectl
+"""The local API's kubectl-facing verbs over HTTP: dryRun=All on every write, the scale subresource and
+strategic merge patch. test/e2e/test_kubectl_parity.py runs the same through unmodified kubectl
 against tmcd and a real kube-apiserver side by side."""
 import json
 
 import pytest
 import requests
 
-from api_helpers import CREG, DEPLOY, assert_status, creg, deployment
+from api_helpers import CREG, DEPLOY, assert_status, creg, deployment, watch_events
 
 D = DEPLOY.format(ns="default")
 SMP = {"Content-Type": "application/strategic-merge-patch+json"}
@@ -16,6 +17,83 @@ MERGE = {"Content-Type": "application/merge-patch+json"}
 def api(daemon, tmp_path):
     d = daemon("--feature-gates=TMC=false", "--data-dir", str(tmp_path / "data"), "--store-fsync=false")
     return d.base
+
+
+def list_rv(api, path):
+    return requests.get(api + path).json()["metadata"]["resourceVersion"]
+
+
+def test_dry_run_stores_nothing_consumes_no_revision_and_sends_no_event(api):
+    live = requests.post(api + D, json=deployment("live")).json()
+    rv = list_rv(api, D)
+    dry = "?dryRun=All"
+    r = requests.post(api + D + dry, json=deployment("ghost"))
+    assert r.status_code == 201, r.text
+    assert len(r.json()["metadata"]["uid"]) == 36 and "resourceVersion" not in r.json()["metadata"]
+    assert r.json()["metadata"]["generation"] == 1
+    assert requests.get(api + D + "/ghost").status_code == 404
+    # Validation and conflicts are those of the real write.
+    assert_status(requests.post(api + D + dry, json=deployment("live")), 409, "AlreadyExists")
+    bad = deployment("Bad_Name")
+    assert_status(requests.post(api + D + dry, json=bad), 422, "Invalid")
+    assert_status(requests.post(api + CREG + dry, json=creg("x", location="US West")), 422, "Invalid")
+
+    changed = dict(live, spec=dict(live["spec"], replicas=7))
+    r = requests.put(api + D + "/live" + dry, json=changed)
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 7 and r.json()["metadata"]["generation"] == 2
+    assert r.json()["metadata"]["resourceVersion"] == live["metadata"]["resourceVersion"]
+    stale = dict(changed, metadata=dict(changed["metadata"], resourceVersion="1"))
+    requests.patch(api + D + "/live", data=json.dumps({"metadata": {"labels": {"bump": "1"}}}), headers=MERGE)
+    assert_status(requests.put(api + D + "/live" + dry, json=stale), 409, "Conflict")
+    rv = list_rv(api, D)
+    r = requests.patch(api + D + "/live" + dry, headers=SMP,
+                       data=json.dumps({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}))
+    assert r.status_code == 200 and r.json()["spec"]["template"]["spec"]["containers"][0]["image"] == "x"
+    r = requests.delete(api + D + "/live" + dry)
+    assert r.status_code == 200, r.text
+    after = requests.get(api + D + "/live").json()
+    assert after["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx" and after["spec"]["replicas"] == 1
+    assert list_rv(api, D) == rv  # no revision consumed
+    # Nothing happened for a watcher from that revision either: the next event is a real write.
+    requests.patch(api + D + "/live", data=json.dumps({"metadata": {"labels": {"real": "1"}}}), headers=MERGE)
+    events = watch_events(api, D, {"resourceVersion": rv, "timeoutSeconds": "2"}, 2, timeout=5)
+    assert [(e["type"], e["object"]["metadata"]["labels"].get("real")) for e in events] == [("MODIFIED", "1")]
+
+
+@pytest.mark.parametrize("value", ["all", "None", "", "All,All"])
+def test_dry_run_values_other_than_all_are_refused(api, value):
+    assert_status(requests.post(api + D + "?dryRun=" + value, json=deployment("v")), 400, "BadRequest", "dryRun")
+    assert requests.get(api + D + "/v").status_code == 404
+
+
+def test_scale_subresource_get_put_patch(api):
+    d = deployment("web", replicas=2)
+    d["spec"]["selector"]["matchExpressions"] = [{"key": "tier", "operator": "In", "values": ["web", "api"]}]
+    requests.post(api + D, json=d)
+    s = requests.get(api + D + "/web/scale").json()
+    assert s["kind"] == "Scale" and s["apiVersion"] == "autoscaling/v1"
+    assert s["spec"] == {"replicas": 2}
+    assert s["status"] == {"replicas": 0, "selector": "app=web,tier in (api,web)"}
+    s["spec"]["replicas"] = 5
+    r = requests.put(api + D + "/web/scale", json=s)
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 5
+    got = requests.get(api + D + "/web").json()
+    assert got["spec"]["replicas"] == 5 and got["metadata"]["generation"] == 2
+    assert_status(requests.put(api + D + "/web/scale", json=s), 409, "Conflict")  # s holds the old resourceVersion
+    r = requests.patch(api + D + "/web/scale", data=json.dumps({"spec": {"replicas": 3}}), headers=MERGE)
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 3
+    r = requests.patch(api + D + "/web/scale", data=json.dumps({"spec": {"replicas": 4}}), headers=SMP)
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 4
+    assert_status(requests.patch(api + D + "/web/scale", data=json.dumps({"spec": {"replicas": -1}}), headers=MERGE),
+                  422, "Invalid", "greater than or equal to 0")
+    assert_status(requests.patch(api + D + "/web/scale", data=json.dumps({"spec": {"replicas": "3"}}), headers=MERGE),
+                  422, "Invalid")
+    assert_status(requests.delete(api + D + "/web/scale"), 405, "MethodNotAllowed")
+    assert_status(requests.get(api + D + "/nope/scale"), 404, "NotFound")
+    assert_status(requests.get(api + "/api/v1/namespaces/default/configmaps/x/scale"), 404, "NotFound")
+    r = requests.patch(api + D + "/web/scale?dryRun=All", data=json.dumps({"spec": {"replicas": 9}}), headers=MERGE)
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 9
+    assert requests.get(api + D + "/web").json()["spec"]["replicas"] == 4
 
 
 def test_strategic_merge_patch_for_built_in_kinds_only(api):
