@@ -142,6 +142,18 @@ Result<Json> ObjectService::Prepare(const RequestPath& p, const ResourceInfo& r,
   meta.erase("resourceVersion");
   meta.erase("uid");
   if (r.normalize) return r.normalize(obj);
+  if (r.group.empty() && r.kind == "Secret" && obj.contains("stringData")) {
+    // As the core registry: stringData is write-only, merged into data (base64) over existing keys.
+    const Json string_data = obj["stringData"];
+    obj.erase("stringData");
+    if (!string_data.is_object()) return Invalid("Secret stringData must be a map of strings");
+    if (!obj.contains("data") || obj["data"].is_null()) obj["data"] = Json::object();
+    if (!obj["data"].is_object()) return Invalid("Secret data must be a map of base64 strings");
+    for (auto it = string_data.begin(); it != string_data.end(); ++it) {
+      if (!it->is_string()) return Invalid("Secret stringData[" + Quote(it.key()) + "] must be a string");
+      obj["data"][it.key()] = Base64Encode(it->get<std::string>());
+    }
+  }
   apis::ObjectMeta m;
   apis::FieldErrors errs;
   TMCD_TRY(apis::DecodeJson(meta.dump(), m, errs));

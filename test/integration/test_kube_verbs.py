@@ -125,3 +125,14 @@ def test_unknown_dollar_fields_are_dropped_with_a_warning_header(api):
                        data=json.dumps({"metadata": {f"$k{i}": i for i in range(100)}}))
     assert r.status_code == 200 and r.headers["Warning"].count("299 -") == 21 and "80 more warnings" in r.headers[
         "Warning"]
+
+
+def test_secret_string_data_is_merged_into_data(api):
+    s = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"a": "b2xk", "keep": "aw=="},
+         "stringData": {"a": "new", "b": "é"}}
+    r = requests.post(api + "/api/v1/namespaces/default/secrets", json=s)
+    assert r.status_code == 201, r.text
+    assert "stringData" not in r.json()
+    assert r.json()["data"] == {"a": "bmV3", "keep": "aw==", "b": "w6k="}
+    assert_status(requests.post(api + "/api/v1/namespaces/default/secrets",
+                                json={"metadata": {"name": "t"}, "stringData": {"a": 1}}), 422, "Invalid")
