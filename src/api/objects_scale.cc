@@ -2,51 +2,13 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
-#include <map>
-#include <set>
 
 #include "api/objects.h"
+#include "api/printers.h"
 #include "common/strings.h"
 
 namespace tmcd::api {
 namespace {
-
-std::string Join(const std::multimap<std::string, std::string>& reqs) {
-  std::string out;
-  for (const auto& [key, text] : reqs) out += (out.empty() ? "" : ",") + text;
-  return out;
-}
-
-// metav1.LabelSelector → its selector string, as kube-apiserver fills Scale.status.selector:
-// requirements sorted by key, values sorted, matchLabels as "k=v".
-std::string SelectorString(const Json& selector) {
-  if (!selector.is_object()) return "";
-  std::multimap<std::string, std::string> reqs;
-  const auto labels = selector.find("matchLabels");
-  if (labels != selector.end() && labels->is_object()) {
-    for (auto it = labels->begin(); it != labels->end(); ++it) {
-      if (it->is_string()) reqs.emplace(it.key(), it.key() + "=" + it->get<std::string>());
-    }
-  }
-  const auto exprs = selector.find("matchExpressions");
-  if (exprs == selector.end() || !exprs->is_array()) return Join(reqs);
-  for (const auto& e : *exprs) {
-    if (!e.is_object() || !e.contains("key") || !e["key"].is_string()) continue;
-    const std::string key = e["key"].get<std::string>();
-    const std::string op = e.value("operator", "");
-    std::set<std::string> values;
-    for (const auto& v : e.value("values", Json::array())) {
-      if (v.is_string()) values.insert(v.get<std::string>());
-    }
-    std::string list;
-    for (const auto& v : values) list += (list.empty() ? "" : ",") + v;
-    if (op == "In") reqs.emplace(key, key + " in (" + list + ")");
-    if (op == "NotIn") reqs.emplace(key, key + " notin (" + list + ")");
-    if (op == "Exists") reqs.emplace(key, key);
-    if (op == "DoesNotExist") reqs.emplace(key, "!" + key);
-  }
-  return Join(reqs);
-}
 
 Json ScaleOf(const Json& obj) {
   const Json& meta = obj["metadata"];
@@ -59,7 +21,7 @@ Json ScaleOf(const Json& obj) {
   // As the apps registry: an unset spec.replicas is the default, 1.
   scale["spec"] = {{"replicas", spec.is_object() ? spec.value("replicas", Json(1)) : Json(1)}};
   scale["status"] = {{"replicas", status.is_object() ? status.value("replicas", Json(0)) : Json(0)},
-                     {"selector", SelectorString(spec.is_object() ? spec.value("selector", Json()) : Json())}};
+                     {"selector", LabelSelectorString(spec.is_object() ? spec.value("selector", Json()) : Json())}};
   return scale;
 }
 

@@ -1,5 +1,6 @@
 #include "api/table.h"
 
+#include "api/printers.h"
 #include "apis/meta/time.h"
 #include "common/strings.h"
 
@@ -89,7 +90,19 @@ Json ToTable(const ResourceInfo& r, const std::vector<Json>& objects, const std:
                             {"format", "name"},
                             {"description", "Name must be unique within a namespace."},
                             {"priority", 0}}});
-  for (const auto& c : r.columns) {
+  const BuiltinPrinter* printer = FindBuiltinPrinter(r.kind);
+  if (printer != nullptr) {
+    for (const auto& c : printer->columns) {
+      cols.push_back({{"name", std::string(c.name)},
+                      {"type", std::string(c.type)},
+                      {"format", ""},
+                      {"description", std::string(c.description)},
+                      {"priority", c.priority}});
+    }
+  }
+  static const std::vector<apis::v1alpha1::PrinterColumn> kNoColumns;
+  const auto& columns = printer != nullptr ? kNoColumns : r.columns;  // a built-in printer replaces them
+  for (const auto& c : columns) {
     cols.push_back({{"name", std::string(c.name)},
                     {"type", std::string(c.type)},
                     {"format", ""},
@@ -99,8 +112,13 @@ Json ToTable(const ResourceInfo& r, const std::vector<Json>& objects, const std:
   table["columnDefinitions"] = cols;
   table["rows"] = Json::array();
   for (const auto& obj : objects) {
-    Json cells = Json::array({obj["metadata"].value("name", "")});
-    for (const auto& c : r.columns) {
+    const auto meta = obj.is_object() ? obj.find("metadata") : obj.end();
+    const Json metadata = meta != obj.end() && meta->is_object() ? *meta : Json::object();
+    Json cells = Json::array({metadata.value("name", "")});
+    if (printer != nullptr) {
+      for (auto& cell : printer->cells(obj, now)) cells.push_back(std::move(cell));
+    }
+    for (const auto& c : columns) {
       auto values = EvalJsonPath(obj, c.json_path);
       if (values.empty()) {
         cells.push_back(nullptr);
@@ -116,7 +134,7 @@ Json ToTable(const ResourceInfo& r, const std::vector<Json>& objects, const std:
         cells.push_back(Join(parts, ","));
       }
     }
-    Json partial = {{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", obj["metadata"]}};
+    Json partial = {{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", metadata}};
     table["rows"].push_back({{"cells", cells}, {"object", partial}});
   }
   return table;

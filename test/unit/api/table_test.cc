@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "api/printers.h"
 #include "api/resources.h"
 
 namespace tmcd::api {
@@ -80,6 +81,43 @@ TEST_CASE("DecorateText splices resourceVersion and uid into the top-level metad
   Json j = Json::parse(DecorateText(nested));
   CHECK_FALSE(j["aaa"]["metadata"].contains("resourceVersion"));
   CHECK(j["metadata"]["resourceVersion"] == "7");
+}
+
+}  // namespace
+}  // namespace tmcd::api
+
+namespace tmcd::api {
+namespace {
+
+TEST_CASE("built-in printers: kube-apiserver's columns and cells") {
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+  const auto* d = FindBuiltinPrinter("Deployment");
+  REQUIRE(d != nullptr);
+  CHECK(d->columns.size() == 7);
+  CHECK(d->columns[4].name == "Containers");
+  CHECK(d->columns[4].priority == 1);
+  const Json deploy = Json::parse(R"({"metadata":{"creationTimestamp":"2023-11-14T22:12:20Z"},
+    "spec":{"selector":{"matchLabels":{"app":"web"},"matchExpressions":[{"key":"env","operator":"NotIn",
+    "values":["qa","dev"]},{"key":"canary","operator":"DoesNotExist"}]},
+    "template":{"spec":{"containers":[{"name":"a","image":"i:1"},{"name":"b","image":"j:2"}]}}},
+    "status":{"readyReplicas":2,"updatedReplicas":3,"availableReplicas":2}})");
+  CHECK(d->cells(deploy, now) ==
+        Json::parse(R"j(["2/1",3,2,"60s","a,b","i:1,j:2","app=web,!canary,env notin (dev,qa)"])j"));
+  const auto* s = FindBuiltinPrinter("Service");
+  REQUIRE(s != nullptr);
+  const Json svc = Json::parse(R"({"spec":{"type":"LoadBalancer","clusterIP":"10.0.0.1",
+    "ports":[{"port":80,"nodePort":30080},{"port":53,"protocol":"UDP"}],"selector":{"b":"2","a":"1"}}})");
+  const Json cells = s->cells(svc, now);
+  CHECK(cells[0] == "LoadBalancer");
+  CHECK(cells[1] == "10.0.0.1");
+  CHECK(cells[2] == "<pending>");
+  CHECK(cells[3] == "80:30080/TCP,53/UDP");
+  CHECK(cells[5] == "a=1,b=2");
+  CHECK(FindBuiltinPrinter("ConfigMap")->cells(Json::parse(R"({"data":{"a":"1"},"binaryData":{"b":""}})"), now)[0] ==
+        2);
+  CHECK(FindBuiltinPrinter("ClusterRegistration") == nullptr);  // printed from its printer columns
+  CHECK(LabelSelectorString(Json::parse(R"({"matchExpressions":[{"key":"k","operator":"Exists"}]})")) == "k");
+  CHECK(LabelSelectorString(Json()).empty());
 }
 
 }  // namespace

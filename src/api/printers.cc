@@ -1,0 +1,220 @@
+#include "api/printers.h"
+
+#include <map>
+#include <set>
+
+#include "api/table.h"
+#include "apis/meta/time.h"
+
+namespace tmcd::api {
+namespace {
+
+using Json = nlohmann::json;
+using TimePoint = std::chrono::system_clock::time_point;
+
+std::string JoinMap(const std::multimap<std::string, std::string>& parts) {
+  std::string out;
+  for (const auto& [key, text] : parts) out += (out.empty() ? "" : ",") + text;
+  return out;
+}
+
+const Json& Field(const Json& obj, const char* a, const char* b = nullptr) {
+  static const Json kNull;
+  if (!obj.is_object()) return kNull;
+  const auto x = obj.find(a);
+  if (x == obj.end()) return kNull;
+  if (b == nullptr) return *x;
+  return Field(*x, b);
+}
+
+int64_t Int(const Json& v, int64_t def = 0) {
+  return v.is_number_integer() ? v.get<int64_t>() : def;
+}
+std::string Str(const Json& v, const std::string& def = "") {
+  return v.is_string() ? v.get<std::string>() : def;
+}
+int64_t Count(const Json& v) {
+  return v.is_object() || v.is_array() ? static_cast<int64_t>(v.size()) : 0;
+}
+
+std::string Age(const Json& obj, TimePoint now) {
+  auto t = apis::Time::Parse(Str(Field(obj, "metadata", "creationTimestamp")));
+  if (!t.ok()) return "<unknown>";
+  return HumanAge(std::chrono::duration_cast<std::chrono::seconds>(now - TimePoint(std::chrono::seconds(t->seconds))));
+}
+
+std::string OrNone(const std::string& s) {
+  return s.empty() ? "<none>" : s;
+}
+
+// labels.FormatLabels: "k=v" sorted by key.
+std::string FormatLabels(const Json& labels) {
+  std::multimap<std::string, std::string> parts;
+  if (labels.is_object()) {
+    for (auto it = labels.begin(); it != labels.end(); ++it) parts.emplace(it.key(), it.key() + "=" + Str(*it));
+  }
+  return JoinMap(parts);
+}
+
+std::string ServicePorts(const Json& ports) {
+  std::string out;
+  if (!ports.is_array()) return out;
+  for (const auto& p : ports) {
+    std::string s = std::to_string(Int(Field(p, "port")));
+    if (Int(Field(p, "nodePort")) != 0) s += ":" + std::to_string(Int(Field(p, "nodePort")));
+    s += "/" + Str(Field(p, "protocol"), "TCP");
+    out += (out.empty() ? "" : ",") + s;
+  }
+  return out;
+}
+
+std::string ServiceExternalIp(const Json& svc) {
+  const std::string type = Str(Field(svc, "spec", "type"), "ClusterIP");
+  std::string ips;
+  for (const auto& ip : Field(svc, "spec", "externalIPs").is_array() ? Field(svc, "spec", "externalIPs") : Json()) {
+    ips += (ips.empty() ? "" : ",") + Str(ip);
+  }
+  if (type == "ExternalName") return Str(Field(svc, "spec", "externalName"));
+  if (type == "LoadBalancer") {
+    const Json& ingress = Field(Field(svc, "status", "loadBalancer"), "ingress");
+    std::string lb;
+    if (ingress.is_array()) {
+      for (const auto& i : ingress) {
+        const std::string v = Str(Field(i, "ip")).empty() ? Str(Field(i, "hostname")) : Str(Field(i, "ip"));
+        if (!v.empty()) lb += (lb.empty() ? "" : ",") + v;
+      }
+    }
+    if (!ips.empty()) lb = lb.empty() ? ips : ips + "," + lb;
+    return lb.empty() ? "<pending>" : lb;
+  }
+  return OrNone(ips);
+}
+
+std::string Subjects(const Json& binding, const char* kind) {
+  std::string out;
+  const Json& subjects = Field(binding, "subjects");
+  if (!subjects.is_array()) return out;
+  for (const auto& s : subjects) {
+    if (Str(Field(s, "kind")) != kind) continue;
+    std::string name = Str(Field(s, "name"));
+    if (std::string_view(kind) == "ServiceAccount") name = Str(Field(s, "namespace")) + "/" + name;
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+BuiltinPrinter Binding() {
+  return {{{"Role", "string", 0, "The role the binding grants"},
+           {"Age", "string", 0, ""},
+           {"Users", "string", 1, ""},
+           {"Groups", "string", 1, ""},
+           {"ServiceAccounts", "string", 1, ""}},
+          [](const Json& o, TimePoint now) {
+            return Json::array({Str(Field(o, "roleRef", "kind")) + "/" + Str(Field(o, "roleRef", "name")), Age(o, now),
+                                Subjects(o, "User"), Subjects(o, "Group"), Subjects(o, "ServiceAccount")});
+          }};
+}
+
+BuiltinPrinter Role() {
+  return {{{"Created At", "date", 0, ""}},
+          [](const Json& o, TimePoint) { return Json::array({Str(Field(o, "metadata", "creationTimestamp"))}); }};
+}
+
+const std::map<std::string_view, BuiltinPrinter>& Printers() {
+  static const std::map<std::string_view, BuiltinPrinter> kPrinters = {
+      {"Namespace",
+       {{{"Status", "string", 0, "The status of the namespace"}, {"Age", "string", 0, ""}},
+        [](const Json& o, TimePoint now) {
+          return Json::array({Str(Field(o, "status", "phase")), Age(o, now)});
+        }}},
+      {"ConfigMap",
+       {{{"Data", "string", 0, "Number of data entries"}, {"Age", "string", 0, ""}},
+        [](const Json& o, TimePoint now) {
+          return Json::array({Count(Field(o, "data")) + Count(Field(o, "binaryData")), Age(o, now)});
+        }}},
+      {"Secret",
+       {{{"Type", "string", 0, "The type of the secret"},
+         {"Data", "string", 0, "Number of data entries"},
+         {"Age", "string", 0, ""}},
+        [](const Json& o, TimePoint now) {
+          return Json::array({Str(Field(o, "type"), "Opaque"), Count(Field(o, "data")), Age(o, now)});
+        }}},
+      {"Service",
+       {{{"Type", "string", 0, "The type of the service"},
+         {"Cluster-IP", "string", 0, "The cluster IP of the service"},
+         {"External-IP", "string", 0, "The external IPs of the service"},
+         {"Port(s)", "string", 0, "The ports the service exposes"},
+         {"Age", "string", 0, ""},
+         {"Selector", "string", 1, "The label selector of the service"}},
+        [](const Json& o, TimePoint now) {
+          return Json::array({Str(Field(o, "spec", "type"), "ClusterIP"), OrNone(Str(Field(o, "spec", "clusterIP"))),
+                              ServiceExternalIp(o), OrNone(ServicePorts(Field(o, "spec", "ports"))), Age(o, now),
+                              OrNone(FormatLabels(Field(o, "spec", "selector")))});
+        }}},
+      {"Deployment",
+       {{{"Ready", "string", 0, "Ready replicas over desired replicas"},
+         {"Up-to-date", "integer", 0, "Replicas updated to the desired template"},
+         {"Available", "integer", 0, "Available replicas"},
+         {"Age", "string", 0, ""},
+         {"Containers", "string", 1, "The containers' names"},
+         {"Images", "string", 1, "The containers' images"},
+         {"Selector", "string", 1, "The label selector of the deployment"}},
+        [](const Json& o, TimePoint now) {
+          std::string names;
+          std::string images;
+          const Json& containers = Field(Field(Field(o, "spec", "template"), "spec"), "containers");
+          if (containers.is_array()) {
+            for (const auto& c : containers) {
+              names += (names.empty() ? "" : ",") + Str(Field(c, "name"));
+              images += (images.empty() ? "" : ",") + Str(Field(c, "image"));
+            }
+          }
+          const std::string ready = std::to_string(Int(Field(o, "status", "readyReplicas"))) + "/" +
+                                    std::to_string(Int(Field(o, "spec", "replicas"), 1));
+          return Json::array({ready, Int(Field(o, "status", "updatedReplicas")),
+                              Int(Field(o, "status", "availableReplicas")), Age(o, now), names, images,
+                              OrNone(LabelSelectorString(Field(o, "spec", "selector")))});
+        }}},
+      {"Role", Role()},
+      {"ClusterRole", Role()},
+      {"RoleBinding", Binding()},
+      {"ClusterRoleBinding", Binding()},
+  };
+  return kPrinters;
+}
+
+}  // namespace
+
+const BuiltinPrinter* FindBuiltinPrinter(std::string_view kind) {
+  const auto it = Printers().find(kind);
+  return it == Printers().end() ? nullptr : &it->second;
+}
+
+std::string LabelSelectorString(const Json& selector) {
+  if (!selector.is_object()) return "";
+  std::multimap<std::string, std::string> reqs;
+  const Json& labels = Field(selector, "matchLabels");
+  if (labels.is_object()) {
+    for (auto it = labels.begin(); it != labels.end(); ++it) reqs.emplace(it.key(), it.key() + "=" + Str(*it));
+  }
+  const Json& exprs = Field(selector, "matchExpressions");
+  if (!exprs.is_array()) return JoinMap(reqs);
+  for (const auto& e : exprs) {
+    const std::string key = Str(Field(e, "key"));
+    const std::string op = Str(Field(e, "operator"));
+    if (key.empty()) continue;
+    std::set<std::string> values;
+    if (Field(e, "values").is_array()) {
+      for (const auto& v : Field(e, "values")) values.insert(Str(v));
+    }
+    std::string list;
+    for (const auto& v : values) list += (list.empty() ? "" : ",") + v;
+    if (op == "In") reqs.emplace(key, key + " in (" + list + ")");
+    if (op == "NotIn") reqs.emplace(key, key + " notin (" + list + ")");
+    if (op == "Exists") reqs.emplace(key, key);
+    if (op == "DoesNotExist") reqs.emplace(key, "!" + key);
+  }
+  return JoinMap(reqs);
+}
+
+}  // namespace tmcd::api
