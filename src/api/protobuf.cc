@@ -1,58 +1,57 @@
 #include "api/protobuf.h"
 
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "apis/meta/time.h"
+#include "common/strings.h"
 
 namespace tmcd::api {
 namespace {
 
 using Json = nlohmann::json;
 
-enum class Type { kString, kBool, kInt, kMessage, kSkip };
-
+// One field of a message, from the generated table (scripts/generate-protobuf-schema.py).
 struct Field {
   std::string json;
-  Type type;
-  std::string message;  // kMessage: the descriptor's name
-  bool repeated = false;
+  char card = 'o';         // o optional, z optional and left out of JSON when zero, r repeated, m map, i inline
+  std::string type;        // a scalar ("string", "int32", ...) or a message's full name
+  std::string value_type;  // maps: the value's type (keys are strings)
 };
 
-using Descriptor = std::map<uint32_t, Field>;
+using Message = std::map<uint32_t, Field>;
 
-// Field numbers from k8s.io/api/authorization/v1 and k8s.io/apimachinery's meta/v1 and runtime.
-const std::map<std::string, Descriptor>& Descriptors() {
-  static const std::map<std::string, Descriptor> kTable = {
-      {"Unknown",
-       {{1, {"typeMeta", Type::kMessage, "TypeMeta"}},
-        {2, {"raw", Type::kString, ""}},
-        {3, {"contentEncoding", Type::kString, ""}},
-        {4, {"contentType", Type::kString, ""}}}},
-      {"TypeMeta", {{1, {"apiVersion", Type::kString, ""}}, {2, {"kind", Type::kString, ""}}}},
-      {"ObjectMeta",
-       {{1, {"name", Type::kString, ""}},
-        {2, {"generateName", Type::kString, ""}},
-        {3, {"namespace", Type::kString, ""}}}},
-      {"SelfSubjectAccessReview",
-       {{1, {"metadata", Type::kMessage, "ObjectMeta"}}, {2, {"spec", Type::kMessage, "SelfSubjectAccessReviewSpec"}}}},
-      {"SelfSubjectAccessReviewSpec",
-       {{1, {"resourceAttributes", Type::kMessage, "ResourceAttributes"}},
-        {2, {"nonResourceAttributes", Type::kMessage, "NonResourceAttributes"}}}},
-      {"ResourceAttributes",
-       {{1, {"namespace", Type::kString, ""}},
-        {2, {"verb", Type::kString, ""}},
-        {3, {"group", Type::kString, ""}},
-        {4, {"version", Type::kString, ""}},
-        {5, {"resource", Type::kString, ""}},
-        {6, {"subresource", Type::kString, ""}},
-        {7, {"name", Type::kString, ""}}}},
-      {"NonResourceAttributes", {{1, {"path", Type::kString, ""}}, {2, {"verb", Type::kString, ""}}}},
-      {"SelfSubjectRulesReview",
-       {{1, {"metadata", Type::kMessage, "ObjectMeta"}}, {2, {"spec", Type::kMessage, "SelfSubjectRulesReviewSpec"}}}},
-      {"SelfSubjectRulesReviewSpec", {{1, {"namespace", Type::kString, ""}}}},
-  };
-  return kTable;
+constexpr std::string_view kSchemaText =
+#include "api/protobuf_schema.inc"
+    ;
+
+const std::map<std::string, Message, std::less<>>& Schema() {
+  static const auto kSchema = [] {
+    std::map<std::string, Message, std::less<>> out;
+    for (const std::string& line : Split(kSchemaText, '\n')) {
+      const size_t bar = line.find('|');
+      if (bar == std::string::npos) continue;
+      Message& m = out[line.substr(0, bar)];
+      for (const std::string& f : Split(std::string_view(line).substr(bar + 1), ';')) {
+        const auto parts = Split(f, ',');
+        if (parts.size() != 4 || parts[2].size() != 1) continue;
+        Field field{parts[1], parts[2][0], parts[3], ""};
+        if (const size_t gt = field.type.find('>'); field.card == 'm' && gt != std::string::npos) {
+          field.value_type = field.type.substr(gt + 1);
+          field.type = field.type.substr(0, gt);
+        }
+        m[static_cast<uint32_t>(std::stoul(parts[0]))] = std::move(field);
+      }
+    }
+    return out;
+  }();
+  return kSchema;
 }
+
+constexpr std::string_view kMeta = "k8s.io.apimachinery.pkg.apis.meta.v1.";
+constexpr std::string_view kUnknown = "k8s.io.apimachinery.pkg.runtime.Unknown";
 
 class Reader {
  public:
@@ -75,8 +74,10 @@ class Reader {
     pos_ += n;
     return true;
   }
-  bool Skip(size_t n) {
+  bool Fixed(size_t n, uint64_t& out) {
     if (n > in_.size() - pos_) return false;
+    out = 0;
+    for (size_t i = 0; i < n; ++i) out |= static_cast<uint64_t>(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
     pos_ += n;
     return true;
   }
@@ -86,65 +87,200 @@ class Reader {
   size_t pos_ = 0;
 };
 
-Result<Json> Decode(std::string_view data, const std::string& message, int depth) {
-  if (depth > 16) return BadRequest("protobuf body nested too deeply");
-  const auto found = Descriptors().find(message);
-  const Descriptor* d = found == Descriptors().end() ? nullptr : &found->second;
+// One raw value off the wire.
+struct Raw {
+  int wire = 0;
+  uint64_t number = 0;  // varint or fixed
+  std::string_view bytes;
+};
+
+bool IsVarintType(const std::string& t) {
+  return t == "bool" || t == "int32" || t == "int64" || t == "uint32" || t == "uint64";
+}
+
+class Decoder {
+ public:
+  Result<Json> Message(std::string_view data, const std::string& name, int depth);
+
+ private:
+  Result<Json> Value(const Raw& raw, const std::string& type, const std::string& where, int depth);
+  Result<Json> Special(std::string_view data, const std::string& name, int depth);
+};
+
+Status Malformed(const std::string& where) {
+  return BadRequest("malformed protobuf body (" + where + ")");
+}
+
+Result<Json> Decoder::Value(const Raw& raw, const std::string& type, const std::string& where, int depth) {
+  auto wrong = [&] {
+    return BadRequest("malformed protobuf body: field " + where + " has wire type " + std::to_string(raw.wire));
+  };
+  if (type == "string" || type == "bytes") {
+    if (raw.wire != 2) return wrong();
+    if (type == "bytes") return Json(Base64Encode(raw.bytes));
+    if (!IsUtf8(raw.bytes)) return BadRequest("protobuf field " + where + " is not valid UTF-8");
+    return Json(std::string(raw.bytes));
+  }
+  if (IsVarintType(type)) {
+    if (raw.wire != 0) return wrong();
+    if (type == "bool") return Json(raw.number != 0);
+    if (type == "int32") return Json(static_cast<int64_t>(static_cast<int32_t>(raw.number)));
+    if (type == "uint32") return Json(static_cast<uint64_t>(static_cast<uint32_t>(raw.number)));
+    if (type == "uint64") return Json(raw.number);
+    return Json(static_cast<int64_t>(raw.number));
+  }
+  if (type == "double" || type == "float") {
+    if (raw.wire != (type == "double" ? 1 : 5)) return wrong();
+    if (type == "float") {
+      float f = 0;
+      const auto bits = static_cast<uint32_t>(raw.number);
+      std::memcpy(&f, &bits, sizeof(f));
+      return Json(static_cast<double>(f));
+    }
+    double d = 0;
+    std::memcpy(&d, &raw.number, sizeof(d));
+    return Json(d);
+  }
+  if (raw.wire != 2) return wrong();
+  return Message(raw.bytes, type, depth + 1);
+}
+
+// The apimachinery types whose JSON form is not their protobuf shape.
+Result<Json> Decoder::Special(std::string_view data, const std::string& name, int depth) {
+  auto fields = Message(data, name + "#fields", depth);  // the plain decode of the same message
+  if (!fields.ok()) return fields.status();
+  const Json& f = *fields;
+  if (name == std::string(kMeta) + "Time") {
+    const int64_t seconds = f.value("seconds", int64_t{0});
+    if (seconds == 0 && f.value("nanos", int64_t{0}) == 0) return Json(nullptr);  // Go's zero Time is null
+    return Json(apis::Time{seconds, true}.ToString());
+  }
+  if (name == std::string(kMeta) + "FieldsV1") {
+    std::string raw;
+    if (!Base64Decode(f.value("Raw", ""), raw)) return Malformed(name);
+    if (raw.empty()) return Json(Json::object());
+    if (JsonTooDeep(raw)) return BadRequest("managedFields nest too deeply");
+    Json j = Json::parse(raw, nullptr, false);
+    if (j.is_discarded()) return BadRequest("managedFields[].fieldsV1 is not JSON");
+    return j;
+  }
+  if (name == "k8s.io.apimachinery.pkg.util.intstr.IntOrString") {
+    if (f.value("type", int64_t{0}) == 1) return Json(f.value("strVal", ""));
+    return Json(f.value("intVal", int64_t{0}));
+  }
+  return Json(f.value("string", ""));  // resource.Quantity
+}
+
+Result<Json> Decoder::Message(std::string_view data, const std::string& name, int depth) {
+  if (depth > 64) return BadRequest("protobuf body nested too deeply");
+  constexpr std::string_view kPlain = "#fields";
+  const bool plain =
+      name.size() > kPlain.size() && name.compare(name.size() - kPlain.size(), kPlain.size(), kPlain) == 0;
+  const std::string message = plain ? name.substr(0, name.size() - kPlain.size()) : name;
+  if (!plain && (message == std::string(kMeta) + "Time" || message == std::string(kMeta) + "FieldsV1" ||
+                 message == "k8s.io.apimachinery.pkg.util.intstr.IntOrString" ||
+                 message == "k8s.io.apimachinery.pkg.api.resource.Quantity")) {
+    return Special(data, message, depth);
+  }
+  const auto found = Schema().find(message);
+  if (found == Schema().end()) return BadRequest("protobuf message " + message + " is not in tmcd's schema");
+  const std::string short_name = message.substr(message.rfind('.') + 1);
   Json out = Json::object();
   Reader r(data);
   while (!r.done()) {
     uint64_t tag = 0;
-    if (!r.Varint(tag)) return BadRequest("malformed protobuf body (" + message + ")");
-    const auto number = static_cast<uint32_t>(tag >> 3);
-    const auto wire = static_cast<int>(tag & 7);
-    uint64_t v = 0;
-    std::string_view bytes;
-    bool ok = true;
-    switch (wire) {
+    Raw raw;
+    if (!r.Varint(tag) || tag >> 3 == 0 || tag >> 3 > 0xffffffff) return Malformed(short_name);
+    raw.wire = static_cast<int>(tag & 7);
+    bool ok = false;
+    switch (raw.wire) {
       case 0:
-        ok = r.Varint(v);
+        ok = r.Varint(raw.number);
         break;
       case 1:
-        ok = r.Skip(8);
+        ok = r.Fixed(8, raw.number);
         break;
       case 2:
-        ok = r.Bytes(bytes);
+        ok = r.Bytes(raw.bytes);
         break;
       case 5:
-        ok = r.Skip(4);
+        ok = r.Fixed(4, raw.number);
         break;
       default:
-        ok = false;
+        break;
     }
-    if (!ok) return BadRequest("malformed protobuf body (" + message + ")");
-    const Field* f = nullptr;
-    if (d != nullptr) {
-      auto it = d->find(number);
-      if (it != d->end()) f = &it->second;
+    if (!ok) return Malformed(short_name);
+    const auto number = static_cast<uint32_t>(tag >> 3);
+    const auto it = found->second.find(number);
+    if (it == found->second.end()) {
+      // Skipping it would drop data the client sent: say so, and how to send it instead.
+      return BadRequest("protobuf field " + std::to_string(number) + " of " + short_name +
+                        " is not in the Kubernetes 1.35 API that tmcd reads; send application/json");
     }
-    if (f == nullptr) continue;  // unknown fields are skipped
-    Json value;
-    if (f->type == Type::kString && wire == 2) {
-      value = std::string(bytes);
-    } else if (f->type == Type::kBool && wire == 0) {
-      value = v != 0;
-    } else if (f->type == Type::kInt && wire == 0) {
-      value = static_cast<int64_t>(v);
-    } else if (f->type == Type::kMessage && wire == 2) {
-      auto sub = Decode(bytes, f->message, depth + 1);
-      if (!sub.ok()) return sub.status();
-      value = std::move(*sub);
+    const Field& f = it->second;
+    const std::string where = short_name + "." + f.json;
+    if (f.card == 'm') {
+      if (raw.wire != 2)
+        return BadRequest("malformed protobuf body: map " + where + " has wire type " + std::to_string(raw.wire));
+      Reader entry(raw.bytes);
+      std::string key;
+      Json value = f.value_type == "string" || f.value_type == "bytes" ? Json("") : Json(nullptr);
+      while (!entry.done()) {
+        uint64_t etag = 0;
+        Raw e;
+        if (!entry.Varint(etag)) return Malformed(where);
+        e.wire = static_cast<int>(etag & 7);
+        if (e.wire == 2 ? !entry.Bytes(e.bytes) : e.wire == 0 ? !entry.Varint(e.number) : true) return Malformed(where);
+        if ((etag >> 3) == 1) {
+          TMCD_ASSIGN_OR_RETURN(Json k, Value(e, "string", where, depth));
+          key = k.get<std::string>();
+        } else if ((etag >> 3) == 2) {
+          TMCD_ASSIGN_OR_RETURN(value, Value(e, f.value_type, where, depth));
+        } else {
+          return Malformed(where);
+        }
+      }
+      out[f.json][key] = std::move(value);
+      continue;
+    }
+    if (f.card == 'r' && raw.wire == 2 && IsVarintType(f.type)) {  // a packed repeated scalar
+      Reader packed(raw.bytes);
+      Json& list = out[f.json];
+      if (list.is_null()) list = Json::array();
+      while (!packed.done()) {
+        Raw item{0, 0, {}};
+        if (!packed.Varint(item.number)) return Malformed(where);
+        TMCD_ASSIGN_OR_RETURN(Json v, Value(item, f.type, where, depth));
+        list.push_back(std::move(v));
+      }
+      continue;
+    }
+    TMCD_ASSIGN_OR_RETURN(Json value, Value(raw, f.type, where, depth));
+    if (f.card == 'r') {
+      out[f.json].push_back(std::move(value));
+    } else if (f.card == 'i') {
+      if (!value.is_object()) return Malformed(where);
+      for (auto m = value.begin(); m != value.end(); ++m) out[m.key()] = std::move(*m);
+    } else if (f.card == 'z' && (value == "" || value == 0 || value == false || value.is_null() ||
+                                 (value.is_object() && value.empty()))) {
+      out.erase(f.json);  // omitempty: Go's JSON leaves the zero value out
     } else {
-      return BadRequest("malformed protobuf body: field " + f->json + " of " + message + " has wire type " +
-                        std::to_string(wire));
-    }
-    if (f->repeated) {
-      out[f->json].push_back(std::move(value));
-    } else {
-      out[f->json] = std::move(value);
+      out[f.json] = std::move(value);
     }
   }
   return out;
+}
+
+// The envelope's apiVersion → the protobuf package of its built-in kinds.
+std::string Package(const std::string& api_version) {
+  static const std::map<std::string, std::string, std::less<>> kPackages = {
+      {"v1", "k8s.io.api.core.v1"},
+      {"apps/v1", "k8s.io.api.apps.v1"},
+      {"rbac.authorization.k8s.io/v1", "k8s.io.api.rbac.v1"},
+      {"authorization.k8s.io/v1", "k8s.io.api.authorization.v1"},
+  };
+  const auto it = kPackages.find(api_version);
+  return it == kPackages.end() ? "" : it->second;
 }
 
 }  // namespace
@@ -152,21 +288,27 @@ Result<Json> Decode(std::string_view data, const std::string& message, int depth
 Result<Json> DecodeKubeProtobuf(std::string_view body) {
   constexpr std::string_view kMagic("k8s\0", 4);
   if (body.substr(0, 4) != kMagic) return BadRequest("the protobuf body does not start with the k8s envelope");
-  auto unknown = Decode(body.substr(4), "Unknown", 0);
+  Decoder d;
+  auto unknown = d.Message(body.substr(4), std::string(kUnknown), 0);
   if (!unknown.ok()) return unknown.status();
-  const Json meta = unknown->value("typeMeta", Json::object());
-  const std::string kind = meta.value("kind", "");
+  const std::string api_version = unknown->value("apiVersion", "");
+  const std::string kind = unknown->value("kind", "");
   if (!unknown->value("contentEncoding", "").empty()) {
     return BadRequest("protobuf bodies with a content encoding are not supported");
   }
-  if (kind.empty() || Descriptors().count(kind) == 0 || kind == "Unknown" || kind == "TypeMeta") {
+  const std::string package = Package(api_version);
+  const std::string message = package + "." + kind;
+  if (package.empty() || kind.empty() || Schema().count(message) == 0) {
     return Status(Reason::kUnsupportedMediaType,
-                  "tmcd reads protobuf only for SelfSubjectAccessReview and SelfSubjectRulesReview, not " +
-                      (kind.empty() ? std::string("this body") : kind) + " - send application/json");
+                  "tmcd reads protobuf bodies only for the built-in kinds it serves, not " +
+                      (kind.empty() ? std::string("this body") : api_version + " " + kind) +
+                      " - send application/json");
   }
-  auto obj = Decode(unknown->value("raw", ""), kind, 0);
+  std::string raw;
+  if (!Base64Decode(unknown->value("raw", ""), raw)) return BadRequest("malformed protobuf envelope");
+  auto obj = d.Message(raw, message, 0);
   if (!obj.ok()) return obj.status();
-  (*obj)["apiVersion"] = meta.value("apiVersion", "");
+  (*obj)["apiVersion"] = api_version;
   (*obj)["kind"] = kind;
   return obj;
 }

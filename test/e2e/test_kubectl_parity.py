@@ -108,6 +108,17 @@ def test_kubectl_session_matches_kube_apiserver(sides, peer_bin, tmp_path):
     steps = [
         (["apply", "-f", files["ns.yaml"]], None),
         (["apply", "-f", files["app.yaml"]], None),
+        # kubectl's create generators send protobuf bodies.
+        (["create", "namespace", "shop2"], None),
+        (["create", "configmap", "gen", "-n", "shop", "--from-literal=a=1", "--from-literal=b=two"], None),
+        (["create", "secret", "generic", "gen", "-n", "shop", "--from-literal=p=s3cret"], None),
+        (["create", "deployment", "gen", "-n", "shop", "--image=nginx:1.27", "--replicas=0", "--port=8080"], None),
+        (["create", "service", "clusterip", "gen", "-n", "shop", "--tcp=80:8080"], None),
+        (["create", "serviceaccount", "gen", "-n", "shop"], None),
+        (["create", "role", "gen", "-n", "shop", "--verb=get,list", "--resource=configmaps"], None),
+        (["create", "rolebinding", "gen", "-n", "shop", "--role=gen", "--user=alice", "--serviceaccount=shop:gen"],
+         None),
+        (["create", "configmap", "gen", "-n", "shop", "--from-literal=a=1"], None),  # AlreadyExists on both
         (["apply", "-f", files["app2.yaml"]], None),  # the second apply: a strategic merge patch
         (["set", "image", "-n", "shop", "deployment/web", "app=nginx:1.27"], None),
         (["patch", "-n", "shop", "deployment", "web", "-p",
@@ -141,6 +152,10 @@ def test_kubectl_session_matches_kube_apiserver(sides, peer_bin, tmp_path):
     assert d["spec"]["replicas"] == 3
     assert d["metadata"]["labels"] == {"app": "web", "tier": "web", "m": "1", "j": "1"}
     same_objects(peer_bin, sides, "configmap", "cfg")
+    for what in ("configmap", "secret", "deployment", "service", "serviceaccount", "role", "rolebinding"):
+        same_objects(peer_bin, sides, what, "gen")
+    assert same_objects(peer_bin, sides, "deployment", "gen")["spec"]["replicas"] == 0
+    same_objects(peer_bin, sides, "namespace", "shop2")
     same_objects(peer_bin, sides, "service", "web")
     for what in ("deployment", "service", "configmap", "secret", "serviceaccount", "namespace"):
         tables = {}
