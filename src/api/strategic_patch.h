@@ -3,7 +3,7 @@
 // the built-in kinds the local API serves: lists merge by their patch merge key where the Kubernetes
 // types declare `patchStrategy:"merge"`, other lists are replaced; `$patch: replace|delete|merge`,
 // `$setElementOrder/<list>`, `$retainKeys` and `$deleteFromPrimitiveList/<list>` directives.
-// Design: docs/design/local-api.md#strategic-merge-patch. Pure functions; thread-safe.
+// Design: docs/design/kubectl-parity.md#strategic-merge-patch. Pure functions; thread-safe.
 
 #include <nlohmann/json.hpp>
 #include <string>
