@@ -105,6 +105,8 @@ class Decoder {
  private:
   Result<Json> Value(const Raw& raw, const std::string& type, const std::string& where, int depth);
   Result<Json> Special(std::string_view data, const std::string& name, int depth);
+  Status MapEntry(const Raw& raw, const Field& f, const std::string& where, int depth, Json& out);
+  Status Packed(const Raw& raw, const Field& f, const std::string& where, int depth, Json& out);
 };
 
 Status Malformed(const std::string& where) {
@@ -171,6 +173,45 @@ Result<Json> Decoder::Special(std::string_view data, const std::string& name, in
   return Json(f.value("string", ""));  // resource.Quantity
 }
 
+Status Decoder::MapEntry(const Raw& raw, const Field& f, const std::string& where, int depth, Json& out) {
+  if (raw.wire != 2) {
+    return BadRequest("malformed protobuf body: map " + where + " has wire type " + std::to_string(raw.wire));
+  }
+  Reader entry(raw.bytes);
+  std::string key;
+  Json value = f.value_type == "string" || f.value_type == "bytes" ? Json("") : Json(nullptr);
+  while (!entry.done()) {
+    uint64_t etag = 0;
+    Raw e;
+    if (!entry.Varint(etag)) return Malformed(where);
+    e.wire = static_cast<int>(etag & 7);
+    if (e.wire == 2 ? !entry.Bytes(e.bytes) : e.wire == 0 ? !entry.Varint(e.number) : true) return Malformed(where);
+    if ((etag >> 3) == 1) {
+      TMCD_ASSIGN_OR_RETURN(Json k, Value(e, "string", where, depth));
+      key = k.get<std::string>();
+    } else if ((etag >> 3) == 2) {
+      TMCD_ASSIGN_OR_RETURN(value, Value(e, f.value_type, where, depth));
+    } else {
+      return Malformed(where);
+    }
+  }
+  out[f.json][key] = std::move(value);
+  return Status::Ok();
+}
+
+Status Decoder::Packed(const Raw& raw, const Field& f, const std::string& where, int depth, Json& out) {
+  Reader packed(raw.bytes);
+  Json& list = out[f.json];
+  if (list.is_null()) list = Json::array();
+  while (!packed.done()) {
+    Raw item{0, 0, {}};
+    if (!packed.Varint(item.number)) return Malformed(where);
+    TMCD_ASSIGN_OR_RETURN(Json v, Value(item, f.type, where, depth));
+    list.push_back(std::move(v));
+  }
+  return Status::Ok();
+}
+
 Result<Json> Decoder::Message(std::string_view data, const std::string& name, int depth) {
   if (depth > 64) return BadRequest("protobuf body nested too deeply");
   constexpr std::string_view kPlain = "#fields";
@@ -220,39 +261,11 @@ Result<Json> Decoder::Message(std::string_view data, const std::string& name, in
     const Field& f = it->second;
     const std::string where = short_name + "." + f.json;
     if (f.card == 'm') {
-      if (raw.wire != 2)
-        return BadRequest("malformed protobuf body: map " + where + " has wire type " + std::to_string(raw.wire));
-      Reader entry(raw.bytes);
-      std::string key;
-      Json value = f.value_type == "string" || f.value_type == "bytes" ? Json("") : Json(nullptr);
-      while (!entry.done()) {
-        uint64_t etag = 0;
-        Raw e;
-        if (!entry.Varint(etag)) return Malformed(where);
-        e.wire = static_cast<int>(etag & 7);
-        if (e.wire == 2 ? !entry.Bytes(e.bytes) : e.wire == 0 ? !entry.Varint(e.number) : true) return Malformed(where);
-        if ((etag >> 3) == 1) {
-          TMCD_ASSIGN_OR_RETURN(Json k, Value(e, "string", where, depth));
-          key = k.get<std::string>();
-        } else if ((etag >> 3) == 2) {
-          TMCD_ASSIGN_OR_RETURN(value, Value(e, f.value_type, where, depth));
-        } else {
-          return Malformed(where);
-        }
-      }
-      out[f.json][key] = std::move(value);
+      TMCD_TRY(MapEntry(raw, f, where, depth, out));
       continue;
     }
     if (f.card == 'r' && raw.wire == 2 && IsVarintType(f.type)) {  // a packed repeated scalar
-      Reader packed(raw.bytes);
-      Json& list = out[f.json];
-      if (list.is_null()) list = Json::array();
-      while (!packed.done()) {
-        Raw item{0, 0, {}};
-        if (!packed.Varint(item.number)) return Malformed(where);
-        TMCD_ASSIGN_OR_RETURN(Json v, Value(item, f.type, where, depth));
-        list.push_back(std::move(v));
-      }
+      TMCD_TRY(Packed(raw, f, where, depth, out));
       continue;
     }
     TMCD_ASSIGN_OR_RETURN(Json value, Value(raw, f.type, where, depth));
