@@ -367,6 +367,11 @@ void DropUnknownDirectives(Json& v, const std::string& path, std::vector<std::st
 
 }  // namespace
 
+PatchFieldInfo LookupPatchField(std::string_view type, const std::string& field) {
+  const FieldMeta f = Lookup(type, field);
+  return {f.type, f.strategy == Strategy::kMerge, f.key};
+}
+
 bool HasStrategicPatchSchema(std::string_view kind) {
   return Types().count(kind) != 0;
 }

@@ -18,6 +18,16 @@ namespace tmcd::api {
 // types are not: kube-apiserver answers 415 for them, and so does tmcd).
 bool HasStrategicPatchSchema(std::string_view kind);
 
+// The patch metadata of one field of a built-in type: the type of its value (or of its list items, ""
+// when untyped), whether it is a list that merges, and its merge key. Server-side apply derives its
+// list types from the same facts (src/api/field_set.cc).
+struct PatchFieldInfo {
+  std::string_view type;
+  bool merge_list = false;
+  std::string_view merge_key;
+};
+PatchFieldInfo LookupPatchField(std::string_view type, const std::string& field);
+
 // Applies `patch` (a JSON object) to `original`. Malformed directives are 400 BadRequest, lists of
 // lists and merge-key/setElementOrder mismatches are 422 Invalid, as kube-apiserver answers. Keys
 // that look like directives but are none are dropped with a warning (`unknown field "a.$b"`).
