@@ -96,6 +96,11 @@ Result<Json> ObjectService::DryRun(const store::ObjectKey& key, Json obj, uint64
   return obj;
 }
 
+ManagerInfo ObjectService::Manager(const RequestPath& p, const ResourceInfo& r) const {
+  const bool sub = p.subresource == "status" || p.subresource == "scale";
+  return {p.field_manager.empty() ? "unknown" : p.field_manager, sub ? p.subresource : "", r.GroupVersion(), Now()};
+}
+
 std::string ObjectService::Now() const {
   return apis::Time::FromTimePoint(clock_.Now()).ToString();
 }
@@ -190,6 +195,7 @@ Result<Json> ObjectService::Create(const RequestPath& p, const ResourceInfo& r, 
   if (r.has_status) body.erase("status");
   if (r.resource == "namespaces") body["status"] = {{"phase", "Active"}};
   TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(body)));
+  TrackUpdate(nullptr, obj, r.kind, Manager(p, r));
   const std::string name = obj["metadata"].value("name", "");
   if (p.dry_run) return DryRun(Key(p, r, name), std::move(obj), 0, true);
   TMCD_ASSIGN_OR_RETURN(auto stored, store_.Create(Key(p, r, name), obj.dump()));
@@ -270,6 +276,7 @@ Result<Json> ObjectService::CommitUpdate(const RequestPath& p, const ResourceInf
     }
   }
   TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(desired), &current));
+  TrackUpdate(&current, obj, r.kind, Manager(p, r));
   if (deleting && new_fin.empty()) {
     // The last finalizer is gone: the object is deleted now.
     if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(obj), expected, false);
@@ -298,7 +305,7 @@ Result<ParsedPatch> ParsePatch(std::string_view content_type, std::string_view b
   } else {
     return Status(Reason::kUnsupportedMediaType,
                   "the body of the request was in an unknown format - accepted media types include: "
-                  "application/json-patch+json, application/merge-patch+json" +
+                  "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml" +
                       std::string(HasStrategicPatchSchema(kind) ? ", application/strategic-merge-patch+json" : ""));
   }
   if (JsonTooDeep(body)) return BadRequest("the patch nests deeper than " + std::to_string(kMaxJsonDepth) + " levels");

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "api/managed_fields.h"
 #include "api/request.h"
 #include "api/resources.h"
 #include "apis/meta/selector.h"
@@ -69,6 +70,8 @@ class ObjectService {
   Result<Json> Patch(const RequestPath& p, const ResourceInfo& r, std::string_view content_type, std::string_view body,
                      bool status_only);
   Result<Json> Delete(const RequestPath& p, const ResourceInfo& r, const Json& options);
+  // Server-side apply (application/apply-patch+yaml): creates the object when it does not exist.
+  Result<Json> Apply(const RequestPath& p, const ResourceInfo& r, std::string_view body, bool status_only);
   // The scale subresource (autoscaling/v1 Scale) of resources with ResourceInfo::scale.
   Result<Json> GetScale(const RequestPath& p, const ResourceInfo& r);
   Result<Json> UpdateScale(const RequestPath& p, const ResourceInfo& r, const Json& scale);
@@ -88,6 +91,7 @@ class ObjectService {
   Result<Json> DryRun(const store::ObjectKey& key, Json obj, uint64_t expected, bool create) const;
   Result<Json> CommitUpdate(const RequestPath& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
   std::string Now() const;
+  ManagerInfo Manager(const RequestPath& p, const ResourceInfo& r) const;
 
   store::Store& store_;
   const Clock& clock_;

@@ -36,6 +36,11 @@ struct RequestPath {
   // What the request's answer carries as Warning headers (kube's "299 - <text>"), filled by the
   // object layer (e.g. unknown fields a strategic merge patch dropped).
   mutable std::vector<std::string> warnings;
+  // Who writes, for metadata.managedFields: the fieldManager parameter, else from the User-Agent.
+  std::string field_manager;
+  bool field_manager_given = false;  // server-side apply requires an explicit fieldManager
+  bool force = false;                // server-side apply: take conflicting fields from their managers
+  mutable bool created = false;      // set by a server-side apply that created the object (201)
 };
 
 // NotFound for paths outside the API; BadRequest for malformed workspace names.

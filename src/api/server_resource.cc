@@ -15,6 +15,8 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+constexpr std::string_view kApplyPatchType = "application/apply-patch+yaml";
+
 void ReplyResult(net::HttpResponse& res, int ok_code, const Result<Json>& r, const RequestPath& p,
                  const ResourceInfo& info) {
   if (r.ok()) {
@@ -85,6 +87,25 @@ Result<bool> DryRunParam(const net::HttpRequest& req) {
   return BadRequest("invalid dryRun value " + Quote(v) + ": the only supported value is \"All\"");
 }
 
+// fieldManager (at most 128 printable bytes, as kube-apiserver checks) or the User-Agent's product;
+// force only with server-side apply.
+Status ManagerParams(const net::HttpRequest& req, RequestPath& p) {
+  p.field_manager_given = req.HasParam("fieldManager");
+  p.field_manager = p.field_manager_given ? req.Param("fieldManager") : ManagerFromUserAgent(req.Header("User-Agent"));
+  if (p.field_manager.size() > 128) return Invalid("fieldManager: Too long: may not be more than 128 bytes");
+  for (char c : p.field_manager) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Invalid("fieldManager: Invalid value: must contain only printable characters");
+    }
+  }
+  if (p.field_manager_given && p.field_manager.empty()) return Invalid("fieldManager: Required value");
+  if (!p.field_manager_given && !IsUtf8(p.field_manager)) p.field_manager = "unknown";
+  TMCD_ASSIGN_OR_RETURN(p.force, BoolParam(req, "force"));
+  const bool apply = req.method == "PATCH" && StartsWith(req.Header("Content-Type"), kApplyPatchType);
+  if (p.force && !apply) return BadRequest("force: Forbidden: may not be specified for non-apply patch");
+  return Status::Ok();
+}
+
 Result<ListOptions> ParseListOptions(const net::HttpRequest& req) {
   ListOptions o;
   o.label_selector = req.Param("labelSelector");
@@ -108,10 +129,10 @@ Result<ListOptions> ParseListOptions(const net::HttpRequest& req) {
 }
 
 Result<Json> ParseBody(const net::HttpRequest& req) {
-  if (req.body.empty()) return Json(nullptr);
+  if (req.body.empty() || req.method == "PATCH") return Json(nullptr);  // patches parse their own bodies
   const std::string type = req.Header("Content-Type");
   if (StartsWith(type, kProtobufContentType) && req.method == "POST") return DecodeKubeProtobuf(req.body);
-  if (!type.empty() && !StartsWith(type, "application/json") && req.method != "PATCH") {
+  if (!type.empty() && !StartsWith(type, "application/json")) {
     return Status(Reason::kUnsupportedMediaType, "the body of the request was in an unknown format (" + type +
                                                      ") - accepted media types include: application/json");
   }
@@ -192,6 +213,7 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
   auto dry_run = DryRunParam(req);
   if (!dry_run.ok()) return fail(dry_run.status());
   p.dry_run = *dry_run;
+  if (Status s = ManagerParams(req, p); !s.ok()) return fail(s);
   if (r->group == security::kRbacGroup && method != "GET") AdmitRbacWrite(p, *r, user);
   if (!options_.read_only_reason.empty() && method != "GET" && !r->local_only) {
     return fail(Status(Reason::kMethodNotAllowed, options_.read_only_reason));
@@ -217,6 +239,10 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
   }
   if (method == "PATCH") {
     verb = "patch";
+    if (StartsWith(req.Header("Content-Type"), kApplyPatchType)) {
+      auto out = objects_.Apply(p, *r, req.body, status_only);
+      return ReplyResult(res, p.created ? 201 : 200, out, p, *r);
+    }
     return ReplyResult(res, 200, objects_.Patch(p, *r, req.Header("Content-Type"), req.body, status_only), p, *r);
   }
   verb = "delete";

@@ -163,6 +163,7 @@ Status App::StartUpstream() {
           p.namespace_ = ref.namespace_;
           p.name = ref.name;
           if (status) p.subresource = "status";
+          p.field_manager = "tmcd";  // the in-process controllers, in managedFields
           return objects_->Update(p, *r, desired, status);
         });
     return upstream_->Start();

@@ -136,3 +136,75 @@ def test_secret_string_data_is_merged_into_data(api):
     assert r.json()["data"] == {"a": "bmV3", "keep": "aw==", "b": "w6k="}
     assert_status(requests.post(api + "/api/v1/namespaces/default/secrets",
                                 json={"metadata": {"name": "t"}, "stringData": {"a": 1}}), 422, "Invalid")
+
+
+APPLY = {"Content-Type": "application/apply-patch+yaml"}
+CM = "/api/v1/namespaces/default/configmaps"
+
+
+def apply(api, path, body, manager, force=False, text=None):
+    q = f"?fieldManager={manager}" + ("&force=true" if force else "")
+    return requests.patch(api + path + q, data=text if text is not None else json.dumps(body), headers=APPLY)
+
+
+def cm(data, name="c"):
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def test_server_side_apply_ownership_conflicts_and_removal(api):
+    r = apply(api, CM + "/c", None, "a", text="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"
+                                               "data:\n  k: '1'\n  mine: yes\n")
+    assert r.status_code == 201, r.text  # create-on-apply
+    assert r.json()["data"] == {"k": "1", "mine": "yes"}
+    mf = r.json()["metadata"]["managedFields"]
+    assert [(e["manager"], e["operation"]) for e in mf] == [("a", "Apply")]
+    assert mf[0]["fieldsV1"] == {"f:data": {"f:k": {}, "f:mine": {}}} and mf[0]["fieldsType"] == "FieldsV1"
+    # Another manager changing an owned field conflicts, naming manager and field.
+    r = apply(api, CM + "/c", cm({"k": "2"}), "b")
+    body = assert_status(r, 409, "Conflict", 'Apply failed with 1 conflict')
+    assert body["details"]["causes"] == [{"reason": "FieldManagerConflict", "message": 'conflict with "a"',
+                                          "field": ".data.k"}]
+    # The same value is shared ownership, not a conflict.
+    r = apply(api, CM + "/c", cm({"k": "1", "theirs": "x"}), "b")
+    assert r.status_code == 200, r.text
+    # Forced: the field changes hands.
+    r = apply(api, CM + "/c", cm({"k": "3", "theirs": "x"}), "b", force=True)
+    assert r.status_code == 200 and r.json()["data"]["k"] == "3"
+    owners = {e["manager"]: e["fieldsV1"] for e in r.json()["metadata"]["managedFields"]}
+    assert owners == {"a": {"f:data": {"f:mine": {}}}, "b": {"f:data": {"f:k": {}, "f:theirs": {}}}}
+    # a stops applying "mine": it is removed (nobody else owns it); k stays (b owns it).
+    r = apply(api, CM + "/c", cm({}), "a")
+    assert r.status_code == 200 and r.json()["data"] == {"k": "3", "theirs": "x"}
+    # An update by a third manager takes the fields it changes from their owners.
+    got = requests.get(api + CM + "/c").json()
+    got["data"]["k"] = "4"
+    r = requests.put(api + CM + "/c?fieldManager=editor", json=got)
+    owners = {(e["manager"], e["operation"]): e["fieldsV1"] for e in r.json()["metadata"]["managedFields"]}
+    assert owners[("editor", "Update")] == {"f:data": {"f:k": {}}}
+    assert owners[("b", "Apply")] == {"f:data": {"f:theirs": {}}}
+    # Dry-run apply stores nothing; a body for another kind or name is refused.
+    r = requests.patch(api + CM + "/c?fieldManager=b&dryRun=All", data=json.dumps(cm({"theirs": "dry"})), headers=APPLY)
+    assert r.status_code == 200 and r.json()["data"]["theirs"] == "dry"
+    assert requests.get(api + CM + "/c").json()["data"]["theirs"] == "x"
+    assert_status(apply(api, CM + "/c", cm({}, name="other"), "b"), 400, "BadRequest", "does not match")
+    assert_status(apply(api, CM + "/c", {**cm({}), "kind": "Secret"}, "b"), 400, "BadRequest", "kind")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    assert_status(apply(api, CM + "/c", None, "b", text=bomb), 400, "BadRequest", "too many")
+
+
+def test_apply_merges_keyed_lists_and_keeps_others_items(api):
+    d = deployment("ssa")
+    d["spec"]["template"]["spec"]["containers"] = [{"name": "app", "image": "a:1", "env": [{"name": "X", "value": "1"}]}]
+    assert apply(api, D + "/ssa", d, "team-a").status_code == 201
+    side = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "ssa"},
+            "spec": {"template": {"spec": {"containers": [{"name": "side", "image": "s:1"}]}}}}
+    r = apply(api, D + "/ssa", side, "team-b")
+    assert r.status_code == 200, r.text
+    assert [c["name"] for c in r.json()["spec"]["template"]["spec"]["containers"]] == ["app", "side"]
+    d["spec"]["template"]["spec"]["containers"][0]["image"] = "a:2"
+    r = apply(api, D + "/ssa", d, "team-a")
+    cs = {c["name"]: c for c in r.json()["spec"]["template"]["spec"]["containers"]}
+    assert cs["app"]["image"] == "a:2" and cs["side"]["image"] == "s:1" and r.json()["metadata"]["generation"] == 3
+    r = apply(api, D + "/ssa", {**side, "spec": {"template": {"spec": {"containers": []}}}}, "team-b")
+    assert [c["name"] for c in r.json()["spec"]["template"]["spec"]["containers"]] == ["app"]
