@@ -3,6 +3,7 @@ kube-apiserver: exit codes must match, and so must the resulting objects (compar
 stores; kube-apiserver adds defaults tmcd's generic kinds do not have). Covers client-side apply twice,
 strategic merge patch (set image, patch, edit), merge/JSON patch, label, annotate, scale, server-side
 dry-run (create, apply, diff) and delete --wait."""
+import json
 import os
 import pathlib
 import subprocess
@@ -102,6 +103,11 @@ def test_kubectl_session_matches_kube_apiserver(sides, peer_bin, tmp_path):
                            side=False, port_name="web", cm={"a": "1", "c": "3"}, replicas=9))
     write("extra.yaml", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra", "namespace": "shop"},
                          "data": {"x": "1"}})
+    ssa = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa", "namespace": "shop"},
+           "data": {"k": "1", "mine": "x"}}
+    write("ssa.yaml", ssa)
+    write("ssa-other.yaml", {**ssa, "data": {"k": "2", "theirs": "z"}})
+    write("ssa-less.yaml", {**ssa, "data": {}})
     editor = tmp_path / "editor.sh"
     editor.write_text("#!/bin/sh\nsed -i 's/image: nginx:1.27/image: nginx:1.28/' \"$1\"\n")
     editor.chmod(0o755)
@@ -138,6 +144,14 @@ def test_kubectl_session_matches_kube_apiserver(sides, peer_bin, tmp_path):
           '{"spec":{"template":{"spec":{"containers":[{"name":"extra","image":"busybox:1.36"}]}}}}'], None),
         (["edit", "-n", "shop", "deployment", "web"], {"KUBE_EDITOR": str(editor), "EDITOR": str(editor)}),
         (["patch", "-n", "shop", "deployment", "web", "-p", '{"spec":{"template":{"spec":{"$bogus":1}}}}'], None),
+        # Server-side apply: create, a conflict with another manager, shared ownership, force.
+        (["apply", "--server-side", "-f", files["ssa.yaml"]], None),
+        (["apply", "--server-side", "--field-manager=other", "-f", files["ssa-other.yaml"]], None),  # conflict
+        (["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", files["ssa-other.yaml"]],
+         None),
+        (["apply", "--server-side", "-f", files["ssa-less.yaml"]], None),  # drops "mine"
+        (["apply", "--server-side", "--dry-run=server", "-f", files["ssa.yaml"]], None),
+        (["diff", "--server-side", "-f", files["ssa.yaml"]], None),
     ]
     for args, env in steps:
         codes = {side: run(peer_bin, config, args, env) for side, config in sides.items()}
@@ -152,6 +166,13 @@ def test_kubectl_session_matches_kube_apiserver(sides, peer_bin, tmp_path):
     assert d["spec"]["replicas"] == 3
     assert d["metadata"]["labels"] == {"app": "web", "tier": "web", "m": "1", "j": "1"}
     same_objects(peer_bin, sides, "configmap", "cfg")
+    assert same_objects(peer_bin, sides, "configmap", "ssa")["data"] == {"k": "2", "theirs": "z"}
+    owners = {}
+    for side, config in sides.items():
+        got = yaml.safe_load(run(peer_bin, config, ["get", "-n", "shop", "configmap", "ssa", "-o", "yaml", "--show-managed-fields"]).stdout)
+        owners[side] = sorted((e["manager"], e["operation"], json.dumps(e["fieldsV1"], sort_keys=True))
+                              for e in got["metadata"]["managedFields"])
+    assert owners["tmcd"] == owners["kube"], "managedFields differ"
     for what in ("configmap", "secret", "deployment", "service", "serviceaccount", "role", "rolebinding"):
         same_objects(peer_bin, sides, what, "gen")
     assert same_objects(peer_bin, sides, "deployment", "gen")["spec"]["replicas"] == 0
