@@ -14,15 +14,15 @@ import sys
 API_VERSION = "v0.35.4"
 MODCACHE = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path.home() / ".cache/tmcd/gomod")
 FILES = [f"k8s.io/api@{API_VERSION}/{p}/generated.proto" for p in
-         ("core/v1", "apps/v1", "rbac/v1", "authorization/v1")] + [
+         ("core/v1", "apps/v1", "rbac/v1", "authorization/v1", "autoscaling/v1")] + [
     f"k8s.io/apimachinery@{API_VERSION}/pkg/{p}/generated.proto" for p in
     ("apis/meta/v1", "runtime", "util/intstr", "api/resource")]
 # The kinds whose bodies may arrive as protobuf: what the local API serves (src/api/resources.cc).
 ROOTS = ["k8s.io.api.core.v1." + k for k in ("Namespace", "ConfigMap", "Secret", "ServiceAccount", "Service")] + \
-        ["k8s.io.api.apps.v1.Deployment"] + \
+        ["k8s.io.api.apps.v1.Deployment", "k8s.io.api.autoscaling.v1.Scale"] + \
         ["k8s.io.api.rbac.v1." + k for k in ("Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding")] + \
         ["k8s.io.api.authorization.v1." + k for k in ("SelfSubjectAccessReview", "SelfSubjectRulesReview")] + \
-        ["k8s.io.apimachinery.pkg.runtime.Unknown"]
+        ["k8s.io.apimachinery.pkg.runtime.Unknown", "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions"]
 SCALARS = {"string", "bytes", "bool", "int32", "int64", "uint32", "uint64", "double", "float"}
 FIELD = re.compile(r"^\s*(optional|repeated)\s+([\w.]+)\s+(\w+)\s*=\s*(\d+)\s*;", re.M)
 MAP = re.compile(r"^\s*map<\s*([\w.]+)\s*,\s*([\w.]+)\s*>\s+(\w+)\s*=\s*(\d+)\s*;", re.M)

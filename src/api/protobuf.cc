@@ -291,6 +291,7 @@ std::string Package(const std::string& api_version) {
       {"apps/v1", "k8s.io.api.apps.v1"},
       {"rbac.authorization.k8s.io/v1", "k8s.io.api.rbac.v1"},
       {"authorization.k8s.io/v1", "k8s.io.api.authorization.v1"},
+      {"autoscaling/v1", "k8s.io.api.autoscaling.v1"},
   };
   const auto it = kPackages.find(api_version);
   return it == kPackages.end() ? "" : it->second;
@@ -309,7 +310,9 @@ Result<Json> DecodeKubeProtobuf(std::string_view body) {
   if (!unknown->value("contentEncoding", "").empty()) {
     return BadRequest("protobuf bodies with a content encoding are not supported");
   }
-  const std::string package = Package(api_version);
+  // DeleteOptions travel under the resource's group/version but are meta.k8s.io's.
+  const std::string package =
+      kind == "DeleteOptions" ? std::string(kMeta.substr(0, kMeta.size() - 1)) : Package(api_version);
   const std::string message = package + "." + kind;
   if (package.empty() || kind.empty() || Schema().count(message) == 0) {
     return Status(Reason::kUnsupportedMediaType,

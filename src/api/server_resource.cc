@@ -131,7 +131,7 @@ Result<ListOptions> ParseListOptions(const net::HttpRequest& req) {
 Result<Json> ParseBody(const net::HttpRequest& req) {
   if (req.body.empty() || req.method == "PATCH") return Json(nullptr);  // patches parse their own bodies
   const std::string type = req.Header("Content-Type");
-  if (StartsWith(type, kProtobufContentType) && req.method == "POST") return DecodeKubeProtobuf(req.body);
+  if (StartsWith(type, kProtobufContentType)) return DecodeKubeProtobuf(req.body);  // typed create and update
   if (!type.empty() && !StartsWith(type, "application/json")) {
     return Status(Reason::kUnsupportedMediaType, "the body of the request was in an unknown format (" + type +
                                                      ") - accepted media types include: application/json");

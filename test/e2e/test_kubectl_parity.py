@@ -193,3 +193,50 @@ def test_kubectl_session_matches_kube_apiserver(sides, peer_bin, tmp_path):
     for side, config in sides.items():
         r = run(peer_bin, config, ["delete", "-n", "shop", "-f", files["app.yaml"], "--wait", "--timeout=60s"])
         assert r.returncode == 0, f"{side}: {r.stderr}"
+
+
+def test_client_go_program_passes_on_both(sides):
+    """Typed clients (protobuf), strategic merge patch, scale, dry-run, apply configurations with a
+    conflict, the dynamic client and an informer (test/clientgo/main.go)."""
+    r = subprocess.run([str(ROOT / "test" / "clientgo" / "build.sh")], capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, f"building the client-go check failed:\n{r.stderr[-4000:]}"
+    check = r.stdout.strip().splitlines()[-1]
+    for side, config in sides.items():
+        r = subprocess.run([check, config, "go-checks"], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, f"{side}: {r.stdout}\n{r.stderr}"
+        assert "all checks passed" in r.stdout
+
+
+def test_official_python_client_passes_on_both(sides):
+    from kubernetes import client, config, watch
+    from kubernetes.client.rest import ApiException
+    for side, path in sides.items():
+        api = config.new_client_from_config(config_file=path)
+        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+        ns = "py-checks"
+        core.create_namespace({"metadata": {"name": ns}})
+        core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}, "data": {"a": "1"}})
+        # The client's default patch type for a dict body is strategic merge patch.
+        got = core.patch_namespaced_config_map("c", ns, {"data": {"b": "2"}})
+        assert got.data == {"a": "1", "b": "2"}, side
+        apps.create_namespaced_deployment(ns, {
+            "metadata": {"name": "d"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "d"}},
+                     "template": {"metadata": {"labels": {"app": "d"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+        scale = apps.patch_namespaced_deployment_scale("d", ns, {"spec": {"replicas": 4}})
+        assert scale.spec.replicas == 4, side
+        assert apps.read_namespaced_deployment("d", ns).spec.replicas == 4, side
+        events = []
+        for ev in watch.Watch().stream(core.list_namespaced_config_map, ns, timeout_seconds=5):
+            events.append((ev["type"], ev["object"].metadata.name))
+            if ("ADDED", "c") in events:
+                break
+        assert ("ADDED", "c") in events, (side, events)
+        try:
+            core.create_namespaced_config_map(ns, {"metadata": {"name": "c"}})
+            raise AssertionError("a duplicate create succeeded")
+        except ApiException as e:
+            assert e.status == 409, (side, e.status)
+        core.delete_namespaced_config_map("c", ns)
+        assert core.list_namespaced_config_map(ns, field_selector="metadata.name=c").items == [], side

@@ -79,6 +79,15 @@ TEST_CASE("built-in kinds: maps, bytes as base64, times, int-or-string, packed a
   CHECK((*ns)["metadata"]["deletionTimestamp"] == "1970-01-02T00:00:00Z");
 }
 
+TEST_CASE("DeleteOptions under any group/version and autoscaling/v1 Scale") {
+  auto del = DecodeKubeProtobuf(Envelope("apps/v1", "DeleteOptions", Bytes(4, "Foreground")));
+  REQUIRE_MESSAGE(del.ok(), del.status().ToString());
+  CHECK((*del)["propagationPolicy"] == "Foreground");
+  auto scale = DecodeKubeProtobuf(Envelope("autoscaling/v1", "Scale", Bytes(2, Varint((1 << 3) | 0) + Varint(5))));
+  REQUIRE_MESSAGE(scale.ok(), scale.status().ToString());
+  CHECK((*scale)["spec"]["replicas"] == 5);
+}
+
 TEST_CASE("malformed and unsupported protobuf bodies are 400 and 415, never a crash") {
   CHECK(DecodeKubeProtobuf("{}").status().reason() == Reason::kBadRequest);
   const std::string good = Envelope("v1", "SelfSubjectRulesReview", Bytes(2, Bytes(1, "x")));
