@@ -16,6 +16,57 @@
 namespace tmcd::api {
 namespace {
 
+// Removes `path` ("spec.a.b", "spec.list[2].c") from `obj`.
+void RemoveJsonPath(Json& obj, std::string_view path) {
+  Json* node = &obj;
+  std::string key;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    const char c = i < path.size() ? path[i] : '.';
+    if (c != '.' && c != '[') {
+      key += c;
+      continue;
+    }
+    const bool last = i == path.size();
+    if (!key.empty()) {
+      if (!node->is_object() || !node->contains(key)) return;
+      if (last) {
+        node->erase(key);
+        return;
+      }
+      node = &(*node)[key];
+      key.clear();
+    }
+    if (c == '[') {
+      const size_t close = path.find(']', i);
+      if (close == std::string_view::npos) return;
+      size_t idx = 0;
+      if (std::from_chars(path.data() + i + 1, path.data() + close, idx).ec != std::errc()) return;
+      if (!node->is_array() || idx >= node->size()) return;
+      node = &(*node)[idx];
+      i = close;
+      if (i + 1 < path.size() && path[i + 1] == '.') ++i;
+    }
+  }
+}
+
+}  // namespace
+
+// fieldValidation=Warn|Ignore: the unknown fields a strict decode reported are dropped from `obj` (their
+// paths relative to `prefix`), with a warning each for Warn, as kube-apiserver does. Whether any were.
+bool ObjectService::DropUnknownFields(const Status& s, Json& obj, const std::string& prefix, const RequestPath& p) {
+  if (p.field_validation == "Strict") return false;
+  bool dropped = false;
+  for (const auto& c : s.causes()) {
+    if (c.reason != "FieldValueUnknown") continue;
+    RemoveJsonPath(obj, c.field);
+    if (p.field_validation == "Warn") p.warnings.push_back("unknown field \"" + prefix + c.field + "\"");
+    dropped = true;
+  }
+  return dropped;
+}
+
+namespace {
+
 Result<uint64_t> ParseResourceVersion(const std::string& rv) {
   uint64_t v = 0;
   auto [p, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), v);
@@ -146,7 +197,11 @@ Result<Json> ObjectService::Prepare(const RequestPath& p, const ResourceInfo& r,
   }
   meta.erase("resourceVersion");
   meta.erase("uid");
-  if (r.normalize) return r.normalize(obj);
+  if (r.normalize) {
+    auto out = r.normalize(obj);
+    if (!out.ok() && DropUnknownFields(out.status(), obj, "", p)) out = r.normalize(obj);
+    return out;
+  }
   if (r.group.empty() && r.kind == "Secret" && obj.contains("stringData")) {
     // As the core registry: stringData is write-only, merged into data (base64) over existing keys.
     const Json string_data = obj["stringData"];
@@ -162,6 +217,11 @@ Result<Json> ObjectService::Prepare(const RequestPath& p, const ResourceInfo& r,
   apis::ObjectMeta m;
   apis::FieldErrors errs;
   TMCD_TRY(apis::DecodeJson(meta.dump(), m, errs));
+  if (!errs.empty() && DropUnknownFields(errs.ToStatus("", ""), meta, "metadata.", p)) {
+    errs = apis::FieldErrors();
+    m = apis::ObjectMeta();
+    TMCD_TRY(apis::DecodeJson(meta.dump(), m, errs));
+  }
   apis::ValidateFields(m, errs);
   if (r.path_segment_names) {  // kube's ValidatePathSegmentName (RBAC: "system:masters", "tmc:viewer")
     if (m.name.empty() || m.name == "." || m.name == ".." || m.name.find_first_of("/%") != std::string::npos) {
@@ -348,6 +408,11 @@ Result<Json> ObjectService::Patch(const RequestPath& p, const ResourceInfo& r, s
     Json current = Decorate(stored);
     p.warnings.clear();  // a retry starts over
     TMCD_ASSIGN_OR_RETURN(Json patched, patch.ApplyTo(current, &p.warnings));
+    // Unknown "$keys" a strategic patch dropped: kube's default (Warn) unless the client chose.
+    if (!p.warnings.empty() && p.field_validation_given && p.field_validation == "Strict") {
+      return BadRequest("strict decoding error: " + Join(p.warnings, ", "));
+    }
+    if (p.field_validation == "Ignore") p.warnings.clear();
     Json desired = current;
     if (status_only) {
       desired["status"] = patched.value("status", Json::object());

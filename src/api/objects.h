@@ -92,6 +92,7 @@ class ObjectService {
   Result<Json> CommitUpdate(const RequestPath& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
   std::string Now() const;
   ManagerInfo Manager(const RequestPath& p, const ResourceInfo& r) const;
+  static bool DropUnknownFields(const Status& s, Json& obj, const std::string& prefix, const RequestPath& p);
 
   store::Store& store_;
   const Clock& clock_;

@@ -41,6 +41,9 @@ struct RequestPath {
   bool field_manager_given = false;  // server-side apply requires an explicit fieldManager
   bool force = false;                // server-side apply: take conflicting fields from their managers
   mutable bool created = false;      // set by a server-side apply that created the object (201)
+  // fieldValidation: Strict (tmcd's default, see docs/local-api.md#field-validation), Warn or Ignore.
+  std::string field_validation = "Strict";
+  bool field_validation_given = false;
 };
 
 // NotFound for paths outside the API; BadRequest for malformed workspace names.

@@ -100,6 +100,14 @@ Status ManagerParams(const net::HttpRequest& req, RequestPath& p) {
   }
   if (p.field_manager_given && p.field_manager.empty()) return Invalid("fieldManager: Required value");
   if (!p.field_manager_given && !IsUtf8(p.field_manager)) p.field_manager = "unknown";
+  if (req.HasParam("fieldValidation")) {
+    p.field_validation = req.Param("fieldValidation");
+    p.field_validation_given = true;
+    if (p.field_validation != "Strict" && p.field_validation != "Warn" && p.field_validation != "Ignore") {
+      return BadRequest("fieldValidation: Unsupported value: " + Quote(p.field_validation) +
+                        ": supported values: \"Ignore\", \"Strict\", \"Warn\"");
+    }
+  }
   TMCD_ASSIGN_OR_RETURN(p.force, BoolParam(req, "force"));
   const bool apply = req.method == "PATCH" && StartsWith(req.Header("Content-Type"), kApplyPatchType);
   if (p.force && !apply) return BadRequest("force: Forbidden: may not be specified for non-apply patch");

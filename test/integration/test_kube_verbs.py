@@ -208,3 +208,27 @@ def test_apply_merges_keyed_lists_and_keeps_others_items(api):
     assert cs["app"]["image"] == "a:2" and cs["side"]["image"] == "s:1" and r.json()["metadata"]["generation"] == 3
     r = apply(api, D + "/ssa", {**side, "spec": {"template": {"spec": {"containers": []}}}}, "team-b")
     assert [c["name"] for c in r.json()["spec"]["template"]["spec"]["containers"]] == ["app"]
+
+
+def test_field_validation_strict_warn_ignore(api):
+    bad = creg("fv")
+    bad["spec"]["colour"] = "blue"
+    assert_status(requests.post(api + CREG, json=bad), 400, "BadRequest", 'unknown field "spec.colour"')  # default
+    assert_status(requests.post(api + CREG + "?fieldValidation=Strict", json=bad), 400, "BadRequest")
+    r = requests.post(api + CREG + "?fieldValidation=Warn", json=bad)
+    assert r.status_code == 201, r.text
+    assert r.headers["Warning"] == '299 - "unknown field \\"spec.colour\\""' and "colour" not in r.json()["spec"]
+    bad["metadata"]["name"] = "fv2"
+    r = requests.post(api + CREG + "?fieldValidation=Ignore", json=bad)
+    assert r.status_code == 201 and "Warning" not in r.headers and "colour" not in r.json()["spec"]
+    d = deployment("fvd")
+    d["metadata"]["bogus"] = 1
+    assert_status(requests.post(api + D, json=d), 400, "BadRequest", "bogus")
+    r = requests.post(api + D + "?fieldValidation=Warn", json=d)
+    assert r.status_code == 201 and "bogus" not in r.json()["metadata"]
+    assert r.headers["Warning"] == '299 - "unknown field \\"metadata.bogus\\""'
+    assert_status(requests.post(api + D + "?fieldValidation=strict", json=d), 400, "BadRequest", "Unsupported value")
+    assert_status(requests.patch(api + D + "/fvd?fieldValidation=Strict", headers=SMP,
+                                 data=json.dumps({"spec": {"$x": 1}})), 400, "BadRequest", "strict decoding error")
+    r = requests.patch(api + D + "/fvd?fieldValidation=Ignore", headers=SMP, data=json.dumps({"spec": {"$x": 1}}))
+    assert r.status_code == 200 and "Warning" not in r.headers
