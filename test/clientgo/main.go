@@ -4,6 +4,8 @@
 // and against a real kube-apiserver in test/e2e/test_kubectl_parity.py and must pass on both.
 //
 // Usage: tmcd-clientgo-check KUBECONFIG NAMESPACE
+//
+//	tmcd-clientgo-check bench-apply ... (bench.go; bench/apply_bench.sh)
 package main
 
 import (
@@ -42,6 +44,10 @@ func expect(name string, cond bool, format string, args ...any) {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bench-apply" {
+		benchApply(os.Args[2:])
+		return
+	}
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "usage: tmcd-clientgo-check KUBECONFIG NAMESPACE")
 		os.Exit(2)
