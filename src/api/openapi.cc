@@ -28,6 +28,31 @@ Json Gvk(const ResourceInfo& r) {
   return {{"group", r.group}, {"kind", r.kind}, {"version", r.version}};
 }
 
+// ObjectMeta, so that `kubectl explain <kind>.metadata` works for the generic kinds too.
+Json MetadataSchema() {
+  auto str = [](const char* d) { return Json{{"type", "string"}, {"description", d}}; };
+  const Json string_map = {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}};
+  Json p = {{"name", str("Name, unique within a namespace (or cluster-wide for cluster-scoped kinds).")},
+            {"generateName", str("Prefix of a server-generated name, when name is empty.")},
+            {"namespace", str("The namespace the object lives in.")},
+            {"uid", str("Server-assigned unique id.")},
+            {"resourceVersion", str("Opaque version for optimistic concurrency and watches.")},
+            {"creationTimestamp", str("When the object was created (RFC 3339).")},
+            {"deletionTimestamp", str("When deletion was requested; finalizers hold the object until then.")},
+            {"generation", {{"type", "integer"}, {"description", "Incremented on every spec change."}}},
+            {"labels", string_map},
+            {"annotations", string_map},
+            {"finalizers", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+            {"ownerReferences", {{"type", "array"}, {"items", {{"type", "object"}}}}},
+            {"managedFields", {{"type", "array"}, {"items", {{"type", "object"}}}}}};
+  p["labels"]["description"] = "Key/value pairs for selection.";
+  p["annotations"]["description"] = "Non-identifying key/value pairs.";
+  p["finalizers"]["description"] = "Must be empty before the object is deleted.";
+  p["ownerReferences"]["description"] = "Objects this one depends on.";
+  p["managedFields"]["description"] = "Which manager set which field (server-side apply).";
+  return {{"type", "object"}, {"description", "Standard object metadata."}, {"properties", std::move(p)}};
+}
+
 Json Schema(const ResourceInfo& r) {
   Json s;
   if (r.normalize) {
@@ -37,7 +62,7 @@ Json Schema(const ResourceInfo& r) {
          {"type", "object"},
          {"x-kubernetes-preserve-unknown-fields", true},
          {"properties",
-          {{"apiVersion", {{"type", "string"}}}, {"kind", {{"type", "string"}}}, {"metadata", {{"type", "object"}}}}}};
+          {{"apiVersion", {{"type", "string"}}}, {"kind", {{"type", "string"}}}, {"metadata", MetadataSchema()}}}};
   }
   s["x-kubernetes-group-version-kind"] = Json::array({Gvk(r)});
   return s;
@@ -47,11 +72,12 @@ Json Operation(const ResourceInfo& r, const std::string& id) {
   Json ref = {{"$ref", "#/components/schemas/" + SchemaName(r)}};
   return {{"operationId", id + r.kind},
           {"x-kubernetes-group-version-kind", Gvk(r)},
-          {"parameters", Json::array({{{"name", "fieldValidation"},
-                                       {"in", "query"},
-                                       {"schema", {{"type", "string"}}},
-                                       {"description", "tmcd always validates TMC types strictly."}},
-                                      {{"name", "fieldManager"}, {"in", "query"}, {"schema", {{"type", "string"}}}}})},
+          {"parameters",
+           Json::array({{{"name", "fieldValidation"},
+                         {"in", "query"},
+                         {"schema", {{"type", "string"}}},
+                         {"description", "Strict (tmcd's default), Warn or Ignore: what happens to unknown fields."}},
+                        {{"name", "fieldManager"}, {"in", "query"}, {"schema", {{"type", "string"}}}}})},
           {"responses", {{"200", {{"description", "OK"}, {"content", {{"application/json", {{"schema", ref}}}}}}}}}};
 }
 

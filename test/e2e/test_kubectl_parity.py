@@ -136,6 +136,10 @@ def test_kubectl_session_matches_kube_apiserver(sides, peer_bin, tmp_path):
         (["label", "-n", "shop", "deployment", "web", "tier=web", "team-"], None),
         (["annotate", "-n", "shop", "deployment", "web", "note=hello"], None),
         (["scale", "-n", "shop", "deployment", "web", "--replicas=3"], None),
+        (["wait", "-n", "shop", "--for=jsonpath={.spec.replicas}=3", "deployment/web", "--timeout=30s"], None),
+        (["describe", "-n", "shop", "deployment", "web"], None),
+        (["get", "-n", "shop", "configmap", "cfg", "--watch", "--request-timeout=2s"], None),
+        (["explain", "namespaces.metadata.name"], None),
         (["apply", "--dry-run=server", "-f", files["app3.yaml"]], None),
         (["create", "--dry-run=server", "-f", files["extra.yaml"]], None),
         (["get", "-n", "shop", "configmap", "extra"], None),  # fails on both: dry-run stored nothing
