@@ -1,0 +1,38 @@
+// libFuzzer target: what a client's JSON can do to a stored built-in object beyond RFC patches —
+// a strategic merge patch (directives, merge keys, orders), then the same JSON as a server-side apply
+// configuration by a second manager, forced, and the managedFields bookkeeping of an update.
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "api/field_set.h"
+#include "api/managed_fields.h"
+#include "api/strategic_patch.h"
+#include "common/strings.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using nlohmann::json;
+  const std::string_view body(reinterpret_cast<const char*>(data), size);  // NOLINT: libFuzzer's bytes
+  if (tmcd::JsonTooDeep(body)) return 0;
+  const json input = json::parse(body, nullptr, false);
+  if (input.is_discarded() || !input.is_object()) return 0;
+  static const json kLive = json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d",
+    "finalizers":["f"],"managedFields":[{"manager":"a","operation":"Apply","fieldsType":"FieldsV1","fieldsV1":
+    {"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},
+    "f:image":{}}}}}}}}]},"spec":{"replicas":1,"template":{"spec":{"containers":[{"name":"app","image":"i",
+    "ports":[{"containerPort":80}]}],"volumes":[{"name":"v","emptyDir":{}}]}}}})");
+  std::vector<std::string> warnings;
+  auto patched = tmcd::api::StrategicMergePatch(kLive, input, "Deployment", &warnings);
+  if (patched.ok()) (void)patched->dump(-1, ' ', false, json::error_handler_t::replace);
+  const tmcd::api::ManagerInfo b{"b", "", "apps/v1", "2026-01-01T00:00:00Z"};
+  auto applied = tmcd::api::ApplyConfiguration(kLive, input, "Deployment", b, true);
+  if (applied.ok()) {
+    json updated = *applied;
+    tmcd::api::TrackUpdate(&kLive, updated, "Deployment", b);
+    for (const auto& path : tmcd::api::Leaves(tmcd::api::ExtractFields(updated, "Deployment"))) {
+      (void)tmcd::api::FieldPathString(path);
+    }
+  }
+  return 0;
+}
