@@ -12,30 +12,10 @@ build=${1:-$root/build}
 secs=${2:-5}
 threads=${3:-4}
 rounds=${4:-5}
-work=$(mktemp -d)
-cleanup() { [ -n "${tmcd_pid:-}" ] && kill "$tmcd_pid" 2>/dev/null; "$root/test/peers/down.sh" "$work/peers" >/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-"$root/test/peers/up.sh" "$work/peers" 1 >/dev/null
-server=$(cat "$work/peers/cluster-1/server")
+# shellcheck source=bench/bench_env.sh
+source "$root/bench/bench_env.sh"
+bench_env_start "$build" view tmc:viewer
 admin=$(cat "$work/peers/cluster-1/token")
-kubectl="$("$root/test/peers/build.sh")/kubectl --kubeconfig $work/peers/cluster-1/kubeconfig"
-$kubectl create serviceaccount bench -n default >/dev/null
-$kubectl create rolebinding bench-view -n default --clusterrole view --serviceaccount default:bench >/dev/null
-ktoken=$($kubectl create token bench -n default --duration 2h)
-ttoken=$(openssl rand -hex 24)
-echo "$ttoken,bench,1000" >"$work/tokens.csv"
-chmod 600 "$work/tokens.csv"
-"$build/src/cmd/tmcd/tmcd" --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
-  --token-auth-file "$work/tokens.csv" --log-level warn --feature-gates TMC=false >"$work/tmcd.log" 2>&1 &
-tmcd_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/port" ] && [ -S "$work/data/tmcd.sock" ] && break; sleep 0.05; done
-tmcd="https://127.0.0.1:$(cat "$work/port")"
-sock=(--unix-socket "$work/data/tmcd.sock")
-curl -sf -o /dev/null "${sock[@]}" -XPOST http://tmcd/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings \
-  -H 'Content-Type: application/json' -d '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding",
-  "metadata":{"name":"bench-view"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole",
-  "name":"tmc:viewer"},"subjects":[{"kind":"User","name":"bench"}]}'
-kpid=$(cat "$work/peers/cluster-1/apiserver.pid")
 body() { printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-%s"},"data":{"k":"%0512d"}}' "$1" 0; }
 for i in $(seq 1 100); do
   curl -sf -o /dev/null "${sock[@]}" -XPOST http://tmcd/api/v1/namespaces/default/configmaps \
@@ -59,7 +39,7 @@ for kind in get list list-rv0; do
     kr+=("$k_rps"); tr+=("$t_rps"); kp+=("$k_p99"); tp+=("$t_p99")
   done
   med() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-  mm=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%s/%s/%s", v[1], v[int((NR + 1) / 2)], v[NR] }')
+  mm=$(printf '%s\n' "${ratios[@]}" | bench_min_med_max)
   printf '%-22s %12s %12s %10s %10s %20s\n' "$kind" "$(med "${kr[@]}")" "$(med "${tr[@]}")" "$(med "${kp[@]}")" \
     "$(med "${tp[@]}")" "$mm"
 done

@@ -12,29 +12,10 @@ build=${1:-$root/build}
 n=${2:-100}
 parallel=${3:-4}
 rounds=${4:-5}
-work=$(mktemp -d)
-cleanup() { [ -n "${tmcd_pid:-}" ] && kill "$tmcd_pid" 2>/dev/null; "$root/test/peers/down.sh" "$work/peers" >/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
 client=$("$root/test/clientgo/build.sh")
-"$root/test/peers/up.sh" "$work/peers" 1 >/dev/null
-server=$(cat "$work/peers/cluster-1/server")
-kubectl="$("$root/test/peers/build.sh")/kubectl --kubeconfig $work/peers/cluster-1/kubeconfig"
-$kubectl create serviceaccount bench -n default >/dev/null
-$kubectl create rolebinding bench-edit -n default --clusterrole edit --serviceaccount default:bench >/dev/null
-ktoken=$($kubectl create token bench -n default --duration 2h)
-ttoken=$(openssl rand -hex 24)
-echo "$ttoken,bench,1000" >"$work/tokens.csv"
-chmod 600 "$work/tokens.csv"
-"$build/src/cmd/tmcd/tmcd" --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
-  --token-auth-file "$work/tokens.csv" --log-level warn --feature-gates TMC=false >"$work/tmcd.log" 2>&1 &
-tmcd_pid=$!
-for _ in $(seq 1 100); do [ -s "$work/port" ] && [ -S "$work/data/tmcd.sock" ] && break; sleep 0.05; done
-tmcd="https://127.0.0.1:$(cat "$work/port")"
-curl -sf -o /dev/null --unix-socket "$work/data/tmcd.sock" \
-  -XPOST http://tmcd/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings \
-  -H 'Content-Type: application/json' -d '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding",
-  "metadata":{"name":"bench-edit"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole",
-  "name":"tmc:tenant"},"subjects":[{"kind":"User","name":"bench"}]}'
+# shellcheck source=bench/bench_env.sh
+source "$root/bench/bench_env.sh"
+bench_env_start "$build" edit tmc:tenant
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo);" \
   "$n ConfigMaps x $parallel in flight x $rounds rounds (fsync on both: tmcd's default, etcd's default)"
 declare -A k t
@@ -55,6 +36,6 @@ for phase in create reapply second-manager force; do
   read -r -a ta <<<"${t[$phase]}"
   ratios=()
   for i in "${!ka[@]}"; do ratios+=("$(awk -v a="${ta[$i]}" -v b="${ka[$i]}" 'BEGIN { printf "%.2f", a / b }')"); done
-  mm=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{ v[NR] = $1 } END { printf "%s/%s/%s", v[1], v[int((NR + 1) / 2)], v[NR] }')
+  mm=$(printf '%s\n' "${ratios[@]}" | bench_min_med_max)
   printf '%-16s %12s %12s %20s\n' "$phase" "$(med "${k[$phase]}")" "$(med "${t[$phase]}")" "$mm"
 done
