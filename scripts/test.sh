@@ -28,12 +28,14 @@ meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || test_rc=$?
 python3 "$root/scripts/test-summary.py" "$build/meson-logs/testlog.json"
 
 # The unit and integration suites again under ASan + UBSan, then every libFuzzer target for a short
-# run on its corpus (docs/testing.md#sanitizers). TMCD_SKIP_SANITIZERS=1 skips both (local runs).
+# run on its corpus, then both suites under ThreadSanitizer (docs/testing.md#sanitizers). TMCD_SKIP_SANITIZERS=1 skips both (local runs).
 if [ "${TMCD_SKIP_SANITIZERS:-0}" != 1 ] && [ "$#" -eq 0 ]; then
   san_rc=0
   "$root/scripts/sanitize.sh" "$root/build-asan" || san_rc=$?
   python3 "$root/scripts/test-summary.py" "$root/build-asan/meson-logs/testlog.json" | sed 's/^/sanitizers: /'
   "$root/scripts/fuzz.sh" all "${TMCD_FUZZ_SECONDS:-10}" "$root/build-asan" || san_rc=$?
+  "$root/scripts/tsan.sh" "$root/build-tsan" || san_rc=$?
+  python3 "$root/scripts/test-summary.py" "$root/build-tsan/meson-logs/testlog.json" | sed 's/^/tsan: /'
   [ "$san_rc" -eq 0 ] || { echo "test.sh: sanitizer or fuzz run failed"; test_rc=1; }
 fi
 
