@@ -1,5 +1,5 @@
 #pragma once
-// The resources the local API serves (ARCHITECTURE.md §4): the TMC types, fully validated, and the
+// The resources the local API serves (docs/design/architecture.md §4): the TMC types, fully validated, and the
 // workload types embedded mode holds as generic objects (metadata validated, body kept as sent).
 // Immutable table; thread-safe.
 

@@ -1,5 +1,5 @@
 #pragma once
-// The local REST + watch API (ARCHITECTURE.md §4) on net::HttpServer: Kubernetes URL shapes with
+// The local REST + watch API (docs/design/architecture.md §4) on net::HttpServer: Kubernetes URL shapes with
 // the /clusters/<ws> prefix, Status error bodies, watch streams with bookmarks, discovery, health,
 // version and Prometheus metrics. Limits: request body size (413), open watches (429), a bounded
 // queue per watch, request timeouts, and a sized handler pool (watch streams need no thread).

@@ -1,5 +1,5 @@
 #pragma once
-// The composition root (ARCHITECTURE.md §8): owns every component in dependency order, starts
+// The composition root (docs/design/architecture.md §8): owns every component in dependency order, starts
 // them, waits for signals on the main thread, and stops them in reverse order.
 // Threading: Run() must be called on the main thread after BlockSignals(); App is not otherwise
 // shared between threads.

@@ -1,5 +1,5 @@
 #pragma once
-// tmcd configuration: YAML file < TMCD_* environment < command-line flags (ARCHITECTURE.md §8).
+// tmcd configuration: YAML file < TMCD_* environment < command-line flags (docs/design/architecture.md §8).
 // One table of keys (ConfigKeys()) drives all three sources, --print-default-config and the man
 // page check, so a key cannot exist in one place and be missing in another.
 // Config is a value type. ConfigLoader is not thread-safe; the app uses it from the main thread.
@@ -48,7 +48,7 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "text";
   std::chrono::milliseconds shutdown_timeout{10000};
-  // Where the TMC objects come from (ARCHITECTURE.md §1): "embedded" (the local API) or "kcp".
+  // Where the TMC objects come from (docs/design/architecture.md §1): "embedded" (the local API) or "kcp".
   std::string upstream_kind = "embedded";
   std::string upstream_kubeconfig;  // kcp mode: kubeconfig for the provider workspace
   std::string upstream_context;     // its context ("" = current-context)

@@ -1,5 +1,5 @@
 #pragma once
-// Feature gates (ARCHITECTURE.md §7). One master gate `TMC`; when it is false every sub-gate reads
+// Feature gates (docs/design/architecture.md §7). One master gate `TMC`; when it is false every sub-gate reads
 // false whatever was set. A FeatureGates value is built once at startup and then only read, so
 // concurrent reads are safe; Set/Parse are not thread-safe.
 

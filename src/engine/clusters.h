@@ -1,5 +1,5 @@
 #pragma once
-// The cluster registration controller (ARCHITECTURE.md §5, docs/clusters.md). For each
+// The cluster registration controller (docs/design/architecture.md §5, docs/clusters.md). For each
 // ClusterRegistration, every spec.healthCheck.periodSeconds: resolve the credentials Secret (again
 // whenever it changes), keep one client per cluster (rebuilt when the endpoint or credentials
 // change), probe /readyz, /version and the kube-system uid (status.clusterID; a different uid

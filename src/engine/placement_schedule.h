@@ -1,5 +1,5 @@
 #pragma once
-// The basic placement algorithm (ARCHITECTURE.md §5, API.md "WorkloadPlacement", docs/placement.md),
+// The basic placement algorithm (docs/design/architecture.md §5, docs/api-reference.md, docs/placement.md),
 // a pure function so that it can be tested without a cluster and explained on the local API:
 //  filter  every ClusterRegistration of the placement's workspace: clusterSelector (locations,
 //          labels, clusterNames, excludeClusters), not being deleted, Ready, NoExecute taints tolerated,

@@ -1,5 +1,5 @@
 #pragma once
-// A work queue with client-go's semantics (ARCHITECTURE.md §5): a key queued several times is
+// A work queue with client-go's semantics (docs/design/architecture.md §5): a key queued several times is
 // processed once (dedupe); a key is never handed to two workers at once (a key added while being
 // processed is queued again when Done); failures requeue with a per-key exponential backoff (5 ms
 // doubling to 1000 s) combined with an overall token bucket (the larger delay wins); Forget clears a

@@ -1,6 +1,6 @@
 #pragma once
 // Process-wide logging setup on spdlog. The logger registry is the one global the architecture allows
-// (ARCHITECTURE.md §8). SetupLogging is called from the main thread before other threads start;
+// (docs/design/architecture.md §8). SetupLogging is called from the main thread before other threads start;
 // SetLogLevel may be called at any time (spdlog levels are atomic).
 
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// The RocksDB-backed, revisioned object store (ARCHITECTURE.md §3, docs/storage-format.md).
+// The RocksDB-backed, revisioned object store (docs/design/architecture.md §3, docs/storage-format.md).
 //
 // Every mutation is checked (optimistic resourceVersion) and gets the next revision under one writer
 // mutex; concurrent mutations are group-committed: one WriteBatch (objects + events + revision

@@ -1,5 +1,5 @@
 #pragma once
-// Names and marks shared by everything that writes downstream (ARCHITECTURE.md §6, exactly):
+// Names and marks shared by everything that writes downstream (docs/design/architecture.md §6, exactly):
 // cluster keys, downstream namespaces with their locator, tmcd's labels and annotations, and the
 // SyncRecord naming. Pure functions; thread-safe.
 

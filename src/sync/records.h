@@ -1,5 +1,5 @@
 #pragma once
-// SyncRecords (API.md "SyncRecord"): one per (workload, cluster), kept in the store next to the
+// SyncRecords (docs/api-reference.md): one per (workload, cluster), kept in the store next to the
 // workload (same workspace and namespace, group tmc.kcp.io, resource syncrecords) and served
 // read-only by the local API. They are tmcd's own durable memory of what it put where: the syncer
 // writes a record before the first downstream create, so that a crash never leaves a downstream

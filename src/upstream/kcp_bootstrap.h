@@ -1,5 +1,5 @@
 #pragma once
-// kcp mode, provider side (ARCHITECTURE.md §1): make tmcd's provider workspace serve the TMC APIs.
+// kcp mode, provider side (docs/design/architecture.md §1): make tmcd's provider workspace serve the TMC APIs.
 // BootstrapExport creates the content-addressed APIResourceSchemas that are missing and creates or
 // updates the APIExport to point at them, in whichever APIExport version the kcp serves (v1alpha2,
 // or v1alpha1 before kcp v0.28). Idempotent: a second run changes nothing; a schema change adds a new

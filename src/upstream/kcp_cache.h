@@ -1,5 +1,5 @@
 #pragma once
-// kcp mode's cache (ARCHITECTURE.md §1): objects seen through the APIExport's virtual workspace,
+// kcp mode's cache (docs/design/architecture.md §1): objects seen through the APIExport's virtual workspace,
 // kept in the store under their logical cluster (the kcp.io/cluster annotation) with kcp's uid and
 // resourceVersion, so that the local API, the controllers and a restart all see the same state.
 // Writes are idempotent: an event whose resourceVersion is not newer than the cached copy changes

@@ -1,5 +1,5 @@
 #pragma once
-// kcp mode (ARCHITECTURE.md §1, docs/kcp-integration.md). Start() returns at once; a supervisor
+// kcp mode (docs/design/architecture.md §1, docs/kcp-integration.md). Start() returns at once; a supervisor
 // thread then, retrying with backoff and reporting why in NotReadyReason():
 //  1. bootstraps the APIResourceSchemas and the APIExport in the provider workspace;
 //  2. watches the export's APIExportEndpointSlice and runs, per endpoint URL, an apibindings

@@ -1,5 +1,5 @@
 #pragma once
-// The source of truth as the engine and the syncer see it (ARCHITECTURE.md §1): objects by
+// The source of truth as the engine and the syncer see it (docs/design/architecture.md §1): objects by
 // (workspace, group, version, resource, namespace, name). Two implementations:
 //  - EmbeddedUpstream: the local store is the truth; writes go through the local API's semantics.
 //  - KcpUpstream: tenant workspaces bound to tmcd's APIExport, cached in the store under their
