@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 namespace tmcd::engine {
 
 Controller::Controller(std::string name, const Clock& clock, ReconcileFn reconcile, int workers, QueueOptions queue)
@@ -109,7 +111,13 @@ void Controller::ProcessOne(const std::string& key) {
 }
 
 Manager::Manager(prometheus::Registry& registry, std::function<std::string()> not_ready)
-    : registry_(registry), not_ready_(std::move(not_ready)) {}
+    : registry_(registry),
+      not_ready_(std::move(not_ready)),
+      decoded_(&prometheus::BuildCounter()
+                    .Name("tmcd_controller_store_events_decoded_total")
+                    .Help("Store events (and listed objects) whose key the controllers' shared informer decoded.")
+                    .Register(registry)
+                    .Add({})) {}
 
 Manager::~Manager() {
   Stop();
@@ -135,14 +143,37 @@ void Manager::Start() {
     for (auto& c : controllers_) c->Start();
     running_ = true;
     for (auto& f : on_started_) f();
-    for (auto& src : sources_) src->Start();
-    spdlog::info("{} controllers started", controllers_.size());
+    StartInformers();
+    spdlog::info("{} controllers started ({} sources on {} store informer(s))", controllers_.size(), sources_.size(),
+                 informers_.size());
     while (true) {
       for (auto& c : controllers_) c->UpdateMetrics();
+      const uint64_t decoded = EventsDecoded();
+      decoded_->Increment(static_cast<double>(decoded - decoded_seen_));
+      decoded_seen_ = decoded;
       std::unique_lock<std::mutex> lock(mu_);
       if (cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; })) return;
     }
   });
+}
+
+void Manager::StartInformers() {
+  std::map<store::Store*, StoreInformer*> by_store;
+  for (const auto& src : sources_) {
+    StoreInformer*& inf = by_store[&src->store];
+    if (inf == nullptr) {
+      informers_.push_back(std::make_unique<StoreInformer>(src->store));
+      inf = informers_.back().get();
+    }
+    inf->Subscribe(src->group, src->resource, src->handler);
+  }
+  for (auto& inf : informers_) inf->Start();
+}
+
+uint64_t Manager::EventsDecoded() const {
+  uint64_t n = 0;
+  for (const auto& inf : informers_) n += inf->Decoded();
+  return n;
 }
 
 void Manager::Stop() {
@@ -153,7 +184,7 @@ void Manager::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  for (auto& src : sources_) src->Stop();
+  for (auto& inf : informers_) inf->Stop();
   for (auto it = controllers_.rbegin(); it != controllers_.rend(); ++it) (*it)->Stop();
   running_ = false;
 }

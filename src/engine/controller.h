@@ -1,5 +1,5 @@
 #pragma once
-// Controller runtime (ARCHITECTURE.md §5): a Controller is a WorkQueue, a reconcile function and N
+// Controller runtime (docs/design/architecture.md §5): a Controller is a WorkQueue, a reconcile function and N
 // worker threads; the Manager starts its controllers once the upstream has synced and stops them
 // (draining in-flight work) in reverse order. Reconcile functions are level-based and idempotent:
 // they read the current state for a key, never the event that queued it. An error requeues the key
@@ -82,18 +82,25 @@ class Manager {
   Controller& Add(std::unique_ptr<Controller> c);
   // Called after the controllers started (event sources begin feeding the queues here).
   void OnStarted(std::function<void()> f) { on_started_.push_back(std::move(f)); }
-  // Started after the controllers, stopped before them.
+  // Started after the controllers, stopped before them; every source of one store shares one
+  // StoreInformer (one list + watch, one key decode per event).
   void AddSource(std::unique_ptr<StoreSource> s) { sources_.push_back(std::move(s)); }
+  // Events the informers decoded so far (tmcd_controller_store_events_decoded_total).
+  uint64_t EventsDecoded() const;
   void Start();
   void Stop();
   bool Running() const { return running_.load(); }
 
  private:
+  void StartInformers();
   prometheus::Registry& registry_;
   std::function<std::string()> not_ready_;
   std::vector<std::unique_ptr<Controller>> controllers_;
   std::vector<std::function<void()>> on_started_;
   std::vector<std::unique_ptr<StoreSource>> sources_;
+  std::vector<std::unique_ptr<StoreInformer>> informers_;  // one per store; built by Start
+  prometheus::Counter* decoded_ = nullptr;
+  uint64_t decoded_seen_ = 0;  // the metrics loop's last reading
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

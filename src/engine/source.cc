@@ -20,18 +20,19 @@ bool GenerationFilter::Changed(const std::string& key, const std::string& json) 
   return true;
 }
 
-StoreSource::StoreSource(store::Store& store, std::string group, std::string resource, Handler handler)
-    : store_(store), group_(std::move(group)), resource_(std::move(resource)), handler_(std::move(handler)) {}
-
-StoreSource::~StoreSource() {
+StoreInformer::~StoreInformer() {
   Stop();
 }
 
-void StoreSource::Start() {
+void StoreInformer::Subscribe(const std::string& group, const std::string& resource, SourceHandler handler) {
+  handlers_[group + "/" + resource].push_back(std::move(handler));
+}
+
+void StoreInformer::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void StoreSource::Stop() {
+void StoreInformer::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -40,7 +41,7 @@ void StoreSource::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void StoreSource::Run() {
+void StoreInformer::Run() {
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -50,10 +51,19 @@ void StoreSource::Run() {
   }
 }
 
-void StoreSource::Cycle() {
+void StoreInformer::Dispatch(const std::string& raw_key, const std::string& json) {
+  decoded_.fetch_add(1, std::memory_order_relaxed);
+  auto key = store::DecodeKey(raw_key);
+  if (!key.ok()) return;
+  auto it = handlers_.find(key->group + "/" + key->resource);
+  if (it == handlers_.end()) return;
+  for (const auto& h : it->second) h(*key, json);
+}
+
+void StoreInformer::Cycle() {
   auto list = store_.List("", 0, "");
   if (!list.ok()) {
-    spdlog::error("listing {} for the controllers: {}", resource_, list.status().message());
+    spdlog::error("listing the store for the controllers: {}", list.status().message());
     std::this_thread::sleep_for(std::chrono::seconds(1));
     return;
   }
@@ -64,18 +74,13 @@ void StoreSource::Cycle() {
     if (stop_) return;
     watcher_ = *watcher;
   }
-  for (const auto& [raw, obj] : list->items) {
-    auto key = store::DecodeKey(raw);
-    if (key.ok() && key->group == group_ && key->resource == resource_) handler_(*key, obj.json);
-  }
+  for (const auto& [raw, obj] : list->items) Dispatch(raw, obj.json);
   while (true) {
     auto next = (*watcher)->Next(std::chrono::milliseconds(500));
     if (!next.ok()) break;  // closed: too slow, or stopping
     if (!next->has_value()) continue;
     const store::Event& e = ***next;
-    auto key = store::DecodeKey(e.key);
-    if (!key.ok() || key->group != group_ || key->resource != resource_) continue;
-    handler_(*key, e.type == store::EventType::kDeleted ? std::string() : e.object.json);
+    Dispatch(e.key, e.type == store::EventType::kDeleted ? std::string() : e.object.json);
   }
   std::lock_guard<std::mutex> lock(mu_);
   watcher_.reset();
