@@ -91,7 +91,10 @@ def test_cluster_health_identity_capacity_and_failures(clusters, daemon, tmp_pat
     st = obj["status"]
     assert st["kubernetesVersion"].startswith("v1.35")
     assert st["clusterID"] == kube_system
-    assert st["capacity"]["cpu"] == "6500m" and st["allocatable"]["memory"] == "15032385536"
+    # The two workers (6.5 CPUs, 14 GiB allocatable) plus the kwok Node up.sh adds (16 CPUs, 64 GiB).
+    kwok = any(n["metadata"]["name"].startswith("kwok-") for n in clusters[0].get_json("nodes")["items"])
+    assert st["capacity"]["cpu"] == ("22500m" if kwok else "6500m")
+    assert st["allocatable"]["memory"] == str((14 + (64 if kwok else 0)) * 1024 ** 3)
     assert st["observedGeneration"] == obj["metadata"]["generation"]
     assert st["lastHeartbeatTime"]
     assert {s["resource"]: s["state"] for s in st["syncedResources"]}["deployments"] == "Accepted"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds the real test peers from Go modules (never prebuilt binaries).
-#   build.sh [k8s]  etcd, kube-apiserver, kube-controller-manager, kubectl at the version in k8s/go.mod
+#   build.sh [k8s]  etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl at the version in
+#                   k8s/go.mod
 #   build.sh kcp    kcp at the version in kcp/go.mod
+#   build.sh kwok   kwok (fake Nodes and kubelets) at the version in kwok/go.mod, with its "fast" node and
+#                   Pod stages (and the node heartbeat) from the same module as bin/stages.yaml
 # Output: $TMCD_CACHE/peers/<name>-<version>/bin (default ~/.cache/tmcd). A stamp keyed by the hash of
 # go.mod+go.sum makes a warm run a no-op. Go module and build caches also live under $TMCD_CACHE.
 # Prints the bin directory on stdout.
@@ -35,12 +38,34 @@ if [ "${1:-k8s}" = kcp ]; then
   exit 0
 fi
 
+if [ "${1:-k8s}" = kwok ]; then
+  wver=$(awk '$1 == "require" && $2 == "sigs.k8s.io/kwok" { print $3; exit }' "$here/kwok/go.mod")
+  [ -n "$wver" ] || wver=$(grep -oE 'sigs.k8s.io/kwok v[0-9.]+' "$here/kwok/go.mod" | head -1 | cut -d' ' -f2)
+  wbin="$cache/peers/kwok-${wver#v}/bin"
+  wwant=$(cat "$here/kwok/go.mod" "$here/kwok/go.sum" | sha256sum | cut -c1-16)
+  if [ -f "$wbin/.stamp" ] && [ "$(cat "$wbin/.stamp")" = "$wwant" ]; then echo "$wbin"; exit 0; fi
+  mkdir -p "$wbin"
+  start=$(date +%s)
+  (cd "$here/kwok" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$wbin/kwok" sigs.k8s.io/kwok/cmd/kwok)
+  stages="$(cd "$here/kwok" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage"
+  for f in "$stages"/node/fast/node-initialize.yaml "$stages"/node/heartbeat/node-heartbeat.yaml \
+    "$stages"/pod/fast/pod-ready.yaml "$stages"/pod/fast/pod-complete.yaml "$stages"/pod/fast/pod-delete.yaml; do
+    echo '---'
+    cat "$f"
+  done >"$wbin/stages.yaml"
+  echo "build.sh: kwok $wver built in $(( $(date +%s) - start ))s" >&2
+  echo "$wwant" >"$wbin/.stamp"
+  echo "$wbin"
+  exit 0
+fi
+
 kver=$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v1\./ { print $2; exit }' "$here/k8s/go.mod")
 [ -n "$kver" ] || kver=$(grep -oE 'k8s.io/kubernetes v1\.[0-9.]+' "$here/k8s/go.mod" | head -1 | cut -d' ' -f2)
 minor=$(echo "$kver" | cut -d. -f2)
 bin="$cache/peers/k8s-${kver#v}/bin"
 stamp="$bin/.stamp"
-want=$(cat "$here/k8s/go.mod" "$here/k8s/go.sum" | sha256sum | cut -c1-16)
+binaries="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+want=$( (cat "$here/k8s/go.mod" "$here/k8s/go.sum"; echo "$binaries") | sha256sum | cut -c1-16)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "$bin"
   exit 0
@@ -50,7 +75,7 @@ ldf="-s -w -X k8s.io/component-base/version.gitVersion=$kver -X k8s.io/component
 ldf="$ldf -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/client-go/pkg/version.gitVersion=$kver"
 ldf="$ldf -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
 cd "$here/k8s"
-for c in kube-apiserver kube-controller-manager kubectl; do
+for c in $binaries; do
   start=$(date +%s)
   CGO_ENABLED=0 go build -trimpath -ldflags "$ldf" -o "$bin/$c" "k8s.io/kubernetes/cmd/$c"
   echo "build.sh: $c built in $(( $(date +%s) - start ))s" >&2

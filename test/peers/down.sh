@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what up.sh or kcp-up.sh started in DIR (controller-managers, apiservers, etcd, kcp), waiting for
+# Stops what up.sh or kcp-up.sh started in DIR (kwok, schedulers, controller-managers, apiservers, etcd, kcp), waiting for
 # each to exit.
 set -uo pipefail
 dir=${1:?usage: down.sh DIR}
@@ -13,7 +13,7 @@ stop() {
   fi
   rm -f "$pidfile"
 }
-for f in "$dir"/cluster-*/controller-manager.pid "$dir"/cluster-*/apiserver.pid "$dir"/etcd.pid "$dir"/kcp.pid; do
+for f in "$dir"/cluster-*/kwok.pid "$dir"/cluster-*/scheduler.pid "$dir"/cluster-*/controller-manager.pid "$dir"/cluster-*/apiserver.pid "$dir"/etcd.pid "$dir"/kcp.pid; do
   stop "$f"
 done
 echo "down.sh: stopped peers in $dir"

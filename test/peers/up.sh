@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Starts N real "physical clusters" on loopback: one etcd, and per cluster a kube-apiserver (own
 # --etcd-prefix, static token auth, OS-probed free ports) plus a kube-controller-manager so that
-# Deployments get ReplicaSets and real status. Waits for /readyz and the default namespace.
+# Deployments get ReplicaSets and real status. Unless TMCD_KWOK=0, each cluster also gets a
+# kube-scheduler, kwok (fake kubelets: Pods become Running and Ready, Job Pods Succeeded) and one
+# kwok Node "kwok-<i>" with capacity cpu 16, memory 64Gi, pods 110 (label tmcd.test/kwok=true), so that
+# Deployments become Available, StatefulSets Ready and Jobs Complete for real. Waits for /readyz, the
+# default namespace and the Node's Ready condition.
 # Usage: up.sh DIR [N]   → DIR/cluster-<i>/kubeconfig, DIR/cluster-<i>/{server,token}, DIR/etcd-url,
 #                           DIR/clusters.env (TMCD_CLUSTER_<i>_SERVER/_TOKEN/_KUBECONFIG), DIR/*.pid
 # PodTemplates bypass the watch cache (so their watches hit etcd and a compacted revision is a
@@ -13,6 +17,8 @@ n=${2:-2}
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 bin=$("$here/build.sh")
+kwok=${TMCD_KWOK:-1}
+[ "$kwok" = 0 ] || kwokbin=$("$here/build.sh" kwok)
 trap '"$here/down.sh" "$dir" >/dev/null 2>&1 || true' ERR
 
 free_port() {
@@ -74,6 +80,32 @@ for i in $(seq 1 "$n"); do
     --controllers='*,-serviceaccount-token' --use-service-account-credentials=false \
     --cert-dir="$c/kcm-certs" --v=1 >"$c/controller-manager.log" 2>&1 &
   echo $! >"$c/controller-manager.pid"
+  [ "$kwok" = 0 ] && continue
+  "$bin/kube-scheduler" --kubeconfig="$c/kubeconfig" --authentication-kubeconfig="$c/kubeconfig" \
+    --authorization-kubeconfig="$c/kubeconfig" --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false \
+    --v=1 >"$c/scheduler.log" 2>&1 &
+  echo $! >"$c/scheduler.pid"
+  "$kwokbin/kwok" --kubeconfig="$c/kubeconfig" -c "$kwokbin/stages.yaml" \
+    --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --cidr="10.$((100 + i)).0.0/16" \
+    --node-ip=127.0.0.1 --server-address= >"$c/kwok.log" 2>&1 &
+  echo $! >"$c/kwok.pid"
+  "$bin/kubectl" --kubeconfig="$c/kubeconfig" apply -f - >/dev/null <<NODE
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-$i
+  annotations: {kwok.x-k8s.io/node: fake}
+  labels: {kubernetes.io/hostname: kwok-$i, tmcd.test/kwok: "true"}
+status:
+  allocatable: {cpu: "16", memory: 64Gi, pods: "110"}
+  capacity: {cpu: "16", memory: 64Gi, pods: "110"}
+NODE
 done
+if [ "$kwok" != 0 ]; then
+  for i in $(seq 1 "$n"); do
+    c="$dir/cluster-$i"
+    "$bin/kubectl" --kubeconfig="$c/kubeconfig" wait --for=condition=Ready "node/kwok-$i" --timeout=120s >/dev/null
+  done
+fi
 trap - ERR
 echo "up.sh: $n clusters ready in $dir (kubeconfigs: $dir/cluster-*/kubeconfig)"
