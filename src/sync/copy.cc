@@ -6,6 +6,7 @@
 
 #include "apis/meta/time.h"
 #include "common/strings.h"
+#include "sync/interpreter.h"
 #include "sync/naming.h"
 #include "sync/status.h"
 #include "sync/syncer.h"
@@ -137,12 +138,14 @@ Status Syncer::SyncCopy(const upstream::ObjectRef& ref, const Json& workload, co
 
 void Syncer::Dependencies(const upstream::ObjectRef& ref, const Json& workload, const std::string& dns,
                           std::vector<Json>& deps, std::vector<std::string>& names) const {
-  for (const auto& r : PodTemplateReferences(workload)) {
+  const Json tmpl = workload.value("spec", Json::object()).value("template", Json::object());
+  for (const auto& r : PodTemplateReferences(tmpl)) {
     auto dep = upstream_.Get({ref.workspace, "", "v1", r.resource, ref.namespace_, r.name});
     if (!dep.ok()) continue;  // missing upstream: the Pod will say so downstream, as it would anywhere
     const UpstreamId did{
         ref.workspace, "", "v1", r.resource, ref.namespace_, r.name, (*dep)["metadata"].value("uid", "")};
     deps.push_back(Desired(*dep, did, dns));
+    if (const KindRules* rules = BuiltinRules("", r.resource); rules != nullptr) StripFields(*rules, deps.back());
     names.push_back(DepName(r));
   }
   // The Services that select the workload's Pods go where the Pods go.
@@ -150,7 +153,7 @@ void Syncer::Dependencies(const upstream::ObjectRef& ref, const Json& workload, 
   if (!services.ok()) return;
   for (const auto& svc : *services) {
     const Json meta = svc.value("metadata", Json::object());
-    if (!ServiceSelects(svc, workload) || meta.contains("deletionTimestamp")) continue;
+    if (!ServiceSelects(svc, tmpl) || meta.contains("deletionTimestamp")) continue;
     const std::string name = meta.value("name", "");
     const UpstreamId did{ref.workspace, "", "v1", "services", ref.namespace_, name, meta.value("uid", "")};
     deps.push_back(Desired(svc, did, dns));
@@ -194,10 +197,11 @@ Result<Json> Syncer::ApplyCopy(Downstream& ds, const Json& desired, const std::v
   const std::string dns = desired["metadata"].value("namespace", "");
   for (const auto& d : deps) {
     const std::string kind = d.value("kind", "");
-    const std::string resource = kind == "ConfigMap"        ? "configmaps"
-                                 : kind == "Secret"         ? "secrets"
-                                 : kind == "ServiceAccount" ? "serviceaccounts"
-                                                            : "services";
+    const std::string resource = kind == "ConfigMap"               ? "configmaps"
+                                 : kind == "Secret"                ? "secrets"
+                                 : kind == "ServiceAccount"        ? "serviceaccounts"
+                                 : kind == "PersistentVolumeClaim" ? "persistentvolumeclaims"
+                                                                   : "services";
     TMCD_TRY(ds.Apply(Ref("", resource, dns), d).status().Annotate(resource + "/" + d["metadata"].value("name", "")));
   }
   return ds.Apply(Ref("apps", "deployments", dns), desired);

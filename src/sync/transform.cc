@@ -76,7 +76,6 @@ Json Desired(const Json& upstream, const UpstreamId& id, const std::string& down
   for (const auto& [k, v] : upstream.items()) {
     if (k != "metadata" && k != "status") out[k] = v;
   }
-  if (id.resource == "serviceaccounts") out.erase("secrets");  // token Secrets are per cluster
   if (id.resource == "services" && out.contains("spec")) ServiceRules(out["spec"]);
   const Json& um = upstream.value("metadata", Json::object());
   Json m = {{"name", um.value("name", "")}};
@@ -109,13 +108,13 @@ Json NamespaceObject(const std::string& workspace, const std::string& ns) {
             {"annotations", {{kLocatorAnnotation, Locator(workspace, ns)}}}}}};
 }
 
-std::vector<Reference> PodTemplateReferences(const Json& workload) {
+std::vector<Reference> PodTemplateReferences(const Json& pod_template) {
   std::set<Reference> out;
-  const Json spec =
-      workload.value("spec", Json::object()).value("template", Json::object()).value("spec", Json::object());
+  const Json spec = pod_template.is_object() ? pod_template.value("spec", Json::object()) : Json::object();
   for (const auto& v : spec.value("volumes", Json::array())) {
     AddName(out, "configmaps", v.value("configMap", Json::object()), "name");
     AddName(out, "secrets", v.value("secret", Json::object()), "secretName");
+    AddName(out, "persistentvolumeclaims", v.value("persistentVolumeClaim", Json::object()), "claimName");
     for (const auto& s : v.value("projected", Json::object()).value("sources", Json::array())) {
       AddName(out, "configmaps", s.value("configMap", Json::object()), "name");
       AddName(out, "secrets", s.value("secret", Json::object()), "name");
@@ -129,13 +128,10 @@ std::vector<Reference> PodTemplateReferences(const Json& workload) {
   return {out.begin(), out.end()};
 }
 
-bool ServiceSelects(const Json& service, const Json& workload) {
+bool ServiceSelects(const Json& service, const Json& pod_template) {
   const Json selector = service.value("spec", Json::object()).value("selector", Json::object());
-  if (!selector.is_object() || selector.empty()) return false;
-  const Json labels = workload.value("spec", Json::object())
-                          .value("template", Json::object())
-                          .value("metadata", Json::object())
-                          .value("labels", Json::object());
+  if (!selector.is_object() || selector.empty() || !pod_template.is_object()) return false;
+  const Json labels = pod_template.value("metadata", Json::object()).value("labels", Json::object());
   for (const auto& [k, v] : selector.items()) {
     if (!labels.is_object() || !labels.contains(k) || labels[k] != v) return false;
   }

@@ -1,8 +1,9 @@
 #pragma once
-// Upstream object → the object applied downstream (ARCHITECTURE.md §6, docs/sync.md): server
-// fields and kcp/kubectl annotations dropped, namespace mapped, tmcd's marks added, Service fields
-// that are per-cluster removed, and the references of a Pod template (ConfigMaps, Secrets,
-// ServiceAccount) found so that they travel with it. Pure functions; thread-safe.
+// Upstream object → the object applied downstream (docs/sync.md): server fields and kcp/kubectl
+// annotations dropped, namespace mapped, tmcd's marks added, Service fields that are per-cluster
+// removed (the per-kind rules of sync/interpreter.h strip the rest), and the references of a Pod
+// template (ConfigMaps, Secrets, ServiceAccount, PVCs) found so that they travel with it.
+// Pure functions; thread-safe.
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -30,19 +31,19 @@ Json NamespaceObject(const std::string& workspace, const std::string& ns);
 
 // An object a Pod template refers to by name in its own namespace.
 struct Reference {
-  std::string resource;  // configmaps, secrets or serviceaccounts (core group)
+  std::string resource;  // configmaps, secrets, serviceaccounts or persistentvolumeclaims (core group)
   std::string name;
   bool operator<(const Reference& o) const { return resource != o.resource ? resource < o.resource : name < o.name; }
   bool operator==(const Reference&) const = default;
 };
-// References of spec.template.spec: volumes (configMap, secret, projected sources), env valueFrom
-// and envFrom of containers and init containers, imagePullSecrets, and serviceAccountName (not
-// "default", which every namespace has). Sorted, unique.
-std::vector<Reference> PodTemplateReferences(const Json& workload);
+// References of a PodTemplateSpec's spec: volumes (configMap, secret, persistentVolumeClaim,
+// projected sources), env valueFrom and envFrom of containers and init containers,
+// imagePullSecrets, and serviceAccountName (not "default", which every namespace has). Sorted, unique.
+std::vector<Reference> PodTemplateReferences(const Json& pod_template);
 
-// Whether a Service selects the workload's Pods: a non-empty spec.selector whose every pair is among
-// the labels of spec.template.metadata (a Service without a selector has manual endpoints: not ours).
-bool ServiceSelects(const Json& service, const Json& workload);
+// Whether a Service selects the Pods of a PodTemplateSpec: a non-empty spec.selector whose every
+// pair is among the template's labels (a Service without a selector has manual endpoints: not ours).
+bool ServiceSelects(const Json& service, const Json& pod_template);
 
 // Stable hash of what would be applied (the desired object and its dependencies).
 std::string DesiredHash(const Json& desired, const std::vector<Json>& dependencies);

@@ -1,9 +1,10 @@
-// Names, marks and transformations of ARCHITECTURE.md §6, with golden values computed independently
+// Names, marks and transformations of docs/design/architecture.md §6, with golden values computed independently
 // (Python: base36 of the SHA-256 integer).
 #include "sync/transform.h"
 
 #include <doctest/doctest.h>
 
+#include "sync/interpreter.h"
 #include "sync/naming.h"
 
 namespace tmcd::sync {
@@ -51,7 +52,7 @@ TEST_CASE("the desired object drops server fields, maps the namespace and carrie
 }
 
 TEST_CASE("a Service goes with the workloads whose Pods it selects") {
-  const Json web = Json::parse(R"({"spec": {"template": {"metadata": {"labels": {"app": "web", "tier": "fe"}}}}})");
+  const Json web = Json::parse(R"({"metadata": {"labels": {"app": "web", "tier": "fe"}}})");
   auto svc = [](const char* selector) {
     return Json::parse(std::string(R"({"kind": "Service", "spec": {"selector": )") + selector + "}}");
   };
@@ -62,6 +63,7 @@ TEST_CASE("a Service goes with the workloads whose Pods it selects") {
   CHECK_FALSE(ServiceSelects(svc("{}"), web));  // no selector: manual endpoints, not ours
   CHECK_FALSE(ServiceSelects(Json::parse(R"({"kind": "Service", "spec": {}})"), web));
   CHECK_FALSE(ServiceSelects(svc(R"({"app": "web"})"), Json::parse(R"({"spec": {}})")));
+  CHECK_FALSE(ServiceSelects(svc(R"({"app": "web"})"), Json()));
 }
 
 TEST_CASE("Services lose per-cluster fields; ServiceAccounts their token Secrets") {
@@ -77,27 +79,30 @@ TEST_CASE("Services lose per-cluster fields; ServiceAccounts their token Secrets
   const Json sa = Json::parse(R"({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "a"},
     "secrets": [{"name": "a-token"}], "imagePullSecrets": [{"name": "pull"}]})");
   d = Desired(sa, {"root", "", "v1", "serviceaccounts", "shop", "a", ""}, "n");
+  StripFields(*BuiltinRules("", "serviceaccounts"), d);
   CHECK(!d.contains("secrets"));
   CHECK(d["imagePullSecrets"] == sa["imagePullSecrets"]);
 }
 
-TEST_CASE("a Pod template's ConfigMaps, Secrets and ServiceAccount are found") {
-  const Json w = Json::parse(R"({"spec": {"template": {"spec": {
+TEST_CASE("a Pod template's ConfigMaps, Secrets, PVCs and ServiceAccount are found") {
+  const Json w = Json::parse(R"({"spec": {
     "serviceAccountName": "runner",
     "imagePullSecrets": [{"name": "pull"}],
     "volumes": [{"name": "a", "configMap": {"name": "cm-vol"}}, {"name": "b", "secret": {"secretName": "s-vol"}},
                 {"name": "c", "projected": {"sources": [{"configMap": {"name": "cm-proj"}},
                                                         {"secret": {"name": "s-proj"}}]}},
-                {"name": "d", "emptyDir": {}}],
+                {"name": "d", "emptyDir": {}}, {"name": "e", "persistentVolumeClaim": {"claimName": "data"}}],
     "initContainers": [{"name": "i", "envFrom": [{"configMapRef": {"name": "cm-init"}}]}],
     "containers": [{"name": "c", "env": [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "s-env", "key": "k"}}},
                                          {"name": "Y", "value": "plain"}],
-                    "envFrom": [{"secretRef": {"name": "s-from"}}, {"configMapRef": {"name": "cm-vol"}}]}]}}}})");
-  std::vector<Reference> want = {{"configmaps", "cm-init"}, {"configmaps", "cm-proj"}, {"configmaps", "cm-vol"},
-                                 {"secrets", "pull"},       {"secrets", "s-env"},      {"secrets", "s-from"},
-                                 {"secrets", "s-proj"},     {"secrets", "s-vol"},      {"serviceaccounts", "runner"}};
+                    "envFrom": [{"secretRef": {"name": "s-from"}}, {"configMapRef": {"name": "cm-vol"}}]}]}})");
+  std::vector<Reference> want = {{"configmaps", "cm-init"}, {"configmaps", "cm-proj"},
+                                 {"configmaps", "cm-vol"},  {"persistentvolumeclaims", "data"},
+                                 {"secrets", "pull"},       {"secrets", "s-env"},
+                                 {"secrets", "s-from"},     {"secrets", "s-proj"},
+                                 {"secrets", "s-vol"},      {"serviceaccounts", "runner"}};
   CHECK(PodTemplateReferences(w) == want);
-  const Json plain = Json::parse(R"({"spec": {"template": {"spec": {"serviceAccountName": "default"}}}})");
+  const Json plain = Json::parse(R"({"spec": {"serviceAccountName": "default"}})");
   CHECK(PodTemplateReferences(plain).empty());
 }
 
