@@ -173,12 +173,12 @@ void Syncer::MarkApplied(v1::SyncRecord& record, const Json& seen, const apis::T
       apis::MakeCondition("Synced", "True", "Applied",
                           "applied at upstream generation " + std::to_string(record.status.applied_generation), 0),
       now);
-  const bool available = CopyAvailable(record.status.downstream_status.value);
-  apis::SetCondition(
-      record.status.conditions,
-      apis::MakeCondition("Ready", available ? "True" : "False", available ? "Available" : "NotAvailable",
-                          available ? "" : "the copy is not Available on the cluster yet", 0),
-      now);
+  std::string why;
+  const bool healthy = Healthy(*BuiltinRules("apps", "deployments"), seen, &why);
+  apis::SetCondition(record.status.conditions,
+                     apis::MakeCondition("Ready", healthy ? "True" : "False", healthy ? "Healthy" : "NotHealthy",
+                                         healthy ? "" : "the copy is not healthy yet: " + why, 0),
+                     now);
 }
 
 Result<Json> Syncer::TimedApply(Downstream& ds, const std::string& ws, const std::string& cluster, const Json& desired,

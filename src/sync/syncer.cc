@@ -36,7 +36,9 @@ std::vector<CopyStatus> CopiesOf(const std::vector<v1::SyncRecord>& records, int
     const Json st = ds.is_object() ? ds : Json::object();
     const bool observed = st.value("observedGeneration", int64_t{0}) >= r.status.downstream_generation;
     const bool current = r.status.phase == "Applied" && r.status.applied_generation == generation && observed;
-    copies.push_back({r.spec.cluster_name, st, current, r.status.phase, r.status.last_error});
+    bool healthy = false;
+    for (const auto& c : r.status.conditions) healthy = healthy || (c.type == "Ready" && c.status == "True");
+    copies.push_back({r.spec.cluster_name, st, current, r.status.phase, r.status.last_error, healthy});
   }
   return copies;
 }
@@ -372,7 +374,7 @@ Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
   }
   if (exists) {
     const std::vector<CopyStatus> copies = CopiesOf(kept, (*obj)["metadata"].value("generation", int64_t{0}));
-    const std::string annotation = ClusterStatusAnnotation(copies);
+    const std::string annotation = ClusterStatusAnnotation(*BuiltinRules("apps", "deployments"), copies);
     TMCD_TRY(SetMarks(ref, labelled, kept.empty() ? nullptr : &annotation));
     if (options_.aggregate_status && !deleting && !kept.empty()) {
       TMCD_TRY(WriteStatus(ref, copies, (*obj)["metadata"].value("generation", int64_t{0})));
@@ -443,7 +445,7 @@ Status Syncer::WriteStatus(const upstream::ObjectRef& ref, const std::vector<Cop
     const Json before = cur.value("status", Json::object());
     // A newer generation arrived since the copies were looked at: its own reconcile follows.
     if (cur["metadata"].value("generation", int64_t{0}) != generation) return false;
-    Json after = AggregateStatus(copies, generation, false, before, now);
+    Json after = AggregateStatus(*BuiltinRules("apps", "deployments"), copies, generation, false, before, now);
     if (after == before) return false;
     cur["status"] = after;
     return true;
