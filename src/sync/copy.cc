@@ -107,7 +107,7 @@ Status Syncer::SyncCopy(const upstream::ObjectRef& ref, const Json& workload, co
   Index(KeyFor(ref.workspace, ref.namespace_, ref.name), ref.workspace, ref.namespace_, dep_names);
   const Json desired = Desired(workload, id, dns);
   const std::string hash = DesiredHash(desired, deps);
-  auto cached = ds->CachedDeployment(dns, ref.name);
+  auto cached = ds->Cached(Ref("apps", "deployments", ""), dns, ref.name);
   const bool unchanged = cached && record.status.desired_hash == hash && record.status.phase == "Applied" &&
                          (*cached)["metadata"].value("generation", int64_t{0}) == record.status.downstream_generation &&
                          HasMarks(*cached);

@@ -4,39 +4,62 @@
 
 namespace tmcd::sync {
 
-kube::ResourceRef Ref(const std::string& group, const std::string& resource, const std::string& ns) {
+kube::ResourceRef Ref(const std::string& group, const std::string& version, const std::string& resource,
+                      const std::string& ns) {
   kube::ResourceRef r;
   r.group = group;
-  r.version = "v1";
+  r.version = version;
   r.resource = resource;
   r.namespace_ = ns;
   return r;
 }
 
+kube::ResourceRef Ref(const std::string& group, const std::string& resource, const std::string& ns) {
+  return Ref(group, "v1", resource, ns);
+}
+
 Downstream::Downstream(std::unique_ptr<kube::Client> client, std::string fingerprint,
                        const std::function<void(const UpstreamId&)>& on_change)
-    : client_(std::move(client)), fingerprint_(std::move(fingerprint)) {
-  kube::Informer::Options o;
-  o.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedByValue);
-  o.transform = [](Json& obj) {
-    if (obj.contains("metadata")) obj["metadata"].erase("managedFields");
-  };
-  deployments_ = std::make_unique<kube::Informer>(*client_, Ref("apps", "deployments", ""), o);
-  auto notify = [on_change](const Json& obj) {
-    UpstreamId id;
-    if (UpstreamFromAnnotation(obj, id)) on_change(id);
-  };
-  deployments_->AddHandlers(
-      {.on_add = notify, .on_update = [notify](const Json&, const Json& now) { notify(now); }, .on_delete = notify});
-  deployments_->Start();
-}
+    : client_(std::move(client)), fingerprint_(std::move(fingerprint)), on_change_(on_change) {}
 
 Downstream::~Downstream() {
-  deployments_->Stop();
+  std::map<std::string, std::unique_ptr<kube::Informer>> informers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    informers.swap(informers_);
+  }
+  for (auto& [k, inf] : informers) inf->Stop();
 }
 
-std::optional<Json> Downstream::CachedDeployment(const std::string& ns, const std::string& name) const {
-  return deployments_->Get(ns + "/" + name);
+std::optional<Json> Downstream::Cached(const kube::ResourceRef& r, const std::string& ns, const std::string& name) {
+  const std::string k = r.group + "/" + r.version + "/" + r.resource;
+  kube::Informer* inf = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = informers_.find(k);
+    if (it != informers_.end()) return it->second->Get(ns + "/" + name);
+    kube::Informer::Options o;
+    o.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedByValue);
+    o.transform = [](Json& obj) {
+      if (obj.contains("metadata")) obj["metadata"].erase("managedFields");
+    };
+    const kube::ResourceRef all = Ref(r.group, r.version, r.resource, "");
+    auto informer = std::make_unique<kube::Informer>(*client_, all, o);
+    auto notify = [on_change = on_change_, all](const Json& obj) {
+      UpstreamId id;
+      if (!UpstreamFromAnnotation(obj, id)) return;
+      id.group = all.group;
+      id.version = all.version;
+      id.resource = all.resource;
+      on_change(id);
+    };
+    informer->AddHandlers(
+        {.on_add = notify, .on_update = [notify](const Json&, const Json& now) { notify(now); }, .on_delete = notify});
+    inf = informer.get();
+    informers_[k] = std::move(informer);
+  }
+  inf->Start();  // outside the lock: its first events may call back into the syncer
+  return std::nullopt;
 }
 
 Status Downstream::EnsureNamespace(const std::string& workspace, const std::string& ns) {

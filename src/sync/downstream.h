@@ -1,12 +1,14 @@
 #pragma once
 // One physical cluster as the syncer sees it: its own client (built from the cluster controller's
-// resolved connection; rebuilt when that changes), a label-filtered informer over the Deployments
-// tmcd manages there (every namespace; tmc.kcp.io/managed-by=tmcd), and the namespaces it has
-// made sure of. Downstream changes call `on_change` with the upstream identity from the object's
-// tmc.kcp.io/upstream annotation, so that drift and status changes requeue the workload.
+// resolved connection; rebuilt when that changes), a label-filtered informer per kind tmcd syncs
+// there (started with the first copy of that kind; every namespace; tmc.kcp.io/managed-by=tmcd),
+// and the namespaces it has made sure of. Downstream changes call `on_change` with the upstream
+// identity from the object's tmc.kcp.io/upstream annotation and the informer's group/version/
+// resource, so that drift and status changes requeue the workload.
 // Thread-safe: every method may be called from any thread; `on_change` runs on the informer thread.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -29,9 +31,9 @@ class Downstream {
 
   kube::Client& client() { return *client_; }
   const std::string& fingerprint() const { return fingerprint_; }
-  bool Synced() const { return deployments_->HasSynced(); }
-  // The managed Deployment ns/name as last seen by the informer.
-  std::optional<Json> CachedDeployment(const std::string& ns, const std::string& name) const;
+  // The managed object ns/name of `r` (namespace ignored) as last seen by its informer, which is
+  // started by the first call for that resource.
+  std::optional<Json> Cached(const kube::ResourceRef& r, const std::string& ns, const std::string& name);
 
   // Creates the downstream namespace for (workspace, ns) with its locator, or checks the locator of
   // an existing one: a namespace that belongs to something else is a collision (Conflict, message
@@ -46,12 +48,15 @@ class Downstream {
  private:
   std::unique_ptr<kube::Client> client_;
   const std::string fingerprint_;
-  std::unique_ptr<kube::Informer> deployments_;
+  const std::function<void(const UpstreamId&)> on_change_;
   std::mutex mu_;
+  std::map<std::string, std::unique_ptr<kube::Informer>> informers_;  // "group/version/resource"; guarded
   std::set<std::string> namespaces_;  // downstream namespaces known to be ours; guarded by mu_
 };
 
-// A core or apps resource reference on a plain Kubernetes cluster.
+// A v1 resource reference (core or apps) on a plain Kubernetes cluster.
 kube::ResourceRef Ref(const std::string& group, const std::string& resource, const std::string& ns);
+kube::ResourceRef Ref(const std::string& group, const std::string& version, const std::string& resource,
+                      const std::string& ns);
 
 }  // namespace tmcd::sync
