@@ -6,7 +6,6 @@
 
 #include "apis/meta/time.h"
 #include "common/strings.h"
-#include "sync/interpreter.h"
 #include "sync/naming.h"
 #include "sync/status.h"
 #include "sync/syncer.h"
@@ -14,21 +13,20 @@
 namespace tmcd::sync {
 namespace {
 
-std::string DepName(const Reference& r) {
-  return r.resource + "/" + r.name;
-}
-
 void Fail(v1::SyncRecord& r, const Status& s, const std::string& reason, const apis::Time& now) {
   if (r.status.phase.empty() || r.status.phase == "Applied") r.status.phase = "Failed";
   r.status.last_error = s.message();
   apis::SetCondition(r.status.conditions, apis::MakeCondition("Synced", "False", reason, s.message(), 0), now);
 }
 
-// Whether another record (same namespace and cluster, other workload) still needs `dep`.
+// Whether another record (same namespace and cluster, other workload) still needs `dep`, or is the
+// record of `dep` itself synced as a workload there.
 bool SharedDependency(const std::string& dep, const v1::SyncRecord& self, const std::vector<v1::SyncRecord>& all) {
   return std::any_of(all.begin(), all.end(), [&](const v1::SyncRecord& o) {
-    return o.metadata.name != self.metadata.name && o.spec.cluster_name == self.spec.cluster_name &&
-           std::find(o.status.dependencies.begin(), o.status.dependencies.end(), dep) != o.status.dependencies.end();
+    if (o.metadata.name == self.metadata.name || o.spec.cluster_name != self.spec.cluster_name) return false;
+    const auto& u = o.spec.upstream;
+    if (Dependency{u.group, u.version, u.resource, u.name}.String() == dep) return true;
+    return std::find(o.status.dependencies.begin(), o.status.dependencies.end(), dep) != o.status.dependencies.end();
   });
 }
 
@@ -65,8 +63,9 @@ Result<bool> DeleteMarked(kube::Client& c, const kube::ResourceRef& r, const std
 
 }  // namespace
 
-Status Syncer::SyncCopy(const upstream::ObjectRef& ref, const Json& workload, const std::string& cluster,
-                        const Target& t, v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all) {
+Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& cluster, const Target& t,
+                        v1::SyncRecord& record) {
+  const upstream::ObjectRef& ref = w.ref;
   const apis::Time now = apis::Time::FromTimePoint(clock_.Now());
   const int64_t generation = workload["metadata"].value("generation", int64_t{0});
   const std::string dns = DownstreamNamespace(ref.workspace, ref.namespace_);
@@ -101,19 +100,23 @@ Status Syncer::SyncCopy(const upstream::ObjectRef& ref, const Json& workload, co
     if (collision) record.status.phase = "Failed";
     return s;
   }
-  std::vector<Json> deps;
+  const std::vector<DesiredDependency> deps = Dependencies(w, workload, dns);
   std::vector<std::string> dep_names;
-  Dependencies(ref, workload, dns, deps, dep_names);
-  Index(KeyFor(ref.workspace, ref.namespace_, ref.name), ref.workspace, ref.namespace_, dep_names);
-  const Json desired = Desired(workload, id, dns);
-  const std::string hash = DesiredHash(desired, deps);
-  auto cached = ds->Cached(Ref("apps", "deployments", ""), dns, ref.name);
+  std::vector<Json> dep_objects;
+  for (const auto& d : deps) {
+    dep_names.push_back(d.ref.String());
+    dep_objects.push_back(d.object);
+  }
+  Index(w.key, ref.workspace, ref.namespace_, dep_names);
+  const Json desired = DesiredCopy(w, workload, id, dns);
+  const std::string hash = DesiredHash(desired, dep_objects);
+  auto cached = ds->Cached(Ref(ref.group, ref.version, ref.resource, ""), dns, ref.name);
   const bool unchanged = cached && record.status.desired_hash == hash && record.status.phase == "Applied" &&
                          (*cached)["metadata"].value("generation", int64_t{0}) == record.status.downstream_generation &&
                          HasMarks(*cached);
   Json seen = cached ? *cached : Json::object();
   if (!unchanged) {
-    auto applied = TimedApply(*ds, ref.workspace, cluster, desired, deps);
+    auto applied = TimedApply(*ds, w, cluster, desired, deps);
     if (!applied.ok()) {
       Fail(record, applied.status(), "ApplyFailed", now);
       return applied.status();
@@ -125,43 +128,66 @@ Status Syncer::SyncCopy(const upstream::ObjectRef& ref, const Json& workload, co
       if (std::find(dep_names.begin(), dep_names.end(), d) == dep_names.end()) dropped.push_back(d);
     }
     record.status.dependencies = dropped;
-    TMCD_TRY(PruneDependencies(*ds, record, all, false));
+    TMCD_TRY(PruneDependencies(*ds, record, false));
     record.status.desired_hash = hash;
     record.status.applied_generation = generation;
     record.status.downstream_generation = seen["metadata"].value("generation", int64_t{0});
     record.status.last_sync_time = now;
   }
   record.status.dependencies = dep_names;
-  MarkApplied(record, seen, now);
+  MarkApplied(*w.rules, record, seen, now);
   return Status::Ok();
 }
 
-void Syncer::Dependencies(const upstream::ObjectRef& ref, const Json& workload, const std::string& dns,
-                          std::vector<Json>& deps, std::vector<std::string>& names) const {
-  const Json tmpl = workload.value("spec", Json::object()).value("template", Json::object());
-  for (const auto& r : PodTemplateReferences(tmpl)) {
-    auto dep = upstream_.Get({ref.workspace, "", "v1", r.resource, ref.namespace_, r.name});
-    if (!dep.ok()) continue;  // missing upstream: the Pod will say so downstream, as it would anywhere
-    const UpstreamId did{
-        ref.workspace, "", "v1", r.resource, ref.namespace_, r.name, (*dep)["metadata"].value("uid", "")};
-    deps.push_back(Desired(*dep, did, dns));
-    if (const KindRules* rules = BuiltinRules("", r.resource); rules != nullptr) StripFields(*rules, deps.back());
-    names.push_back(DepName(r));
+Json Syncer::DesiredCopy(const Work& w, const Json& workload, const UpstreamId& id, const std::string& dns) const {
+  Json desired = Desired(workload, id, dns);
+  StripFields(*w.rules, desired);
+  if (!w.rules->replicas) return desired;
+  const KindRules* hpa = BuiltinRules("autoscaling", "horizontalpodautoscalers");
+  auto hpas = upstream_.List(w.ref.workspace, hpa->group, hpa->resource, w.ref.namespace_);
+  if (!hpas.ok()) return desired;
+  const Dependency self{w.ref.group, w.ref.version, w.ref.resource, w.ref.name};
+  for (const auto& h : *hpas) {
+    const auto targets = DependenciesOf(*hpa, h);
+    if (std::find(targets.begin(), targets.end(), self) != targets.end()) {
+      w.rules->replicas->Erase(desired);
+      break;
+    }
   }
-  // The Services that select the workload's Pods go where the Pods go.
-  auto services = upstream_.List(ref.workspace, "", "services", ref.namespace_);
-  if (!services.ok()) return;
-  for (const auto& svc : *services) {
-    const Json meta = svc.value("metadata", Json::object());
-    if (!ServiceSelects(svc, tmpl) || meta.contains("deletionTimestamp")) continue;
-    const std::string name = meta.value("name", "");
-    const UpstreamId did{ref.workspace, "", "v1", "services", ref.namespace_, name, meta.value("uid", "")};
-    deps.push_back(Desired(svc, did, dns));
-    names.push_back("services/" + name);
-  }
+  return desired;
 }
 
-void Syncer::MarkApplied(v1::SyncRecord& record, const Json& seen, const apis::Time& now) {
+std::vector<Syncer::DesiredDependency> Syncer::Dependencies(const Work& w, const Json& workload,
+                                                            const std::string& dns) const {
+  const upstream::ObjectRef& ref = w.ref;
+  std::vector<DesiredDependency> out;
+  std::vector<Dependency> wanted = DependenciesOf(*w.rules, workload);
+  const Json* tmpl = w.rules->pod_template ? w.rules->pod_template->Find(workload) : nullptr;
+  if (w.rules->selected_services && tmpl != nullptr) {  // the Services selecting its Pods go where they go
+    auto services = upstream_.List(ref.workspace, "", "services", ref.namespace_);
+    if (services.ok()) {
+      for (const auto& svc : *services) {
+        if (ServiceSelects(svc, *tmpl)) wanted.push_back({"", "v1", "services", svc["metadata"].value("name", "")});
+      }
+    }
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  for (const auto& d : wanted) {
+    auto dep = upstream_.Get({ref.workspace, d.group, d.version, d.resource, ref.namespace_, d.name});
+    // Missing upstream: the Pod (or controller) will say so downstream, as it would anywhere.
+    if (!dep.ok() || (*dep)["metadata"].contains("deletionTimestamp")) continue;
+    const UpstreamId did{
+        ref.workspace, d.group, d.version, d.resource, ref.namespace_, d.name, (*dep)["metadata"].value("uid", "")};
+    Json obj = Desired(*dep, did, dns);
+    const KindRules* rules = BuiltinRules(d.group, d.resource);
+    if (rules != nullptr) StripFields(*rules, obj);
+    out.push_back({d, std::move(obj)});
+  }
+  return out;
+}
+
+void Syncer::MarkApplied(const KindRules& rules, v1::SyncRecord& record, const Json& seen, const apis::Time& now) {
   record.status.phase = "Applied";
   record.status.last_error.clear();
   if (seen.contains("metadata")) {
@@ -174,17 +200,18 @@ void Syncer::MarkApplied(v1::SyncRecord& record, const Json& seen, const apis::T
                           "applied at upstream generation " + std::to_string(record.status.applied_generation), 0),
       now);
   std::string why;
-  const bool healthy = Healthy(*BuiltinRules("apps", "deployments"), seen, &why);
+  const bool healthy = Healthy(rules, seen, &why);
   apis::SetCondition(record.status.conditions,
                      apis::MakeCondition("Ready", healthy ? "True" : "False", healthy ? "Healthy" : "NotHealthy",
                                          healthy ? "" : "the copy is not healthy yet: " + why, 0),
                      now);
 }
 
-Result<Json> Syncer::TimedApply(Downstream& ds, const std::string& ws, const std::string& cluster, const Json& desired,
-                                const std::vector<Json>& deps) {
+Result<Json> Syncer::TimedApply(Downstream& ds, const Work& w, const std::string& cluster, const Json& desired,
+                                const std::vector<DesiredDependency>& deps) {
   const auto start = clock_.Now();
-  auto applied = ApplyCopy(ds, desired, deps);
+  const std::string& ws = w.ref.workspace;
+  auto applied = ApplyCopy(ds, w, desired, deps);
   const std::map<std::string, std::string> labels = {{"workspace", ws}, {"cluster", cluster}};
   applies_.Add({{"workspace", ws}, {"cluster", cluster}, {"result", applied.ok() ? "ok" : "error"}}).Increment();
   apply_latency_
@@ -193,27 +220,26 @@ Result<Json> Syncer::TimedApply(Downstream& ds, const std::string& ws, const std
   return applied;
 }
 
-Result<Json> Syncer::ApplyCopy(Downstream& ds, const Json& desired, const std::vector<Json>& deps) {
+Result<Json> Syncer::ApplyCopy(Downstream& ds, const Work& w, const Json& desired,
+                               const std::vector<DesiredDependency>& deps) {
   const std::string dns = desired["metadata"].value("namespace", "");
   for (const auto& d : deps) {
-    const std::string kind = d.value("kind", "");
-    const std::string resource = kind == "ConfigMap"               ? "configmaps"
-                                 : kind == "Secret"                ? "secrets"
-                                 : kind == "ServiceAccount"        ? "serviceaccounts"
-                                 : kind == "PersistentVolumeClaim" ? "persistentvolumeclaims"
-                                                                   : "services";
-    TMCD_TRY(ds.Apply(Ref("", resource, dns), d).status().Annotate(resource + "/" + d["metadata"].value("name", "")));
+    TMCD_TRY(
+        ds.Apply(Ref(d.ref.group, d.ref.version, d.ref.resource, dns), d.object).status().Annotate(d.ref.String()));
   }
-  return ds.Apply(Ref("apps", "deployments", dns), desired);
+  return ds.Apply(Ref(w.ref.group, w.ref.version, w.ref.resource, dns), desired);
 }
 
-Status Syncer::PruneDependencies(Downstream& ds, const v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all,
-                                 bool orphan) {
+Status Syncer::PruneDependencies(Downstream& ds, const v1::SyncRecord& record, bool orphan) {
+  if (record.status.dependencies.empty()) return Status::Ok();
+  // Every record of the namespace: a dependency shared with another workload stays.
+  TMCD_ASSIGN_OR_RETURN(auto all, records_.InNamespace(record.spec.upstream.workspace, record.metadata.namespace_));
   for (const auto& dep : record.status.dependencies) {
     if (SharedDependency(dep, record, all)) continue;
-    const auto slash = dep.find('/');
-    const auto r = Ref("", dep.substr(0, slash), record.status.downstream_namespace);
-    const std::string name = dep.substr(slash + 1);
+    const auto d = Dependency::FromString(dep);
+    if (!d) continue;
+    const auto r = Ref(d->group, d->version, d->resource, record.status.downstream_namespace);
+    const std::string& name = d->name;
     if (orphan) {
       TMCD_TRY(StripMarks(ds.client(), r, name));
     } else {
@@ -223,7 +249,7 @@ Status Syncer::PruneDependencies(Downstream& ds, const v1::SyncRecord& record, c
   return Status::Ok();
 }
 
-Result<bool> Syncer::RemoveCopy(v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all) {
+Result<bool> Syncer::RemoveCopy(const Work& w, v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all) {
   const apis::Time now = apis::Time::FromTimePoint(clock_.Now());
   const std::string& ws = record.spec.upstream.workspace;
   const std::string& cluster = record.spec.cluster_name;
@@ -254,7 +280,7 @@ Result<bool> Syncer::RemoveCopy(v1::SyncRecord& record, const std::vector<v1::Sy
     TMCD_TRY(records_.Put(record));
     return s;
   }
-  const auto dref = Ref("apps", "deployments", dns);
+  const auto dref = Ref(w.ref.group, w.ref.version, w.ref.resource, dns);
   bool gone = true;
   if (orphan) {
     TMCD_TRY(StripMarks(ds->client(), dref, record.spec.upstream.name));
@@ -268,7 +294,7 @@ Result<bool> Syncer::RemoveCopy(v1::SyncRecord& record, const std::vector<v1::Sy
     }
     return false;
   }
-  TMCD_TRY(PruneDependencies(*ds, record, all, orphan));
+  TMCD_TRY(PruneDependencies(*ds, record, orphan));
   TMCD_TRY(records_.Delete(record));
   // The namespace goes with the last copy, unless something is left in it (orphans, or objects
   // somebody else put there).

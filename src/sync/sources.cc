@@ -1,0 +1,235 @@
+// The event half of the syncer: which store changes requeue which workloads.
+#include <spdlog/spdlog.h>
+
+#include "apis/tmc/v1alpha1/register.h"
+#include "sync/syncer.h"
+
+namespace tmcd::sync {
+namespace {
+
+constexpr std::string_view kTmcGroup = "tmc.kcp.io";
+
+std::string GroupResource(const std::string& group, const std::string& resource) {
+  return group.empty() ? resource : resource + "." + group;
+}
+
+}  // namespace
+
+std::string WorkloadKey::String() const {
+  return workspace + "|" + GroupResource(group, resource) + "|" + namespace_ + "/" + name;
+}
+
+std::optional<WorkloadKey> WorkloadKey::Parse(const std::string& key) {
+  const auto bar1 = key.find('|');
+  const auto bar2 = bar1 == std::string::npos ? bar1 : key.find('|', bar1 + 1);
+  const auto slash = bar2 == std::string::npos ? bar2 : key.find('/', bar2);
+  if (slash == std::string::npos) return std::nullopt;
+  WorkloadKey k;
+  k.workspace = key.substr(0, bar1);
+  const std::string gr = key.substr(bar1 + 1, bar2 - bar1 - 1);
+  const auto dot = gr.find('.');
+  k.resource = gr.substr(0, dot);
+  k.group = dot == std::string::npos ? "" : gr.substr(dot + 1);
+  k.namespace_ = key.substr(bar2 + 1, slash - bar2 - 1);
+  k.name = key.substr(slash + 1);
+  return k;
+}
+
+void Syncer::Register(engine::Manager& m) {
+  controller_ = &m.Add(std::make_unique<engine::Controller>(
+      "sync", clock_, [this](const std::string& key) { return Reconcile(key); }, options_.workers));
+  for (const auto& rules : options_.kinds) {
+    m.AddSource(std::make_unique<engine::StoreSource>(
+        store_, rules.group, rules.resource,
+        [this, &rules](const store::ObjectKey& k, const std::string& json) { OnWorkloadEvent(rules, k, json); }));
+  }
+  m.AddSource(std::make_unique<engine::StoreSource>(
+      store_, std::string(kTmcGroup), "workloadplacements",
+      [this](const store::ObjectKey& k, const std::string& json) { OnPlacementEvent(k, json); }));
+  m.AddSource(std::make_unique<engine::StoreSource>(
+      store_, std::string(kTmcGroup), "syncrecords", [this](const store::ObjectKey& k, const std::string& json) {
+        if (json.empty()) return;
+        auto r = v1::DecodeStored<v1::SyncRecord>(json);
+        if (!r.ok()) return;
+        const auto& u = r->spec.upstream;
+        controller_->queue().Add(WorkloadKey{k.workspace, u.group, u.resource, k.namespace_, u.name}.String());
+      }));
+  // A cluster that becomes Ready again gets its pending copies retried now, not after the backoff.
+  // A registration being deleted gets its copies removed (or forgotten, when it cannot be reached);
+  // a deleted one takes its client and informers with it.
+  m.AddSource(std::make_unique<engine::StoreSource>(
+      store_, std::string(kTmcGroup), "clusterregistrations",
+      [this](const store::ObjectKey& k, const std::string& json) { OnClusterEvent(k, json); }));
+}
+
+void Syncer::OnWorkloadEvent(const KindRules& rules, const store::ObjectKey& k, const std::string& json) {
+  const std::string key = WorkloadKey{k.workspace, rules.group, rules.resource, k.namespace_, k.name}.String();
+  // As a workload: when a placement of its namespace selects its kind (a deleted one may have
+  // copies to remove).
+  if (json.empty() || Selected(k.workspace, k.namespace_, rules)) {
+    Seen(upstream_seen_, key);
+    controller_->queue().Add(key);
+  }
+  // As a dependency of other workloads.
+  std::set<std::string> keys;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Dependency d{rules.group, rules.version, rules.resource, k.name};
+    auto it = by_dependency_.find(k.workspace + "|" + k.namespace_ + "|" + d.String());
+    if (it != by_dependency_.end()) keys = it->second;
+  }
+  for (const auto& dk : keys) controller_->queue().Add(dk);
+  // A Service can start or stop selecting any workload of its namespace; an HPA can start or stop
+  // scaling its target (whose replicas tmcd then leaves alone).
+  if (rules.group.empty() && rules.resource == "services") QueueNamespace(k.workspace, k.namespace_);
+  if (rules.scale_target && !json.empty()) {
+    const Json hpa = Json::parse(json, nullptr, false);
+    for (const auto& d : DependenciesOf(rules, hpa)) {
+      controller_->queue().Add(WorkloadKey{k.workspace, d.group, d.resource, k.namespace_, d.name}.String());
+    }
+  }
+}
+
+// Only what changes targets requeues a namespace's workloads (selector, decisions, policy,
+// deletion); the placement's own condition updates (one per copy applied) do not, or every applied
+// copy would requeue every workload of the namespace.
+void Syncer::OnPlacementEvent(const store::ObjectKey& k, const std::string& json) {
+  const Json p = Json::parse(json.empty() ? "{}" : json, nullptr, false);
+  std::string fingerprint;
+  std::set<std::string> kinds;
+  if (p.is_object() && !json.empty()) {
+    const Json spec = p.value("spec", Json::object());
+    const Json selector = spec.value("workloadSelector", Json::object());
+    fingerprint = Json::array({selector, spec.value("deletionPolicy", ""),
+                               p.value("status", Json::object()).value("decisions", Json()),
+                               p["metadata"].contains("deletionTimestamp")})
+                      .dump();
+    const Json resources = selector.value("resources", Json::array({{{"group", "apps"}, {"resource", "deployments"}}}));
+    for (const auto& gr : resources) {
+      if (gr.is_object()) kinds.insert(GroupResource(gr.value("group", ""), gr.value("resource", "")));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string pk = k.workspace + "|" + k.namespace_ + "/" + k.name;
+    auto& in_ns = selects_[k.workspace + "|" + k.namespace_];
+    if (kinds.empty()) {
+      in_ns.erase(k.name);
+    } else {
+      in_ns[k.name] = kinds;
+    }
+    if (in_ns.empty()) selects_.erase(k.workspace + "|" + k.namespace_);
+    auto [it, fresh] = placement_seen_.try_emplace(pk, fingerprint);
+    if (!fresh && it->second == fingerprint) return;
+    it->second = fingerprint;
+    if (fingerprint.empty()) placement_seen_.erase(it);
+  }
+  QueueNamespace(k.workspace, k.namespace_);
+}
+
+bool Syncer::Selected(const std::string& ws, const std::string& ns, const KindRules& rules) {
+  const std::string gr = rules.GroupResource();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = selects_.find(ws + "|" + ns);
+  if (it == selects_.end()) return false;
+  for (const auto& [placement, kinds] : it->second) {
+    if (kinds.count(gr) != 0) return true;
+  }
+  return false;
+}
+
+void Syncer::OnClusterEvent(const store::ObjectKey& k, const std::string& json) {
+  const std::string ck = k.workspace + "|" + k.name;
+  if (json.empty()) {
+    std::shared_ptr<Downstream> gone;  // stopped outside the lock: its informers call back into the queue
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cluster_ready_.erase(ck);
+      if (auto it = downstreams_.find(ck); it != downstreams_.end()) {
+        gone = std::move(it->second);
+        downstreams_.erase(it);
+      }
+    }
+    return;
+  }
+  const bool ready = connection_(k.workspace, k.name).has_value();
+  const bool deleting = json.find("\"deletionTimestamp\"") != std::string::npos;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto [it, fresh] = cluster_ready_.try_emplace(ck, ready);
+    if (!fresh && it->second == ready && !deleting) return;
+    it->second = ready;
+  }
+  if (ready || deleting) QueueCluster(k.workspace, k.name);
+}
+
+void Syncer::QueueNamespace(const std::string& ws, const std::string& ns) {
+  for (const auto& rules : options_.kinds) {
+    if (!Selected(ws, ns, rules)) continue;
+    auto list = upstream_.List(ws, rules.group, rules.resource, ns);
+    if (!list.ok()) continue;
+    for (const auto& o : *list) {
+      controller_->queue().Add(
+          WorkloadKey{ws, rules.group, rules.resource, ns, o["metadata"].value("name", "")}.String());
+    }
+  }
+  auto records = records_.InNamespace(ws, ns);  // copies of workloads no longer there or selected
+  if (records.ok()) {
+    for (const auto& r : *records) {
+      const auto& u = r.spec.upstream;
+      controller_->queue().Add(WorkloadKey{ws, u.group, u.resource, ns, u.name}.String());
+    }
+  }
+}
+
+void Syncer::QueueCluster(const std::string& ws, const std::string& cluster) {
+  auto list = store_.List(store::ResourcePrefix(ws, kTmcGroup, "syncrecords"), 0, "");
+  if (!list.ok()) return;
+  for (const auto& [key, o] : list->items) {
+    auto r = v1::DecodeStored<v1::SyncRecord>(o.json);
+    if (!r.ok() || r->spec.cluster_name != cluster) continue;
+    const auto& u = r->spec.upstream;
+    controller_->queue().Add(WorkloadKey{ws, u.group, u.resource, r->metadata.namespace_, u.name}.String());
+  }
+}
+
+void Syncer::Index(const std::string& key, const std::string& ws, const std::string& ns,
+                   const std::vector<std::string>& deps) {
+  std::set<std::string> now;
+  for (const auto& d : deps) now.insert(ws + "|" + ns + "|" + d);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& before = deps_of_[key];
+  for (const auto& d : before) {
+    if (now.count(d) != 0) continue;
+    auto it = by_dependency_.find(d);
+    if (it == by_dependency_.end()) continue;
+    it->second.erase(key);
+    if (it->second.empty()) by_dependency_.erase(it);
+  }
+  for (const auto& d : now) by_dependency_[d].insert(key);
+  before = std::move(now);
+  if (before.empty()) deps_of_.erase(key);
+}
+
+void Syncer::Forget(const std::string& key) {
+  Index(key, "", "", {});
+  std::lock_guard<std::mutex> lock(mu_);
+  upstream_seen_.erase(key);
+  downstream_seen_.erase(key);
+}
+
+void Syncer::Seen(std::map<std::string, Clock::TimePoint>& m, const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  m.try_emplace(key, clock_.Now());
+}
+
+void Syncer::ObserveStage(std::map<std::string, Clock::TimePoint>& m, const std::string& key,
+                          prometheus::Histogram& h) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = m.find(key);
+  if (it == m.end()) return;
+  h.Observe(std::chrono::duration<double>(clock_.Now() - it->second).count());
+  m.erase(it);
+}
+
+}  // namespace tmcd::sync
