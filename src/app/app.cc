@@ -194,12 +194,14 @@ void App::StartControllers() {
   co.workers = static_cast<int>(config_.clusters_workers);
   clusters_ = std::make_unique<engine::ClusterController>(*upstream_, *store_, clock_, *registry_, co);
   clusters_->Register(*manager_);
-  placement_ = std::make_unique<engine::PlacementController>(*upstream_, *store_, clock_, *registry_);
-  placement_->Register(*manager_);
   sync::SyncerOptions sopt;
   sopt.aggregate_status = config_.gates.Enabled(kGateStatusAggregation);
   sopt.workers = static_cast<int>(config_.sync_workers);
   sopt.qps = static_cast<double>(config_.sync_qps);
+  std::vector<apis::v1alpha1::GroupResource> kinds;
+  for (const auto& k : sopt.kinds) kinds.push_back({k.group, k.resource});
+  placement_ = std::make_unique<engine::PlacementController>(*upstream_, *store_, clock_, *registry_, kinds);
+  placement_->Register(*manager_);
   syncer_ = std::make_unique<sync::Syncer>(
       *upstream_, *store_, clock_, *registry_,
       [this](const std::string& ws, const std::string& cluster) -> std::optional<sync::Connection> {

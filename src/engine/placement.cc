@@ -64,10 +64,10 @@ CopySummary Summarize(store::Store& store, const std::string& ws, const std::str
   return s;
 }
 
-// Workloads in (ws, ns) that the placement selects, reading only their labels.
-int32_t CountSelected(store::Store& store, const std::string& ws, const std::string& ns,
-                      const v1::WorkloadPlacement& p) {
-  auto list = store.List(store::NamespacePrefix(ws, "apps", "deployments", ns), 0, "");
+// Workloads of one selected resource in (ws, ns) that the placement selects, reading only labels.
+int32_t CountSelected(store::Store& store, const std::string& ws, const std::string& ns, const v1::WorkloadPlacement& p,
+                      const v1::GroupResource& gr) {
+  auto list = store.List(store::NamespacePrefix(ws, gr.group, gr.resource, ns), 0, "");
   if (!list.ok()) return 0;
   auto& parser = apis::detail::ThreadParser();
   int32_t n = 0;
@@ -82,8 +82,15 @@ int32_t CountSelected(store::Store& store, const std::string& ws, const std::str
         if (field.value.get(v) == simdjson::SUCCESS) labels.emplace(std::string(field.key), std::string(v));
       }
     }
-    if (SelectsWorkload(p, "apps", "deployments", labels)) ++n;
+    if (SelectsWorkload(p, gr.group, gr.resource, labels)) ++n;
   }
+  return n;
+}
+
+int32_t CountSelected(store::Store& store, const std::string& ws, const std::string& ns,
+                      const v1::WorkloadPlacement& p) {
+  int32_t n = 0;
+  for (const auto& gr : p.spec.workload_selector.resources) n += CountSelected(store, ws, ns, p, gr);
   return n;
 }
 
@@ -111,11 +118,13 @@ void SetSummaryConditions(v1::WorkloadPlacementStatus& st, const CopySummary& s,
 }  // namespace
 
 PlacementController::PlacementController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
-                                         prometheus::Registry& registry, int workers)
+                                         prometheus::Registry& registry, std::vector<v1::GroupResource> workload_kinds,
+                                         int workers)
     : upstream_(upstream),
       store_(store),
       clock_(clock),
       workers_(workers),
+      workload_kinds_(std::move(workload_kinds)),
       decisions_(prometheus::BuildCounter()
                      .Name("tmcd_placement_decisions_total")
                      .Help("Placement decision changes (the chosen cluster set changed), by result.")
@@ -134,9 +143,11 @@ void PlacementController::Register(Manager& m) {
   m.AddSource(std::make_unique<StoreSource>(
       store_, std::string(kGroup), "clusterregistrations",
       [this](const store::ObjectKey& k, const std::string&) { QueueAll(k.workspace, ""); }));
-  m.AddSource(std::make_unique<StoreSource>(
-      store_, "apps", "deployments",
-      [this](const store::ObjectKey& k, const std::string&) { QueueAll(k.workspace, k.namespace_, kCoalesce); }));
+  for (const auto& gr : workload_kinds_) {  // selected-workload counts
+    m.AddSource(std::make_unique<StoreSource>(
+        store_, gr.group, gr.resource,
+        [this](const store::ObjectKey& k, const std::string&) { QueueAll(k.workspace, k.namespace_, kCoalesce); }));
+  }
   m.AddSource(std::make_unique<StoreSource>(
       store_, std::string(kGroup), "syncrecords", [this](const store::ObjectKey& k, const std::string& json) {
         const Json r = Json::parse(json.empty() ? "{}" : json, nullptr, false);

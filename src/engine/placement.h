@@ -1,5 +1,5 @@
 #pragma once
-// The placement controller (ARCHITECTURE.md §5, docs/placement.md). For each WorkloadPlacement:
+// The placement controller (docs/design/architecture.md §5, docs/placement.md). For each WorkloadPlacement:
 // run the basic schedule (engine/placement_schedule.h) over the ClusterRegistrations of its
 // workspace, and write status in one /status update: decisions (decisionGeneration and
 // lastScheduleTime move only when the chosen set changes), selectedWorkloads, observedGeneration
@@ -23,9 +23,11 @@ namespace tmcd::engine {
 
 class PlacementController {
  public:
+  // `workload_kinds`: the resources placements may select (the syncer's kinds); their changes
+  // requeue the placements of their namespace (selected-workload counts).
   PlacementController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
-                      prometheus::Registry& registry, int workers = 2);
-  // Adds the controller and its sources (placements, clusters, deployments, sync records) to `m`.
+                      prometheus::Registry& registry, std::vector<v1::GroupResource> workload_kinds, int workers = 2);
+  // Adds the controller and its sources (placements, clusters, workloads, sync records) to `m`.
   void Register(Manager& m);
   Result<ReconcileResult> Reconcile(const std::string& key);
   // The full filter results for one placement, computed now (GET .../workloadplacements/<n>/explain).
@@ -45,6 +47,7 @@ class PlacementController {
   store::Store& store_;
   const Clock& clock_;
   const int workers_;
+  const std::vector<v1::GroupResource> workload_kinds_;
   Controller* controller_ = nullptr;
   GenerationFilter generations_;  // placement events: spec changes, not its own status writes
   prometheus::Family<prometheus::Counter>& decisions_;
