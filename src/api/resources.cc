@@ -88,6 +88,23 @@ std::vector<ResourceInfo> Build() {
   out.push_back(Generic("", "v1", "services", "service", "Service", true, true, {"svc"}));
   out.push_back(Generic("apps", "v1", "deployments", "deployment", "Deployment", true, true, {"deploy"}));
   out.back().scale = true;
+  // The other workload kinds tmcd syncs (sync/interpreter.h), held as generic objects.
+  out.push_back(Generic("apps", "v1", "statefulsets", "statefulset", "StatefulSet", true, true, {"sts"}));
+  out.back().scale = true;
+  out.push_back(Generic("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, true, {"ds"}));
+  out.push_back(Generic("apps", "v1", "replicasets", "replicaset", "ReplicaSet", true, true, {"rs"}));
+  out.back().scale = true;
+  out.push_back(Generic("batch", "v1", "jobs", "job", "Job", true, true, {}));
+  out.push_back(Generic("batch", "v1", "cronjobs", "cronjob", "CronJob", true, true, {"cj"}));
+  out.push_back(Generic("networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", true, true, {"ing"}));
+  out.push_back(
+      Generic("networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", true, false, {"netpol"}));
+  out.push_back(Generic("", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true,
+                        true, {"pvc"}));
+  out.push_back(Generic("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler",
+                        "HorizontalPodAutoscaler", true, true, {"hpa"}));
+  out.push_back(Generic("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true,
+                        true, {"pdb"}));
   out.push_back(Rbac("roles", "role", "Role", true));
   out.push_back(Rbac("rolebindings", "rolebinding", "RoleBinding", true));
   out.push_back(Rbac("clusterroles", "clusterrole", "ClusterRole", false));

@@ -19,9 +19,14 @@ const Gvr kBindings{"apis.kcp.io", "v1alpha1", "apibindings"};
 std::vector<Gvr> CachedResources(bool workload_types) {
   std::vector<Gvr> out = {{"tmc.kcp.io", "v1alpha1", "clusterregistrations"},
                           {"tmc.kcp.io", "v1alpha1", "workloadplacements"}};
-  if (workload_types) {
-    out.push_back({"apps", "v1", "deployments"});
+  if (workload_types) {  // what the APIExport offers (apis/tmc/v1alpha1/workload_schemas.h)
+    for (const char* r : {"deployments", "statefulsets", "daemonsets", "replicasets"}) out.push_back({"apps", "v1", r});
+    for (const char* r : {"jobs", "cronjobs"}) out.push_back({"batch", "v1", r});
+    for (const char* r : {"ingresses", "networkpolicies"}) out.push_back({"networking.k8s.io", "v1", r});
+    out.push_back({"autoscaling", "v2", "horizontalpodautoscalers"});
+    out.push_back({"policy", "v1", "poddisruptionbudgets"});
     out.push_back({"", "v1", "services"});
+    out.push_back({"", "v1", "persistentvolumeclaims"});
   }
   for (const char* claimed : {"namespaces", "configmaps", "secrets", "serviceaccounts"})
     out.push_back({"", "v1", claimed});

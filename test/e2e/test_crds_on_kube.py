@@ -49,7 +49,7 @@ def test_server_defaults_match_tmcd_defaults(kube):
     spec = kube.get_json("creg", "defaults")["spec"]
     assert spec["healthCheck"] == {"periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 5}
     assert spec["syncedResources"][0] == {"group": "apps", "resource": "deployments"}
-    assert len(spec["syncedResources"]) == 5
+    assert len(spec["syncedResources"]) == 15  # every kind the interpreter has rules for
     apply(kube, wp("defaults", spreadConstraints=[{"topologyKey": "zone"}], tolerations=[{"key": "k"}]))
     spec = kube.get_json("wp", "defaults", "-n", "default")["spec"]
     assert spec["strategy"] == "Spread"

@@ -150,12 +150,12 @@ def test_generate_prints_manifests_that_match_config(tmp_path):
     root = pathlib.Path(__file__).resolve().parents[2]
     for what, files in (("crds", ["config/crds/tmc.kcp.io_clusterregistrations.yaml",
                                   "config/crds/tmc.kcp.io_workloadplacements.yaml"]),
-                        ("apiresourceschemas", ["config/kcp/apiresourceschema-clusterregistrations.yaml",
-                                                "config/kcp/apiresourceschema-workloadplacements.yaml",
-                                                "config/kcp/apiresourceschema-deployments.yaml",
-                                                "config/kcp/apiresourceschema-services.yaml",
-                                                "config/kcp/apiexport.yaml",
-                                                "config/kcp/v1alpha1/apiexport.yaml"])):
+                        ("apiresourceschemas", [f"config/kcp/apiresourceschema-{p}.yaml" for p in (
+                            "clusterregistrations", "workloadplacements", "deployments", "services",
+                            "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "ingresses",
+                            "networkpolicies", "persistentvolumeclaims", "horizontalpodautoscalers",
+                            "poddisruptionbudgets")] + ["config/kcp/apiexport.yaml",
+                                                        "config/kcp/v1alpha1/apiexport.yaml"])):
         r = run("generate", what)
         assert r.returncode == 0, r.stderr
         docs = [d for d in yaml.safe_load_all(r.stdout) if d]

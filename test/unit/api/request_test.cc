@@ -58,7 +58,15 @@ TEST_CASE("request paths, with and without a workspace prefix") {
 TEST_CASE("discovery lists every served resource with its verbs and status subresource") {
   auto groups = Discovery(*ParsePath("/apis"), false);
   REQUIRE(groups.ok());
-  CHECK((*groups)["groups"].size() == 4);  // apps, tmc.kcp.io, rbac.authorization.k8s.io, authorization.k8s.io
+  // apps, batch, networking.k8s.io, autoscaling, policy, tmc.kcp.io, rbac.authorization.k8s.io,
+  // authorization.k8s.io
+  CHECK((*groups)["groups"].size() == 8);
+  auto batch = Discovery(*ParsePath("/apis/batch/v1"), false);
+  REQUIRE(batch.ok());
+  CHECK((*batch)["resources"].size() == 4);  // jobs, jobs/status, cronjobs, cronjobs/status
+  auto hpa = Discovery(*ParsePath("/apis/autoscaling/v2"), false);
+  REQUIRE(hpa.ok());
+  CHECK((*hpa)["resources"][0]["shortNames"][0] == "hpa");
   auto tmc = Discovery(*ParsePath("/apis/tmc.kcp.io/v1alpha1"), false);
   REQUIRE(tmc.ok());
   bool saw_status = false;

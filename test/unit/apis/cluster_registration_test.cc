@@ -34,9 +34,10 @@ TEST_CASE("defaults fill syncedResources and healthCheck") {
   auto c = WithPatch("{}");
   REQUIRE(c.ok());
   CHECK(c->spec.health_check == HealthCheck{10, 3, 5});
-  REQUIRE(c->spec.synced_resources.size() == 5);
+  REQUIRE(c->spec.synced_resources.size() == 15);
   CHECK(c->spec.synced_resources[0].String() == "deployments.apps");
-  CHECK(c->spec.synced_resources[4].String() == "serviceaccounts");
+  CHECK(c->spec.synced_resources[4].String() == "jobs.batch");
+  CHECK(c->spec.synced_resources[14].String() == "serviceaccounts");
   auto partial = WithPatch(R"({"spec":{"healthCheck":{"periodSeconds":30}}})");
   REQUIRE(partial.ok());
   CHECK(partial->spec.health_check == HealthCheck{30, 3, 5});

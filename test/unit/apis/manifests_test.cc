@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "apis/tmc/v1alpha1/reference_doc.h"
@@ -26,7 +27,7 @@ TEST_CASE("checked-in manifests under config/ are what the code generates") {
   auto kcp = KcpManifests();
   all.insert(all.end(), kcp.begin(), kcp.end());
   all.push_back({"docs/api-reference.md", ApiReferenceMarkdown()});
-  REQUIRE(all.size() == 9);
+  REQUIRE(all.size() == 19);  // 2 CRDs, 14 APIResourceSchemas, 2 APIExports, the API reference
   for (const auto& m : all) {
     CAPTURE(m.path);
     CHECK_MESSAGE(ReadFile(std::string(root) + "/" + m.path) == m.yaml,
@@ -66,12 +67,12 @@ TEST_CASE("APIResourceSchema names are content-addressed; the APIExport points a
   CHECK(name.size() == 11 + std::string(".clusterregistrations.tmc.kcp.io").size());
   CHECK(name.rfind("v", 0) == 0);
   CHECK(ars["spec"]["versions"][0]["schema"]["type"].as<std::string>() == "object");  // body, not wrapped
-  YAML::Node exp = YAML::Load(kcp[4].yaml);
+  YAML::Node exp = YAML::Load(kcp[kcp.size() - 2].yaml);
   CHECK(exp["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha2");
   CHECK(exp["spec"]["resources"][0]["schema"].as<std::string>() == name);
-  CHECK(exp["spec"]["resources"].size() == 4);
+  CHECK(exp["spec"]["resources"].size() == 14);
   CHECK(exp["spec"]["permissionClaims"].size() == 4);
-  YAML::Node old = YAML::Load(kcp[5].yaml);
+  YAML::Node old = YAML::Load(kcp.back().yaml);
   CHECK(old["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha1");
   CHECK(old["spec"]["latestResourceSchemas"][0].as<std::string>() == name);
   CHECK(old["spec"]["permissionClaims"][0]["all"].as<bool>());
@@ -96,6 +97,23 @@ TEST_CASE("workload schemas are structural, named by group, and carry status and
   CHECK(spec["type"].as<std::string>() == "object");
   CHECK(spec["properties"]["replicas"]["type"].as<std::string>() == "integer");
   CHECK(spec["properties"]["template"]["x-kubernetes-preserve-unknown-fields"].as<bool>());
+  // The other synced kinds: loose schemas in their own group and version, status (and scale) as served.
+  std::map<std::string, YAML::Node> by_plural;
+  for (size_t i = 4; i + 2 < kcp.size(); ++i) {
+    YAML::Node n = YAML::Load(kcp[i].yaml);
+    by_plural[n["spec"]["names"]["plural"].as<std::string>()] = n;
+  }
+  REQUIRE(by_plural.size() == 10);
+  auto hpa = by_plural["horizontalpodautoscalers"]["spec"];
+  CHECK(hpa["group"].as<std::string>() == "autoscaling");
+  CHECK(hpa["versions"][0]["name"].as<std::string>() == "v2");
+  CHECK(hpa["versions"][0]["subresources"]["status"].IsMap());
+  CHECK(by_plural["statefulsets"]["spec"]["versions"][0]["subresources"]["scale"].IsMap());
+  CHECK(!by_plural["networkpolicies"]["spec"]["versions"][0]["subresources"]["status"].IsDefined());
+  CHECK(by_plural["persistentvolumeclaims"]["metadata"]["name"].as<std::string>().ends_with(
+      ".persistentvolumeclaims.core"));
+  auto job_spec = by_plural["jobs"]["spec"]["versions"][0]["schema"]["properties"]["spec"];
+  CHECK(job_spec["x-kubernetes-preserve-unknown-fields"].as<bool>());
 }
 
 TEST_CASE("the API reference lists every field with its rules") {

@@ -120,8 +120,13 @@ struct ClusterRegistrationSpec {
 };
 
 inline constexpr std::string_view kDefaultSyncedResources =
-    R"([{"group":"apps","resource":"deployments"},{"resource":"services"},{"resource":"configmaps"},)"
-    R"({"resource":"secrets"},{"resource":"serviceaccounts"}])";
+    R"([{"group":"apps","resource":"deployments"},{"group":"apps","resource":"statefulsets"},)"
+    R"({"group":"apps","resource":"daemonsets"},{"group":"apps","resource":"replicasets"},)"
+    R"({"group":"batch","resource":"jobs"},{"group":"batch","resource":"cronjobs"},)"
+    R"({"group":"networking.k8s.io","resource":"ingresses"},{"group":"networking.k8s.io","resource":"networkpolicies"},)"
+    R"({"group":"autoscaling","resource":"horizontalpodautoscalers"},)"
+    R"({"group":"policy","resource":"poddisruptionbudgets"},{"resource":"persistentvolumeclaims"},)"
+    R"({"resource":"services"},{"resource":"configmaps"},{"resource":"secrets"},{"resource":"serviceaccounts"}])";
 
 template <class V>
 void Reflect(V& v, ClusterRegistrationSpec& o) {

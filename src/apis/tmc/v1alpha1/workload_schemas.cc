@@ -90,10 +90,49 @@ OrderedJson Services() {
   return out;
 }
 
+// A kind whose spec and status are kept as sent (the downstream kube-apiserver validates them).
+struct LooseKind {
+  std::string_view group, version, plural, singular, kind;
+  std::initializer_list<const char*> short_names;
+  bool status = true;
+  bool scale = false;
+};
+
+OrderedJson Loosely(const LooseKind& k) {
+  const std::string what = std::string(k.group.empty() ? "v1" : std::string(k.group) + "/" + std::string(k.version)) +
+                           " " + std::string(k.kind);
+  OrderedJson spec = Loose("The desired state (" + what + "Spec); the downstream cluster validates it fully.");
+  OrderedJson status = Loose("Aggregated status of the copies on the clusters (written by tmcd).");
+  OrderedJson sub = OrderedJson::object();
+  if (k.status) sub["status"] = OrderedJson::object();
+  if (k.scale) {
+    sub["scale"] = {{"specReplicasPath", ".spec.replicas"}, {"statusReplicasPath", ".status.replicas"}};
+  }
+  OrderedJson out = {{"group", std::string(k.group)}, {"names", Names(k.plural, k.singular, k.kind, k.short_names)}};
+  out["scope"] = "Namespaced";
+  out["versions"] = OrderedJson::array({Version(
+      k.version, Top(spec, status), sub, OrderedJson::array({Column("Age", "date", ".metadata.creationTimestamp")}))});
+  return out;
+}
+
 }  // namespace
 
 std::vector<WorkloadSchema> WorkloadSchemas() {
-  return {{"apps", "deployments", Deployments()}, {"", "services", Services()}};
+  std::vector<WorkloadSchema> out = {{"apps", "deployments", Deployments()}, {"", "services", Services()}};
+  const LooseKind more[] = {
+      {"apps", "v1", "statefulsets", "statefulset", "StatefulSet", {"sts"}, true, true},
+      {"apps", "v1", "daemonsets", "daemonset", "DaemonSet", {"ds"}},
+      {"apps", "v1", "replicasets", "replicaset", "ReplicaSet", {"rs"}, true, true},
+      {"batch", "v1", "jobs", "job", "Job", {}},
+      {"batch", "v1", "cronjobs", "cronjob", "CronJob", {"cj"}},
+      {"networking.k8s.io", "v1", "ingresses", "ingress", "Ingress", {"ing"}},
+      {"networking.k8s.io", "v1", "networkpolicies", "networkpolicy", "NetworkPolicy", {"netpol"}, false},
+      {"", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", {"pvc"}},
+      {"autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", {"hpa"}},
+      {"policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", {"pdb"}},
+  };
+  for (const auto& k : more) out.push_back({k.group, k.plural, Loosely(k)});
+  return out;
 }
 
 }  // namespace tmcd::apis::v1alpha1

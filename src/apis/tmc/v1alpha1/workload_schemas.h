@@ -1,9 +1,10 @@
 #pragma once
-// APIResourceSchemas for the workload types kcp does not serve itself (deployments.apps/v1 and
-// core v1 services), exported next to the TMC types so that a tenant can create Deployments after
-// binding tmcd's APIExport (upstream.exportWorkloadTypes). The schemas type the fields tmcd reads
-// (replicas, selector, status counts) and keep the rest of spec and status as sent: the downstream
-// kube-apiserver is the one that validates a Pod template fully.
+// APIResourceSchemas for the workload types kcp does not serve itself (the apps, batch,
+// networking.k8s.io, autoscaling and policy kinds tmcd syncs, and core v1 Services and
+// PersistentVolumeClaims), exported next to the TMC types so that a tenant can create them after
+// binding tmcd's APIExport (upstream.exportWorkloadTypes). Deployments and Services type the fields
+// tmcd reads (replicas, selector, status counts); every schema keeps the rest of spec and status as
+// sent: the downstream kube-apiserver is the one that validates a Pod template fully.
 
 #include <vector>
 
@@ -17,7 +18,7 @@ struct WorkloadSchema {
   OrderedJson spec;  // the APIResourceSchema spec
 };
 
-// Deployments, then Services.
+// Deployments, Services, then the other kinds of sync/interpreter.h.
 std::vector<WorkloadSchema> WorkloadSchemas();
 
 }  // namespace tmcd::apis::v1alpha1
