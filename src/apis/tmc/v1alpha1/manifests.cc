@@ -103,6 +103,12 @@ std::vector<OrderedJson> KcpObjects(std::string_view export_version, bool worklo
         SchemaPrefix(spec) + "." + std::string(plural) + "." + (group.empty() ? "core" : std::string(group));
     OrderedJson ars = {{"apiVersion", "apis.kcp.io/v1alpha1"}, {"kind", "APIResourceSchema"}};
     ars["metadata"] = {{"name", name}};
+    // Kubernetes' own groups (*.k8s.io) are protected: kcp, like the apiextensions server, wants the
+    // approval of the API, which for these is Kubernetes' (networking.k8s.io/v1: kubernetes#89778).
+    if (group.ends_with(".k8s.io")) {
+      ars["metadata"]["annotations"] = {
+          {"api-approved.kubernetes.io", "https://github.com/kubernetes/kubernetes/pull/89778"}};
+    }
     ars["spec"] = std::move(spec);
     out.push_back(std::move(ars));
     resources.push_back({{"group", std::string(group)},
