@@ -3,58 +3,14 @@
 #include <map>
 #include <set>
 
+#include "api/printer_util.h"
 #include "api/table.h"
 #include "apis/meta/time.h"
 
 namespace tmcd::api {
 namespace {
 
-using Json = nlohmann::json;
-using TimePoint = std::chrono::system_clock::time_point;
-
-std::string JoinMap(const std::multimap<std::string, std::string>& parts) {
-  std::string out;
-  for (const auto& [key, text] : parts) out += (out.empty() ? "" : ",") + text;
-  return out;
-}
-
-const Json& Field(const Json& obj, const char* a, const char* b = nullptr) {
-  static const Json kNull;
-  if (!obj.is_object()) return kNull;
-  const auto x = obj.find(a);
-  if (x == obj.end()) return kNull;
-  if (b == nullptr) return *x;
-  return Field(*x, b);
-}
-
-int64_t Int(const Json& v, int64_t def = 0) {
-  return v.is_number_integer() ? v.get<int64_t>() : def;
-}
-std::string Str(const Json& v, const std::string& def = "") {
-  return v.is_string() ? v.get<std::string>() : def;
-}
-int64_t Count(const Json& v) {
-  return v.is_object() || v.is_array() ? static_cast<int64_t>(v.size()) : 0;
-}
-
-std::string Age(const Json& obj, TimePoint now) {
-  auto t = apis::Time::Parse(Str(Field(obj, "metadata", "creationTimestamp")));
-  if (!t.ok()) return "<unknown>";
-  return HumanAge(std::chrono::duration_cast<std::chrono::seconds>(now - TimePoint(std::chrono::seconds(t->seconds))));
-}
-
-std::string OrNone(const std::string& s) {
-  return s.empty() ? "<none>" : s;
-}
-
-// labels.FormatLabels: "k=v" sorted by key.
-std::string FormatLabels(const Json& labels) {
-  std::multimap<std::string, std::string> parts;
-  if (labels.is_object()) {
-    for (auto it = labels.begin(); it != labels.end(); ++it) parts.emplace(it.key(), it.key() + "=" + Str(*it));
-  }
-  return JoinMap(parts);
-}
+using namespace printing;  // NOLINT(google-build-using-namespace): the shared cell helpers
 
 std::string ServicePorts(const Json& ports) {
   std::string out;
@@ -175,6 +131,15 @@ const std::map<std::string_view, BuiltinPrinter>& Printers() {
                               Int(Field(o, "status", "availableReplicas")), Age(o, now), names, images,
                               OrNone(LabelSelectorString(Field(o, "spec", "selector")))});
         }}},
+      {"StatefulSet", StatefulSetPrinter()},
+      {"DaemonSet", DaemonSetPrinter()},
+      {"ReplicaSet", ReplicaSetPrinter()},
+      {"Job", JobPrinter()},
+      {"CronJob", CronJobPrinter()},
+      {"Ingress", IngressPrinter()},
+      {"NetworkPolicy", NetworkPolicyPrinter()},
+      {"PersistentVolumeClaim", PersistentVolumeClaimPrinter()},
+      {"PodDisruptionBudget", PodDisruptionBudgetPrinter()},
       {"Role", Role()},
       {"ClusterRole", Role()},
       {"RoleBinding", Binding()},

@@ -120,5 +120,47 @@ TEST_CASE("built-in printers: kube-apiserver's columns and cells") {
   CHECK(LabelSelectorString(Json()).empty());
 }
 
+TEST_CASE("built-in printers of the workload kinds: kube's cells from undefaulted objects") {
+  const auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
+  auto cells = [&](const char* kind, const char* obj) {
+    const auto* p = FindBuiltinPrinter(kind);
+    REQUIRE(p != nullptr);
+    Json row = p->cells(Json::parse(obj), now);
+    CHECK(row.size() == p->columns.size());
+    return row;
+  };
+  CHECK(cells("StatefulSet", R"({"status":{"readyReplicas":0}})")[0] == "0/1");  // replicas default 1
+  const Json job = cells("Job", R"({"spec":{"completions":3},"status":{"succeeded":2,
+    "startTime":"2023-11-14T22:00:00Z","completionTime":"2023-11-14T22:02:30Z",
+    "conditions":[{"type":"Complete","status":"True"}]}})");
+  CHECK(job[0] == "Complete");
+  CHECK(job[1] == "2/3");
+  CHECK(job[2] == "2m30s");
+  CHECK(cells("Job", R"({"spec":{"parallelism":4},"status":{}})")[1] == "0/1 of 4");
+  const Json running = cells("Job", R"({"spec":{},"status":{"startTime":"2023-11-14T22:12:00Z"}})");
+  CHECK(running[0] == "Running");
+  CHECK(running[1] == "0/1");
+  CHECK(running[2] == "80s");
+  CHECK(cells("Job", R"({"metadata":{"deletionTimestamp":"2023-11-14T22:12:00Z"}})")[0] == "Terminating");
+  const Json cron = cells("CronJob", R"({"spec":{"schedule":"*/5 * * * *"},
+    "status":{"active":[{"name":"a"}],"lastScheduleTime":"2023-11-14T22:13:00Z"}})");
+  CHECK(cron == Json::parse(R"(["*/5 * * * *","<none>","False",1,"20s","<unknown>","","","<none>"])"));
+  const Json ds = cells("DaemonSet", R"({"spec":{"template":{"spec":{"nodeSelector":{"zone":"a"}}}},
+    "status":{"desiredNumberScheduled":3,"numberReady":2}})");
+  CHECK(ds[0] == 3);
+  CHECK(ds[2] == 2);
+  CHECK(ds[5] == "zone=a");
+  CHECK(cells("ReplicaSet", R"({"status":{"replicas":2}})")[0] == 1);
+  const Json ing = cells("Ingress", R"({"spec":{"tls":[{}],"rules":[{"host":"a"},{},{"host":"b"},{"host":"c"},
+    {"host":"d"}]},"status":{"loadBalancer":{"ingress":[{"ip":"192.0.2.1"},{"hostname":"lb.example"}]}}})");
+  CHECK(ing == Json::parse(R"(["<none>","a,b,c + 2 more...","192.0.2.1,lb.example","80, 443","<unknown>"])"));
+  const Json pvc = cells("PersistentVolumeClaim", R"({"spec":{"volumeName":"pv-1","storageClassName":"fast"},
+    "status":{"phase":"Bound","capacity":{"storage":"1Gi"},"accessModes":["ReadWriteMany","ReadWriteOnce"]}})");
+  CHECK(pvc == Json::parse(R"(["Bound","pv-1","1Gi","RWO,RWX","fast","<unset>","<unknown>","<unset>"])"));
+  CHECK(cells("PodDisruptionBudget", R"({"spec":{"minAvailable":"50%"},"status":{"disruptionsAllowed":1}})") ==
+        Json::parse(R"(["50%","N/A",1,"<unknown>"])"));
+  CHECK(cells("NetworkPolicy", R"({"spec":{"podSelector":{}}})")[0] == "<none>");
+}
+
 }  // namespace
 }  // namespace tmcd::api
