@@ -117,7 +117,10 @@ KindRules Jobs() {
     r.strip.push_back(P({"spec", "template", "metadata", "labels", l}));
   }
   r.strip.push_back(P({"spec", "selector"}));  // kept when spec.manualSelector is true (StripFields)
-  r.status = Fields(A::kSum, {"active", "succeeded", "failed", "ready", "terminating"});
+  // Like Deployment replicas: a Duplicated Job runs all its completions on every cluster, so
+  // "succeeded 3" upstream means 3 on each (kubectl's COMPLETIONS then reads 3/3, not 6/3).
+  r.status = Fields(A::kReplicas, {"active", "succeeded", "ready", "terminating"});
+  r.status.push_back({P({"failed"}), A::kShortfall});
   r.status.push_back({P({"startTime"}), A::kEarliest});
   r.status.push_back({P({"completionTime"}), A::kLatestOfAll});
   r.any_conditions = {"Failed", "FailureTarget"};

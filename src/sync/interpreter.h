@@ -25,7 +25,7 @@ using apis::JsonPath;
 enum class Aggregation {
   kReplicas,     // counters of copies of one workload: min when Duplicated, sum when Divided
   kShortfall,    // counters of what is missing: max when Duplicated, sum when Divided
-  kSum,          // numbers added up (DaemonSet Pods, Job Pods)
+  kSum,          // numbers added up (DaemonSet Pods)
   kMin,          // numbers
   kMax,          // numbers
   kAll,          // booleans: true when true on every cluster

@@ -2,7 +2,7 @@
 // Downstream statuses → the upstream workload's status (docs/status.md), by the kind's rules
 // (sync/interpreter.h): each status field the rules name combines across the copies by its
 // aggregation (Duplicated replica counters: the minimum, so that "3 ready" means 3 ready
-// everywhere; Divided: the sum; DaemonSet and Job counters: the sum; load-balancer ingress: the
+// everywhere; Divided: the sum; DaemonSet counters: the sum; load-balancer ingress: the
 // union; ...). observedGeneration moves to the upstream generation only when every copy has been
 // applied at that generation and its cluster has observed the applied spec; conditions are combined
 // per type (True only if True everywhere, False if False anywhere, else Unknown; the rules' "any"

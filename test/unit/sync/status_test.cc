@@ -85,25 +85,26 @@ TEST_CASE("the cluster-status annotation has every cluster's counts and errors")
   CHECK(a["b"]["availableReplicas"] == 0);  // counters a cluster does not report read 0
 }
 
-TEST_CASE("Jobs: Pods summed, Complete only when every copy completed, Failed when any failed") {
+TEST_CASE("Jobs: counters as Duplicated replicas, Complete only when every copy completed, Failed when any failed") {
   const KindRules& job = Rules("batch", "jobs");
   std::vector<CopyStatus> copies = {
       Copy("a", R"({"succeeded": 2, "startTime": "2026-01-01T00:00:05Z", "completionTime": "2026-01-01T00:01:00Z",
                    "conditions": [{"type": "Complete", "status": "True"}]})"),
       Copy("b", R"({"active": 1, "startTime": "2026-01-01T00:00:03Z"})")};
   Json st = AggregateStatus(job, copies, 1, false, Json::object(), "T");
-  CHECK(st["succeeded"] == 2);
-  CHECK(st["active"] == 1);
-  CHECK(st["startTime"] == "2026-01-01T00:00:03Z");  // the earliest
-  CHECK(!st.contains("completionTime"));             // b has not completed
-  CHECK(!st.contains("observedGeneration"));         // Jobs do not report one
+  CHECK(!st.contains("succeeded"));  // b has none yet: the minimum is 0, omitted
+  CHECK(!st.contains("active"));
+  CHECK(AggregateStatus(job, copies, 1, true, Json::object(), "T")["succeeded"] == 2);  // Divided: the sum
+  CHECK(st["startTime"] == "2026-01-01T00:00:03Z");                                     // the earliest
+  CHECK(!st.contains("completionTime"));                                                // b has not completed
+  CHECK(!st.contains("observedGeneration"));                                            // Jobs do not report one
   REQUIRE(st["conditions"].size() == 1);
   CHECK(st["conditions"][0]["status"] == "Unknown");
   CHECK(st["conditions"][0]["message"] == "b: condition not reported yet");
   copies[1].status = Json::parse(R"({"succeeded": 2, "completionTime": "2026-01-01T00:02:00Z",
                                      "conditions": [{"type": "Complete", "status": "True"}]})");
   st = AggregateStatus(job, copies, 1, false, Json::object(), "T");
-  CHECK(st["succeeded"] == 4);
+  CHECK(st["succeeded"] == 2);                            // 2 on each cluster
   CHECK(st["completionTime"] == "2026-01-01T00:02:00Z");  // the latest, now that both have one
   CHECK(st["conditions"][0]["status"] == "True");
   copies[0].status = Json::parse(R"({"failed": 1, "conditions": [{"type": "Failed", "status": "True",
@@ -114,6 +115,7 @@ TEST_CASE("Jobs: Pods summed, Complete only when every copy completed, Failed wh
   CHECK(failed["status"] == "True");  // one failed copy fails the Job
   CHECK(failed["reason"] == "BackoffLimitExceeded");
   CHECK(failed["message"] == "a: too many");
+  CHECK(st["failed"] == 1);  // the worst cluster
   CHECK(st["conditions"][1]["type"] == "Complete");
   CHECK(st["conditions"][1]["status"] == "Unknown");
 }
