@@ -132,7 +132,8 @@ def test_tenants_are_cached_apart_and_survive_restarts(kcp_peer, daemon, tmp_pat
                what="the scale made while tmcd was down")
     eventually(lambda: not [c for c in items(d2, lcs["b"], "api/v1/namespaces/apps/configmaps")
                             if c["metadata"]["name"] == "conf"], what="the delete made while tmcd was down")
-    assert kcp_stat(d2.base, "resumed_informers") == 8
+    # One informer per cached resource: 2 TMC kinds, 12 workload kinds, 4 claimed core kinds.
+    assert kcp_stat(d2.base, "resumed_informers") == 18
     assert kcp_stat(d2.base, "lists") == 0, "a resumable restart must not list everything again"
     for t, lc in lcs.items():
         assert len(items(d2, lc, "apis/apps/v1/namespaces/apps/deployments")) == 1
@@ -403,9 +404,43 @@ def test_workloads_sync_from_kcp_tenants_to_clusters(kcp_peer, clusters, daemon,
     kcp.kubectl("root:sync-a", "scale", "deployment", "web", "-n", "shop", "--replicas=3")
     for c in clusters:
         eventually(lambda: downstream(c, ns_a, "deployment", "web")["spec"]["replicas"] == 3, 60, "scale from kcp")
+    kinds_in_kcp(kcp, kcp_get, clusters, ns_a)
     kcp.kubectl("root:sync-a", "delete", "deployment", "web", "-n", "shop", "--wait=false")
     eventually(lambda: kcp_get("a", "deployment", "web", "-n", "shop") is None, 90, "deleted in kcp")
     for c in clusters:
         assert downstream(c, ns_a, "deployment", "web") is None
     assert downstream(clusters[0], ns_b, "deployment", "web") is not None  # tenant b untouched
     assert d.stop() == 0
+
+
+def kinds_in_kcp(kcp, kcp_get, clusters, ns):
+    """Other kinds through the APIExport's schemas (kcp serves none of them): a Job that completes on
+    both clusters, a DaemonSet, an Ingress with its backend Service; status written back to kcp."""
+    from test_kinds import meta, placement as kinds_placement, template
+    from test_sync import downstream
+    ws = "root:sync-a"
+    kcp.apply(ws, kinds_placement("kinds"))
+    kcp.apply(ws, {"apiVersion": "batch/v1", "kind": "Job", "metadata": meta("once"),
+                   "spec": {"completions": 2, "template": template({"pod": "once"}, restartPolicy="Never")}})
+    kcp.apply(ws, {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta("agent"),
+                   "spec": {"selector": {"matchLabels": {"pod": "agent"}}, "template": template({"pod": "agent"})}})
+    kcp.apply(ws, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "front", "namespace": "shop"},
+                   "spec": {"selector": {"pod": "front"}, "ports": [{"port": 80}]}})
+    kcp.apply(ws, {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta("front"),
+                   "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
+                       "service": {"name": "front", "port": {"number": 80}}}}]}}]}})
+    for c in clusters:
+        eventually(lambda: downstream(c, ns, "ingress", "front"), 90, "the Ingress from kcp")
+        eventually(lambda: downstream(c, ns, "service", "front"), 30, "the Ingress's Service")
+
+    def complete():
+        st = (kcp_get("a", "job", "once", "-n", "shop") or {}).get("status", {})
+        return {x["type"]: x["status"] for x in st.get("conditions", [])}.get("Complete") == "True" and st
+    st = eventually(complete, 120, "the Job Complete in kcp")
+    assert st["succeeded"] == 2  # two completions on each of the two clusters
+    ds = eventually(lambda: (lambda o: o.get("status", {}).get("numberAvailable") == 2 and o["status"])(
+        kcp_get("a", "daemonset", "agent", "-n", "shop") or {}), 90, "the DaemonSet summed in kcp")
+    assert ds["desiredNumberScheduled"] == 2
+    kcp.kubectl(ws, "delete", "job", "once", "-n", "shop", "--wait=false")
+    for c in clusters:
+        eventually(lambda: downstream(c, ns, "job", "once") is None, 90, "the Job removed downstream")
