@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "api/field_set.h"
-#include "api/managed_fields.h"
-#include "api/strategic_patch.h"
 #include "common/strings.h"
+#include "registry/field_set.h"
+#include "registry/managed_fields.h"
+#include "registry/strategic_patch.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using nlohmann::json;
@@ -23,15 +23,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     "f:image":{}}}}}}}}]},"spec":{"replicas":1,"template":{"spec":{"containers":[{"name":"app","image":"i",
     "ports":[{"containerPort":80}]}],"volumes":[{"name":"v","emptyDir":{}}]}}}})");
   std::vector<std::string> warnings;
-  auto patched = tmcd::api::StrategicMergePatch(kLive, input, "Deployment", &warnings);
+  auto patched = tmcd::registry::StrategicMergePatch(kLive, input, "Deployment", &warnings);
   if (patched.ok()) (void)patched->dump(-1, ' ', false, json::error_handler_t::replace);
-  const tmcd::api::ManagerInfo b{"b", "", "apps/v1", "2026-01-01T00:00:00Z"};
-  auto applied = tmcd::api::ApplyConfiguration(kLive, input, "Deployment", b, true);
+  const tmcd::registry::ManagerInfo b{"b", "", "apps/v1", "2026-01-01T00:00:00Z"};
+  auto applied = tmcd::registry::ApplyConfiguration(kLive, input, "Deployment", b, true);
   if (applied.ok()) {
     json updated = *applied;
-    tmcd::api::TrackUpdate(&kLive, updated, "Deployment", b);
-    for (const auto& path : tmcd::api::Leaves(tmcd::api::ExtractFields(updated, "Deployment"))) {
-      (void)tmcd::api::FieldPathString(path);
+    tmcd::registry::TrackUpdate(&kLive, updated, "Deployment", b);
+    for (const auto& path : tmcd::registry::Leaves(tmcd::registry::ExtractFields(updated, "Deployment"))) {
+      (void)tmcd::registry::FieldPathString(path);
     }
   }
   return 0;

@@ -2,9 +2,12 @@
 
 #include <set>
 
-#include "api/resources.h"
+#include "registry/resources.h"
 
 namespace tmcd::api {
+
+using registry::ResourceInfo;
+using registry::ServedResources;
 namespace {
 
 using Json = nlohmann::json;

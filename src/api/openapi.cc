@@ -2,11 +2,14 @@
 
 #include <set>
 
-#include "api/resources.h"
 #include "apis/tmc/v1alpha1/manifests.h"
 #include "common/strings.h"
+#include "registry/resources.h"
 
 namespace tmcd::api {
+
+using registry::ResourceInfo;
+using registry::ServedResources;
 namespace {
 
 using Json = nlohmann::json;

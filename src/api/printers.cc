@@ -5,6 +5,7 @@
 
 #include "api/printer_util.h"
 #include "api/table.h"
+#include "apis/meta/selector.h"
 #include "apis/meta/time.h"
 
 namespace tmcd::api {
@@ -129,7 +130,7 @@ const std::map<std::string_view, BuiltinPrinter>& Printers() {
                                     std::to_string(Int(Field(o, "spec", "replicas"), 1));
           return Json::array({ready, Int(Field(o, "status", "updatedReplicas")),
                               Int(Field(o, "status", "availableReplicas")), Age(o, now), names, images,
-                              OrNone(LabelSelectorString(Field(o, "spec", "selector")))});
+                              OrNone(apis::LabelSelectorString(Field(o, "spec", "selector")))});
         }}},
       {"StatefulSet", StatefulSetPrinter()},
       {"DaemonSet", DaemonSetPrinter()},
@@ -153,33 +154,6 @@ const std::map<std::string_view, BuiltinPrinter>& Printers() {
 const BuiltinPrinter* FindBuiltinPrinter(std::string_view kind) {
   const auto it = Printers().find(kind);
   return it == Printers().end() ? nullptr : &it->second;
-}
-
-std::string LabelSelectorString(const Json& selector) {
-  if (!selector.is_object()) return "";
-  std::multimap<std::string, std::string> reqs;
-  const Json& labels = Field(selector, "matchLabels");
-  if (labels.is_object()) {
-    for (auto it = labels.begin(); it != labels.end(); ++it) reqs.emplace(it.key(), it.key() + "=" + Str(*it));
-  }
-  const Json& exprs = Field(selector, "matchExpressions");
-  if (!exprs.is_array()) return JoinMap(reqs);
-  for (const auto& e : exprs) {
-    const std::string key = Str(Field(e, "key"));
-    const std::string op = Str(Field(e, "operator"));
-    if (key.empty()) continue;
-    std::set<std::string> values;
-    if (Field(e, "values").is_array()) {
-      for (const auto& v : Field(e, "values")) values.insert(Str(v));
-    }
-    std::string list;
-    for (const auto& v : values) list += (list.empty() ? "" : ",") + v;
-    if (op == "In") reqs.emplace(key, key + " in (" + list + ")");
-    if (op == "NotIn") reqs.emplace(key, key + " notin (" + list + ")");
-    if (op == "Exists") reqs.emplace(key, key);
-    if (op == "DoesNotExist") reqs.emplace(key, "!" + key);
-  }
-  return JoinMap(reqs);
 }
 
 }  // namespace tmcd::api

@@ -28,7 +28,4 @@ struct BuiltinPrinter {
 // Null when tmcd prints `kind` from its printer columns (the TMC kinds) or only NAME and AGE.
 const BuiltinPrinter* FindBuiltinPrinter(std::string_view kind);
 
-// metav1.LabelSelector as kube formats it: requirements sorted by key, values sorted; "" when empty.
-std::string LabelSelectorString(const nlohmann::json& selector);
-
 }  // namespace tmcd::api

@@ -2,6 +2,7 @@
 // same columns and cell formats, computed from tmcd's generic objects, which are not defaulted (an
 // absent spec.replicas prints as kube's default 1, an absent CronJob suspend as False).
 #include "api/printer_util.h"
+#include "apis/meta/selector.h"
 
 namespace tmcd::api::printing {
 namespace {
@@ -123,7 +124,7 @@ BuiltinPrinter DaemonSetPrinter() {
                                 Int(Field(st, "numberReady")), Int(Field(st, "updatedNumberScheduled")),
                                 Int(Field(st, "numberAvailable")),
                                 OrNone(FormatLabels(Field(Field(tmpl, "spec"), "nodeSelector"))), Age(o, now), names,
-                                images, OrNone(LabelSelectorString(Field(o, "spec", "selector")))});
+                                images, OrNone(apis::LabelSelectorString(Field(o, "spec", "selector")))});
           }};
 }
 
@@ -139,7 +140,7 @@ BuiltinPrinter ReplicaSetPrinter() {
             const auto [names, images] = ContainerCells(Field(o, "spec", "template"));
             return Json::array({Int(Field(o, "spec", "replicas"), 1), Int(Field(o, "status", "replicas")),
                                 Int(Field(o, "status", "readyReplicas")), Age(o, now), names, images,
-                                OrNone(LabelSelectorString(Field(o, "spec", "selector")))});
+                                OrNone(apis::LabelSelectorString(Field(o, "spec", "selector")))});
           }};
 }
 
@@ -154,7 +155,7 @@ BuiltinPrinter JobPrinter() {
           [](const Json& o, TimePoint now) {
             const auto [names, images] = ContainerCells(Field(o, "spec", "template"));
             return Json::array({JobStatus(o), JobCompletions(o), JobDuration(o, now), Age(o, now), names, images,
-                                OrNone(LabelSelectorString(Field(o, "spec", "selector")))});
+                                OrNone(apis::LabelSelectorString(Field(o, "spec", "selector")))});
           }};
 }
 
@@ -176,7 +177,7 @@ BuiltinPrinter CronJobPrinter() {
             return Json::array({Str(Field(o, "spec", "schedule")), OrNone(Str(Field(o, "spec", "timeZone"))),
                                 suspend.is_boolean() && suspend.get<bool>() ? "True" : "False",
                                 Count(Field(o, "status", "active")), OrNone(last), Age(o, now), names, images,
-                                OrNone(LabelSelectorString(Field(job, "selector")))});
+                                OrNone(apis::LabelSelectorString(Field(job, "selector")))});
           }};
 }
 
@@ -196,7 +197,7 @@ BuiltinPrinter IngressPrinter() {
 
 BuiltinPrinter NetworkPolicyPrinter() {
   return {{{"Pod-Selector", "string", 0, "The pods the policy applies to"}, kAge}, [](const Json& o, TimePoint now) {
-            return Json::array({OrNone(LabelSelectorString(Field(o, "spec", "podSelector"))), Age(o, now)});
+            return Json::array({OrNone(apis::LabelSelectorString(Field(o, "spec", "podSelector"))), Age(o, now)});
           }};
 }
 

@@ -17,14 +17,22 @@
 #include <memory>
 #include <string>
 
-#include "api/objects.h"
+#include "api/request.h"
 #include "common/status.h"
 #include "net/http_server.h"
+#include "registry/objects.h"
 #include "security/audit.h"
 #include "security/authn.h"
 #include "security/rbac.h"
 
 namespace tmcd::api {
+
+using Json = nlohmann::json;
+using registry::FindResource;
+using registry::ListOptions;
+using registry::ObjectService;
+using registry::ResourceInfo;
+using registry::WatchStart;
 
 struct ServerOptions {
   bool tcp = true;

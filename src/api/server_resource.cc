@@ -91,7 +91,8 @@ Result<bool> DryRunParam(const net::HttpRequest& req) {
 // force only with server-side apply.
 Status ManagerParams(const net::HttpRequest& req, RequestPath& p) {
   p.field_manager_given = req.HasParam("fieldManager");
-  p.field_manager = p.field_manager_given ? req.Param("fieldManager") : ManagerFromUserAgent(req.Header("User-Agent"));
+  p.field_manager =
+      p.field_manager_given ? req.Param("fieldManager") : registry::ManagerFromUserAgent(req.Header("User-Agent"));
   if (p.field_manager.size() > 128) return Invalid("fieldManager: Too long: may not be more than 128 bytes");
   for (char c : p.field_manager) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {

@@ -9,9 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "api/resources.h"
+#include "registry/resources.h"
 
 namespace tmcd::api {
+
+using registry::ResourceInfo;
 
 bool WantsTable(std::string_view accept);
 // `objects`: one object or a list's items; `now` for ages.

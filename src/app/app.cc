@@ -20,7 +20,6 @@
 #include <mutex>
 #include <thread>
 
-#include "api/objects.h"
 #include "api/server.h"
 #include "app/notify.h"
 #include "app/security_setup.h"
@@ -29,6 +28,7 @@
 #include "engine/placement.h"
 #include "kube/kubeconfig.h"
 #include "observability/logging.h"
+#include "registry/objects.h"
 #include "security/audit.h"
 #include "security/authn.h"
 #include "security/rbac.h"
@@ -113,7 +113,7 @@ Status App::Start() {
         "run `tmcd encryption rewrite`",
         sealed->plaintext, sealed->old_key, (*sealer)->current_name());
   }
-  objects_ = std::make_unique<api::ObjectService>(*store_, clock_);
+  objects_ = std::make_unique<registry::ObjectService>(*store_, clock_);
   TMCD_TRY(StartUpstream());
   StartControllers();
   TMCD_TRY(StartApi());
@@ -150,22 +150,7 @@ Status App::LockDataDir() {
 
 Status App::StartUpstream() {
   if (config_.upstream_kind != "kcp") {
-    upstream_ = std::make_unique<upstream::EmbeddedUpstream>(
-        *store_, [this](const upstream::ObjectRef& ref, const nlohmann::json& desired, bool status) {
-          const api::ResourceInfo* r = api::FindResource(ref.group, ref.version, ref.resource);
-          if (r == nullptr) return Result<nlohmann::json>(NotFound("the local API does not serve " + ref.resource));
-          api::RequestPath p;
-          p.workspace = ref.workspace;
-          p.core = ref.group.empty();
-          p.group = ref.group;
-          p.version = ref.version;
-          p.resource = ref.resource;
-          p.namespace_ = ref.namespace_;
-          p.name = ref.name;
-          if (status) p.subresource = "status";
-          p.field_manager = "tmcd";  // the in-process controllers, in managedFields
-          return objects_->Update(p, *r, desired, status);
-        });
+    upstream_ = std::make_unique<upstream::EmbeddedUpstream>(*store_, *objects_);
     return upstream_->Start();
   }
   // ValidateConfig has checked the gate and that a kubeconfig is named.

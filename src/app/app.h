@@ -20,8 +20,10 @@ class Registry;
 namespace tmcd::store {
 class Store;
 }
-namespace tmcd::api {
+namespace tmcd::registry {
 class ObjectService;
+}  // namespace tmcd::registry
+namespace tmcd::api {
 class Server;
 struct ServerOptions;
 }  // namespace tmcd::api
@@ -90,7 +92,7 @@ class App {
   prometheus::Gauge* store_writable_ = nullptr;  // owned by registry_
   bool store_was_failing_ = false;               // Run's thread only
   FdBudget fd_budget_;
-  std::unique_ptr<api::ObjectService> objects_;
+  std::unique_ptr<registry::ObjectService> objects_;
   std::unique_ptr<upstream::Upstream> upstream_;
   std::unique_ptr<engine::Manager> manager_;
   std::unique_ptr<engine::ClusterController> clusters_;

@@ -34,13 +34,28 @@ Result<std::vector<Json>> Upstream::List(const std::string& workspace, const std
   return out;
 }
 
+Result<Json> EmbeddedUpstream::Write(const ObjectRef& ref, const Json& desired, bool status) {
+  const registry::ResourceInfo* r = registry::FindResource(ref.group, ref.version, ref.resource);
+  if (r == nullptr) return NotFound("the local API does not serve " + ref.resource);
+  registry::Request req;
+  req.workspace = ref.workspace;
+  req.group = ref.group;
+  req.version = ref.version;
+  req.resource = ref.resource;
+  req.namespace_ = ref.namespace_;
+  req.name = ref.name;
+  if (status) req.subresource = "status";
+  req.field_manager = "tmcd";  // the in-process controllers, in managedFields
+  return objects_.Update(req, *r, desired, status);
+}
+
 Result<Json> EmbeddedUpstream::Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) {
   Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
     TMCD_ASSIGN_OR_RETURN(Json obj, Get(ref));
     TMCD_ASSIGN_OR_RETURN(bool changed, mutate(obj));
     if (!changed) return obj;
-    auto written = write_(ref, obj, status);
+    auto written = Write(ref, obj, status);
     if (written.ok() || written.status().reason() != Reason::kConflict) return written;
     last = written.status();
   }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "registry/objects.h"
 #include "store/store.h"
 
 namespace tmcd::upstream {
@@ -70,13 +71,11 @@ class Upstream {
   store::Store& store_;
 };
 
-// Embedded mode. `write` stores `desired` (an update of ref, with its resourceVersion as the
-// precondition) with the local API's semantics (validation, generation, status subresource); the
-// app wires it to api::ObjectService, which this layer must not depend on.
+// Embedded mode: writes go through the registry layer (registry::ObjectService), with the local API's
+// semantics (validation, generation, status subresource), as field manager "tmcd".
 class EmbeddedUpstream : public Upstream {
  public:
-  using WriteFn = std::function<Result<Json>(const ObjectRef& ref, const Json& desired, bool status)>;
-  EmbeddedUpstream(store::Store& store, WriteFn write) : Upstream(store), write_(std::move(write)) {}
+  EmbeddedUpstream(store::Store& store, registry::ObjectService& objects) : Upstream(store), objects_(objects) {}
   std::string_view Kind() const override { return "embedded"; }
   Status Start() override { return Status::Ok(); }
   void Stop() override {}
@@ -86,7 +85,8 @@ class EmbeddedUpstream : public Upstream {
 
  private:
   bool SourceVersions() const override { return false; }
-  WriteFn write_;
+  Result<Json> Write(const ObjectRef& ref, const Json& desired, bool status);
+  registry::ObjectService& objects_;
 };
 
 }  // namespace tmcd::upstream

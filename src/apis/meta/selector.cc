@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "apis/meta/names.h"
 #include "common/strings.h"
@@ -276,6 +278,41 @@ void CheckRules(const LabelSelector& s, const std::string& path, FieldErrors& er
       }
     }
   }
+}
+
+std::string LabelSelectorString(const nlohmann::json& selector) {
+  if (!selector.is_object()) return "";
+  auto str = [](const nlohmann::json& o, const char* k) {
+    auto it = o.find(k);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  std::multimap<std::string, std::string> reqs;
+  if (auto labels = selector.find("matchLabels"); labels != selector.end() && labels->is_object()) {
+    for (auto it = labels->begin(); it != labels->end(); ++it) {
+      reqs.emplace(it.key(), it.key() + "=" + (it->is_string() ? it->get<std::string>() : ""));
+    }
+  }
+  if (auto exprs = selector.find("matchExpressions"); exprs != selector.end() && exprs->is_array()) {
+    for (const auto& e : *exprs) {
+      if (!e.is_object()) continue;
+      const std::string key = str(e, "key");
+      const std::string op = str(e, "operator");
+      if (key.empty()) continue;
+      std::set<std::string> values;
+      if (auto v = e.find("values"); v != e.end() && v->is_array()) {
+        for (const auto& x : *v) values.insert(x.is_string() ? x.get<std::string>() : "");
+      }
+      std::string list;
+      for (const auto& v : values) list += (list.empty() ? "" : ",") + v;
+      if (op == "In") reqs.emplace(key, key + " in (" + list + ")");
+      if (op == "NotIn") reqs.emplace(key, key + " notin (" + list + ")");
+      if (op == "Exists") reqs.emplace(key, key);
+      if (op == "DoesNotExist") reqs.emplace(key, "!" + key);
+    }
+  }
+  std::string out;
+  for (const auto& [key, text] : reqs) out += (out.empty() ? "" : ",") + text;
+  return out;
 }
 
 }  // namespace tmcd::apis

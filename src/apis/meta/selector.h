@@ -5,6 +5,7 @@
 
 #include <array>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,5 +80,9 @@ class Selector {
   std::vector<Requirement> reqs_;
   bool nothing_ = false;
 };
+
+// The string form kubectl prints for a metav1.LabelSelector given as JSON ("app=web,tier in (a,b)"):
+// requirements sorted by key, values of In/NotIn sorted; "" for a null or empty selector.
+std::string LabelSelectorString(const nlohmann::json& selector);
 
 }  // namespace tmcd::apis

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include "api/printers.h"
-#include "api/resources.h"
+#include "apis/meta/selector.h"
+#include "registry/objects.h"
+#include "registry/resources.h"
 
 namespace tmcd::api {
 namespace {
@@ -36,7 +38,7 @@ TEST_CASE("ages render like the API server's") {
 TEST_CASE("Table responses: printer columns, ages, partial metadata") {
   CHECK(WantsTable("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
   CHECK_FALSE(WantsTable("application/json"));
-  const ResourceInfo* creg = FindResource("tmc.kcp.io", "v1alpha1", "clusterregistrations");
+  const ResourceInfo* creg = registry::FindResource("tmc.kcp.io", "v1alpha1", "clusterregistrations");
   REQUIRE(creg != nullptr);
   Json obj = Json::parse(R"({"metadata":{"name":"c1","creationTimestamp":"2026-11-27T10:00:00Z"},
     "spec":{"location":"us-west-2"},"status":{"conditions":[{"type":"Ready","status":"True"}]}})");
@@ -54,7 +56,7 @@ TEST_CASE("Table responses: printer columns, ages, partial metadata") {
 }  // namespace
 }  // namespace tmcd::api
 
-#include "api/objects.h"
+#include "registry/objects.h"
 
 namespace tmcd::api {
 namespace {
@@ -73,12 +75,12 @@ TEST_CASE("DecorateText splices resourceVersion and uid into the top-level metad
        }) {
     CAPTURE(r.stored);
     store::StoredObject o{1, 42, uid, r.stored};
-    const std::string text = DecorateText(o);
-    Json spliced = Json::parse(text);  // must stay valid JSON
-    CHECK(spliced == Decorate(o));     // and mean exactly what the parsing path produces
+    const std::string text = registry::DecorateText(o);
+    Json spliced = Json::parse(text);         // must stay valid JSON
+    CHECK(spliced == registry::Decorate(o));  // and mean exactly what the parsing path produces
   }
   store::StoredObject nested{1, 7, uid, R"({"aaa":{"metadata":{"name":"nested"}},"metadata":{"name":"top"}})"};
-  Json j = Json::parse(DecorateText(nested));
+  Json j = Json::parse(registry::DecorateText(nested));
   CHECK_FALSE(j["aaa"]["metadata"].contains("resourceVersion"));
   CHECK(j["metadata"]["resourceVersion"] == "7");
 }
@@ -116,8 +118,8 @@ TEST_CASE("built-in printers: kube-apiserver's columns and cells") {
   CHECK(FindBuiltinPrinter("ConfigMap")->cells(Json::parse(R"({"data":{"a":"1"},"binaryData":{"b":""}})"), now)[0] ==
         2);
   CHECK(FindBuiltinPrinter("ClusterRegistration") == nullptr);  // printed from its printer columns
-  CHECK(LabelSelectorString(Json::parse(R"({"matchExpressions":[{"key":"k","operator":"Exists"}]})")) == "k");
-  CHECK(LabelSelectorString(Json()).empty());
+  CHECK(apis::LabelSelectorString(Json::parse(R"({"matchExpressions":[{"key":"k","operator":"Exists"}]})")) == "k");
+  CHECK(apis::LabelSelectorString(Json()).empty());
 }
 
 TEST_CASE("built-in printers of the workload kinds: kube's cells from undefaulted objects") {

@@ -1,7 +1,8 @@
-// EmbeddedUpstream: reads from the store with the store's versions; Mutate retries conflicts and
-// skips unchanged objects.
+// EmbeddedUpstream: reads from the store with the store's versions; Mutate writes through the real
+// registry layer, retries conflicts and skips unchanged objects.
 #include <doctest/doctest.h>
 
+#include "common/clock.h"
 #include "temp_store.h"
 #include "upstream/upstream.h"
 
@@ -11,25 +12,16 @@ namespace {
 using store::testing::OpenAt;
 using store::testing::TempDir;
 
-TEST_CASE("embedded upstream: read-modify-write with conflict retries") {
+TEST_CASE("embedded upstream: read-modify-write through the registry, with conflict retries") {
   TempDir dir;
   auto s = OpenAt(dir.path());
-  const ObjectRef ref{"root", "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", "edge"};
-  REQUIRE(s->Create(ref.Key(), R"({"metadata":{"name":"edge"},"spec":{"n":1}})").ok());
-  int writes = 0;
-  bool interfere = true;
-  // The writer stands in for api::ObjectService: an optimistic update on the store.
-  EmbeddedUpstream up(*s, [&](const ObjectRef& r, const Json& desired, bool status) -> Result<Json> {
-    ++writes;
-    CHECK(status);
-    if (interfere) {  // someone else writes first: the first attempt conflicts
-      interfere = false;
-      REQUIRE(s->Update(r.Key(), R"({"metadata":{"name":"edge"},"spec":{"n":2}})", 0).ok());
-    }
-    const uint64_t expected = std::stoull(desired["metadata"]["resourceVersion"].get<std::string>());
-    TMCD_ASSIGN_OR_RETURN(store::StoredObject o, s->Update(r.Key(), desired.dump(), expected));
-    return Json::parse(o.json);
-  });
+  RealClock clock;
+  registry::ObjectService objects(*s, clock);
+  const ObjectRef ref{"root", "apps", "v1", "deployments", "default", "web"};
+  REQUIRE(s->Create(ref.Key(), R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web",)"
+                               R"("namespace":"default","generation":1},"spec":{"replicas":1}})")
+              .ok());
+  EmbeddedUpstream up(*s, objects);
   CHECK(up.Kind() == "embedded");
   CHECK(up.NotReadyReason().empty());
   CHECK(up.AcceptsLocalWrites());
@@ -38,19 +30,44 @@ TEST_CASE("embedded upstream: read-modify-write with conflict retries") {
   CHECK(got->at("metadata").at("resourceVersion") == "1");  // the store's revision
   CHECK(got->at("metadata").at("uid").get<std::string>().size() == 36);
 
-  auto out = up.Mutate(ref, true, [](Json& obj) -> Result<bool> {
-    obj["status"]["seen"] = obj["spec"]["n"];
+  int calls = 0;
+  auto out = up.Mutate(ref, true, [&](Json& obj) -> Result<bool> {
+    if (++calls == 1) {  // someone else writes first: the first attempt conflicts
+      auto cur = s->Get(ref.Key());
+      REQUIRE(cur.ok());
+      Json changed = Json::parse(cur->json);
+      changed["spec"]["replicas"] = 2;
+      REQUIRE(s->Update(ref.Key(), changed.dump(), cur->mod_revision).ok());
+    }
+    obj["status"]["observedReplicas"] = obj["spec"]["replicas"];
+    obj["spec"]["replicas"] = 9;  // a status write cannot change the spec
     return true;
   });
   REQUIRE_MESSAGE(out.ok(), out.status().ToString());
-  CHECK(writes == 2);
-  CHECK((*out)["status"]["seen"] == 2);  // re-read after the conflict, so it saw n=2
+  CHECK(calls == 2);
+  CHECK((*out)["status"]["observedReplicas"] == 2);  // re-read after the conflict, so it saw 2
+  CHECK((*out)["spec"]["replicas"] == 2);
+  CHECK((*out)["metadata"]["managedFields"][0]["manager"] == "tmcd");
   auto unchanged = up.Mutate(ref, true, [](Json&) -> Result<bool> { return false; });
   CHECK(unchanged.ok());
-  CHECK(writes == 2);
-  CHECK(up.List("root", "tmc.kcp.io", "clusterregistrations", "")->size() == 1);
-  CHECK(up.List("other", "tmc.kcp.io", "clusterregistrations", "")->empty());
-  CHECK(up.Mutate({"root", "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", "nope"}, false,
+  CHECK((*unchanged)["metadata"]["resourceVersion"] == (*out)["metadata"]["resourceVersion"]);
+
+  // A main-resource write gets the registry's rules: a spec change bumps metadata.generation.
+  auto spec = up.Mutate(ref, false, [](Json& obj) -> Result<bool> {
+    obj["spec"]["replicas"] = 3;
+    return true;
+  });
+  REQUIRE_MESSAGE(spec.ok(), spec.status().ToString());
+  CHECK((*spec)["metadata"]["generation"] == 2);
+  CHECK((*spec)["status"]["observedReplicas"] == 2);  // kept by a main-resource write
+
+  CHECK(up.List("root", "apps", "deployments", "")->size() == 1);
+  CHECK(up.List("other", "apps", "deployments", "")->empty());
+  CHECK(up.Mutate({"root", "apps", "v1", "deployments", "default", "nope"}, false,
+                  [](Json&) -> Result<bool> { return true; })
+            .status()
+            .reason() == Reason::kNotFound);
+  CHECK(up.Mutate({"root", "example.com", "v1", "widgets", "default", "web"}, false,
                   [](Json&) -> Result<bool> { return true; })
             .status()
             .reason() == Reason::kNotFound);

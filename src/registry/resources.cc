@@ -1,8 +1,8 @@
-#include "api/resources.h"
+#include "registry/resources.h"
 
 #include "security/rbac.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 namespace v1 = apis::v1alpha1;
@@ -128,4 +128,4 @@ const ResourceInfo* FindResource(std::string_view group, std::string_view versio
   return nullptr;
 }
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

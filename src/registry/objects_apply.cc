@@ -1,14 +1,14 @@
 // Server-side apply over the store (docs/local-api.md#server-side-apply): the body is a partial object in
-// JSON or YAML; the merge, field ownership and conflicts are src/api/managed_fields.cc.
+// JSON or YAML; the merge, field ownership and conflicts are src/registry/managed_fields.cc.
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
 #include <cstdlib>
 
-#include "api/objects.h"
 #include "common/strings.h"
+#include "registry/objects.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 // YAML (1.2 core schema scalars) to JSON, with a node budget so that alias expansion ("billion laughs")
@@ -73,8 +73,7 @@ Result<Json> ParseApplyBody(std::string_view body) {
 
 }  // namespace
 
-Result<Json> ObjectService::Apply(const RequestPath& p, const ResourceInfo& r, std::string_view body,
-                                  bool status_only) {
+Result<Json> ObjectService::Apply(const Request& p, const ResourceInfo& r, std::string_view body, bool status_only) {
   if (!p.field_manager_given) {
     return BadRequest(
         "PATCH requests with an apply content type must specify fieldManager (the manager that owns "
@@ -122,4 +121,4 @@ Result<Json> ObjectService::Apply(const RequestPath& p, const ResourceInfo& r, s
   return Status(Reason::kConflict, "too many concurrent writes to " + r.resource + " " + Quote(p.name));
 }
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

@@ -1,10 +1,10 @@
 // ObjectService: list and watch, with label/field selectors and continue tokens.
 #include <charconv>
 
-#include "api/objects.h"
 #include "common/strings.h"
+#include "registry/objects.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 constexpr size_t kPageBatch = 500;
@@ -120,7 +120,7 @@ Result<Filters> ObjectService::CompileFilters(const ResourceInfo& r, const ListO
   return f;
 }
 
-Result<std::string> ObjectService::ListText(const RequestPath& p, const ResourceInfo& r, const ListOptions& o) {
+Result<std::string> ObjectService::ListText(const Request& p, const ResourceInfo& r, const ListOptions& o) {
   TMCD_ASSIGN_OR_RETURN(Filters filters, CompileFilters(r, o));
   if (!o.resource_version.empty()) {
     uint64_t v = 0;
@@ -162,12 +162,12 @@ Result<std::string> ObjectService::ListText(const RequestPath& p, const Resource
          R"(List","metadata":)" + meta.dump() + "}";
 }
 
-Result<Json> ObjectService::List(const RequestPath& p, const ResourceInfo& r, const ListOptions& o) {
+Result<Json> ObjectService::List(const Request& p, const ResourceInfo& r, const ListOptions& o) {
   TMCD_ASSIGN_OR_RETURN(std::string text, ListText(p, r, o));
   return Json::parse(text);
 }
 
-Result<WatchStart> ObjectService::Watch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o) {
+Result<WatchStart> ObjectService::Watch(const Request& p, const ResourceInfo& r, const ListOptions& o) {
   WatchStart w;
   TMCD_ASSIGN_OR_RETURN(w.filters, CompileFilters(r, o));
   const std::string prefix = Prefix(p, r);
@@ -201,4 +201,4 @@ Json ObjectService::WatchEvent(const store::Event& e, const Filters& f) const {
   return {{"type", std::string(store::EventTypeName(e.type))}, {"object", std::move(obj)}};
 }
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

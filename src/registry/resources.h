@@ -12,7 +12,7 @@
 #include "apis/tmc/v1alpha1/register.h"
 #include "common/status.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 
 struct ResourceInfo {
   std::string group;  // "" = core
@@ -43,4 +43,4 @@ struct ResourceInfo {
 const std::vector<ResourceInfo>& ServedResources();
 const ResourceInfo* FindResource(std::string_view group, std::string_view version, std::string_view resource);
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

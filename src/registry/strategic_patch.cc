@@ -1,4 +1,4 @@
-#include "api/strategic_patch.h"
+#include "registry/strategic_patch.h"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,7 @@
 
 #include "common/strings.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 using Json = nlohmann::json;
@@ -385,4 +385,4 @@ Result<Json> StrategicMergePatch(const Json& original, const Json& patch, std::s
   return m.MergeMap(original, std::move(clean), kind);
 }
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

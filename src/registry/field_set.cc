@@ -1,10 +1,10 @@
-#include "api/field_set.h"
+#include "registry/field_set.h"
 
 #include <algorithm>
 
-#include "api/strategic_patch.h"
+#include "registry/strategic_patch.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 using Json = nlohmann::json;
@@ -273,4 +273,4 @@ std::string FieldPathString(const FieldPath& path) {
   return out;
 }
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

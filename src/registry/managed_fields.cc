@@ -1,13 +1,13 @@
-#include "api/managed_fields.h"
+#include "registry/managed_fields.h"
 
 #include <algorithm>
 #include <map>
 #include <vector>
 
-#include "api/field_set.h"
 #include "common/strings.h"
+#include "registry/field_set.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 using Json = nlohmann::json;
@@ -162,4 +162,4 @@ void TrackUpdate(const Json* old, Json& updated, std::string_view kind, const Ma
   SetManaged(updated, std::move(managed));
 }
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

@@ -12,7 +12,7 @@
 
 #include "common/status.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 
 // True when `kind` is a built-in kind whose patch metadata tmcd knows (custom resources and the TMC
 // types are not: kube-apiserver answers 415 for them, and so does tmcd).
@@ -20,7 +20,7 @@ bool HasStrategicPatchSchema(std::string_view kind);
 
 // The patch metadata of one field of a built-in type: the type of its value (or of its list items, ""
 // when untyped), whether it is a list that merges, and its merge key. Server-side apply derives its
-// list types from the same facts (src/api/field_set.cc).
+// list types from the same facts (src/registry/field_set.cc).
 struct PatchFieldInfo {
   std::string_view type;
   bool merge_list = false;
@@ -34,4 +34,4 @@ PatchFieldInfo LookupPatchField(std::string_view type, const std::string& field)
 Result<nlohmann::json> StrategicMergePatch(const nlohmann::json& original, const nlohmann::json& patch,
                                            std::string_view kind, std::vector<std::string>* warnings = nullptr);
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

@@ -1,10 +1,10 @@
 // Strategic merge patch: merge keys, list order, the directives, and the errors for malformed
 // patches. The same cases run against a real kube-apiserver in test/e2e/test_kubectl_parity.py.
-#include "api/strategic_patch.h"
+#include "registry/strategic_patch.h"
 
 #include <doctest/doctest.h>
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 using Json = nlohmann::json;
@@ -133,4 +133,4 @@ TEST_CASE("schemas exist for the served built-in kinds, not for custom resources
 }
 
 }  // namespace
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "api/managed_fields.h"
-#include "api/request.h"
-#include "api/resources.h"
 #include "apis/meta/selector.h"
 #include "common/clock.h"
+#include "registry/managed_fields.h"
+#include "registry/request.h"
+#include "registry/resources.h"
 #include "store/store.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 
 using Json = nlohmann::json;
 
@@ -61,38 +61,38 @@ class ObjectService {
  public:
   ObjectService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
 
-  Result<Json> Get(const RequestPath& p, const ResourceInfo& r);
+  Result<Json> Get(const Request& p, const ResourceInfo& r);
   // The list as JSON text, built without re-serializing the items (the fast path for JSON clients).
-  Result<std::string> ListText(const RequestPath& p, const ResourceInfo& r, const ListOptions& o);
-  Result<Json> List(const RequestPath& p, const ResourceInfo& r, const ListOptions& o);
-  Result<Json> Create(const RequestPath& p, const ResourceInfo& r, Json body);
-  Result<Json> Update(const RequestPath& p, const ResourceInfo& r, Json body, bool status_only);
-  Result<Json> Patch(const RequestPath& p, const ResourceInfo& r, std::string_view content_type, std::string_view body,
+  Result<std::string> ListText(const Request& p, const ResourceInfo& r, const ListOptions& o);
+  Result<Json> List(const Request& p, const ResourceInfo& r, const ListOptions& o);
+  Result<Json> Create(const Request& p, const ResourceInfo& r, Json body);
+  Result<Json> Update(const Request& p, const ResourceInfo& r, Json body, bool status_only);
+  Result<Json> Patch(const Request& p, const ResourceInfo& r, std::string_view content_type, std::string_view body,
                      bool status_only);
-  Result<Json> Delete(const RequestPath& p, const ResourceInfo& r, const Json& options);
+  Result<Json> Delete(const Request& p, const ResourceInfo& r, const Json& options);
   // Server-side apply (application/apply-patch+yaml): creates the object when it does not exist.
-  Result<Json> Apply(const RequestPath& p, const ResourceInfo& r, std::string_view body, bool status_only);
+  Result<Json> Apply(const Request& p, const ResourceInfo& r, std::string_view body, bool status_only);
   // The scale subresource (autoscaling/v1 Scale) of resources with ResourceInfo::scale.
-  Result<Json> GetScale(const RequestPath& p, const ResourceInfo& r);
-  Result<Json> UpdateScale(const RequestPath& p, const ResourceInfo& r, const Json& scale);
-  Result<Json> PatchScale(const RequestPath& p, const ResourceInfo& r, std::string_view content_type,
+  Result<Json> GetScale(const Request& p, const ResourceInfo& r);
+  Result<Json> UpdateScale(const Request& p, const ResourceInfo& r, const Json& scale);
+  Result<Json> PatchScale(const Request& p, const ResourceInfo& r, std::string_view content_type,
                           std::string_view body);
-  Result<WatchStart> Watch(const RequestPath& p, const ResourceInfo& r, const ListOptions& o);
+  Result<WatchStart> Watch(const Request& p, const ResourceInfo& r, const ListOptions& o);
   // {"type": ADDED|MODIFIED|DELETED, "object": ...} for a store event, or null when filtered out.
   Json WatchEvent(const store::Event& e, const Filters& f) const;
 
   static Result<Filters> CompileFilters(const ResourceInfo& r, const ListOptions& o);
 
  private:
-  store::ObjectKey Key(const RequestPath& p, const ResourceInfo& r, const std::string& name) const;
-  std::string Prefix(const RequestPath& p, const ResourceInfo& r) const;
-  Result<Json> Prepare(const RequestPath& p, const ResourceInfo& r, Json obj, const Json* current = nullptr) const;
+  store::ObjectKey Key(const Request& p, const ResourceInfo& r, const std::string& name) const;
+  std::string Prefix(const Request& p, const ResourceInfo& r) const;
+  Result<Json> Prepare(const Request& p, const ResourceInfo& r, Json obj, const Json* current = nullptr) const;
   // dryRun=All: the answer and the checks of the write the store would make, without the write.
   Result<Json> DryRun(const store::ObjectKey& key, Json obj, uint64_t expected, bool create) const;
-  Result<Json> CommitUpdate(const RequestPath& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
+  Result<Json> CommitUpdate(const Request& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
   std::string Now() const;
-  ManagerInfo Manager(const RequestPath& p, const ResourceInfo& r) const;
-  static bool DropUnknownFields(const Status& s, Json& obj, const std::string& prefix, const RequestPath& p);
+  ManagerInfo Manager(const Request& p, const ResourceInfo& r) const;
+  static bool DropUnknownFields(const Status& s, Json& obj, const std::string& prefix, const Request& p);
 
   store::Store& store_;
   const Clock& clock_;
@@ -103,4 +103,4 @@ Json Decorate(const store::StoredObject& o);
 // The same as text, spliced into the top-level metadata object without parsing the document.
 std::string DecorateText(const store::StoredObject& o);
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

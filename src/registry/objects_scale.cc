@@ -3,11 +3,11 @@
 #include <charconv>
 #include <limits>
 
-#include "api/objects.h"
-#include "api/printers.h"
+#include "apis/meta/selector.h"
 #include "common/strings.h"
+#include "registry/objects.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 Json ScaleOf(const Json& obj) {
@@ -20,19 +20,20 @@ Json ScaleOf(const Json& obj) {
   const Json status = obj.value("status", Json::object());
   // As the apps registry: an unset spec.replicas is the default, 1.
   scale["spec"] = {{"replicas", spec.is_object() ? spec.value("replicas", Json(1)) : Json(1)}};
-  scale["status"] = {{"replicas", status.is_object() ? status.value("replicas", Json(0)) : Json(0)},
-                     {"selector", LabelSelectorString(spec.is_object() ? spec.value("selector", Json()) : Json())}};
+  scale["status"] = {
+      {"replicas", status.is_object() ? status.value("replicas", Json(0)) : Json(0)},
+      {"selector", apis::LabelSelectorString(spec.is_object() ? spec.value("selector", Json()) : Json())}};
   return scale;
 }
 
 }  // namespace
 
-Result<Json> ObjectService::GetScale(const RequestPath& p, const ResourceInfo& r) {
+Result<Json> ObjectService::GetScale(const Request& p, const ResourceInfo& r) {
   TMCD_ASSIGN_OR_RETURN(Json obj, Get(p, r));
   return ScaleOf(obj);
 }
 
-Result<Json> ObjectService::UpdateScale(const RequestPath& p, const ResourceInfo& r, const Json& scale) {
+Result<Json> ObjectService::UpdateScale(const Request& p, const ResourceInfo& r, const Json& scale) {
   if (!scale.is_object()) return BadRequest("the request body must be a Scale object");
   const std::string kind = scale.value("kind", "Scale");
   if (kind != "Scale") return BadRequest("the body of a scale request must be a Scale, not " + Quote(kind));
@@ -68,7 +69,7 @@ Result<Json> ObjectService::UpdateScale(const RequestPath& p, const ResourceInfo
   return Status(Reason::kConflict, "too many concurrent writes to " + r.resource + " " + Quote(p.name));
 }
 
-Result<Json> ObjectService::PatchScale(const RequestPath& p, const ResourceInfo& r, std::string_view content_type,
+Result<Json> ObjectService::PatchScale(const Request& p, const ResourceInfo& r, std::string_view content_type,
                                        std::string_view body) {
   TMCD_ASSIGN_OR_RETURN(const ParsedPatch patch, ParsePatch(content_type, body, "Scale"));
   TMCD_ASSIGN_OR_RETURN(Json current, GetScale(p, r));
@@ -81,4 +82,4 @@ Result<Json> ObjectService::PatchScale(const RequestPath& p, const ResourceInfo&
   return UpdateScale(p, r, patched);
 }
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

@@ -3,7 +3,7 @@
 // ("f:<field>", "k:<key fields as JSON>" for an item of a keyed list, "v:<value as JSON>" for an item
 // of a set, "." for the node itself) and whose leaves are {}. Lists are atomic unless the built-in
 // type declares them keyed (containers by name, container ports by containerPort+protocol, ...) or a
-// set (finalizers): the same facts as strategic merge patch (src/api/strategic_patch.cc).
+// set (finalizers): the same facts as strategic merge patch (src/registry/strategic_patch.cc).
 // Design: docs/design/kubectl-parity.md#server-side-apply. Pure; thread-safe.
 
 #include <nlohmann/json.hpp>
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tmcd::api {
+namespace tmcd::registry {
 
 using FieldPath = std::vector<std::string>;  // path elements, e.g. {"f:spec", "f:replicas"}
 
@@ -38,4 +38,4 @@ nlohmann::json MergeApplied(nlohmann::json live, const nlohmann::json& config, s
 // ".spec.template.spec.containers[name=\"app\"].image": how kube names a field in a conflict.
 std::string FieldPathString(const FieldPath& path);
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

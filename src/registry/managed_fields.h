@@ -13,7 +13,7 @@
 
 #include "common/status.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 
 struct ManagerInfo {
   std::string manager;      // fieldManager, or derived from the User-Agent
@@ -35,4 +35,4 @@ void TrackUpdate(const nlohmann::json* old, nlohmann::json& updated, std::string
 // kube's default manager name: the User-Agent up to its first '/', at most 128 bytes.
 std::string ManagerFromUserAgent(std::string_view user_agent);
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

@@ -1,4 +1,4 @@
-#include "api/objects.h"
+#include "registry/objects.h"
 
 #include <openssl/rand.h>
 
@@ -6,14 +6,14 @@
 #include <array>
 #include <charconv>
 
-#include "api/strategic_patch.h"
 #include "apis/meta/codec.h"
 #include "apis/meta/object_meta.h"
 #include "apis/meta/time.h"
 #include "apis/meta/validate.h"
 #include "common/strings.h"
+#include "registry/strategic_patch.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 // Removes `path` ("spec.a.b", "spec.list[2].c") from `obj`.
@@ -53,7 +53,7 @@ void RemoveJsonPath(Json& obj, std::string_view path) {
 
 // fieldValidation=Warn|Ignore: the unknown fields a strict decode reported are dropped from `obj` (their
 // paths relative to `prefix`), with a warning each for Warn, as kube-apiserver does. Whether any were.
-bool ObjectService::DropUnknownFields(const Status& s, Json& obj, const std::string& prefix, const RequestPath& p) {
+bool ObjectService::DropUnknownFields(const Status& s, Json& obj, const std::string& prefix, const Request& p) {
   if (p.field_validation == "Strict") return false;
   bool dropped = false;
   for (const auto& c : s.causes()) {
@@ -147,7 +147,7 @@ Result<Json> ObjectService::DryRun(const store::ObjectKey& key, Json obj, uint64
   return obj;
 }
 
-ManagerInfo ObjectService::Manager(const RequestPath& p, const ResourceInfo& r) const {
+ManagerInfo ObjectService::Manager(const Request& p, const ResourceInfo& r) const {
   const bool sub = p.subresource == "status" || p.subresource == "scale";
   return {p.field_manager.empty() ? "unknown" : p.field_manager, sub ? p.subresource : "", r.GroupVersion(), Now()};
 }
@@ -156,24 +156,24 @@ std::string ObjectService::Now() const {
   return apis::Time::FromTimePoint(clock_.Now()).ToString();
 }
 
-store::ObjectKey ObjectService::Key(const RequestPath& p, const ResourceInfo& r, const std::string& name) const {
+store::ObjectKey ObjectService::Key(const Request& p, const ResourceInfo& r, const std::string& name) const {
   return {p.workspace, r.group, r.resource, r.namespaced ? p.namespace_ : "", name};
 }
 
-std::string ObjectService::Prefix(const RequestPath& p, const ResourceInfo& r) const {
+std::string ObjectService::Prefix(const Request& p, const ResourceInfo& r) const {
   if (r.namespaced && !p.namespace_.empty())
     return store::NamespacePrefix(p.workspace, r.group, r.resource, p.namespace_);
   return store::ResourcePrefix(p.workspace, r.group, r.resource);
 }
 
-Result<Json> ObjectService::Get(const RequestPath& p, const ResourceInfo& r) {
+Result<Json> ObjectService::Get(const Request& p, const ResourceInfo& r) {
   TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
   return Decorate(stored);
 }
 
 // Checks identity and metadata, applies the type's strict validation and defaults, and returns the
 // JSON to store (without resourceVersion and uid, which the store owns).
-Result<Json> ObjectService::Prepare(const RequestPath& p, const ResourceInfo& r, Json obj, const Json* current) const {
+Result<Json> ObjectService::Prepare(const Request& p, const ResourceInfo& r, Json obj, const Json* current) const {
   if (!obj.is_object()) return BadRequest("the request body must be a JSON object");
   const std::string api_version = obj.value("apiVersion", r.GroupVersion());
   const std::string kind = obj.value("kind", r.kind);
@@ -240,7 +240,7 @@ Result<Json> ObjectService::Prepare(const RequestPath& p, const ResourceInfo& r,
   return obj;
 }
 
-Result<Json> ObjectService::Create(const RequestPath& p, const ResourceInfo& r, Json body) {
+Result<Json> ObjectService::Create(const Request& p, const ResourceInfo& r, Json body) {
   if (!body.is_object()) return BadRequest("the request body must be a JSON object");
   if (r.namespaced && p.namespace_.empty()) return BadRequest("a namespace is required to create " + r.resource);
   Json& meta = body["metadata"];
@@ -262,7 +262,7 @@ Result<Json> ObjectService::Create(const RequestPath& p, const ResourceInfo& r, 
   return Decorate(stored);
 }
 
-Result<Json> ObjectService::Update(const RequestPath& p, const ResourceInfo& r, Json body, bool status_only) {
+Result<Json> ObjectService::Update(const Request& p, const ResourceInfo& r, Json body, bool status_only) {
   if (!body.is_object() || !MetaOf(body).is_object()) return BadRequest("the request body must be a JSON object");
   const Json& meta = MetaOf(body);
   if (meta.value("name", p.name) != p.name) {
@@ -290,7 +290,7 @@ Result<Json> ObjectService::Update(const RequestPath& p, const ResourceInfo& r, 
   return CommitUpdate(p, r, std::move(current), std::move(desired), expected);
 }
 
-Result<Json> ObjectService::CommitUpdate(const RequestPath& p, const ResourceInfo& r, Json current, Json desired,
+Result<Json> ObjectService::CommitUpdate(const Request& p, const ResourceInfo& r, Json current, Json desired,
                                          uint64_t expected) {
   if (!desired.contains("metadata") || !desired["metadata"].is_object()) desired["metadata"] = Json::object();
   Json& meta = desired["metadata"];
@@ -400,7 +400,7 @@ Result<Json> ParsedPatch::ApplyTo(const Json& current, std::vector<std::string>*
   }
 }
 
-Result<Json> ObjectService::Patch(const RequestPath& p, const ResourceInfo& r, std::string_view content_type,
+Result<Json> ObjectService::Patch(const Request& p, const ResourceInfo& r, std::string_view content_type,
                                   std::string_view body, bool status_only) {
   TMCD_ASSIGN_OR_RETURN(const ParsedPatch patch, ParsePatch(content_type, body, r.kind));
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -435,7 +435,7 @@ Result<Json> ObjectService::Patch(const RequestPath& p, const ResourceInfo& r, s
   return Status(Reason::kConflict, "too many concurrent writes to " + r.resource + " " + Quote(p.name));
 }
 
-Result<Json> ObjectService::Delete(const RequestPath& p, const ResourceInfo& r, const Json& options) {
+Result<Json> ObjectService::Delete(const Request& p, const ResourceInfo& r, const Json& options) {
   TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
   Json current = Decorate(stored);
   const Json pre = options.is_object() ? options.value("preconditions", Json::object()) : Json::object();
@@ -474,4 +474,4 @@ Result<Json> ObjectService::Delete(const RequestPath& p, const ResourceInfo& r, 
   return Decorate(gone);
 }
 
-}  // namespace tmcd::api
+}  // namespace tmcd::registry

@@ -1,13 +1,13 @@
 // Field sets and managed fields for server-side apply: extraction with keyed lists and sets, path
 // operations, the apply merge, conflicts and the Update bookkeeping. The kubectl parity test compares
 // the managedFields kube-apiserver writes with tmcd's for the same session.
-#include "api/field_set.h"
+#include "registry/field_set.h"
 
 #include <doctest/doctest.h>
 
-#include "api/managed_fields.h"
+#include "registry/managed_fields.h"
 
-namespace tmcd::api {
+namespace tmcd::registry {
 namespace {
 
 using Json = nlohmann::json;
@@ -83,4 +83,4 @@ TEST_CASE("updates record what they change and take it from its owners; [] clear
 }
 
 }  // namespace
-}  // namespace tmcd::api
+}  // namespace tmcd::registry
