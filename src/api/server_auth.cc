@@ -54,6 +54,8 @@ Attributes RequestAttributes(const net::HttpRequest& req) {
   }
   if (StartsWith(a.path, "/clusters/")) {  // discovery, /version, /openapi inside a workspace: the path without it
     const auto slash = a.path.find('/', 10);
+    const std::string ws = a.path.substr(10, slash == std::string::npos ? std::string::npos : slash - 10);
+    if (IsWorkspaceName(ws)) a.workspace = ws;
     a.path = slash == std::string::npos ? "/" : a.path.substr(slash);
   }
   a.resource_request = false;

@@ -308,8 +308,19 @@ const std::vector<PolicyRule>* Authorizer::RoleRules(const Policy& p, const Bind
 Decision Authorizer::Authorize(const UserInfo& user, const Attributes& a) {
   if (user.IsMaster()) return {true, "group system:masters"};
   if (!user.authenticated) return {false, "anonymous"};
-  if (BasicUserAllowed(a)) return {true, "every authenticated user"};
+  const bool discovery = !a.resource_request && (a.path == "/api" || a.path == "/apis" || StartsWith(a.path, "/api/") ||
+                                                 StartsWith(a.path, "/apis/") || StartsWith(a.path, "/openapi/"));
+  if (BasicUserAllowed(a) && !discovery) return {true, "every authenticated user"};
   const auto policy = Load(a.workspace);
+  if (BasicUserAllowed(a)) {
+    // Discovery and OpenAPI name a workspace's custom resources and show their schemas: only to users the
+    // workspace binds (as kcp's workspace access), never to every authenticated user (docs/security.md).
+    bool bound = std::any_of(policy->cluster_bindings.begin(), policy->cluster_bindings.end(),
+                             [&](const Binding& b) { return Applies(b, user); });
+    for (const auto& [ns, b] : policy->role_bindings) bound = bound || Applies(b, user);
+    if (bound) return {true, "every user bound in the workspace"};
+    return {false, "no binding in workspace " + Quote(a.workspace) + " gives access to its discovery"};
+  }
   for (const auto& b : policy->cluster_bindings) {
     const auto* rules = Applies(b, user) ? RoleRules(*policy, b) : nullptr;
     if (rules != nullptr && RulesAllow(*rules, a)) return {true, "ClusterRoleBinding " + Quote(b.name)};

@@ -91,7 +91,8 @@ TEST_CASE("bindings grant in their own workspace and namespace only; built-in ro
             r.a.namespace_ + "/" + r.a.name);
     CHECK(z.Authorize(r.user, r.a).allowed == r.allowed);
   }
-  // Non-resource paths: discovery for every authenticated user, /metrics only with tmc:monitoring.
+  // Non-resource paths: discovery for every user bound in the workspace (it names the workspace's
+  // custom resources), /metrics only with tmc:monitoring.
   Attributes metrics;
   metrics.resource_request = false;
   metrics.verb = "get";
@@ -99,8 +100,16 @@ TEST_CASE("bindings grant in their own workspace and namespace only; built-in ro
   CHECK_FALSE(z.Authorize(vera, metrics).allowed);
   Attributes apis = metrics;
   apis.path = "/apis/apps/v1";
+  apis.workspace = "root:a";
   CHECK(z.Authorize(vera, apis).allowed);
   CHECK_FALSE(z.Authorize(anon, apis).allowed);
+  Attributes other = apis;  // vera has no binding in root:b: neither its discovery nor its OpenAPI
+  other.workspace = "root:b";
+  CHECK_FALSE(z.Authorize(vera, other).allowed);
+  other.path = "/openapi/v3/apis/example.com/v1";
+  CHECK_FALSE(z.Authorize(vera, other).allowed);
+  other.path = "/version";  // not workspace content
+  CHECK(z.Authorize(vera, other).allowed);
   Put(*s, "root", "clusterrolebindings", "",
       Binding("m", "ClusterRole", "tmc:monitoring", {{{"kind", "User"}, {"name", "prom"}}}));
   z.Invalidate("root");
