@@ -100,7 +100,7 @@ Json ToTable(const ResourceInfo& r, const std::vector<Json>& objects, const std:
                       {"priority", c.priority}});
     }
   }
-  static const std::vector<apis::v1alpha1::PrinterColumn> kNoColumns;
+  static const std::vector<registry::Column> kNoColumns;
   const auto& columns = printer != nullptr ? kNoColumns : r.columns;  // a built-in printer replaces them
   for (const auto& c : columns) {
     cols.push_back({{"name", std::string(c.name)},

@@ -27,7 +27,10 @@ ResourceInfo Typed(bool read_only) {
   r.has_status = true;
   r.read_only = read_only;
   for (auto s : k.short_names) r.short_names.emplace_back(s);
-  r.columns = k.columns;
+  for (const auto& c : k.columns) {
+    r.columns.push_back(
+        {std::string(c.name), std::string(c.type), std::string(c.json_path), std::string(c.description), c.priority});
+  }
   r.normalize = Normalize<T>;
   return r;
 }

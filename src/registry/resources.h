@@ -4,6 +4,7 @@
 // Immutable table; thread-safe.
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -13,6 +14,15 @@
 #include "common/status.h"
 
 namespace tmcd::registry {
+
+// A printer column: the TMC kinds' (apis/tmc/v1alpha1/register.h) or a CRD's additionalPrinterColumns.
+struct Column {
+  std::string name;
+  std::string type;  // string | integer | number | boolean | date
+  std::string json_path;
+  std::string description;
+  int priority = 0;
+};
 
 struct ResourceInfo {
   std::string group;  // "" = core
@@ -28,13 +38,23 @@ struct ResourceInfo {
   bool path_segment_names = false;  // names may hold ':' (RBAC), not only DNS subdomains
   bool scale = false;               // /scale subresource: spec.replicas, status.replicas, spec.selector
   std::vector<std::string> short_names;
-  std::vector<apis::v1alpha1::PrinterColumn> columns;
+  std::vector<std::string> categories;
+  std::vector<Column> columns;
   // Typed resources: strict decode + defaults + validation of a whole object; returns the canonical
   // JSON to store. Empty for generic resources.
   std::function<Result<nlohmann::json>(const nlohmann::json&)> normalize;
   // Generic resources with rules of their own (RBAC): checks the object about to be stored; on an
   // update `current` is the stored object. The message becomes "<Kind> "<name>" is invalid: ...".
   std::function<Status(const nlohmann::json& obj, const nlohmann::json* current)> validate;
+
+  // Custom resources (docs/custom-resources.md): the CustomResourceDefinition that defines them, its
+  // served version's structural schema, and where its scale subresource reads and writes.
+  std::string crd;  // "" for the built-in kinds
+  std::shared_ptr<const nlohmann::json> schema;
+  bool terminating = false;  // the CRD is being deleted: no new objects
+  std::string spec_replicas_path = ".spec.replicas";
+  std::string status_replicas_path = ".status.replicas";
+  std::string label_selector_path;  // "": spec.selector, a LabelSelector (the built-in kinds)
 
   std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string QualifiedResource() const { return group.empty() ? resource : resource + "." + group; }
