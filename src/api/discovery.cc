@@ -7,7 +7,7 @@
 namespace tmcd::api {
 
 using registry::ResourceInfo;
-using registry::ServedResources;
+using registry::ResourcePtr;
 namespace {
 
 using Json = nlohmann::json;
@@ -18,12 +18,14 @@ Json Verbs(const ResourceInfo& r, bool read_only) {
   return {"create", "delete", "get", "list", "patch", "update", "watch"};
 }
 
-Json ResourceList(const std::string& group, const std::string& version, bool read_only) {
+Json ResourceList(const std::vector<ResourcePtr>& served, const std::string& group, const std::string& version,
+                  bool read_only) {
   Json list = {{"kind", "APIResourceList"},
                {"apiVersion", "v1"},
                {"groupVersion", group.empty() ? version : group + "/" + version},
                {"resources", Json::array()}};
-  for (const auto& r : ServedResources()) {
+  for (const auto& rp : served) {
+    const ResourceInfo& r = *rp;
     if (r.group != group || r.version != version) continue;
     Json entry = {{"name", r.resource},
                   {"singularName", r.singular},
@@ -32,6 +34,7 @@ Json ResourceList(const std::string& group, const std::string& version, bool rea
                   {"verbs", Verbs(r, read_only)}};
     if (!r.short_names.empty()) entry["shortNames"] = r.short_names;
     if (r.normalize) entry["categories"] = {"tmc"};
+    if (!r.categories.empty()) entry["categories"] = r.categories;
     list["resources"].push_back(entry);
     if (r.has_status) {
       list["resources"].push_back({{"name", r.resource + "/status"},
@@ -40,14 +43,23 @@ Json ResourceList(const std::string& group, const std::string& version, bool rea
                                    {"kind", r.kind},
                                    {"verbs", r.read_only || read_only ? Json{"get"} : Json{"get", "patch", "update"}}});
     }
+    if (r.scale) {
+      list["resources"].push_back({{"name", r.resource + "/scale"},
+                                   {"singularName", ""},
+                                   {"namespaced", r.namespaced},
+                                   {"group", "autoscaling"},
+                                   {"version", "v1"},
+                                   {"kind", "Scale"},
+                                   {"verbs", read_only ? Json{"get"} : Json{"get", "patch", "update"}}});
+    }
   }
   return list;
 }
 
-Json Group(const std::string& name) {
+Json Group(const std::vector<ResourcePtr>& served, const std::string& name) {
   std::set<std::string> versions;
-  for (const auto& r : ServedResources()) {
-    if (r.group == name) versions.insert(r.version);
+  for (const auto& r : served) {
+    if (r->group == name) versions.insert(r->version);
   }
   Json g = {{"name", name}, {"versions", Json::array()}};
   for (const auto& v : versions) g["versions"].push_back({{"groupVersion", name + "/" + v}, {"version", v}});
@@ -57,7 +69,7 @@ Json Group(const std::string& name) {
 
 }  // namespace
 
-Result<Json> Discovery(const RequestPath& p, bool read_only) {
+Result<Json> Discovery(const RequestPath& p, bool read_only, const std::vector<ResourcePtr>& served) {
   auto not_found = [] { return NotFound("the server could not find the requested resource"); };
   if (p.core) {
     if (p.kind == RequestPath::Kind::kDiscoveryRoot) {
@@ -66,25 +78,25 @@ Result<Json> Discovery(const RequestPath& p, bool read_only) {
                   {"serverAddressByClientCIDRs", {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", ""}}}}};
     }
     if (p.version != "v1") return not_found();
-    return ResourceList("", "v1", read_only);
+    return ResourceList(served, "", "v1", read_only);
   }
   if (p.kind == RequestPath::Kind::kDiscoveryRoot) {
     std::set<std::string> names;
-    for (const auto& r : ServedResources()) {
-      if (!r.group.empty()) names.insert(r.group);
+    for (const auto& r : served) {
+      if (!r->group.empty()) names.insert(r->group);
     }
     Json list = {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", Json::array()}};
-    for (const auto& n : names) list["groups"].push_back(Group(n));
+    for (const auto& n : names) list["groups"].push_back(Group(served, n));
     return list;
   }
-  Json g = Group(p.group);
+  Json g = Group(served, p.group);
   if (g["versions"].empty()) return not_found();
   if (p.kind == RequestPath::Kind::kDiscoveryGroup) {
     g["kind"] = "APIGroup";
     g["apiVersion"] = "v1";
     return g;
   }
-  Json list = ResourceList(p.group, p.version, read_only);
+  Json list = ResourceList(served, p.group, p.version, read_only);
   if (list["resources"].empty()) return not_found();
   return list;
 }

@@ -9,7 +9,7 @@
 namespace tmcd::api {
 
 using registry::ResourceInfo;
-using registry::ServedResources;
+using registry::ResourcePtr;
 namespace {
 
 using Json = nlohmann::json;
@@ -58,7 +58,13 @@ Json MetadataSchema() {
 
 Json Schema(const ResourceInfo& r) {
   Json s;
-  if (r.normalize) {
+  if (r.schema) {  // a custom resource: its CRD's schema, with tmcd's ObjectMeta
+    s = *r.schema;
+    if (!s.contains("properties") || !s["properties"].is_object()) s["properties"] = Json::object();
+    s["properties"]["apiVersion"] = {{"type", "string"}, {"description", "APIVersion of this object."}};
+    s["properties"]["kind"] = {{"type", "string"}, {"description", "Kind of this object."}};
+    s["properties"]["metadata"] = MetadataSchema();
+  } else if (r.normalize) {
     s = Json::parse(apis::v1alpha1::OpenAPISchema(r.resource).dump());
   } else {
     s = {{"description", r.kind + " (held by tmcd as a generic object: metadata is validated, the rest is kept)"},
@@ -86,22 +92,23 @@ Json Operation(const ResourceInfo& r, const std::string& id) {
 
 }  // namespace
 
-Json OpenApiIndex() {
+Json OpenApiIndex(const std::vector<ResourcePtr>& served) {
   std::set<std::string> gvs;
-  for (const auto& r : ServedResources()) gvs.insert(GvPath(r));
+  for (const auto& r : served) gvs.insert(GvPath(*r));
   Json paths = Json::object();
   for (const auto& gv : gvs) {
-    auto doc = OpenApiDocument(gv);
+    auto doc = OpenApiDocument(gv, served);
     const std::string hash = HexEncode(Sha256(doc->dump())).substr(0, 16);
     paths[gv] = {{"serverRelativeURL", "/openapi/v3/" + gv + "?hash=" + hash}};
   }
   return {{"paths", paths}};
 }
 
-Result<Json> OpenApiDocument(std::string_view gv_path) {
+Result<Json> OpenApiDocument(std::string_view gv_path, const std::vector<ResourcePtr>& served) {
   Json schemas = Json::object();
   Json paths = Json::object();
-  for (const auto& r : ServedResources()) {
+  for (const auto& rp : served) {
+    const ResourceInfo& r = *rp;
     if (GvPath(r) != gv_path) continue;
     schemas[SchemaName(r)] = Schema(r);
     const std::string base = "/" + GvPath(r) + (r.namespaced ? "/namespaces/{namespace}/" : "/") + r.resource;

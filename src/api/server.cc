@@ -17,6 +17,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // "/clusters/root:a/openapi/v3" → "/openapi/v3": kubectl pointed at a workspace asks there.
+// The workspace a /clusters/<ws>/... path names ("root" without the prefix; "" when malformed).
+std::string WorkspaceOf(const std::string& path) {
+  if (!StartsWith(path, "/clusters/")) return std::string(kDefaultWorkspace);
+  const auto slash = path.find('/', 10);
+  std::string ws = path.substr(10, slash == std::string::npos ? std::string::npos : slash - 10);
+  return IsWorkspaceName(ws) ? ws : "";
+}
+
 std::string WithoutWorkspace(const std::string& path) {
   if (!StartsWith(path, "/clusters/")) return path;
   const auto slash = path.find('/', 10);
@@ -173,10 +181,12 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
       Reply(res, 200, version_);
     } else if (req.path == "/metrics") {
       Metrics(res);
+    } else if ((doc_path == "/openapi/v3" || StartsWith(doc_path, "/openapi/v3/")) && WorkspaceOf(req.path).empty()) {
+      ReplyError(res, BadRequest("invalid workspace name in " + Quote(req.path)));
     } else if (doc_path == "/openapi/v3") {
-      Reply(res, 200, OpenApiIndex());
+      Reply(res, 200, OpenApiIndex(objects_.catalog().All(WorkspaceOf(req.path))));
     } else if (StartsWith(doc_path, "/openapi/v3/")) {
-      auto doc = OpenApiDocument(std::string_view(doc_path).substr(12));
+      auto doc = OpenApiDocument(std::string_view(doc_path).substr(12), objects_.catalog().All(WorkspaceOf(req.path)));
       if (doc.ok())
         Reply(res, 200, *doc);
       else
@@ -186,8 +196,9 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
       if (!p.ok()) {
         ReplyError(res, p.status());
       } else if (p->kind != RequestPath::Kind::kResource) {
-        auto doc = method == "GET" ? Discovery(*p, !options_.read_only_reason.empty())
-                                   : Result<Json>(Status(Reason::kMethodNotAllowed, "discovery is read-only"));
+        auto doc = method == "GET"
+                       ? Discovery(*p, !options_.read_only_reason.empty(), objects_.catalog().All(p->workspace))
+                       : Result<Json>(Status(Reason::kMethodNotAllowed, "discovery is read-only"));
         if (doc.ok())
           Reply(res, 200, *doc);
         else

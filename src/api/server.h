@@ -28,7 +28,6 @@
 namespace tmcd::api {
 
 using Json = nlohmann::json;
-using registry::FindResource;
 using registry::ListOptions;
 using registry::ObjectService;
 using registry::ResourceInfo;

@@ -161,8 +161,9 @@ Result<Json> ParseBody(const net::HttpRequest& req) {
 // timer (bookmark, deadline) is due. Never blocks: the store's bounded watcher queue absorbs bursts.
 class Server::WatchStream final : public net::StreamSource {
  public:
-  WatchStream(Server& server, WatchStart w, const ResourceInfo& info)
-      : server_(server), w_(std::move(w)), info_(info) {}
+  // `info` is kept alive for the stream: a CRD's resource may leave the catalog while it is watched.
+  WatchStream(Server& server, WatchStart w, registry::ResourcePtr info)
+      : server_(server), w_(std::move(w)), keep_(std::move(info)), info_(*keep_) {}
   void Attach(std::function<void()> wake) override { w_.watcher->SetNotify(std::move(wake)); }
   bool Pull(std::string& out, size_t budget, TimePoint now) override;
   uint64_t from() const { return w_.from; }
@@ -184,6 +185,7 @@ class Server::WatchStream final : public net::StreamSource {
 
   Server& server_;
   WatchStart w_;
+  registry::ResourcePtr keep_;
   const ResourceInfo& info_;
   size_t next_initial_ = 0;
 };
@@ -192,7 +194,9 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
                             net::HttpResponse& res, std::string& verb, std::string& resource_label) {
   RequestPath p = path;
   const std::string& method = req.method;
-  const ResourceInfo* r = FindResource(p.core ? "" : p.group, p.version, p.resource);
+  const registry::ResourcePtr found =
+      objects_.catalog().Find(p.workspace, p.core ? "" : p.group, p.version, p.resource);
+  const ResourceInfo* r = found.get();
   auto fail = [&](const Status& s) { Reply(res, HttpCode(s.reason()), StatusBody(s, {p.name, p.group, p.resource})); };
   const bool explain = p.subresource == "explain" && r != nullptr && r->resource == "workloadplacements" &&
                        options_.explain_placement != nullptr;
@@ -209,7 +213,8 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
     if (!out.ok()) return fail(out.status());
     return Reply(res, 200, *out);
   }
-  resource_label = r->QualifiedResource();
+  // Metric labels stay bounded: custom resources share one.
+  resource_label = r->crd.empty() ? r->QualifiedResource() : "customresources";
   const bool status_only = p.subresource == "status";
   if (r->create_only) {
     verb = "create";
@@ -327,6 +332,11 @@ void Server::StartWatch(const RequestPath& p, const ResourceInfo& r, const ListO
                                    "too many open watches (limit " + std::to_string(options_.max_watches) + ")"),
                             {"", r.group, r.resource, 1}));
   }
+  auto keep = objects_.catalog().Find(p.workspace, r.group, r.version, r.resource);
+  if (keep == nullptr) {
+    open_watches_.fetch_sub(1);
+    return Reply(res, 404, StatusBody(NotFound("the server could not find the requested resource")));
+  }
   auto start = objects_.Watch(p, r, o);
   if (!start.ok()) {
     open_watches_.fetch_sub(1);
@@ -338,7 +348,7 @@ void Server::StartWatch(const RequestPath& p, const ResourceInfo& r, const ListO
     res.status = 200;
     return res.SetContent(ev.dump() + "\n", "application/json");
   }
-  auto st = std::make_shared<WatchStream>(*this, std::move(start).value(), r);
+  auto st = std::make_shared<WatchStream>(*this, std::move(start).value(), std::move(keep));
   auto timeout = options_.max_watch_timeout;
   if (*seconds) timeout = std::min(timeout, std::chrono::seconds(**seconds));
   const auto now = SteadyClock::now();

@@ -231,6 +231,7 @@ Result<Json> ObjectService::Prepare(const Request& p, const ResourceInfo& r, Jso
     apis::CheckObjectName(m, r.resource == "namespaces" || r.resource == "services", "metadata", errs);
   }
   if (!errs.empty()) return errs.ToStatus(r.kind, m.name);
+  TMCD_TRY(PrepareCustom(p, r, obj, current));
   if (r.validate) {
     if (Status s = r.validate(obj, current); !s.ok()) {
       return Status(Reason::kInvalid, r.kind + " " + Quote(m.name) + " is invalid: " + s.message());
@@ -259,6 +260,7 @@ Result<Json> ObjectService::Create(const Request& p, const ResourceInfo& r, Json
   const std::string name = obj["metadata"].value("name", "");
   if (p.dry_run) return DryRun(Key(p, r, name), std::move(obj), 0, true);
   TMCD_ASSIGN_OR_RETURN(auto stored, store_.Create(Key(p, r, name), obj.dump()));
+  Committed(p, r);
   return Decorate(stored);
 }
 
@@ -342,6 +344,7 @@ Result<Json> ObjectService::CommitUpdate(const Request& p, const ResourceInfo& r
     if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(obj), expected, false);
     TMCD_ASSIGN_OR_RETURN(auto gone, store_.Delete(Key(p, r, p.name), expected));
     (void)gone;
+    Committed(p, r);
     Json result = obj;
     result["metadata"]["resourceVersion"] = std::to_string(store_.CurrentRevision());
     result["metadata"]["uid"] = old["uid"];
@@ -349,6 +352,7 @@ Result<Json> ObjectService::CommitUpdate(const Request& p, const ResourceInfo& r
   }
   if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(obj), expected, false);
   TMCD_ASSIGN_OR_RETURN(auto stored, store_.Update(Key(p, r, p.name), obj.dump(), expected));
+  Committed(p, r);
   return Decorate(stored);
 }
 
@@ -467,10 +471,12 @@ Result<Json> ObjectService::Delete(const Request& p, const ResourceInfo& r, cons
     obj["metadata"].erase("uid");
     if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(obj), expected, false);
     TMCD_ASSIGN_OR_RETURN(auto updated, store_.Update(Key(p, r, p.name), obj.dump(), expected));
+    Committed(p, r);
     return Decorate(updated);
   }
   if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(current), expected, false);
   TMCD_ASSIGN_OR_RETURN(auto gone, store_.Delete(Key(p, r, p.name), expected));
+  Committed(p, r);
   return Decorate(gone);
 }
 

@@ -12,6 +12,7 @@
 
 #include "apis/meta/selector.h"
 #include "common/clock.h"
+#include "registry/catalog.h"
 #include "registry/managed_fields.h"
 #include "registry/request.h"
 #include "registry/resources.h"
@@ -59,7 +60,10 @@ Result<ParsedPatch> ParsePatch(std::string_view content_type, std::string_view b
 
 class ObjectService {
  public:
-  ObjectService(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  ObjectService(store::Store& store, const Clock& clock) : store_(store), clock_(clock), catalog_(store) {}
+
+  // What each workspace serves: the built-in kinds and its CRDs' custom resources.
+  const Catalog& catalog() const { return catalog_; }
 
   Result<Json> Get(const Request& p, const ResourceInfo& r);
   // The list as JSON text, built without re-serializing the items (the fast path for JSON clients).
@@ -92,10 +96,16 @@ class ObjectService {
   Result<Json> CommitUpdate(const Request& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
   std::string Now() const;
   ManagerInfo Manager(const Request& p, const ResourceInfo& r) const;
+  // CRDs and custom resources (objects_crd.cc): their part of Prepare, and what follows a commit (a CRD
+  // write reloads the catalog; a CRD being deleted deletes its custom resources, then itself).
+  Status PrepareCustom(const Request& p, const ResourceInfo& r, Json& obj, const Json* current) const;
+  void Committed(const Request& p, const ResourceInfo& r);
+  void CleanupCrd(const std::string& ws, const std::string& name);
   static bool DropUnknownFields(const Status& s, Json& obj, const std::string& prefix, const Request& p);
 
   store::Store& store_;
   const Clock& clock_;
+  Catalog catalog_;
 };
 
 // The stored JSON with the store's resourceVersion and uid put into metadata.

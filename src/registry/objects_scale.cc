@@ -1,8 +1,10 @@
-// The scale subresource: the autoscaling/v1 Scale view of a Deployment (docs/local-api.md#scale).
+// The scale subresource: the autoscaling/v1 Scale view of a Deployment, StatefulSet, ReplicaSet or a
+// custom resource that declares one (docs/local-api.md#scale, docs/custom-resources.md#subresources).
 #include <algorithm>
 #include <charconv>
 #include <limits>
 
+#include "apis/meta/json_path.h"
 #include "apis/meta/selector.h"
 #include "common/strings.h"
 #include "registry/objects.h"
@@ -10,19 +12,31 @@
 namespace tmcd::registry {
 namespace {
 
-Json ScaleOf(const Json& obj) {
+apis::JsonPath PathOf(const std::string& text) {
+  auto p = apis::JsonPath::Parse(text);  // checked when the CRD was stored (registry/crd.cc)
+  return p.ok() ? *p : apis::JsonPath();
+}
+
+Json ScaleOf(const ResourceInfo& r, const Json& obj) {
   const Json& meta = obj["metadata"];
   Json scale = {{"apiVersion", "autoscaling/v1"}, {"kind", "Scale"}, {"metadata", Json::object()}};
   for (const char* f : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
     if (meta.contains(f)) scale["metadata"][f] = meta[f];
   }
-  const Json spec = obj.value("spec", Json::object());
-  const Json status = obj.value("status", Json::object());
-  // As the apps registry: an unset spec.replicas is the default, 1.
-  scale["spec"] = {{"replicas", spec.is_object() ? spec.value("replicas", Json(1)) : Json(1)}};
+  const Json* spec_replicas = PathOf(r.spec_replicas_path).Find(obj);
+  const Json* status_replicas = PathOf(r.status_replicas_path).Find(obj);
+  // As the apps registry: an unset spec.replicas is the default, 1 (a custom resource's is 0).
+  const Json unset = r.crd.empty() ? Json(1) : Json(0);
+  scale["spec"] = {
+      {"replicas", spec_replicas != nullptr && spec_replicas->is_number_integer() ? *spec_replicas : unset}};
   scale["status"] = {
-      {"replicas", status.is_object() ? status.value("replicas", Json(0)) : Json(0)},
-      {"selector", apis::LabelSelectorString(spec.is_object() ? spec.value("selector", Json()) : Json())}};
+      {"replicas", status_replicas != nullptr && status_replicas->is_number_integer() ? *status_replicas : Json(0)}};
+  if (r.label_selector_path.empty()) {  // the built-in kinds: spec.selector, a LabelSelector
+    const Json spec = obj.value("spec", Json::object());
+    scale["status"]["selector"] = apis::LabelSelectorString(spec.is_object() ? spec.value("selector", Json()) : Json());
+  } else if (const Json* sel = PathOf(r.label_selector_path).Find(obj); sel != nullptr && sel->is_string()) {
+    scale["status"]["selector"] = *sel;  // a custom resource's is the selector string itself
+  }
   return scale;
 }
 
@@ -30,7 +44,7 @@ Json ScaleOf(const Json& obj) {
 
 Result<Json> ObjectService::GetScale(const Request& p, const ResourceInfo& r) {
   TMCD_ASSIGN_OR_RETURN(Json obj, Get(p, r));
-  return ScaleOf(obj);
+  return ScaleOf(r, obj);
 }
 
 Result<Json> ObjectService::UpdateScale(const Request& p, const ResourceInfo& r, const Json& scale) {
@@ -54,8 +68,9 @@ Result<Json> ObjectService::UpdateScale(const Request& p, const ResourceInfo& r,
   for (int attempt = 0; attempt < 5; ++attempt) {
     TMCD_ASSIGN_OR_RETURN(Json current, Get(p, r));
     Json desired = current;
-    if (!desired["spec"].is_object()) desired["spec"] = Json::object();
-    desired["spec"]["replicas"] = replicas;
+    if (!PathOf(r.spec_replicas_path).Set(desired, replicas)) {
+      return Invalid("cannot set " + r.spec_replicas_path + " of " + r.kind + " " + Quote(p.name));
+    }
     const std::string current_rv = current["metadata"].value("resourceVersion", "");
     uint64_t expected = 0;
     const std::string& want = rv.empty() ? current_rv : rv;
@@ -63,7 +78,7 @@ Result<Json> ObjectService::UpdateScale(const Request& p, const ResourceInfo& r,
       return BadRequest("invalid resourceVersion " + Quote(want));
     }
     auto out = CommitUpdate(p, r, std::move(current), std::move(desired), expected);
-    if (out.ok()) return ScaleOf(*out);
+    if (out.ok()) return ScaleOf(r, *out);
     if (out.status().reason() != Reason::kConflict || !rv.empty()) return out.status();
   }
   return Status(Reason::kConflict, "too many concurrent writes to " + r.resource + " " + Quote(p.name));

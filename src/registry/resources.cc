@@ -108,6 +108,9 @@ std::vector<ResourceInfo> Build() {
                         "HorizontalPodAutoscaler", true, true, {"hpa"}));
   out.push_back(Generic("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true,
                         true, {"pdb"}));
+  // Custom resources (registry/crd.h): served per workspace once their definition is stored.
+  out.push_back(Generic("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition",
+                        "CustomResourceDefinition", false, true, {"crd", "crds"}));
   out.push_back(Rbac("roles", "role", "Role", true));
   out.push_back(Rbac("rolebindings", "rolebinding", "RoleBinding", true));
   out.push_back(Rbac("clusterroles", "clusterrole", "ClusterRole", false));

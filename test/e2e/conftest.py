@@ -106,3 +106,22 @@ def kcp_peer(peer_bin, tmp_path_factory):
         yield Kcp(peer_bin, d)
     finally:
         subprocess.run([str(PEERS / "down.sh"), str(d)], capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def kubectl(peer_bin, tmp_path, daemon):
+    """Unmodified kubectl against a fresh tmcd, as its administrator: run(*args) → CompletedProcess."""
+    d = daemon("--data-dir", str(tmp_path / "data"), "--store-fsync=false")
+    config = d.kubeconfig(tmp_path / "admin.kubeconfig")
+
+    def run(*args, input=None, check=True):
+        r = subprocess.run([os.path.join(peer_bin, "kubectl"), "--kubeconfig", config, *args], input=input,
+                           capture_output=True, text=True, timeout=60)
+        if check:
+            assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stderr}"
+        return r
+
+    run.server = d.base
+    run.config = config
+    run.daemon = d
+    yield run

@@ -18,24 +18,6 @@ DEPLOY = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w
                                 "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
 
 
-@pytest.fixture
-def kubectl(peer_bin, tmp_path, daemon):
-    d = daemon("--data-dir", str(tmp_path / "data"), "--store-fsync=false")
-    config = d.kubeconfig(tmp_path / "admin.kubeconfig")
-
-    def run(*args, input=None, check=True):
-        r = subprocess.run([os.path.join(peer_bin, "kubectl"), "--kubeconfig", config, *args], input=input,
-                           capture_output=True, text=True, timeout=60)
-        if check:
-            assert r.returncode == 0, f"kubectl {' '.join(args)}: {r.stderr}"
-        return r
-
-    run.server = d.base
-    run.config = config
-    run.daemon = d
-    yield run
-
-
 def test_create_get_replace_delete_with_validation(kubectl, tmp_path):
     f = tmp_path / "objs.yaml"
     f.write_text(yaml.safe_dump_all([CREG, DEPLOY]))

@@ -55,19 +55,26 @@ TEST_CASE("request paths, with and without a workspace prefix") {
   }
 }
 
+// The built-in kinds, as registry::Catalog serves them to a workspace without CRDs.
+std::vector<registry::ResourcePtr> Served() {
+  std::vector<registry::ResourcePtr> out;
+  for (const auto& r : registry::ServedResources()) out.emplace_back(registry::ResourcePtr(), &r);
+  return out;
+}
+
 TEST_CASE("discovery lists every served resource with its verbs and status subresource") {
-  auto groups = Discovery(*ParsePath("/apis"), false);
+  auto groups = Discovery(*ParsePath("/apis"), false, Served());
   REQUIRE(groups.ok());
-  // apps, batch, networking.k8s.io, autoscaling, policy, tmc.kcp.io, rbac.authorization.k8s.io,
-  // authorization.k8s.io
-  CHECK((*groups)["groups"].size() == 8);
-  auto batch = Discovery(*ParsePath("/apis/batch/v1"), false);
+  // apps, batch, networking.k8s.io, autoscaling, policy, tmc.kcp.io, apiextensions.k8s.io,
+  // rbac.authorization.k8s.io, authorization.k8s.io
+  CHECK((*groups)["groups"].size() == 9);
+  auto batch = Discovery(*ParsePath("/apis/batch/v1"), false, Served());
   REQUIRE(batch.ok());
   CHECK((*batch)["resources"].size() == 4);  // jobs, jobs/status, cronjobs, cronjobs/status
-  auto hpa = Discovery(*ParsePath("/apis/autoscaling/v2"), false);
+  auto hpa = Discovery(*ParsePath("/apis/autoscaling/v2"), false, Served());
   REQUIRE(hpa.ok());
   CHECK((*hpa)["resources"][0]["shortNames"][0] == "hpa");
-  auto tmc = Discovery(*ParsePath("/apis/tmc.kcp.io/v1alpha1"), false);
+  auto tmc = Discovery(*ParsePath("/apis/tmc.kcp.io/v1alpha1"), false, Served());
   REQUIRE(tmc.ok());
   bool saw_status = false;
   for (const auto& r : (*tmc)["resources"]) {
@@ -76,35 +83,35 @@ TEST_CASE("discovery lists every served resource with its verbs and status subre
     saw_status = saw_status || r["name"] == "workloadplacements/status";
   }
   CHECK(saw_status);
-  CHECK(Discovery(*ParsePath("/apis/nope/v1"), false).status().reason() == Reason::kNotFound);
-  CHECK((*Discovery(*ParsePath("/api"), false))["versions"][0] == "v1");
+  CHECK(Discovery(*ParsePath("/apis/nope/v1"), false, Served()).status().reason() == Reason::kNotFound);
+  CHECK((*Discovery(*ParsePath("/api"), false, Served()))["versions"][0] == "v1");
   // kcp mode: the local API is a read-only cache.
-  auto ro = Discovery(*ParsePath("/apis/apps/v1"), true);
+  auto ro = Discovery(*ParsePath("/apis/apps/v1"), true, Served());
   REQUIRE(ro.ok());
   CHECK((*ro)["resources"][0]["verbs"] == nlohmann::json{"get", "list", "watch"});
   CHECK((*ro)["resources"][1]["verbs"] == nlohmann::json{"get"});
   // RBAC is tmcd's own: writable in kcp mode too. Access reviews are create-only.
-  auto rbac = Discovery(*ParsePath("/apis/rbac.authorization.k8s.io/v1"), true);
+  auto rbac = Discovery(*ParsePath("/apis/rbac.authorization.k8s.io/v1"), true, Served());
   REQUIRE(rbac.ok());
   CHECK((*rbac)["resources"].size() == 4);
   CHECK((*rbac)["resources"][0]["verbs"].size() == 7);
-  auto reviews = Discovery(*ParsePath("/apis/authorization.k8s.io/v1"), false);
+  auto reviews = Discovery(*ParsePath("/apis/authorization.k8s.io/v1"), false, Served());
   REQUIRE(reviews.ok());
   CHECK((*reviews)["resources"][0]["verbs"] == nlohmann::json{"create"});
 }
 
 TEST_CASE("OpenAPI v3 index and documents carry GVKs and the fieldValidation parameter") {
-  auto index = OpenApiIndex();
+  auto index = OpenApiIndex(Served());
   REQUIRE(index["paths"].contains("apis/tmc.kcp.io/v1alpha1"));
   CHECK(index["paths"]["api/v1"]["serverRelativeURL"].get<std::string>().rfind("/openapi/v3/api/v1?hash=", 0) == 0);
-  auto doc = OpenApiDocument("apis/tmc.kcp.io/v1alpha1");
+  auto doc = OpenApiDocument("apis/tmc.kcp.io/v1alpha1", Served());
   REQUIRE(doc.ok());
   auto creg = (*doc)["components"]["schemas"]["io.kcp.tmc.v1alpha1.ClusterRegistration"];
   CHECK(creg["x-kubernetes-group-version-kind"][0]["kind"] == "ClusterRegistration");
   CHECK(creg["properties"]["spec"]["properties"]["endpoint"]["required"][0] == "server");
   auto patch = (*doc)["paths"]["/apis/tmc.kcp.io/v1alpha1/clusterregistrations/{name}"]["patch"];
   CHECK(patch["parameters"][0]["name"] == "fieldValidation");
-  CHECK(OpenApiDocument("apis/nope/v1").status().reason() == Reason::kNotFound);
+  CHECK(OpenApiDocument("apis/nope/v1", Served()).status().reason() == Reason::kNotFound);
 }
 
 }  // namespace

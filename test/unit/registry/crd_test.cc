@@ -4,11 +4,16 @@
 
 #include <doctest/doctest.h>
 
+#include "common/clock.h"
+#include "registry/objects.h"
+#include "temp_store.h"
 
 namespace tmcd::registry {
 namespace {
 
 using Json = nlohmann::json;
+using store::testing::OpenAt;
+using store::testing::TempDir;
 
 const Json kSchema = Json::parse(R"({"type": "object", "properties": {
     "spec": {"type": "object", "required": ["color"], "properties": {
@@ -84,6 +89,63 @@ TEST_CASE("a CRD is checked, defaulted and given its status") {
   Json taken = Crd("example.com", "gadgets");
   Status clash = PrepareCrd(taken, nullptr, {Crd()});
   CHECK(clash.message().find("is already in use by widgets.example.com") != std::string::npos);
+}
+
+TEST_CASE("a stored CRD serves its resource in its workspace only, and takes its resources when deleted") {
+  TempDir dir;
+  auto s = OpenAt(dir.path());
+  RealClock clock;
+  ObjectService objects(*s, clock);
+  const ResourceInfo* crds = FindResource("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  REQUIRE(crds != nullptr);
+  Request a;
+  a.workspace = "root:a";
+  CHECK(objects.catalog().Find("root:a", "example.com", "v1", "widgets") == nullptr);
+  auto created = objects.Create(a, *crds, Crd());
+  REQUIRE_MESSAGE(created.ok(), created.status().ToString());
+  CHECK((*created)["metadata"]["finalizers"] == Json::array({"customresourcecleanup.apiextensions.k8s.io"}));
+  auto widgets = objects.catalog().Find("root:a", "example.com", "v1", "widgets");
+  REQUIRE(widgets != nullptr);
+  CHECK(objects.catalog().Find("root:b", "example.com", "v1", "widgets") == nullptr);  // isolation
+
+  Request w = a;
+  w.namespace_ = "shop";
+  Json widget = {{"apiVersion", "example.com/v1"},
+                 {"kind", "Widget"},
+                 {"metadata", {{"name", "w"}, {"finalizers", {"example.com/hold"}}}},
+                 {"spec", {{"color", "blue"}}}};
+  auto made = objects.Create(w, *widgets, widget);
+  REQUIRE_MESSAGE(made.ok(), made.status().ToString());
+  CHECK((*made)["spec"]["size"] == 3);
+  widget["metadata"]["name"] = "v";
+  widget["metadata"].erase("finalizers");
+  REQUIRE(objects.Create(w, *widgets, widget).ok());
+  widget["spec"]["size"] = 0;
+  widget["metadata"]["name"] = "bad";
+  CHECK(objects.Create(w, *widgets, widget).status().reason() == Reason::kInvalid);
+
+  // Deleting the CRD deletes "v" now; "w" waits for its finalizer, and so does the CRD.
+  Request del = a;
+  del.name = "widgets.example.com";
+  REQUIRE(objects.Delete(del, *crds, Json()).ok());
+  CHECK(s->Get({"root:a", "example.com", "widgets", "shop", "v"}).status().reason() == Reason::kNotFound);
+  auto terminating = objects.catalog().Find("root:a", "example.com", "v1", "widgets");
+  REQUIRE(terminating != nullptr);
+  CHECK(terminating->terminating);
+  widget["metadata"]["name"] = "late";
+  CHECK(objects.Create(w, *terminating, widget).status().reason() == Reason::kMethodNotAllowed);
+  auto crd = objects.Get(del, *crds);
+  REQUIRE(crd.ok());
+  CHECK((*crd)["status"]["conditions"][2]["type"] == "Terminating");
+  // The last finalizer of the last custom resource goes: the CRD goes with it.
+  Request wr = w;
+  wr.name = "w";
+  auto held = objects.Get(wr, *terminating);
+  REQUIRE(held.ok());
+  (*held)["metadata"]["finalizers"] = Json::array();
+  REQUIRE(objects.Update(wr, *terminating, *held, false).ok());
+  CHECK(objects.Get(del, *crds).status().reason() == Reason::kNotFound);
+  CHECK(objects.catalog().Find("root:a", "example.com", "v1", "widgets") == nullptr);
 }
 
 }  // namespace
