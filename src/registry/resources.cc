@@ -84,6 +84,8 @@ std::vector<ResourceInfo> Build() {
   out.push_back(Typed<v1::ClusterRegistration>(false));
   out.push_back(Typed<v1::WorkloadPlacement>(false));
   out.push_back(Typed<v1::SyncRecord>(true));
+  out.push_back(Typed<v1::ResourceInterpreter>(false));
+  out.back().has_status = false;  // rules only: nothing reports back
   out.push_back(Generic("", "v1", "namespaces", "namespace", "Namespace", false, true, {"ns"}));
   out.push_back(Generic("", "v1", "configmaps", "configmap", "ConfigMap", true, false, {"cm"}));
   out.push_back(Generic("", "v1", "secrets", "secret", "Secret", true, false, {}));

@@ -75,6 +75,7 @@ OrderedJson OpenAPISchema(std::string_view plural) {
   if (plural == KindOf<ClusterRegistration>().plural) return KindSchema<ClusterRegistration>();
   if (plural == KindOf<WorkloadPlacement>().plural) return KindSchema<WorkloadPlacement>();
   if (plural == KindOf<SyncRecord>().plural) return KindSchema<SyncRecord>();
+  if (plural == KindOf<ResourceInterpreter>().plural) return KindSchema<ResourceInterpreter>();
   return {};
 }
 

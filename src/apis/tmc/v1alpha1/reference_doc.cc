@@ -89,6 +89,7 @@ std::string ApiReferenceMarkdown() {
   Section<ClusterRegistration>(out);
   Section<WorkloadPlacement>(out);
   Section<SyncRecord>(out);
+  Section<ResourceInterpreter>(out);
   return out;
 }
 

@@ -58,4 +58,23 @@ const KindInfo& KindOf<SyncRecord>() {
   return kInfo;
 }
 
+template <>
+const KindInfo& KindOf<ResourceInterpreter>() {
+  static const KindInfo kInfo{
+      "ResourceInterpreter",
+      "ResourceInterpreterList",
+      "resourceinterpreters",
+      "resourceinterpreter",
+      {"ri"},
+      false,
+      false,
+      "How tmcd syncs one custom resource: replicas, dependencies, per-cluster fields, status aggregation and "
+      "health (local API only).",
+      {{"Target", "string", ".spec.target.kind", "The custom resource's kind."},
+       {"Group", "string", ".spec.target.group", "Its API group."},
+       {"Age", "date", ".metadata.creationTimestamp", ""}},
+  };
+  return kInfo;
+}
+
 }  // namespace tmcd::apis::v1alpha1

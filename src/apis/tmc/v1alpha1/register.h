@@ -9,6 +9,7 @@
 #include "apis/meta/codec.h"
 #include "apis/meta/validate.h"
 #include "apis/tmc/v1alpha1/cluster_registration.h"
+#include "apis/tmc/v1alpha1/resource_interpreter.h"
 #include "apis/tmc/v1alpha1/sync_record.h"
 #include "apis/tmc/v1alpha1/workload_placement.h"
 #include "common/status.h"
@@ -44,6 +45,8 @@ template <>
 const KindInfo& KindOf<WorkloadPlacement>();
 template <>
 const KindInfo& KindOf<SyncRecord>();
+template <>
+const KindInfo& KindOf<ResourceInterpreter>();
 
 // Validation of a decoded object (field rules + cross-field rules) as a 422 Invalid Status.
 template <class T>
