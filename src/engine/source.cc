@@ -56,6 +56,7 @@ void StoreInformer::Dispatch(const std::string& raw_key, const std::string& json
   auto key = store::DecodeKey(raw_key);
   if (!key.ok()) return;
   auto it = handlers_.find(key->group + "/" + key->resource);
+  if (it == handlers_.end()) it = handlers_.find("*/*");  // resources known only at run time (CRDs)
   if (it == handlers_.end()) return;
   for (const auto& h : it->second) h(*key, json);
 }

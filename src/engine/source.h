@@ -36,7 +36,8 @@ class GenerationFilter {
 
 using SourceHandler = std::function<void(const store::ObjectKey& key, const std::string& json)>;
 
-// One subscription: every object of (group, resource).
+// One subscription: every object of (group, resource); ("*", "*") gets every resource no other
+// subscription names (custom resources, whose kinds are known only at run time).
 struct StoreSource {
   StoreSource(store::Store& s, std::string g, std::string r, SourceHandler h)
       : store(s), group(std::move(g)), resource(std::move(r)), handler(std::move(h)) {}

@@ -44,6 +44,13 @@ void Syncer::Register(engine::Manager& m) {
         [this, &rules](const store::ObjectKey& k, const std::string& json) { OnWorkloadEvent(rules, k, json); }));
   }
   m.AddSource(std::make_unique<engine::StoreSource>(
+      store_, std::string(kTmcGroup), "resourceinterpreters",
+      [this](const store::ObjectKey& k, const std::string& json) { OnInterpreterEvent(k, json); }));
+  m.AddSource(std::make_unique<engine::StoreSource>(  // custom resources of some workspace's interpreter
+      store_, "*", "*", [this](const store::ObjectKey& k, const std::string& json) {
+        if (RulesPtr rules = custom_.Find(k.workspace, k.group, k.resource)) OnWorkloadEvent(*rules, k, json);
+      }));
+  m.AddSource(std::make_unique<engine::StoreSource>(
       store_, std::string(kTmcGroup), "workloadplacements",
       [this](const store::ObjectKey& k, const std::string& json) { OnPlacementEvent(k, json); }));
   m.AddSource(std::make_unique<engine::StoreSource>(
@@ -127,6 +134,18 @@ void Syncer::OnPlacementEvent(const store::ObjectKey& k, const std::string& json
   QueueNamespace(k.workspace, k.namespace_);
 }
 
+void Syncer::OnInterpreterEvent(const store::ObjectKey& k, const std::string& json) {
+  // Every object of the target is looked at again under the new rules. Without rules (the interpreter
+  // was deleted) the kind is not synced: its copies stay where they are (docs/interpreter.md).
+  const RulesPtr now = custom_.Update(k, json).second;
+  if (!now) return;
+  auto list = store_.List(store::ResourcePrefix(k.workspace, now->group, now->resource), 0, "");
+  if (!list.ok()) return;
+  for (const auto& [raw, o] : list->items) {
+    if (auto key = store::DecodeKey(raw); key.ok()) OnWorkloadEvent(*now, *key, o.json);
+  }
+}
+
 bool Syncer::Selected(const std::string& ws, const std::string& ns, const KindRules& rules) {
   const std::string gr = rules.GroupResource();
   std::lock_guard<std::mutex> lock(mu_);
@@ -164,7 +183,10 @@ void Syncer::OnClusterEvent(const store::ObjectKey& k, const std::string& json) 
 }
 
 void Syncer::QueueNamespace(const std::string& ws, const std::string& ns) {
-  for (const auto& rules : options_.kinds) {
+  std::vector<RulesPtr> kinds = custom_.InWorkspace(ws);
+  for (const auto& k : options_.kinds) kinds.emplace_back(RulesPtr(), &k);
+  for (const auto& kind : kinds) {
+    const KindRules& rules = *kind;
     if (!Selected(ws, ns, rules)) continue;
     auto list = upstream_.List(ws, rules.group, rules.resource, ns);
     if (!list.ok()) continue;

@@ -114,11 +114,11 @@ std::shared_ptr<Downstream> Syncer::DownstreamFor(const std::string& ws, const s
   return ds;
 }
 
-const KindRules* Syncer::RulesFor(const std::string& group, const std::string& resource) const {
+RulesPtr Syncer::RulesFor(const std::string& ws, const std::string& group, const std::string& resource) const {
   for (const auto& k : options_.kinds) {
-    if (k.group == group && k.resource == resource) return &k;
+    if (k.group == group && k.resource == resource) return RulesPtr(RulesPtr(), &k);  // options_ outlives it
   }
-  return nullptr;
+  return custom_.Find(ws, group, resource);
 }
 
 Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, const Json& workload) {
@@ -184,9 +184,9 @@ void Syncer::DropLeavingClusters(const std::string& ws, const std::vector<v1::Sy
 
 Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
   const auto k = WorkloadKey::Parse(key);
-  const KindRules* rules = k ? RulesFor(k->group, k->resource) : nullptr;
+  const RulesPtr rules = k ? RulesFor(k->workspace, k->group, k->resource) : nullptr;
   if (rules == nullptr) return engine::ReconcileResult{};
-  const Work w{{k->workspace, k->group, rules->version, k->resource, k->namespace_, k->name}, rules, key};
+  const Work w{{k->workspace, k->group, rules->version, k->resource, k->namespace_, k->name}, rules.get(), key, rules};
   const upstream::ObjectRef& ref = w.ref;
   const std::string& ws = ref.workspace;
   auto obj = upstream_.Get(ref);

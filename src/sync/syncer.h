@@ -32,6 +32,7 @@
 #include <set>
 
 #include "engine/controller.h"
+#include "sync/custom.h"
 #include "sync/downstream.h"
 #include "sync/interpreter.h"
 #include "sync/records.h"
@@ -71,8 +72,8 @@ class Syncer {
   Result<engine::ReconcileResult> Reconcile(const std::string& key);
   // How many copies (SyncRecords) tmcd keeps on a cluster: its registration's deletion waits for 0.
   size_t CopiesOn(const std::string& workspace, const std::string& cluster) const;
-  // The rules of a synced kind, or nullptr.
-  const KindRules* RulesFor(const std::string& group, const std::string& resource) const;
+  // The rules of a kind synced in `ws` (built-in, or a ResourceInterpreter's there), or null.
+  RulesPtr RulesFor(const std::string& ws, const std::string& group, const std::string& resource) const;
 
  private:
   struct Target {
@@ -84,6 +85,7 @@ class Syncer {
     upstream::ObjectRef ref;
     const KindRules* rules = nullptr;
     std::string key;
+    RulesPtr keep;  // keeps a custom resource's rules alive while their interpreter changes
   };
   // A dependency as it is applied downstream.
   struct DesiredDependency {
@@ -131,6 +133,8 @@ class Syncer {
   // Event handling (sync/sources.cc).
   void OnWorkloadEvent(const KindRules& rules, const store::ObjectKey& k, const std::string& json);
   void OnPlacementEvent(const store::ObjectKey& k, const std::string& json);
+  // A ResourceInterpreter changed: its target's objects are queued under the new rules.
+  void OnInterpreterEvent(const store::ObjectKey& k, const std::string& json);
   // A ClusterRegistration changed ("" = deleted).
   void OnClusterEvent(const store::ObjectKey& k, const std::string& json);
   // Every workload of the namespace of a kind its placements select, and every one with records.
@@ -153,6 +157,7 @@ class Syncer {
   ConnectionFn connection_;
   const SyncerOptions options_;
   engine::Controller* controller_ = nullptr;
+  CustomKinds custom_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Downstream>> downstreams_;  // "ws|cluster"; guarded by mu_
   std::map<std::string, std::set<std::string>> by_dependency_;      // "ws|ns|resource/name" → keys; guarded

@@ -35,7 +35,8 @@ Result<std::vector<Json>> Upstream::List(const std::string& workspace, const std
 }
 
 Result<Json> EmbeddedUpstream::Write(const ObjectRef& ref, const Json& desired, bool status) {
-  const registry::ResourceInfo* r = registry::FindResource(ref.group, ref.version, ref.resource);
+  // The workspace's catalog: custom resources are written with their CRD's rules too.
+  const registry::ResourcePtr r = objects_.catalog().Find(ref.workspace, ref.group, ref.version, ref.resource);
   if (r == nullptr) return NotFound("the local API does not serve " + ref.resource);
   registry::Request req;
   req.workspace = ref.workspace;
