@@ -15,7 +15,7 @@ Result<nlohmann::json> Normalize(const nlohmann::json& in) {
 }
 
 template <class T>
-ResourceInfo Typed(bool read_only) {
+ResourceInfo Typed() {
   const v1::KindInfo& k = v1::KindOf<T>();
   ResourceInfo r;
   r.group = std::string(v1::kGroup);
@@ -25,7 +25,7 @@ ResourceInfo Typed(bool read_only) {
   r.kind = std::string(k.kind);
   r.namespaced = k.namespaced;
   r.has_status = true;
-  r.read_only = read_only;
+  r.read_only = k.read_only;
   for (auto s : k.short_names) r.short_names.emplace_back(s);
   for (const auto& c : k.columns) {
     r.columns.push_back(
@@ -81,10 +81,10 @@ ResourceInfo Review(std::string resource, std::string singular, std::string kind
 
 std::vector<ResourceInfo> Build() {
   std::vector<ResourceInfo> out;
-  out.push_back(Typed<v1::ClusterRegistration>(false));
-  out.push_back(Typed<v1::WorkloadPlacement>(false));
-  out.push_back(Typed<v1::SyncRecord>(true));
-  out.push_back(Typed<v1::ResourceInterpreter>(false));
+  out.push_back(Typed<v1::ClusterRegistration>());
+  out.push_back(Typed<v1::WorkloadPlacement>());
+  out.push_back(Typed<v1::SyncRecord>());
+  out.push_back(Typed<v1::ResourceInterpreter>());
   out.back().has_status = false;  // rules only: nothing reports back
   out.push_back(Generic("", "v1", "namespaces", "namespace", "Namespace", false, true, {"ns"}));
   out.push_back(Generic("", "v1", "configmaps", "configmap", "ConfigMap", true, false, {"cm"}));

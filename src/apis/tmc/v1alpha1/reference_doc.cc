@@ -70,7 +70,9 @@ void Section(std::string& out) {
   out += std::string("Scope: ") + (k.namespaced ? "namespaced" : "cluster-scoped (per workspace)") + ". Resource: `" +
          std::string(k.plural) + "." + std::string(kGroup) + "`";
   if (!k.short_names.empty()) out += ", short name `" + std::string(k.short_names[0]) + "`";
-  out += k.exported ? ". Exported to tenant workspaces.\n\n" : ". Local API only, read-only.\n\n";
+  out += k.exported    ? ". Exported to tenant workspaces.\n\n"
+         : k.read_only ? ". Local API only, read-only.\n\n"
+                       : ". Local API only (embedded mode).\n\n";
   out += "| field | type | default | validation | description |\n|---|---|---|---|---|\n";
   Walk(OpenAPISchema(k.plural), "", out);
 }

@@ -54,6 +54,7 @@ const KindInfo& KindOf<SyncRecord>() {
       {{"Cluster", "string", ".spec.clusterName", "Target cluster."},
        {"Phase", "string", ".status.phase", "Sync phase."},
        {"Age", "date", ".metadata.creationTimestamp", ""}},
+      true,
   };
   return kInfo;
 }

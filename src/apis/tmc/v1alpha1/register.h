@@ -34,6 +34,7 @@ struct KindInfo {
   bool exported;  // offered to tenants (CRD / APIExport); false = local API only
   std::string_view description;
   std::vector<PrinterColumn> columns;
+  bool read_only = false;  // written by tmcd only (SyncRecord)
   std::string QualifiedKind() const { return std::string(kind) + "." + std::string(kGroup); }
 };
 
