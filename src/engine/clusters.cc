@@ -306,14 +306,12 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
   const std::string ws = key.substr(0, bar);
   const std::string name = key.substr(bar + 1);
   const upstream::ObjectRef ref{ws, std::string(kGroup), "v1alpha1", std::string(kResource), "", name};
-  auto obj = upstream_.Get(ref);
-  if (!obj.ok() && obj.status().reason() == Reason::kNotFound) {
+  auto creg = upstream_.GetTyped<v1::ClusterRegistration>(ref);
+  if (!creg.ok() && creg.status().reason() == Reason::kNotFound) {
     Forget(key, ws, name);
     return ReconcileResult{};
   }
-  TMCD_TRY(obj.status());
-  auto creg = v1::DecodeStored<v1::ClusterRegistration>(obj->dump());
-  if (!creg.ok()) return creg.status().Annotate("decoding " + ref.String());
+  if (!creg.ok()) return creg.status().Annotate("reading " + ref.String());
   auto state = StateFor(key);
   const auto now = clock_.Now();
   kube::RestConfig rest;
@@ -328,29 +326,28 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
   if (state->inventory.inventory) o.inventory = &state->inventory;
 
   bool ready_now = false;
-  auto written = upstream_.Mutate(ref, true, [&](Json& current) -> Result<bool> {
-    auto fresh = v1::DecodeStored<v1::ClusterRegistration>(current.dump());
-    if (!fresh.ok()) return fresh.status();
-    const int64_t gen = fresh->metadata.generation;
-    const Time t = Time::FromTimePoint(now);
-    v1::ClusterRegistrationStatus st = fresh->status;
-    const bool was_ready = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
-    SetReachability(st, o, gen, t);
-    if (o.inventory != nullptr) SetInventory(st, *o.inventory, gen, t);
-    SetReady(st, o, was_ready, gen, t);
-    ready_now = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
-    st.observed_generation = gen;
-    // The heartbeat moves with a write that happens anyway, or when it is due.
-    v1::ClusterRegistrationStatus without_heartbeat = st;
-    without_heartbeat.last_heartbeat_time = fresh->status.last_heartbeat_time;
-    const bool changed = !(without_heartbeat == fresh->status);
-    const bool due = !fresh->status.last_heartbeat_time.set ||
-                     t.seconds - fresh->status.last_heartbeat_time.seconds >= options_.heartbeat_interval.count();
-    if (o.probe.ok() && (changed || due)) st.last_heartbeat_time = t;
-    if (st == fresh->status) return false;
-    current["status"] = Json::parse(apis::EncodeJson(st));
-    return true;
-  });
+  auto written =
+      upstream_.MutateStatus<v1::ClusterRegistration>(ref, [&](v1::ClusterRegistration& fresh) -> Result<bool> {
+        const int64_t gen = fresh.metadata.generation;
+        const Time t = Time::FromTimePoint(now);
+        v1::ClusterRegistrationStatus st = fresh.status;
+        const bool was_ready = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
+        SetReachability(st, o, gen, t);
+        if (o.inventory != nullptr) SetInventory(st, *o.inventory, gen, t);
+        SetReady(st, o, was_ready, gen, t);
+        ready_now = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
+        st.observed_generation = gen;
+        // The heartbeat moves with a write that happens anyway, or when it is due.
+        v1::ClusterRegistrationStatus without_heartbeat = st;
+        without_heartbeat.last_heartbeat_time = fresh.status.last_heartbeat_time;
+        const bool changed = !(without_heartbeat == fresh.status);
+        const bool due = !fresh.status.last_heartbeat_time.set ||
+                         t.seconds - fresh.status.last_heartbeat_time.seconds >= options_.heartbeat_interval.count();
+        if (o.probe.ok() && (changed || due)) st.last_heartbeat_time = t;
+        if (st == fresh.status) return false;
+        fresh.status = std::move(st);
+        return true;
+      });
   TMCD_TRY(written.status());
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -173,13 +173,7 @@ void PlacementController::QueueAll(const std::string& workspace, const std::stri
 }
 
 Result<std::vector<v1::ClusterRegistration>> PlacementController::Clusters(const std::string& workspace) const {
-  TMCD_ASSIGN_OR_RETURN(auto list, upstream_.List(workspace, std::string(kGroup), "clusterregistrations", ""));
-  std::vector<v1::ClusterRegistration> out;
-  for (const auto& obj : list) {
-    auto c = v1::DecodeStored<v1::ClusterRegistration>(obj.dump());
-    if (c.ok()) out.push_back(std::move(c).value());
-  }
-  return out;
+  return upstream_.ListTyped<v1::ClusterRegistration>(workspace, "");
 }
 
 Result<ScheduleResult> PlacementController::Compute(const std::string& workspace,
@@ -195,21 +189,16 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   const upstream::ObjectRef ref{
       key.substr(0, bar),   std::string(kGroup), "v1alpha1", "workloadplacements", key.substr(bar + 1, slash - bar - 1),
       key.substr(slash + 1)};
-  auto obj = upstream_.Get(ref);
-  if (!obj.ok() && obj.status().reason() == Reason::kNotFound) return ReconcileResult{};
-  TMCD_TRY(obj.status());
   TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(ref.workspace));
   const std::string id = ref.workspace + "/" + ref.namespace_ + "/" + ref.name;
   bool moved = false;
   std::string outcome;
-  auto written = upstream_.Mutate(ref, true, [&](Json& current) -> Result<bool> {
-    auto p = v1::DecodeStored<v1::WorkloadPlacement>(current.dump());
-    if (!p.ok()) return p.status();
-    if (p->metadata.deletion_timestamp.set) return false;
-    const int64_t gen = p->metadata.generation;
+  auto written = upstream_.MutateStatus<v1::WorkloadPlacement>(ref, [&](v1::WorkloadPlacement& p) -> Result<bool> {
+    if (p.metadata.deletion_timestamp.set) return false;
+    const int64_t gen = p.metadata.generation;
     const Time t = Time::FromTimePoint(clock_.Now());
-    const ScheduleResult r = Schedule(*p, id, clusters);
-    v1::WorkloadPlacementStatus st = p->status;
+    const ScheduleResult r = Schedule(p, id, clusters);
+    v1::WorkloadPlacementStatus st = p.status;
     moved = ClusterSet(r.decisions) != ClusterSet(st.decisions);
     if (moved) {
       ++st.decision_generation;
@@ -217,7 +206,7 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     }
     st.decisions = r.decisions;
     st.observed_generation = gen;
-    st.selected_workloads = CountSelected(store_, ref.workspace, ref.namespace_, *p);
+    st.selected_workloads = CountSelected(store_, ref.workspace, ref.namespace_, p);
     apis::SetCondition(
         st.conditions,
         apis::MakeCondition(v1::kConditionScheduled, r.condition_status, r.condition_reason, r.condition_message, gen),
@@ -225,18 +214,17 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     SetSummaryConditions(st, Summarize(store_, ref.workspace, ref.namespace_, ref.name), r.condition_status == "True",
                          gen, t);
     outcome = r.condition_reason;
-    if (st == p->status) return false;
-    current["status"] = Json::parse(apis::EncodeJson(st));
+    if (st == p.status) return false;
+    p.status = std::move(st);
     return true;
   });
+  if (!written.ok() && written.status().reason() == Reason::kNotFound) return ReconcileResult{};
   TMCD_TRY(written.status());
   if (moved) {
     decisions_.Add({{"result", outcome}}).Increment();
     spdlog::info("placement {}: decisions now [{}]", id, [&] {
       std::string s;
-      for (const auto& d : written->value("status", Json::object()).value("decisions", Json::array())) {
-        s += (s.empty() ? "" : ", ") + d.value("clusterName", "");
-      }
+      for (const auto& d : written->status.decisions) s += (s.empty() ? "" : ", ") + d.cluster_name;
       return s;
     }());
   }
@@ -245,9 +233,8 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
 
 Result<nlohmann::json> PlacementController::Explain(const std::string& workspace, const std::string& ns,
                                                     const std::string& name) const {
-  TMCD_ASSIGN_OR_RETURN(auto obj,
-                        upstream_.Get({workspace, std::string(kGroup), "v1alpha1", "workloadplacements", ns, name}));
-  TMCD_ASSIGN_OR_RETURN(auto p, v1::DecodeStored<v1::WorkloadPlacement>(obj.dump()));
+  TMCD_ASSIGN_OR_RETURN(auto p, upstream_.GetTyped<v1::WorkloadPlacement>(
+                                    {workspace, std::string(kGroup), "v1alpha1", "workloadplacements", ns, name}));
   TMCD_ASSIGN_OR_RETURN(auto r, Compute(workspace, p));
   Json clusters = Json::array();
   for (const auto& v : r.verdicts) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "apis/tmc/v1alpha1/register.h"
 #include "common/status.h"
 #include "registry/objects.h"
 #include "store/store.h"
@@ -63,11 +64,58 @@ class Upstream {
   // (or the current one when `mutate` returned false).
   virtual Result<Json> Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) = 0;
 
+  // Typed access to the TMC kinds for the reconcilers, which then never handle JSON themselves.
+  // Reads decode the stored text straight into the struct (no JSON tree in between).
+  template <class T>
+  Result<T> GetTyped(const ObjectRef& ref) const {
+    TMCD_ASSIGN_OR_RETURN(store::StoredObject o, store_.Get(ref.Key()));
+    return Typed<T>(o);
+  }
+  // Every object of T's kind in `workspace` (and `ns`, "" = all) that decodes, in name order.
+  template <class T>
+  Result<std::vector<T>> ListTyped(const std::string& workspace, const std::string& ns) const {
+    const auto& k = apis::v1alpha1::KindOf<T>();
+    const std::string g(apis::v1alpha1::kGroup), r(k.plural);
+    const std::string prefix =
+        ns.empty() ? store::ResourcePrefix(workspace, g, r) : store::NamespacePrefix(workspace, g, r, ns);
+    TMCD_ASSIGN_OR_RETURN(store::ListResult list, store_.List(prefix, 0, ""));
+    std::vector<T> out;
+    out.reserve(list.items.size());
+    for (const auto& [key, o] : list.items) {
+      if (auto obj = Typed<T>(o); obj.ok()) out.push_back(std::move(obj).value());
+    }
+    return out;
+  }
+  // Read-modify-write of the status with conflict retries: `mutate` changes obj.status (and returns
+  // false when nothing needs writing). Returns the object as mutated.
+  template <class T>
+  Result<T> MutateStatus(const ObjectRef& ref, const std::function<Result<bool>(T& obj)>& mutate) {
+    T out;
+    auto written = Mutate(ref, true, [&](Json& current) -> Result<bool> {
+      // The one place a TMC object goes from JSON to its struct and back: kcp's client hands JSON over.
+      TMCD_ASSIGN_OR_RETURN(out, apis::v1alpha1::DecodeStored<T>(current.dump()));
+      TMCD_ASSIGN_OR_RETURN(bool changed, mutate(out));
+      if (changed) current["status"] = Json::parse(apis::EncodeJson(out.status));
+      return changed;
+    });
+    TMCD_TRY(written.status());
+    return out;
+  }
+
  protected:
   // The store's JSON as served to controllers; `source_versions` keeps the resourceVersion and uid
   // in the JSON (kcp's) instead of the store's.
   static Json Materialize(const store::StoredObject& o, bool source_versions);
   virtual bool SourceVersions() const = 0;
+  template <class T>
+  Result<T> Typed(const store::StoredObject& o) const {
+    TMCD_ASSIGN_OR_RETURN(T obj, apis::v1alpha1::DecodeStored<T>(o.json));
+    if (!SourceVersions()) {
+      obj.metadata.resource_version = std::to_string(o.mod_revision);
+      obj.metadata.uid = store::UidString(o.uid);
+    }
+    return obj;
+  }
   store::Store& store_;
 };
 

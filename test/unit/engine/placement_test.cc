@@ -1,0 +1,134 @@
+// The placement controller on a real RocksDB store through the real registry (embedded upstream): decisions,
+// conditions and counts in one status write, decisions that move only when the chosen set must, no write
+// when nothing changed, and placements that see only their own workspace's clusters.
+#include "engine/placement.h"
+
+#include <doctest/doctest.h>
+
+#include "apis/meta/condition.h"
+#include "registry/objects.h"
+#include "temp_store.h"
+
+namespace tmcd::engine {
+namespace {
+
+using Json = nlohmann::json;
+using store::testing::OpenAt;
+using store::testing::TempDir;
+
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<store::Store> s = OpenAt(dir.path());
+  FakeClock clock{Clock::TimePoint(std::chrono::seconds(1795773600))};
+  registry::ObjectService objects{*s, clock};
+  upstream::EmbeddedUpstream up{*s, objects};
+  prometheus::Registry metrics;
+  PlacementController ctl{up, *s, clock, metrics, {{"apps", "deployments"}}};
+
+  void Create(const std::string& ws, const std::string& group, const std::string& version, const std::string& resource,
+              const std::string& ns, const Json& body) {
+    registry::Request req;
+    req.workspace = ws;
+    req.namespace_ = ns;
+    auto r = objects.catalog().Find(ws, group, version, resource);
+    REQUIRE(r != nullptr);
+    auto made = objects.Create(req, *r, body);
+    REQUIRE_MESSAGE(made.ok(), made.status().ToString());
+  }
+  void Cluster(const std::string& ws, const std::string& name, bool ready) {
+    Create(ws, "tmc.kcp.io", "v1alpha1", "clusterregistrations", "",
+           {{"apiVersion", "tmc.kcp.io/v1alpha1"},
+            {"kind", "ClusterRegistration"},
+            {"metadata", {{"name", name}}},
+            {"spec", {{"location", "lab"}, {"endpoint", {{"server", "https://" + name + ".example:6443"}}}}}});
+    SetReady(ws, name, ready);
+  }
+  void SetReady(const std::string& ws, const std::string& name, bool ready) {
+    auto w = up.MutateStatus<v1::ClusterRegistration>(
+        {ws, "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", name}, [&](v1::ClusterRegistration& c) {
+          c.status.synced_resources = {{"apps", "deployments", {"v1"}, "Accepted"}};
+          apis::SetCondition(c.status.conditions,
+                             apis::MakeCondition("Ready", ready ? "True" : "False", ready ? "Probed" : "Unreachable",
+                                                 "set by the test", c.metadata.generation),
+                             apis::Time::FromTimePoint(clock.Now()));
+          return Result<bool>(true);
+        });
+    REQUIRE_MESSAGE(w.ok(), w.status().ToString());
+  }
+  v1::WorkloadPlacement Placement(const std::string& ws) {
+    auto p = up.GetTyped<v1::WorkloadPlacement>({ws, "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", "web"});
+    REQUIRE(p.ok());
+    return *p;
+  }
+};
+
+Json PlacementBody() {
+  return {{"apiVersion", "tmc.kcp.io/v1alpha1"},
+          {"kind", "WorkloadPlacement"},
+          {"metadata", {{"name", "web"}}},
+          {"spec",
+           {{"numberOfClusters", 1},
+            {"workloadSelector",
+             {{"resources", Json::array({{{"group", "apps"}, {"resource", "deployments"}}})},
+              {"labelSelector", {{"matchLabels", {{"app", "web"}}}}}}}}}};
+}
+
+Json Deployment(const std::string& name, const std::string& app) {
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"metadata", {{"name", name}, {"labels", {{"app", app}}}}},
+          {"spec", {{"replicas", 1}}}};
+}
+
+TEST_CASE("placement reconcile: decisions, counts and conditions; moves only when it must; workspaces apart") {
+  Fixture f;
+  f.Cluster("root", "east", true);
+  f.Cluster("root", "west", true);
+  f.Create("root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", PlacementBody());
+  f.Create("root", "apps", "v1", "deployments", "shop", Deployment("web", "web"));
+  f.Create("root", "apps", "v1", "deployments", "shop", Deployment("db", "db"));  // not selected
+  const std::string key = PlacementController::KeyFor("root", "shop", "web");
+
+  REQUIRE(f.ctl.Reconcile(key).ok());
+  auto p = f.Placement("root");
+  REQUIRE(p.status.decisions.size() == 1);
+  const std::string chosen = p.status.decisions[0].cluster_name;
+  CHECK(p.status.decision_generation == 1);
+  CHECK(p.status.selected_workloads == 1);
+  CHECK(p.status.observed_generation == 1);
+  const auto* scheduled = apis::FindCondition(p.status.conditions, "Scheduled");
+  REQUIRE(scheduled != nullptr);
+  CHECK(scheduled->status == "True");
+
+  // Nothing changed: no write at all.
+  const uint64_t rev = f.s->CurrentRevision();
+  REQUIRE(f.ctl.Reconcile(key).ok());
+  CHECK(f.s->CurrentRevision() == rev);
+
+  // The chosen cluster is lost: the decision moves to the other one, as a new decision generation.
+  f.SetReady("root", chosen, false);
+  REQUIRE(f.ctl.Reconcile(key).ok());
+  p = f.Placement("root");
+  REQUIRE(p.status.decisions.size() == 1);
+  CHECK(p.status.decisions[0].cluster_name == (chosen == "east" ? "west" : "east"));
+  CHECK(p.status.decision_generation == 2);
+  // It comes back: the placement is sticky and stays where it is.
+  f.SetReady("root", chosen, true);
+  REQUIRE(f.ctl.Reconcile(key).ok());
+  CHECK(f.Placement("root").status.decisions[0].cluster_name != chosen);
+
+  // Another workspace's placement sees none of root's clusters.
+  f.Create("root:b", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", PlacementBody());
+  REQUIRE(f.ctl.Reconcile(PlacementController::KeyFor("root:b", "shop", "web")).ok());
+  p = f.Placement("root:b");
+  CHECK(p.status.decisions.empty());
+  scheduled = apis::FindCondition(p.status.conditions, "Scheduled");
+  REQUIRE(scheduled != nullptr);
+  CHECK(scheduled->status == "False");
+
+  // A deleted placement is forgotten without error.
+  CHECK(f.ctl.Reconcile(PlacementController::KeyFor("root", "shop", "gone")).ok());
+}
+
+}  // namespace
+}  // namespace tmcd::engine
