@@ -117,13 +117,9 @@ bool IsCrd(const ResourceInfo& r) {
   return r.group == kCrdGroup && r.resource == kCrdResource;
 }
 
-Status PrepareCrd(Json& crd, const Json* current, const std::vector<Json>& others) {
-  apis::FieldErrors errs;
-  OnlyKeys(crd, "", {"apiVersion", "kind", "metadata", "spec", "status"}, errs);
-  Json& spec = crd["spec"];
-  if (!spec.is_object()) spec = Json::object();
-  OnlyKeys(spec, "spec", {"group", "names", "scope", "versions", "conversion", "preserveUnknownFields"}, errs);
-  const std::string group = Str(spec, "group");
+namespace {
+
+void CheckGroup(const Json& crd, const std::string& group, apis::FieldErrors& errs) {
   if (group.empty()) {
     errs.Required("spec.group");
   } else if (auto p = apis::CheckDNS1123Subdomain(group); !p.empty()) {
@@ -138,14 +134,16 @@ Status PrepareCrd(Json& crd, const Json* current, const std::vector<Json>& other
                  "protected groups must have approval annotation \"api-approved.kubernetes.io\", see "
                  "https://github.com/kubernetes/enhancements/pull/1111");
   }
-  Json& names = spec["names"];
-  if (!names.is_object()) names = Json::object();
+}
+
+// Checks spec.names and fills in singular and listKind.
+void CheckNames(Json& names, apis::FieldErrors& errs) {
   OnlyKeys(names, "spec.names", {"plural", "singular", "kind", "listKind", "shortNames", "categories"}, errs);
   const std::string kind = Str(names, "kind");
   if (Str(names, "plural").empty()) errs.Required("spec.names.plural");
   if (kind.empty()) errs.Required("spec.names.kind");
-  if (!kind.empty() && names.value("singular", "").empty()) names["singular"] = Lower(kind);
-  if (!kind.empty() && names.value("listKind", "").empty()) names["listKind"] = kind + "List";
+  if (!kind.empty() && Str(names, "singular").empty()) names["singular"] = Lower(kind);
+  if (!kind.empty() && Str(names, "listKind").empty()) names["listKind"] = kind + "List";
   for (const char* n : {"plural", "singular"}) {
     if (!Str(names, n).empty()) Label(std::string("spec.names.") + n, Str(names, n), errs);
   }
@@ -159,13 +157,76 @@ Status PrepareCrd(Json& crd, const Json* current, const std::vector<Json>& other
             list[i].is_string() ? list[i].get<std::string>() : "", errs);
     }
   }
+}
+
+void CheckVersions(const Json& versions, apis::FieldErrors& errs) {
+  size_t storage = 0, served = 0;
+  std::set<std::string> seen;
+  if (!versions.is_array() || versions.empty()) {
+    errs.Required("spec.versions", "must have exactly one version marked as storage version");
+    return;
+  }
+  for (size_t i = 0; i < versions.size(); ++i) {
+    const std::string f = "spec.versions[" + std::to_string(i) + "]";
+    CheckVersion(versions[i], f, errs);
+    if (!seen.insert(Str(versions[i], "name")).second) errs.Duplicate(f + ".name", Quote(Str(versions[i], "name")));
+    storage += At(versions[i], "storage") == true;
+    served += At(versions[i], "served") == true;
+  }
+  if (storage != 1) {
+    errs.Invalid("spec.versions", std::to_string(storage), "must have exactly one version marked as storage version");
+  }
+  if (served > 1) {
+    errs.Forbidden("spec.versions",
+                   "tmcd serves one version of a custom resource (no conversion between versions "
+                   "yet, docs/custom-resources.md#limits): mark the others served: false");
+  }
+}
+
+// No kind or short name another CRD of the group already uses.
+void CheckClashes(const Json& crd, const std::vector<Json>& others, apis::FieldErrors& errs) {
+  const std::string group = Str(At(crd, "spec"), "group");
+  const std::string name = Str(At(crd, "metadata"), "name");
+  const Json& names = At(At(crd, "spec"), "names");
+  for (const auto& other : others) {
+    const Json& on = At(At(other, "spec"), "names");
+    const std::string owner = Str(At(other, "metadata"), "name");
+    if (Str(At(other, "spec"), "group") != group || owner == name) continue;
+    if (Str(on, "kind") == Str(names, "kind")) {
+      errs.Invalid("spec.names.kind", Quote(Str(names, "kind")), "is already in use by " + owner);
+    }
+    std::set<std::string> taken;
+    for (const auto& s : At(on, "shortNames")) taken.insert(s.is_string() ? s.get<std::string>() : "");
+    taken.insert(Str(on, "singular"));
+    for (const auto& s : At(names, "shortNames")) {
+      if (s.is_string() && taken.count(s.get<std::string>()) != 0) {
+        errs.Invalid("spec.names.shortNames", Quote(s.get<std::string>()), "is already in use by " + owner);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Status PrepareCrd(Json& crd, const Json* current, const std::vector<Json>& others) {
+  apis::FieldErrors errs;
+  OnlyKeys(crd, "", {"apiVersion", "kind", "metadata", "spec", "status"}, errs);
+  Json& spec = crd["spec"];
+  if (!spec.is_object()) spec = Json::object();
+  OnlyKeys(spec, "spec", {"group", "names", "scope", "versions", "conversion", "preserveUnknownFields"}, errs);
+  const std::string group = Str(spec, "group");
+  CheckGroup(crd, group, errs);
+  Json& names = spec["names"];
+  if (!names.is_object()) names = Json::object();
+  CheckNames(names, errs);
   const std::string name = Str(At(crd, "metadata"), "name");
   if (!group.empty() && !Str(names, "plural").empty() && name != Str(names, "plural") + "." + group) {
     errs.Invalid("metadata.name", Quote(name), "must be spec.names.plural+\".\"+spec.group");
   }
   const std::string scope = Str(spec, "scope");
-  if (scope != "Namespaced" && scope != "Cluster")
+  if (scope != "Namespaced" && scope != "Cluster") {
     errs.NotSupported("spec.scope", Quote(scope), {"Cluster", "Namespaced"});
+  }
   if (At(spec, "preserveUnknownFields").is_boolean() && spec["preserveUnknownFields"].get<bool>()) {
     errs.Invalid("spec.preserveUnknownFields", "true", "must be false in v1");
   }
@@ -173,45 +234,11 @@ Status PrepareCrd(Json& crd, const Json* current, const std::vector<Json>& other
   if (Str(spec["conversion"], "strategy") != "None") {
     errs.Forbidden("spec.conversion.strategy", "tmcd serves one version and calls no conversion webhook: only None");
   }
-  const Json& versions = At(spec, "versions");
-  size_t storage = 0, served = 0;
-  std::set<std::string> seen;
-  if (!versions.is_array() || versions.empty())
-    errs.Required("spec.versions", "must have exactly one version marked as storage version");
-  for (size_t i = 0; versions.is_array() && i < versions.size(); ++i) {
-    const std::string f = "spec.versions[" + std::to_string(i) + "]";
-    CheckVersion(versions[i], f, errs);
-    if (!seen.insert(Str(versions[i], "name")).second) errs.Duplicate(f + ".name", Quote(Str(versions[i], "name")));
-    storage += At(versions[i], "storage") == true;
-    served += At(versions[i], "served") == true;
+  CheckVersions(At(spec, "versions"), errs);
+  if (current != nullptr && Str(At(*current, "spec"), "scope") != scope) {
+    errs.Invalid("spec.scope", Quote(scope), "field is immutable");
   }
-  if (versions.is_array() && !versions.empty() && storage != 1) {
-    errs.Invalid("spec.versions", std::to_string(storage), "must have exactly one version marked as storage version");
-  }
-  if (versions.is_array() && !versions.empty() && served > 1) {
-    errs.Forbidden("spec.versions",
-                   "tmcd serves one version of a custom resource (no conversion between versions "
-                   "yet, docs/custom-resources.md#limits): mark the others served: false");
-  }
-  if (current != nullptr) {
-    const Json& old = At(*current, "spec");
-    if (Str(old, "scope") != scope) errs.Invalid("spec.scope", Quote(scope), "field is immutable");
-  }
-  for (const auto& other : others) {
-    const Json& on = At(At(other, "spec"), "names");
-    if (Str(At(other, "spec"), "group") != group || Str(At(other, "metadata"), "name") == name) continue;
-    if (Str(on, "kind") == kind)
-      errs.Invalid("spec.names.kind", Quote(kind), "is already in use by " + Str(At(other, "metadata"), "name"));
-    std::set<std::string> taken;
-    for (const auto& s : At(on, "shortNames")) taken.insert(s.is_string() ? s.get<std::string>() : "");
-    taken.insert(Str(on, "singular"));
-    for (const auto& s : At(names, "shortNames")) {
-      if (s.is_string() && taken.count(s.get<std::string>()) != 0) {
-        errs.Invalid("spec.names.shortNames", Quote(s.get<std::string>()),
-                     "is already in use by " + Str(At(other, "metadata"), "name"));
-      }
-    }
-  }
+  CheckClashes(crd, others, errs);
   if (errs.empty()) return Status::Ok();
   return errs.ToStatus("CustomResourceDefinition.apiextensions.k8s.io", name);
 }

@@ -70,14 +70,14 @@ bool FormatOk(const std::string& format, const Json& v) {
     return Base64Decode(s, out);
   }
   if (format == "uuid") {
-    static const std::regex re("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-    return s.size() == 36 && std::regex_match(s, re);
+    static const std::regex kUuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+    return s.size() == 36 && std::regex_match(s, kUuid);
   }
   if (format == "ipv4") {
-    static const std::regex re(
+    static const std::regex kIpv4(
         "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}"
         "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$");
-    return s.size() <= 15 && std::regex_match(s, re);
+    return s.size() <= 15 && std::regex_match(s, kIpv4);
   }
   return true;  // as kube-apiserver: formats it does not know are not checked
 }
@@ -276,62 +276,81 @@ class Walker {
   bool value_only_;
 };
 
-const std::set<std::string>& KnownKeys() {
-  static const std::set<std::string> k = {"type",
-                                          "description",
-                                          "title",
-                                          "properties",
-                                          "additionalProperties",
-                                          "items",
-                                          "required",
-                                          "default",
-                                          "nullable",
-                                          "enum",
-                                          "minimum",
-                                          "maximum",
-                                          "exclusiveMinimum",
-                                          "exclusiveMaximum",
-                                          "multipleOf",
-                                          "minLength",
-                                          "maxLength",
-                                          "pattern",
-                                          "minItems",
-                                          "maxItems",
-                                          "minProperties",
-                                          "maxProperties",
-                                          "format",
-                                          "example",
-                                          "externalDocs",
-                                          "uniqueItems",
-                                          "allOf",
-                                          "anyOf",
-                                          "oneOf",
-                                          "not",
-                                          "x-kubernetes-preserve-unknown-fields",
-                                          "x-kubernetes-int-or-string",
-                                          "x-kubernetes-embedded-resource",
-                                          "x-kubernetes-list-type",
-                                          "x-kubernetes-list-map-keys",
-                                          "x-kubernetes-map-type"};
-  return k;
+// Every keyword tmcd reads, with the JSON type its value must have (checked before anything reads it).
+const std::map<std::string, Json::value_t>& KnownKeys() {
+  using T = Json::value_t;
+  static const std::map<std::string, T> kKeys = {{"type", T::string},
+                                                 {"description", T::string},
+                                                 {"title", T::string},
+                                                 {"properties", T::object},
+                                                 {"additionalProperties", T::null},
+                                                 {"items", T::object},
+                                                 {"required", T::array},
+                                                 {"default", T::null},
+                                                 {"nullable", T::boolean},
+                                                 {"enum", T::array},
+                                                 {"minimum", T::number_float},
+                                                 {"maximum", T::number_float},
+                                                 {"exclusiveMinimum", T::boolean},
+                                                 {"exclusiveMaximum", T::boolean},
+                                                 {"multipleOf", T::number_float},
+                                                 {"minLength", T::number_unsigned},
+                                                 {"maxLength", T::number_unsigned},
+                                                 {"pattern", T::string},
+                                                 {"minItems", T::number_unsigned},
+                                                 {"maxItems", T::number_unsigned},
+                                                 {"minProperties", T::number_unsigned},
+                                                 {"maxProperties", T::number_unsigned},
+                                                 {"format", T::string},
+                                                 {"example", T::null},
+                                                 {"externalDocs", T::object},
+                                                 {"uniqueItems", T::boolean},
+                                                 {"allOf", T::array},
+                                                 {"anyOf", T::array},
+                                                 {"oneOf", T::array},
+                                                 {"not", T::object},
+                                                 {"x-kubernetes-preserve-unknown-fields", T::boolean},
+                                                 {"x-kubernetes-int-or-string", T::boolean},
+                                                 {"x-kubernetes-embedded-resource", T::boolean},
+                                                 {"x-kubernetes-list-type", T::string},
+                                                 {"x-kubernetes-list-map-keys", T::array},
+                                                 {"x-kubernetes-map-type", T::string}};
+  return kKeys;
 }
 
-void Check(const Json& s, const std::string& field, bool root, bool in_junctor, apis::FieldErrors& errs) {
-  if (!s.is_object()) {
-    errs.Invalid(field, Render(s), "must be a schema object");
-    return;
+bool KindMatches(Json::value_t want, const Json& v) {
+  switch (want) {
+    case Json::value_t::null:
+      return true;  // any value (default, example) or checked by the caller (additionalProperties)
+    case Json::value_t::number_float:
+      return v.is_number();
+    case Json::value_t::number_unsigned:
+      return v.is_number_unsigned();
+    default:
+      return v.type() == want;
   }
+}
+
+// Unknown and forbidden keywords, and keyword values of the wrong JSON type.
+void CheckKeywords(const Json& s, const std::string& field, apis::FieldErrors& errs) {
   for (auto it = s.begin(); it != s.end(); ++it) {
     const std::string& k = it.key();
+    const auto known = KnownKeys().find(k);
     if (k == "x-kubernetes-validations") {
       errs.Forbidden(Join(field, k), "CEL validation rules are not supported by tmcd yet (docs/custom-resources.md)");
     } else if (k == "$ref" || k == "patternProperties" || k == "dependencies" || k == "definitions" || k == "id" ||
                k == "$schema" || k == "additionalItems") {
       errs.Forbidden(Join(field, k), "must not be set in a structural schema");
-    } else if (KnownKeys().count(k) == 0) {
+    } else if (known == KnownKeys().end()) {
       errs.Forbidden(Join(field, k), "is not an OpenAPI v3 schema keyword tmcd knows");
+    } else if (!KindMatches(known->second, *it) ||
+               (k == "additionalProperties" && !it->is_boolean() && !it->is_object())) {
+      errs.Invalid(Join(field, k), Render(*it), std::string("must be of JSON type ") + Json(known->second).type_name());
     }
   }
+}
+
+void CheckShape(const Json& s, const std::string& field, bool root, bool in_junctor, apis::FieldErrors& errs) {
   const std::string type = s.value("type", "");
   const bool int_or_string = s.value("x-kubernetes-int-or-string", false);
   const bool preserve = s.value("x-kubernetes-preserve-unknown-fields", false);
@@ -351,13 +370,12 @@ void Check(const Json& s, const std::string& field, bool root, bool in_junctor, 
   }
   if (s.value("uniqueItems", false)) {
     errs.Forbidden(Join(field, "uniqueItems"),
-                   "uniqueItems cannot be set to true since the runtime complexity "
-                   "becomes quadratic");
+                   "uniqueItems cannot be set to true since the runtime complexity becomes quadratic");
   }
   if (s.contains("properties") && s.contains("additionalProperties") && !s["additionalProperties"].is_boolean()) {
     errs.Forbidden(Join(field, "additionalProperties"), "additionalProperties and properties are mutual exclusive");
   }
-  if (s.contains("pattern") && (!s["pattern"].is_string() || Compiled(s["pattern"].get<std::string>()) == nullptr)) {
+  if (s.contains("pattern") && Compiled(s["pattern"].get<std::string>()) == nullptr) {
     errs.Invalid(Join(field, "pattern"), Render(s["pattern"]), "must be a valid ECMA-262 regular expression");
   }
   if (type == "array" && !in_junctor && !s.contains("items")) errs.Required(Join(field, "items"), "must be specified");
@@ -365,26 +383,21 @@ void Check(const Json& s, const std::string& field, bool root, bool in_junctor, 
   if (list_type != "atomic" && list_type != "set" && list_type != "map") {
     errs.NotSupported(Join(field, "x-kubernetes-list-type"), Quote(list_type), {"atomic", "map", "set"});
   }
-  if (list_type == "map" && (!s.contains("x-kubernetes-list-map-keys") || !s["x-kubernetes-list-map-keys"].is_array() ||
-                             s["x-kubernetes-list-map-keys"].empty())) {
+  if (list_type == "map" && (!s.contains("x-kubernetes-list-map-keys") || s["x-kubernetes-list-map-keys"].empty())) {
     errs.Required(Join(field, "x-kubernetes-list-map-keys"), "must be set when x-kubernetes-list-type is map");
   }
-  for (const char* num : {"minimum", "maximum", "multipleOf"}) {
-    if (s.contains(num) && !s[num].is_number()) errs.Invalid(Join(field, num), Render(s[num]), "must be a number");
+  for (const auto& key : s.value("x-kubernetes-list-map-keys", Json::array())) {
+    if (!key.is_string()) errs.Invalid(Join(field, "x-kubernetes-list-map-keys"), Render(key), "must be strings");
   }
-  for (const char* count : {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}) {
-    if (s.contains(count) && !s[count].is_number_unsigned()) {
-      errs.Invalid(Join(field, count), Render(s[count]), "must be a non-negative integer");
-    }
-  }
+}
+
+void Check(const Json& s, const std::string& field, bool root, bool in_junctor, apis::FieldErrors& errs);
+
+void CheckChildren(const Json& s, const std::string& field, bool root, bool in_junctor, apis::FieldErrors& errs) {
   if (s.contains("properties")) {
-    if (!s["properties"].is_object()) {
-      errs.Invalid(Join(field, "properties"), "", "must be a map of schemas");
-    } else {
-      for (auto it = s["properties"].begin(); it != s["properties"].end(); ++it) {
-        if (root && it.key() == "metadata") continue;  // ObjectMeta is tmcd's, whatever the schema says
-        Check(*it, Join(field, "properties[" + it.key() + "]"), false, in_junctor, errs);
-      }
+    for (auto it = s["properties"].begin(); it != s["properties"].end(); ++it) {
+      if (root && it.key() == "metadata") continue;  // ObjectMeta is tmcd's, whatever the schema says
+      Check(*it, Join(field, "properties[" + it.key() + "]"), false, in_junctor, errs);
     }
   }
   if (s.contains("additionalProperties") && s["additionalProperties"].is_object()) {
@@ -393,15 +406,24 @@ void Check(const Json& s, const std::string& field, bool root, bool in_junctor, 
   if (s.contains("items")) Check(s["items"], Join(field, "items"), false, in_junctor, errs);
   for (const char* j : {"allOf", "anyOf", "oneOf"}) {
     if (!s.contains(j)) continue;
-    if (!s[j].is_array()) {
-      errs.Invalid(Join(field, j), "", "must be a list of schemas");
-      continue;
-    }
-    for (size_t i = 0; i < s[j].size(); ++i)
+    for (size_t i = 0; i < s[j].size(); ++i) {
       Check(s[j][i], Join(field, j) + "[" + std::to_string(i) + "]", false, true, errs);
+    }
   }
   if (s.contains("not")) Check(s["not"], Join(field, "not"), false, true, errs);
-  if (s.contains("default") && errs.empty()) {
+}
+
+void Check(const Json& s, const std::string& field, bool root, bool in_junctor, apis::FieldErrors& errs) {
+  if (!s.is_object()) {
+    errs.Invalid(field, Render(s), "must be a schema object");
+    return;
+  }
+  const size_t before = errs.size();
+  CheckKeywords(s, field, errs);
+  if (errs.size() != before) return;  // nothing below may read a keyword of the wrong type
+  CheckShape(s, field, root, in_junctor, errs);
+  CheckChildren(s, field, root, in_junctor, errs);
+  if (s.contains("default") && errs.size() == before) {  // a default must pass its own schema
     apis::FieldErrors derrs;
     Json d = s["default"];
     Walker(SchemaOptions{}, derrs, false).Walk(s, d, "", false);

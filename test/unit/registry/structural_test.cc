@@ -79,5 +79,21 @@ TEST_CASE("a structural schema defaults, prunes or reports, and validates") {
   CHECK(errs.Summary().find("too long to match against the pattern") != std::string::npos);
 }
 
+TEST_CASE("a schema keyword of the wrong JSON type is refused before anything reads it") {
+  for (const char* bad : {R"({"type": "object", "properties": {"n": {"type": "integer", "exclusiveMaximum": 5}}})",
+                          R"({"type": 5})", R"({"type": "object", "required": "n"})",
+                          R"({"type": "object", "properties": {"n": {"type": "string", "maxLength": -1}}})",
+                          R"({"type": "object", "properties": {"l": {"type": "array", "items": {"type": "object"},
+                              "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": [1]}}})"}) {
+    CAPTURE(bad);
+    apis::FieldErrors errs;
+    CheckStructural(Json::parse(bad), "schema", errs);
+    CHECK_FALSE(errs.empty());
+  }
+  apis::FieldErrors errs;
+  CheckStructural(kSchema, "schema", errs);
+  CHECK_MESSAGE(errs.empty(), errs.Summary());
+}
+
 }  // namespace
 }  // namespace tmcd::registry
