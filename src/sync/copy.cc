@@ -63,6 +63,28 @@ Result<bool> DeleteMarked(kube::Client& c, const kube::ResourceRef& r, const std
 
 }  // namespace
 
+// What travels with a workload is synced only where the cluster's registration accepts its kind too: an
+// operator who leaves Secrets out of a cluster's syncedResources means no Secret goes there.
+Status Syncer::DependenciesAccepted(const std::string& ws, const std::string& cluster, const Work& w,
+                                    const std::vector<DesiredDependency>& deps) const {
+  if (deps.empty()) return Status::Ok();
+  TMCD_ASSIGN_OR_RETURN(auto creg, upstream_.GetTyped<v1::ClusterRegistration>(
+                                       {ws, "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", cluster}));
+  for (const auto& d : deps) {
+    const bool accepted = std::any_of(
+        creg.status.synced_resources.begin(), creg.status.synced_resources.end(),
+        [&](const auto& r) { return r.group == d.ref.group && r.resource == d.ref.resource && r.state == "Accepted"; });
+    if (!accepted) {
+      const std::string gr = d.ref.group.empty() ? d.ref.resource : d.ref.resource + "." + d.ref.group;
+      return Status(Reason::kInvalid, "cluster " + cluster + " does not accept " + gr +
+                                          " (not Accepted in its status.syncedResources), and the " + w.rules->kind +
+                                          " needs " + d.ref.String() + ": add " + gr +
+                                          " to the registration's spec.syncedResources, or place it elsewhere");
+    }
+  }
+  return Status::Ok();
+}
+
 Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& cluster, const Target& t,
                         v1::SyncRecord& record) {
   const upstream::ObjectRef& ref = w.ref;
@@ -116,6 +138,11 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
                          HasMarks(*cached);
   Json seen = cached ? *cached : Json::object();
   if (!unchanged) {
+    if (Status s = DependenciesAccepted(ref.workspace, cluster, w, deps); !s.ok()) {
+      Fail(record, s, "DependencyNotAccepted", now);
+      record.status.phase = "Failed";  // a configuration error, as a namespace collision: not a transient one
+      return s;
+    }
     auto applied = TimedApply(*ds, w, cluster, desired, deps);
     if (!applied.ok()) {
       Fail(record, applied.status(), "ApplyFailed", now);

@@ -111,6 +111,9 @@ class Syncer {
   // The object to apply: Desired() with the kind's per-cluster fields stripped, and without its
   // replica count when an upstream HorizontalPodAutoscaler scales it (the cluster's HPA owns it).
   Json DesiredCopy(const Work& w, const Json& workload, const UpstreamId& id, const std::string& dns) const;
+  // Invalid unless the cluster accepts the kind of every dependency (status.syncedResources).
+  Status DependenciesAccepted(const std::string& ws, const std::string& cluster, const Work& w,
+                              const std::vector<DesiredDependency>& deps) const;
   // The desired dependencies of a workload (those that exist upstream).
   std::vector<DesiredDependency> Dependencies(const Work& w, const Json& workload, const std::string& dns) const;
   static void MarkApplied(const KindRules& rules, v1::SyncRecord& record, const Json& seen, const apis::Time& now);

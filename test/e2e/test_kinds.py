@@ -224,7 +224,8 @@ WIDGET_CRD = {
                            "schema": {"openAPIV3Schema": {"type": "object", "properties": {
                                "spec": {"type": "object", "properties": {
                                    "replicas": {"type": "integer"}, "color": {"type": "string"},
-                                   "configRef": {"type": "object", "properties": {"name": {"type": "string"}}}}},
+                                   "configRef": {"type": "object", "properties": {"name": {"type": "string"}}},
+                                   "secretRef": {"type": "object", "properties": {"name": {"type": "string"}}}}},
                                "status": {"type": "object", "properties": {
                                    "readyReplicas": {"type": "integer"},
                                    "endpoints": {"type": "array", "items": {"type": "string"}},
@@ -234,7 +235,8 @@ INTERPRETER = {
     "apiVersion": "tmc.kcp.io/v1alpha1", "kind": "ResourceInterpreter", "metadata": {"name": "widgets.example.com"},
     "spec": {"target": {"group": "example.com", "version": "v1", "resource": "widgets", "kind": "Widget"},
              "replicas": ".spec.replicas",
-             "dependencies": [{"path": ".spec.configRef.name", "version": "v1", "resource": "configmaps"}],
+             "dependencies": [{"path": ".spec.configRef.name", "version": "v1", "resource": "configmaps"},
+                              {"path": ".spec.secretRef.name", "version": "v1", "resource": "secrets"}],
              "status": [{"path": ".readyReplicas", "aggregation": "Replicas"},
                         {"path": ".endpoints", "aggregation": "Union"}],
              "health": {"rule": "Condition", "condition": "Ready"}}}
@@ -304,6 +306,24 @@ def test_a_custom_resource_is_synced_by_its_interpreter(clusters, daemon, tmp_pa
     ready = {r["spec"]["clusterName"]: [c["status"] for c in r["status"]["conditions"] if c["type"] == "Ready"][0]
              for r in records if r["spec"]["upstream"]["resource"] == "widgets"}
     assert ready == {"east": "True", "west": "False"}, ready  # the health rule, per copy
+
+    # A dependency of a kind the clusters do not accept (Secrets are not in their syncedResources) never
+    # goes there: the copy fails with the reason, and neither the Secret nor the Widget is created.
+    post(base, "/api/v1/namespaces/lab/secrets", {"apiVersion": "v1", "kind": "Secret", "metadata": {
+        "name": "creds", "namespace": "lab"}, "data": {"password": "c2VjcmV0"}})
+    post(base, WIDGETS, {"apiVersion": "example.com/v1", "kind": "Widget",
+                         "metadata": {"name": "s", "namespace": "lab", "labels": {"app": "widgets"}},
+                         "spec": {"replicas": 1, "secretRef": {"name": "creds"}}})
+
+    def refused():
+        recs = [r for r in get(base, "/apis/tmc.kcp.io/v1alpha1/namespaces/lab/syncrecords")["items"]
+                if r["spec"]["upstream"]["name"] == "s"]
+        return len(recs) == 2 and all(r["status"].get("phase") == "Failed" and
+                                      "does not accept secrets" in r["status"].get("lastError", "") for r in recs)
+    eventually(refused, what="copies refused for their Secret")
+    for c in clusters:
+        assert downstream(c, ns, "secret", "creds") is None and downstream(c, ns, "widgets.example.com", "s") is None
+    assert requests.delete(base + WIDGETS + "/s", timeout=10).status_code == 200
 
     # Deleting upstream removes the copies and the ConfigMap that travelled with them.
     assert requests.delete(base + WIDGETS + "/w", timeout=10).status_code == 200
