@@ -105,11 +105,7 @@ void CheckRules(const ClusterRegistrationStatus& s, const std::string& path, Fie
 }
 
 void CheckRules(const ClusterRegistration& c, const std::string& path, FieldErrors& errs) {
-  if (c.api_version != kAPIVersion) {
-    errs.Invalid(JoinPath(path, "apiVersion"), Quote(c.api_version), "must be " + std::string(kAPIVersion));
-  }
-  if (c.kind != "ClusterRegistration")
-    errs.Invalid(JoinPath(path, "kind"), Quote(c.kind), "must be ClusterRegistration");
+  CheckTypeMeta(c.api_version, c.kind, "ClusterRegistration", path, errs);
   CheckObjectName(c.metadata, /*label_rule=*/true, JoinPath(path, "metadata"), errs);
 }
 

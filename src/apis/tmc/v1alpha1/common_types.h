@@ -37,6 +37,9 @@ void Reflect(V& v, GroupResource& o) {
 }
 
 // Checks group syntax and rejects duplicates within one list.
+// apiVersion is tmc.kcp.io/v1alpha1 and kind is `kind`.
+void CheckTypeMeta(const std::string& api_version, const std::string& kind, std::string_view want,
+                   const std::string& path, FieldErrors& errs);
 void CheckGroupResources(const std::vector<GroupResource>& list, const std::string& path, FieldErrors& errs);
 
 }  // namespace tmcd::apis::v1alpha1

@@ -65,11 +65,7 @@ void CheckRules(const ResourceInterpreterSpec& s, const std::string& path, Field
 }
 
 void CheckRules(const ResourceInterpreter& r, const std::string& path, FieldErrors& errs) {
-  if (r.api_version != kAPIVersion) {
-    errs.Invalid(JoinPath(path, "apiVersion"), Quote(r.api_version), "must be " + std::string(kAPIVersion));
-  }
-  if (r.kind != "ResourceInterpreter")
-    errs.Invalid(JoinPath(path, "kind"), Quote(r.kind), "must be ResourceInterpreter");
+  CheckTypeMeta(r.api_version, r.kind, "ResourceInterpreter", path, errs);
   CheckObjectName(r.metadata, /*label_rule=*/false, JoinPath(path, "metadata"), errs);
   const std::string want = r.spec.target.resource + "." + r.spec.target.group;
   if (r.metadata.name != want) {

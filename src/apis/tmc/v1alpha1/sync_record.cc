@@ -5,10 +5,7 @@
 namespace tmcd::apis::v1alpha1 {
 
 void CheckRules(const SyncRecord& r, const std::string& path, FieldErrors& errs) {
-  if (r.api_version != kAPIVersion) {
-    errs.Invalid(JoinPath(path, "apiVersion"), Quote(r.api_version), "must be " + std::string(kAPIVersion));
-  }
-  if (r.kind != "SyncRecord") errs.Invalid(JoinPath(path, "kind"), Quote(r.kind), "must be SyncRecord");
+  CheckTypeMeta(r.api_version, r.kind, "SyncRecord", path, errs);
   CheckObjectName(r.metadata, /*label_rule=*/false, JoinPath(path, "metadata"), errs);
   CheckConditionList(r.status.conditions, JoinPath(path, "status.conditions"), errs);
 }

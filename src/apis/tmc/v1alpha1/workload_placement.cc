@@ -107,10 +107,7 @@ void CheckRules(const WorkloadPlacementStatus& s, const std::string& path, Field
 }
 
 void CheckRules(const WorkloadPlacement& p, const std::string& path, FieldErrors& errs) {
-  if (p.api_version != kAPIVersion) {
-    errs.Invalid(JoinPath(path, "apiVersion"), Quote(p.api_version), "must be " + std::string(kAPIVersion));
-  }
-  if (p.kind != "WorkloadPlacement") errs.Invalid(JoinPath(path, "kind"), Quote(p.kind), "must be WorkloadPlacement");
+  CheckTypeMeta(p.api_version, p.kind, "WorkloadPlacement", path, errs);
   CheckObjectName(p.metadata, /*label_rule=*/false, JoinPath(path, "metadata"), errs);
 }
 
