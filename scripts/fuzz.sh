@@ -12,7 +12,7 @@ target=${1:?usage: scripts/fuzz.sh TARGET|all SECONDS [BUILD_DIR]}
 seconds=${2:?usage: scripts/fuzz.sh TARGET|all SECONDS [BUILD_DIR]}
 build=${3:-$root/build-asan}
 targets=(fuzz_http_request fuzz_api_types fuzz_selectors fuzz_quantity fuzz_kubeconfig fuzz_watch_decoder fuzz_patch
-  fuzz_protobuf fuzz_object_patch)
+  fuzz_protobuf fuzz_object_patch fuzz_custom_resources)
 [ "$target" = all ] || targets=("$target")
 
 if [ ! -f "$build/build.ninja" ]; then
