@@ -129,7 +129,7 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
     dep_names.push_back(d.ref.String());
     dep_objects.push_back(d.object);
   }
-  Index(w.key, ref.workspace, ref.namespace_, dep_names);
+  index_.SetDependencies(w.key, ref.workspace, ref.namespace_, dep_names);
   const Json desired = DesiredCopy(w, workload, id, dns);
   const std::string hash = DesiredHash(desired, dep_objects);
   auto cached = ds->Cached(Ref(ref.group, ref.version, ref.resource, ""), dns, ref.name);

@@ -73,19 +73,13 @@ void Syncer::OnWorkloadEvent(const KindRules& rules, const store::ObjectKey& k, 
   const std::string key = WorkloadKey{k.workspace, rules.group, rules.resource, k.namespace_, k.name}.String();
   // As a workload: when a placement of its namespace selects its kind (a deleted one may have
   // copies to remove).
-  if (json.empty() || Selected(k.workspace, k.namespace_, rules)) {
+  if (json.empty() || index_.Selected(k.workspace, k.namespace_, rules.GroupResource())) {
     Seen(upstream_seen_, key);
     controller_->queue().Add(key);
   }
   // As a dependency of other workloads.
-  std::set<std::string> keys;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const Dependency d{rules.group, rules.version, rules.resource, k.name};
-    auto it = by_dependency_.find(k.workspace + "|" + k.namespace_ + "|" + d.String());
-    if (it != by_dependency_.end()) keys = it->second;
-  }
-  for (const auto& dk : keys) controller_->queue().Add(dk);
+  const std::string as_dep = Dependency{rules.group, rules.version, rules.resource, k.name}.String();
+  for (const auto& dk : index_.Dependents(k.workspace, k.namespace_, as_dep)) controller_->queue().Add(dk);
   // A Service can start or stop selecting any workload of its namespace; an HPA can start or stop
   // scaling its target (whose replicas tmcd then leaves alone).
   if (rules.group.empty() && rules.resource == "services") QueueNamespace(k.workspace, k.namespace_);
@@ -116,22 +110,9 @@ void Syncer::OnPlacementEvent(const store::ObjectKey& k, const std::string& json
       if (gr.is_object()) kinds.insert(GroupResource(gr.value("group", ""), gr.value("resource", "")));
     }
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    const std::string pk = k.workspace + "|" + k.namespace_ + "/" + k.name;
-    auto& in_ns = selects_[k.workspace + "|" + k.namespace_];
-    if (kinds.empty()) {
-      in_ns.erase(k.name);
-    } else {
-      in_ns[k.name] = kinds;
-    }
-    if (in_ns.empty()) selects_.erase(k.workspace + "|" + k.namespace_);
-    auto [it, fresh] = placement_seen_.try_emplace(pk, fingerprint);
-    if (!fresh && it->second == fingerprint) return;
-    it->second = fingerprint;
-    if (fingerprint.empty()) placement_seen_.erase(it);
+  if (index_.SetPlacement(k.workspace, k.namespace_, k.name, std::move(kinds), fingerprint)) {
+    QueueNamespace(k.workspace, k.namespace_);
   }
-  QueueNamespace(k.workspace, k.namespace_);
 }
 
 void Syncer::OnInterpreterEvent(const store::ObjectKey& k, const std::string& json) {
@@ -144,17 +125,6 @@ void Syncer::OnInterpreterEvent(const store::ObjectKey& k, const std::string& js
   for (const auto& [raw, o] : list->items) {
     if (auto key = store::DecodeKey(raw); key.ok()) OnWorkloadEvent(*now, *key, o.json);
   }
-}
-
-bool Syncer::Selected(const std::string& ws, const std::string& ns, const KindRules& rules) {
-  const std::string gr = rules.GroupResource();
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = selects_.find(ws + "|" + ns);
-  if (it == selects_.end()) return false;
-  for (const auto& [placement, kinds] : it->second) {
-    if (kinds.count(gr) != 0) return true;
-  }
-  return false;
 }
 
 void Syncer::OnClusterEvent(const store::ObjectKey& k, const std::string& json) {
@@ -187,7 +157,7 @@ void Syncer::QueueNamespace(const std::string& ws, const std::string& ns) {
   for (const auto& k : options_.kinds) kinds.emplace_back(RulesPtr(), &k);
   for (const auto& kind : kinds) {
     const KindRules& rules = *kind;
-    if (!Selected(ws, ns, rules)) continue;
+    if (!index_.Selected(ws, ns, rules.GroupResource())) continue;
     auto list = upstream_.List(ws, rules.group, rules.resource, ns);
     if (!list.ok()) continue;
     for (const auto& o : *list) {
@@ -215,26 +185,8 @@ void Syncer::QueueCluster(const std::string& ws, const std::string& cluster) {
   }
 }
 
-void Syncer::Index(const std::string& key, const std::string& ws, const std::string& ns,
-                   const std::vector<std::string>& deps) {
-  std::set<std::string> now;
-  for (const auto& d : deps) now.insert(ws + "|" + ns + "|" + d);
-  std::lock_guard<std::mutex> lock(mu_);
-  auto& before = deps_of_[key];
-  for (const auto& d : before) {
-    if (now.count(d) != 0) continue;
-    auto it = by_dependency_.find(d);
-    if (it == by_dependency_.end()) continue;
-    it->second.erase(key);
-    if (it->second.empty()) by_dependency_.erase(it);
-  }
-  for (const auto& d : now) by_dependency_[d].insert(key);
-  before = std::move(now);
-  if (before.empty()) deps_of_.erase(key);
-}
-
 void Syncer::Forget(const std::string& key) {
-  Index(key, "", "", {});
+  index_.Forget(key);
   std::lock_guard<std::mutex> lock(mu_);
   upstream_seen_.erase(key);
   downstream_seen_.erase(key);

@@ -34,6 +34,7 @@
 #include "engine/controller.h"
 #include "sync/custom.h"
 #include "sync/downstream.h"
+#include "sync/index.h"
 #include "sync/interpreter.h"
 #include "sync/records.h"
 #include "sync/status.h"
@@ -143,11 +144,6 @@ class Syncer {
   // Every workload of the namespace of a kind its placements select, and every one with records.
   void QueueNamespace(const std::string& ws, const std::string& ns);
   void QueueCluster(const std::string& ws, const std::string& cluster);
-  // Whether some placement of (ws, ns) selects the kind.
-  bool Selected(const std::string& ws, const std::string& ns, const KindRules& rules);
-  // Replaces the dependencies `key` is requeued by.
-  void Index(const std::string& key, const std::string& ws, const std::string& ns,
-             const std::vector<std::string>& deps);
   // Drops what is kept in memory for a workload that is gone with all its copies.
   void Forget(const std::string& key);
   void Seen(std::map<std::string, Clock::TimePoint>& m, const std::string& key);
@@ -161,16 +157,12 @@ class Syncer {
   const SyncerOptions options_;
   engine::Controller* controller_ = nullptr;
   CustomKinds custom_;
+  WorkloadIndex index_;  // what requeues what: placements' kinds, dependencies (its own lock)
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Downstream>> downstreams_;  // "ws|cluster"; guarded by mu_
-  std::map<std::string, std::set<std::string>> by_dependency_;      // "ws|ns|resource/name" → keys; guarded
-  std::map<std::string, std::set<std::string>> deps_of_;            // key → its by_dependency_ keys; guarded
-  std::map<std::string, std::string> placement_seen_;               // placement → what targets depend on
-  // "ws|ns" → placement name → the kinds ("resource.group") it selects; guarded by mu_
-  std::map<std::string, std::map<std::string, std::set<std::string>>> selects_;
-  std::map<std::string, bool> cluster_ready_;                // "ws|cluster"; guarded by mu_
-  std::map<std::string, Clock::TimePoint> upstream_seen_;    // key → first unapplied change; guarded
-  std::map<std::string, Clock::TimePoint> downstream_seen_;  // key → first unreported change; guarded
+  std::map<std::string, bool> cluster_ready_;                       // "ws|cluster"; guarded by mu_
+  std::map<std::string, Clock::TimePoint> upstream_seen_;           // key → first unapplied change; guarded
+  std::map<std::string, Clock::TimePoint> downstream_seen_;         // key → first unreported change; guarded
   prometheus::Family<prometheus::Counter>& applies_;
   prometheus::Family<prometheus::Histogram>& apply_latency_;
   prometheus::Family<prometheus::Histogram>& stages_;
