@@ -7,16 +7,15 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "common/strings.h"
+#include "fuzz_input.h"
 #include "registry/crd.h"
 #include "registry/structural.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using nlohmann::json;
-  const std::string_view body(reinterpret_cast<const char*>(data), size);  // NOLINT: libFuzzer's bytes
-  if (tmcd::JsonTooDeep(body)) return 0;
-  const json input = json::parse(body, nullptr, false);
-  if (input.is_discarded() || !input.is_object()) return 0;
+  const auto parsed = tmcd::fuzz::JsonObjectInput(data, size);
+  if (!parsed) return 0;
+  const json& input = *parsed;
   json crd = input.value("crd", json::object());
   if (!crd.is_object()) return 0;
   if (!tmcd::registry::PrepareCrd(crd, nullptr, {}).ok()) return 0;

@@ -6,17 +6,16 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "common/strings.h"
+#include "fuzz_input.h"
 #include "registry/field_set.h"
 #include "registry/managed_fields.h"
 #include "registry/strategic_patch.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using nlohmann::json;
-  const std::string_view body(reinterpret_cast<const char*>(data), size);  // NOLINT: libFuzzer's bytes
-  if (tmcd::JsonTooDeep(body)) return 0;
-  const json input = json::parse(body, nullptr, false);
-  if (input.is_discarded() || !input.is_object()) return 0;
+  const auto parsed = tmcd::fuzz::JsonObjectInput(data, size);
+  if (!parsed) return 0;
+  const json& input = *parsed;
   static const json kLive = json::parse(R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d",
     "finalizers":["f"],"managedFields":[{"manager":"a","operation":"Apply","fieldsType":"FieldsV1","fieldsV1":
     {"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"app\"}":{".":{},
