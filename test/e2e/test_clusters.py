@@ -164,9 +164,11 @@ def test_cluster_health_identity_capacity_and_failures(clusters, daemon, tmp_pat
     wait_condition(base, "second", "Ready", "True", "Healthy", timeout=90)
 
     # Re-point "edge" at cluster-2: same credentials work, but it is another cluster.
-    obj = requests.get(f"{base}{CREG}/edge").json()
-    obj["spec"]["endpoint"] = {"server": c2["server"], "caBundle": b64(c2["ca"])}
-    r = requests.put(f"{base}{CREG}/edge", json=obj, timeout=10)
+    # A merge patch carries no resourceVersion: the controller's heartbeat write in between
+    # must not turn the operator's edit into a 409 (a PUT of a GET would race it).
+    patch = {"spec": {"endpoint": {"server": c2["server"], "caBundle": b64(c2["ca"])}}}
+    r = requests.patch(f"{base}{CREG}/edge", json=patch, timeout=10,
+                       headers={"Content-Type": "application/merge-patch+json"})
     assert r.status_code == 200, r.text
     c, obj = wait_condition(base, "edge", "Ready", "False", "ClusterIDChanged", timeout=PERIOD + 5)
     assert obj["status"]["clusterID"] == kube_system  # the registered identity is kept
