@@ -312,6 +312,30 @@ void AddUpstreamKeys(std::vector<ConfigKey>& keys) {
                   "kcp mode: also export schemas for deployments.apps and services, which kcp does not serve.", false,
                   [](const Config& c) { return std::string(c.upstream_export_workload_types ? "true" : "false"); },
                   [](Config& c, const std::string& v) { return ParseBool(v, c.upstream_export_workload_types); }});
+  keys.push_back({"upstream.claimedResources", "upstream-claimed-resources", "TMCD_UPSTREAM_CLAIMED_RESOURCES", "list",
+                  "kcp mode: resources of other APIExports (or kcp's own) to claim and sync, each "
+                  "<resource>.<version>[.<group>][:<identityHash>], e.g. widgets.v1.example.com:<hash>.",
+                  false,
+                  [](const Config& c) {
+                    std::vector<std::string> parts;
+                    for (const auto& r : c.upstream_claimed_resources) parts.push_back(r.String());
+                    return parts.empty() ? std::string("\"\"") : Join(parts, ",");
+                  },
+                  [](Config& c, const std::string& v) -> Status {
+                    std::vector<ClaimedResource> out;
+                    for (const auto& item : Split(v, ',')) {
+                      if (Trim(item).empty()) continue;
+                      TMCD_ASSIGN_OR_RETURN(ClaimedResource r, ParseClaimedResource(Trim(item)));
+                      for (const auto& seen : out) {
+                        if (seen.group == r.group && seen.resource == r.resource) {
+                          return Invalid("resource " + Quote(r.String()) + " is claimed twice");
+                        }
+                      }
+                      out.push_back(std::move(r));
+                    }
+                    c.upstream_claimed_resources = std::move(out);
+                    return Status::Ok();
+                  }});
 }
 
 Status ParseDurationIn(const std::string& v, std::chrono::milliseconds lo, std::chrono::milliseconds hi,
@@ -404,6 +428,16 @@ Status WalkYaml(Config& cfg, const std::string& file, const YAML::Node& node, co
       }
     }
     if (k == nullptr) return Invalid(Where(file, kv.first.Mark()) + ": unknown key " + Quote(path));
+    if (k->type == "list" && val.IsSequence()) {  // a YAML list, or the same as one comma-separated string
+      std::vector<std::string> items;
+      for (const auto& item : val) {
+        if (!item.IsScalar()) return Invalid(Where(file, item.Mark()) + ": " + path + ": expected a list of strings");
+        items.push_back(item.Scalar());
+      }
+      Status s = k->assign(cfg, Join(items, ","));
+      if (!s.ok()) return Invalid(Where(file, val.Mark()) + ": " + path + ": " + s.message());
+      continue;
+    }
     if (!val.IsScalar()) return Invalid(Where(file, val.Mark()) + ": " + path + ": expected a " + std::string(k->type));
     Status s = k->assign(cfg, val.Scalar());
     if (!s.ok()) return Invalid(Where(file, val.Mark()) + ": " + path + ": " + s.message());
@@ -512,6 +546,55 @@ Result<Config> ConfigLoader::Load() const {
   return cfg;
 }
 
+namespace {
+
+// A DNS-1123 label (resource, version) or, with dots allowed, subdomain (group).
+bool IsDnsName(std::string_view s, bool dots) {
+  if (s.empty() || s.size() > (dots ? 253U : 63U) || s.front() == '-' || s.back() == '-') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (dots && c == '.'))) return false;
+  }
+  return s.find("..") == std::string_view::npos && s.front() != '.' && s.back() != '.';
+}
+
+}  // namespace
+
+std::string ClaimedResource::String() const {
+  std::string out = resource + "." + version;
+  if (!group.empty()) out += "." + group;
+  if (!identity_hash.empty()) out += ":" + identity_hash;
+  return out;
+}
+
+Result<ClaimedResource> ParseClaimedResource(std::string_view text) {
+  const std::string want =
+      ": want <resource>.<version>[.<group>][:<identityHash>], e.g. widgets.v1.example.com:" + std::string(8, '0') +
+      "... (the hash is the APIExport's status.identityHash)";
+  ClaimedResource r;
+  std::string_view name = text;
+  if (auto colon = text.find(':'); colon != std::string_view::npos) {
+    name = text.substr(0, colon);
+    r.identity_hash = std::string(text.substr(colon + 1));
+    const bool hex =
+        r.identity_hash.size() == 64 && r.identity_hash.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!hex) return Invalid("invalid identity hash in " + Quote(text) + ": want 64 lowercase hex digits");
+  }
+  const auto dot = name.find('.');
+  if (dot == std::string_view::npos) return Invalid("invalid claimed resource " + Quote(text) + want);
+  r.resource = std::string(name.substr(0, dot));
+  const auto rest = name.substr(dot + 1);
+  const auto dot2 = rest.find('.');
+  r.version = std::string(rest.substr(0, dot2));
+  if (dot2 != std::string_view::npos) r.group = std::string(rest.substr(dot2 + 1));
+  const bool version_ok = IsDnsName(r.version, false) && r.version.front() == 'v' && r.version.size() > 1 &&
+                          r.version[1] >= '1' && r.version[1] <= '9';
+  if (!IsDnsName(r.resource, false) || !version_ok || (dot2 != std::string_view::npos && !IsDnsName(r.group, true))) {
+    return Invalid("invalid claimed resource " + Quote(text) + want);
+  }
+  if (r.group == "tmc.kcp.io") return Invalid("claimed resource " + Quote(text) + ": tmc.kcp.io is tmcd's own group");
+  return r;
+}
+
 Status ValidateConfig(const Config& c) {
   if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
     return Invalid("tls.certFile and tls.keyFile must be given together (or neither: tmcd issues its own)");
@@ -522,6 +605,10 @@ Status ValidateConfig(const Config& c) {
       return Invalid("insecureHTTP serves plain HTTP and is refused on the non-loopback address " + Quote(c.listen) +
                      ": use TLS (the default) for a network listener");
     }
+  }
+  if (c.upstream_kind != "kcp" && !c.upstream_claimed_resources.empty()) {
+    return Invalid("upstream.claimedResources is set, but upstream.kind is " + c.upstream_kind +
+                   ": claims are made in kcp mode only (in embedded mode, install the CRD in tmcd instead)");
   }
   if (c.upstream_kind != "kcp") return Status::Ok();
   if (!c.gates.Enabled(kGateAPIExport)) {

@@ -17,6 +17,16 @@
 
 namespace tmcd {
 
+// kcp mode: a resource tmcd claims in its APIExport besides its own (docs/kcp-integration.md#claimed-resources),
+// written "<resource>.<version>[.<group>][:<identityHash>]" like kcp's own resource:identity notation.
+// identity_hash is the providing APIExport's status.identityHash; empty for a kind kcp itself serves.
+struct ClaimedResource {
+  std::string group, version, resource, identity_hash;
+  std::string String() const;  // the notation above
+  bool operator==(const ClaimedResource&) const = default;
+};
+Result<ClaimedResource> ParseClaimedResource(std::string_view text);
+
 struct Config {
   std::string listen = "127.0.0.1:7080";
   std::string port_file;
@@ -54,6 +64,7 @@ struct Config {
   std::string upstream_context;     // its context ("" = current-context)
   std::string upstream_workspace = "root:tmc";
   bool upstream_export_workload_types = true;                    // also export deployments.apps and services schemas
+  std::vector<ClaimedResource> upstream_claimed_resources;       // kcp mode: other exports' resources to sync
   std::chrono::milliseconds clusters_inventory_interval{60000};  // Nodes, Pods, discovery per cluster
   std::chrono::milliseconds clusters_heartbeat_interval{60000};  // status written at least this often
   size_t clusters_workers = 4;

@@ -35,6 +35,50 @@ Result<Config> LoadYaml(const std::string& yaml) {
   return ConfigLoader(f.path(), {}, NoEnv()).Load();
 }
 
+TEST_CASE("upstream.claimedResources: kcp's resource:identity notation, as a YAML list or one string") {
+  const std::string hash(64, 'a');
+  auto claims =
+      LoadYaml("upstream:\n  kind: kcp\n  kubeconfig: k\n  claimedResources:\n  - widgets.v1.example.com:" + hash +
+               "\n  - roles.v1.rbac.authorization.k8s.io\n  - events.v1\n");
+  REQUIRE_MESSAGE(claims.ok(), claims.status().ToString());
+  REQUIRE(claims->upstream_claimed_resources.size() == 3);
+  const auto& w = claims->upstream_claimed_resources[0];
+  CHECK(w.resource == "widgets");
+  CHECK(w.version == "v1");
+  CHECK(w.group == "example.com");
+  CHECK(w.identity_hash == hash);
+  CHECK(claims->upstream_claimed_resources[1].group == "rbac.authorization.k8s.io");
+  CHECK(claims->upstream_claimed_resources[1].identity_hash.empty());
+  CHECK(claims->upstream_claimed_resources[2].group.empty());
+  CHECK(claims->upstream_claimed_resources[2].String() == "events.v1");
+  CHECK(w.String() == "widgets.v1.example.com:" + hash);
+
+  auto flag = ConfigLoader("",
+                           {{"upstream", "kcp"},
+                            {"upstream-kubeconfig", "k"},
+                            {"upstream-claimed-resources", "widgets.v1.example.com:" + hash + ", gadgets.v2.x.io"}},
+                           NoEnv())
+                  .Load();
+  REQUIRE_MESSAGE(flag.ok(), flag.status().ToString());
+  CHECK(flag->upstream_claimed_resources.size() == 2);
+
+  for (const std::string& bad : std::vector<std::string>{
+           "widgets", "widgets.1.example.com", "Widgets.v1.example.com", "widgets.v1.example.com:xyz",
+           "widgets.v1.example.com:" + std::string(64, 'A'), "widgets.v1..com", "widgets.v1.example.com/" + hash}) {
+    auto r = LoadYaml("upstream: {kind: kcp, kubeconfig: k, claimedResources: [\"" + bad + "\"]}\n");
+    CHECK_MESSAGE(r.status().reason() == Reason::kInvalid, bad);
+  }
+  auto own =
+      LoadYaml("upstream: {kind: kcp, kubeconfig: k, claimedResources: [clusterregistrations.v1alpha1.tmc.kcp.io]}\n");
+  CHECK(own.status().message().find("tmcd's own group") != std::string::npos);
+  auto twice = LoadYaml("upstream: {kind: kcp, kubeconfig: k, claimedResources: [a.v1.x.io, a.v2.x.io]}\n");
+  CHECK(twice.status().message().find("claimed twice") != std::string::npos);
+  auto embedded = LoadYaml("upstream: {claimedResources: [a.v1.x.io]}\n");
+  CHECK(embedded.status().message().find("claims are made in kcp mode only") != std::string::npos);
+  auto nested = LoadYaml("upstream: {kind: kcp, kubeconfig: k, claimedResources: [[a.v1.x.io]]}\n");
+  CHECK(nested.status().message().find("expected a list of strings") != std::string::npos);
+}
+
 TEST_CASE("upstream keys: kcp mode needs a kubeconfig and the TMCAPIExport gate") {
   auto embedded = LoadYaml("dataDir: /tmp/x\n");
   REQUIRE(embedded.ok());
