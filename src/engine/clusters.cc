@@ -45,8 +45,9 @@ struct ClusterController::State {
   std::unique_ptr<kube::Client> client;
   int failures = 0;
   Clock::TimePoint last_inventory{};
-  ProbeResult inventory;  // the last inventory read
-  std::string secret;     // "ws|ns/name" of the credentials Secret, "" for none
+  ProbeResult inventory;              // the last inventory read
+  int64_t inventory_generation = -1;  // the spec generation it was read for (syncedResources, capacity)
+  std::string secret;                 // "ws|ns/name" of the credentials Secret, "" for none
   bool ready = false;
 };
 
@@ -289,13 +290,16 @@ ProbeResult ClusterController::ProbeWith(State& state, const v1::ClusterRegistra
     state.fingerprint = fp;
     rebuilt = true;
   }
-  const bool inventory_due = rebuilt || now - state.last_inventory >= options_.inventory_interval;
+  // A changed spec (syncedResources to check, declared capacity) is read at once, not at the next period.
+  const bool inventory_due = rebuilt || state.inventory_generation != creg.metadata.generation ||
+                             now - state.last_inventory >= options_.inventory_interval;
   const auto started = std::chrono::steady_clock::now();
   probe = Probe(*state.client, creg.spec, inventory_due);
   probe_latency_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (probe.inventory) {
     state.inventory = probe;
     state.last_inventory = now;
+    state.inventory_generation = creg.metadata.generation;
   }
   return probe;
 }

@@ -126,6 +126,18 @@ TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, thresh
   CHECK(get()["status"]["lastHeartbeatTime"] != beat);
   const std::string ready_since = Condition(get(), "Ready")["lastTransitionTime"];
 
+  // A spec change is inventoried at the next probe, not after the 60 s inventory period.
+  auto edited = up.Mutate(ref, false, [](Json& o) -> Result<bool> {
+    o["spec"]["syncedResources"] = Json::array({{{"resource", "configmaps"}}});
+    return true;
+  });
+  REQUIRE_MESSAGE(edited.ok(), edited.status().ToString());
+  CHECK((*edited)["metadata"]["generation"] == 2);
+  clock.Advance(10s);
+  REQUIRE(ctl.Reconcile("root|edge").ok());
+  CHECK(Condition(get(), "ResourcesSupported")["status"] == "True");
+  CHECK(Condition(get(), "ResourcesSupported")["observedGeneration"] == 2);
+
   // An unhealthy apiserver: Ready stays True for one failure, turns False at failureThreshold (2).
   api.readyz_code = 500;
   clock.Advance(10s);
