@@ -159,6 +159,7 @@ Status App::StartUpstream() {
   upstream::KcpOptions ko;
   ko.workspace = config_.upstream_workspace;
   ko.export_workload_types = config_.upstream_export_workload_types;
+  ko.claimed = config_.upstream_claimed_resources;
   const std::string server = rest->server;
   upstream_ = std::make_unique<upstream::KcpUpstream>(*store_, std::move(rest).value(), ko);
   TMCD_TRY(upstream_->Start());

@@ -51,10 +51,11 @@ Status EnsureExport(kube::Client& c, const kube::ResourceRef& ref, const Json& d
 
 }  // namespace
 
-Result<BootstrapResult> BootstrapExport(kube::Client& c, const std::string& workspace, bool workload_types) {
+Result<BootstrapResult> BootstrapExport(kube::Client& c, const std::string& workspace, bool workload_types,
+                                        const std::vector<ClaimedResource>& claimed) {
   BootstrapResult out;
   TMCD_ASSIGN_OR_RETURN(out.export_version, ExportVersion(c, workspace));
-  const auto objects = v1::KcpObjects(out.export_version, workload_types);
+  const auto objects = v1::KcpObjects(out.export_version, workload_types, claimed);
   const auto schemas = KcpRef("v1alpha1", "apiresourceschemas", workspace);
   for (size_t i = 0; i + 1 < objects.size(); ++i) {
     const Json ars = Json::parse(objects[i].dump());

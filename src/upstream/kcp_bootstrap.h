@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "kube/client.h"
 
 namespace tmcd::upstream {
@@ -23,7 +24,9 @@ struct BootstrapResult {
 
 // `workspace` is the provider workspace's logical-cluster path, e.g. "root:tmc". `workload_types`
 // also exports the deployments.apps and services schemas (upstream.exportWorkloadTypes).
-Result<BootstrapResult> BootstrapExport(kube::Client& c, const std::string& workspace, bool workload_types = true);
+// `claimed` become permission claims of the export (upstream.claimedResources).
+Result<BootstrapResult> BootstrapExport(kube::Client& c, const std::string& workspace, bool workload_types = true,
+                                        const std::vector<ClaimedResource>& claimed = {});
 
 // The export's virtual-workspace URLs: from its APIExportEndpointSlice (created, named after the
 // export, when missing), else from the export's status.virtualWorkspaces (kcp before v0.28).

@@ -16,9 +16,10 @@ using SteadyClock = std::chrono::steady_clock;
 
 const Gvr kBindings{"apis.kcp.io", "v1alpha1", "apibindings"};
 
-std::vector<Gvr> CachedResources(bool workload_types) {
+std::vector<Gvr> CachedResources(bool workload_types, const std::vector<ClaimedResource>& claimed) {
   std::vector<Gvr> out = {{"tmc.kcp.io", "v1alpha1", "clusterregistrations"},
-                          {"tmc.kcp.io", "v1alpha1", "workloadplacements"}};
+                          {"tmc.kcp.io", "v1alpha1", "workloadplacements"},
+                          {"tmc.kcp.io", "v1alpha1", "resourceinterpreters"}};
   if (workload_types) {  // what the APIExport offers (apis/tmc/v1alpha1/workload_schemas.h)
     for (const char* r : {"deployments", "statefulsets", "daemonsets", "replicasets"}) out.push_back({"apps", "v1", r});
     for (const char* r : {"jobs", "cronjobs"}) out.push_back({"batch", "v1", r});
@@ -28,9 +29,26 @@ std::vector<Gvr> CachedResources(bool workload_types) {
     out.push_back({"", "v1", "services"});
     out.push_back({"", "v1", "persistentvolumeclaims"});
   }
-  for (const char* claimed : {"namespaces", "configmaps", "secrets", "serviceaccounts"})
-    out.push_back({"", "v1", claimed});
+  for (const char* r : {"namespaces", "configmaps", "secrets", "serviceaccounts"}) out.push_back({"", "v1", r});
+  for (const auto& c : claimed) out.push_back({c.group, c.version, c.resource});
   return out;
+}
+
+// A claim of a resource the export already carries (or always claims) would make two informers
+// write the same cache keys: refused at start.
+Status CheckClaims(bool workload_types, const std::vector<ClaimedResource>& claimed) {
+  const auto own = CachedResources(workload_types, {});
+  for (const auto& c : claimed) {
+    for (const auto& g : own) {
+      if (g.group == c.group && g.resource == c.resource) {
+        return Invalid(
+            "upstream.claimedResources: " + c.String() +
+            " is already exported or claimed by tmcd itself; claim only other exports' resources" +
+            (g.group.empty() || g.group == "tmc.kcp.io" ? "" : " (or set upstream.exportWorkloadTypes: false)"));
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 std::string Detail(const Status& s) {
@@ -72,7 +90,7 @@ KcpUpstream::KcpUpstream(store::Store& store, kube::RestConfig provider, KcpOpti
     : Upstream(store),
       provider_config_(std::move(provider)),
       options_(std::move(options)),
-      resources_(CachedResources(options_.export_workload_types)),
+      resources_(CachedResources(options_.export_workload_types, options_.claimed)),
       cache_(store) {}
 
 KcpUpstream::~KcpUpstream() {
@@ -80,6 +98,7 @@ KcpUpstream::~KcpUpstream() {
 }
 
 Status KcpUpstream::Start() {
+  TMCD_TRY(CheckClaims(options_.export_workload_types, options_.claimed));
   TMCD_ASSIGN_OR_RETURN(provider_, kube::Client::Create(provider_config_, options_.client));
   supervisor_ = std::thread([this] { Supervise(); });
   return Status::Ok();
@@ -136,7 +155,7 @@ std::string KcpUpstream::NotReadyReason() const {
 }
 
 Status KcpUpstream::Bootstrap() {
-  auto boot = BootstrapExport(*provider_, options_.workspace, options_.export_workload_types);
+  auto boot = BootstrapExport(*provider_, options_.workspace, options_.export_workload_types, options_.claimed);
   if (!boot.ok()) return boot.status().Annotate("bootstrapping the APIExport in " + options_.workspace);
   spdlog::info("kcp: APIExport {} in {} ({}): {} created, {} updated, {} unchanged", v1::kExportName,
                options_.workspace, boot->export_version, boot->created.size(), boot->updated.size(),

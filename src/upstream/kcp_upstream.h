@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/config.h"
 #include "kube/client.h"
 #include "kube/informer.h"
 #include "upstream/kcp_cache.h"
@@ -26,6 +27,7 @@ namespace tmcd::upstream {
 struct KcpOptions {
   std::string workspace = "root:tmc";  // provider workspace path
   bool export_workload_types = true;
+  std::vector<ClaimedResource> claimed;  // other exports' resources, claimed and cached (upstream.claimedResources)
   std::chrono::milliseconds save_interval{1000};  // how often resume points are written
   kube::Backoff::Options backoff;                 // bootstrap retries
   kube::ClientOptions client = {.qps = 50, .burst = 100};

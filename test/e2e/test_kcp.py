@@ -44,7 +44,7 @@ def test_generated_apiresourceschemas_are_accepted(kcp, peer_bin):
     server = yaml.safe_load(kcp.read_text())["clusters"][0]["cluster"]["server"].split("/clusters/")[0]
     in_ws = [*kubectl, "--server", f"{server}/clusters/root:{ws}"]
     schemas = sorted(str(p) for p in (ROOT / "config" / "kcp").glob("apiresourceschema-*.yaml"))
-    assert len(schemas) == 14  # 2 TMC kinds + the 12 workload kinds kcp does not serve
+    assert len(schemas) == 15  # 3 TMC kinds + the 12 workload kinds kcp does not serve
     r = subprocess.run([*in_ws, "apply", *sum((["-f", s] for s in schemas), [])], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     got = subprocess.run([*in_ws, "get", "apiresourceschemas", "-o", "name"], capture_output=True, text=True,

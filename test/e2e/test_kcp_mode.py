@@ -132,8 +132,8 @@ def test_tenants_are_cached_apart_and_survive_restarts(kcp_peer, daemon, tmp_pat
                what="the scale made while tmcd was down")
     eventually(lambda: not [c for c in items(d2, lcs["b"], "api/v1/namespaces/apps/configmaps")
                             if c["metadata"]["name"] == "conf"], what="the delete made while tmcd was down")
-    # One informer per cached resource: 2 TMC kinds, 12 workload kinds, 4 claimed core kinds.
-    assert kcp_stat(d2.base, "resumed_informers") == 18
+    # One informer per cached resource: 3 TMC kinds, 12 workload kinds, 4 claimed core kinds.
+    assert kcp_stat(d2.base, "resumed_informers") == 19
     assert kcp_stat(d2.base, "lists") == 0, "a resumable restart must not list everything again"
     for t, lc in lcs.items():
         assert len(items(d2, lc, "apis/apps/v1/namespaces/apps/deployments")) == 1

@@ -149,9 +149,11 @@ def test_generate_prints_manifests_that_match_config(tmp_path):
 
     root = pathlib.Path(__file__).resolve().parents[2]
     for what, files in (("crds", ["config/crds/tmc.kcp.io_clusterregistrations.yaml",
-                                  "config/crds/tmc.kcp.io_workloadplacements.yaml"]),
+                                  "config/crds/tmc.kcp.io_workloadplacements.yaml",
+                                  "config/crds/tmc.kcp.io_resourceinterpreters.yaml"]),
                         ("apiresourceschemas", [f"config/kcp/apiresourceschema-{p}.yaml" for p in (
-                            "clusterregistrations", "workloadplacements", "deployments", "services",
+                            "clusterregistrations", "workloadplacements", "resourceinterpreters", "deployments",
+                            "services",
                             "statefulsets", "daemonsets", "replicasets", "jobs", "cronjobs", "ingresses",
                             "networkpolicies", "persistentvolumeclaims", "horizontalpodautoscalers",
                             "poddisruptionbudgets")] + ["config/kcp/apiexport.yaml",

@@ -42,12 +42,12 @@ TEST_CASE("kcp: the TMC export bootstraps idempotently and serves bound tenants 
   auto first = upstream::BootstrapExport(*c, provider);
   REQUIRE_MESSAGE(first.ok(), first.status().ToString());
   CHECK(first->export_version == "v1alpha1");  // kcp v0.27 serves no v1alpha2
-  CHECK(first->created.size() == 15);          // 14 schemas (2 TMC, 12 workload kinds) + the export
+  CHECK(first->created.size() == 16);          // 15 schemas (3 TMC, 12 workload kinds) + the export
   auto second = upstream::BootstrapExport(*c, provider);
   REQUIRE(second.ok());
   CHECK(second->created.empty());
   CHECK(second->updated.empty());
-  CHECK(second->unchanged.size() == 15);
+  CHECK(second->unchanged.size() == 16);
 
   // Two tenants bind the export and each creates a same-named registration.
   std::map<std::string, std::string> cluster_of;  // tenant path → logical cluster

@@ -27,7 +27,7 @@ TEST_CASE("checked-in manifests under config/ are what the code generates") {
   auto kcp = KcpManifests();
   all.insert(all.end(), kcp.begin(), kcp.end());
   all.push_back({"docs/api-reference.md", ApiReferenceMarkdown()});
-  REQUIRE(all.size() == 19);  // 2 CRDs, 14 APIResourceSchemas, 2 APIExports, the API reference
+  REQUIRE(all.size() == 21);  // 3 CRDs, 15 APIResourceSchemas, 2 APIExports, the API reference
   for (const auto& m : all) {
     CAPTURE(m.path);
     CHECK_MESSAGE(ReadFile(std::string(root) + "/" + m.path) == m.yaml,
@@ -70,13 +70,25 @@ TEST_CASE("APIResourceSchema names are content-addressed; the APIExport points a
   YAML::Node exp = YAML::Load(kcp[kcp.size() - 2].yaml);
   CHECK(exp["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha2");
   CHECK(exp["spec"]["resources"][0]["schema"].as<std::string>() == name);
-  CHECK(exp["spec"]["resources"].size() == 14);
+  CHECK(exp["spec"]["resources"].size() == 15);
   CHECK(exp["spec"]["permissionClaims"].size() == 4);
   YAML::Node old = YAML::Load(kcp.back().yaml);
   CHECK(old["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha1");
   CHECK(old["spec"]["latestResourceSchemas"][0].as<std::string>() == name);
   CHECK(old["spec"]["permissionClaims"][0]["all"].as<bool>());
-  CHECK(KcpObjects("v1alpha2", /*workload_types=*/false).size() == 3);
+  CHECK(KcpObjects("v1alpha2", /*workload_types=*/false).size() == 4);
+  // upstream.claimedResources: claims with the providing export's identity, full access (status,
+  // finalizer and labels are written back) in either export version.
+  const std::string hash(64, 'f');
+  const std::vector<ClaimedResource> claimed = {{"example.com", "v1", "widgets", hash}, {"", "v1", "events", ""}};
+  auto v1claims = KcpObjects("v1alpha1", true, claimed).back()["spec"]["permissionClaims"];
+  REQUIRE(v1claims.size() == 6);
+  CHECK(v1claims[4] ==
+        OrderedJson({{"group", "example.com"}, {"resource", "widgets"}, {"identityHash", hash}, {"all", true}}));
+  CHECK(!v1claims[5].contains("identityHash"));
+  auto v2claims = KcpObjects("v1alpha2", true, claimed).back()["spec"]["permissionClaims"];
+  CHECK(v2claims[4]["verbs"].size() == 5);
+  CHECK(v2claims[4]["identityHash"] == hash);
   OrderedJson a = {{"x", 1}};
   OrderedJson b = {{"x", 2}};
   CHECK(SchemaPrefix(a) == SchemaPrefix(a));
@@ -85,8 +97,8 @@ TEST_CASE("APIResourceSchema names are content-addressed; the APIExport points a
 
 TEST_CASE("workload schemas are structural, named by group, and carry status and scale") {
   auto kcp = KcpManifests();
-  YAML::Node deploy = YAML::Load(kcp[2].yaml);
-  YAML::Node svc = YAML::Load(kcp[3].yaml);
+  YAML::Node deploy = YAML::Load(kcp[3].yaml);
+  YAML::Node svc = YAML::Load(kcp[4].yaml);
   CHECK(deploy["metadata"]["name"].as<std::string>().ends_with(".deployments.apps"));
   CHECK(svc["metadata"]["name"].as<std::string>().ends_with(".services.core"));
   CHECK(svc["spec"]["group"].as<std::string>().empty());
@@ -99,7 +111,7 @@ TEST_CASE("workload schemas are structural, named by group, and carry status and
   CHECK(spec["properties"]["template"]["x-kubernetes-preserve-unknown-fields"].as<bool>());
   // The other synced kinds: loose schemas in their own group and version, status (and scale) as served.
   std::map<std::string, YAML::Node> by_plural;
-  for (size_t i = 4; i + 2 < kcp.size(); ++i) {
+  for (size_t i = 5; i + 2 < kcp.size(); ++i) {
     YAML::Node n = YAML::Load(kcp[i].yaml);
     by_plural[n["spec"]["names"]["plural"].as<std::string>()] = n;
   }

@@ -62,7 +62,8 @@ struct Exported {
 
 std::vector<Exported> ExportedKinds() {
   return {{&KindOf<ClusterRegistration>(), KindSchema<ClusterRegistration>()},
-          {&KindOf<WorkloadPlacement>(), KindSchema<WorkloadPlacement>()}};
+          {&KindOf<WorkloadPlacement>(), KindSchema<WorkloadPlacement>()},
+          {&KindOf<ResourceInterpreter>(), KindSchema<ResourceInterpreter>()}};
 }
 
 OrderedJson Claim(std::string_view resource) {
@@ -95,7 +96,8 @@ std::vector<Manifest> CrdManifests() {
   return out;
 }
 
-std::vector<OrderedJson> KcpObjects(std::string_view export_version, bool workload_types) {
+std::vector<OrderedJson> KcpObjects(std::string_view export_version, bool workload_types,
+                                    const std::vector<ClaimedResource>& extra) {
   std::vector<OrderedJson> out;
   OrderedJson resources = OrderedJson::array();
   OrderedJson latest = OrderedJson::array();
@@ -136,6 +138,16 @@ std::vector<OrderedJson> KcpObjects(std::string_view export_version, bool worklo
     exp["spec"]["resources"] = resources;
     exp["spec"]["permissionClaims"] = OrderedJson::array();
     for (auto r : claimed) exp["spec"]["permissionClaims"].push_back(Claim(r));
+  }
+  for (const auto& c : extra) {  // synced like workloads: read, then status, finalizer and labels written
+    OrderedJson claim = {{"group", c.group}, {"resource", c.resource}};
+    if (!c.identity_hash.empty()) claim["identityHash"] = c.identity_hash;
+    if (export_version == "v1alpha1") {
+      claim["all"] = true;
+    } else {
+      claim["verbs"] = {"get", "list", "watch", "update", "patch"};
+    }
+    exp["spec"]["permissionClaims"].push_back(std::move(claim));
   }
   out.push_back(std::move(exp));
   return out;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "apis/meta/reflect.h"
+#include "common/config.h"
 
 namespace tmcd::apis::v1alpha1 {
 
@@ -28,7 +29,10 @@ std::vector<Manifest> KcpManifests();
 // The same as objects: every APIResourceSchema (the TMC kinds, then with `workload_types` the
 // deployments.apps and services schemas of workload_schemas.h), then the APIExport in
 // `export_version` ("v1alpha1" or "v1alpha2"). Core-group schemas are named <prefix>.<plural>.core.
-std::vector<OrderedJson> KcpObjects(std::string_view export_version, bool workload_types);
+// `claimed` adds permission claims (with their identity hash) for other exports' resources, which
+// tmcd syncs and writes status, finalizers and labels on (upstream.claimedResources).
+std::vector<OrderedJson> KcpObjects(std::string_view export_version, bool workload_types,
+                                    const std::vector<ClaimedResource>& claimed = {});
 // The name prefix of an APIResourceSchema: "v" + 10 base36 chars of the SHA-256 of its spec, so a
 // schema change yields a new immutable object and existing bindings keep the old one.
 std::string SchemaPrefix(const OrderedJson& spec);

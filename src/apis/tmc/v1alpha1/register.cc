@@ -68,9 +68,9 @@ const KindInfo& KindOf<ResourceInterpreter>() {
       "resourceinterpreter",
       {"ri"},
       false,
-      false,
+      true,
       "How tmcd syncs one custom resource: replicas, dependencies, per-cluster fields, status aggregation and "
-      "health (local API only).",
+      "health.",
       {{"Target", "string", ".spec.target.kind", "The custom resource's kind."},
        {"Group", "string", ".spec.target.group", "Its API group."},
        {"Age", "date", ".metadata.creationTimestamp", ""}},
