@@ -56,46 +56,63 @@ Result<KindRules> RulesFromInterpreter(const v1::ResourceInterpreter& ri) {
   return r;
 }
 
+Result<KindRules> RulesFromChecked(const v1::ResourceInterpreter& ri) {
+  TMCD_TRY(v1::ValidateObject(ri));
+  return RulesFromInterpreter(ri);
+}
+
+Result<KindRules> RulesFromStored(std::string_view json) {
+  TMCD_ASSIGN_OR_RETURN(const auto ri, v1::DecodeStored<v1::ResourceInterpreter>(json));
+  return RulesFromChecked(ri);
+}
+
 RulesPtr CustomKinds::Find(const std::string& ws, const std::string& group, const std::string& resource) const {
   std::lock_guard lock(mu_);
   auto w = rules_.find(ws);
   if (w == rules_.end()) return nullptr;
   auto it = w->second.find(resource + "." + group);
-  return it == w->second.end() ? nullptr : it->second;
+  return it == w->second.end() ? nullptr : it->second.rules;
 }
 
 std::vector<RulesPtr> CustomKinds::InWorkspace(const std::string& ws) const {
   std::lock_guard lock(mu_);
   std::vector<RulesPtr> out;
   if (auto w = rules_.find(ws); w != rules_.end()) {
-    for (const auto& [name, r] : w->second) out.push_back(r);
+    for (const auto& [name, e] : w->second) {
+      if (e.rules) out.push_back(e.rules);
+    }
   }
   return out;
 }
 
-std::pair<RulesPtr, RulesPtr> CustomKinds::Update(const store::ObjectKey& k, const std::string& json) {
-  RulesPtr now;
+CustomKinds::Change CustomKinds::Update(const store::ObjectKey& k, const std::string& json) {
+  Change c;
+  std::string spec;
   if (!json.empty()) {
-    auto ri = v1::DecodeStored<v1::ResourceInterpreter>(json);
-    auto rules = ri.ok() ? RulesFromInterpreter(*ri) : Result<KindRules>(ri.status());
-    if (rules.ok() && rules->GroupResource() == k.name) {
-      now = std::make_shared<const KindRules>(std::move(rules).value());
+    auto parsed = nlohmann::json::parse(json, nullptr, false);
+    spec = parsed.is_object() ? parsed.value("spec", nlohmann::json()).dump() : json;
+    auto rules = RulesFromStored(json);
+    if (rules.ok() && rules->GroupResource() != k.name) {
+      rules = Status(Reason::kInvalid, "its name is not its target's <resource>.<group>");
+    }
+    if (rules.ok()) {
+      c.now = std::make_shared<const KindRules>(std::move(rules).value());
     } else {
-      spdlog::warn("ResourceInterpreter {} in {} is not usable: {}", k.name, k.workspace,
-                   rules.ok() ? "its name is not its target's resource.group" : rules.status().ToString());
+      spdlog::warn("ResourceInterpreter {} in {} is not usable: {}", k.name, k.workspace, rules.status().message());
     }
   }
   std::lock_guard lock(mu_);
   auto& ws = rules_[k.workspace];
-  RulesPtr before;
-  if (auto it = ws.find(k.name); it != ws.end()) before = it->second;
-  if (now) {
-    ws[k.name] = now;
-  } else {
-    ws.erase(k.name);
+  auto it = ws.find(k.name);
+  if (it != ws.end()) c.before = it->second.rules;
+  c.spec_changed = it == ws.end() || json.empty() || it->second.spec != spec;
+  if (json.empty()) {
+    if (it != ws.end()) ws.erase(it);
     if (ws.empty()) rules_.erase(k.workspace);
+  } else {
+    ws[k.name] = Entry{c.now, std::move(spec)};
   }
-  return {before, now};
+  return c;
 }
 
 }  // namespace tmcd::sync

@@ -118,8 +118,13 @@ void Syncer::OnPlacementEvent(const store::ObjectKey& k, const std::string& json
 void Syncer::OnInterpreterEvent(const store::ObjectKey& k, const std::string& json) {
   // Every object of the target is looked at again under the new rules. Without rules (the interpreter
   // was deleted) the kind is not synced: its copies stay where they are (docs/interpreter.md).
-  const RulesPtr now = custom_.Update(k, json).second;
-  if (!now) return;
+  const auto change = custom_.Update(k, json);
+  if (!json.empty()) {  // its Accepted condition
+    controller_->queue().Add(
+        WorkloadKey{k.workspace, std::string(kTmcGroup), "resourceinterpreters", "", k.name}.String());
+  }
+  const RulesPtr& now = change.now;
+  if (!now || !change.spec_changed) return;
   auto list = store_.List(store::ResourcePrefix(k.workspace, now->group, now->resource), 0, "");
   if (!list.ok()) return;
   for (const auto& [raw, o] : list->items) {

@@ -182,8 +182,32 @@ void Syncer::DropLeavingClusters(const std::string& ws, const std::vector<v1::Sy
   }
 }
 
+Result<engine::ReconcileResult> Syncer::ReconcileInterpreter(const WorkloadKey& k) {
+  const upstream::ObjectRef ref{k.workspace, std::string(kTmcGroup), "v1alpha1", "resourceinterpreters", "", k.name};
+  const apis::Time now = apis::Time::FromTimePoint(clock_.Now());
+  auto written = upstream_.MutateStatus<v1::ResourceInterpreter>(ref, [&](v1::ResourceInterpreter& ri) -> Result<bool> {
+    const int64_t gen = ri.metadata.generation;
+    auto rules = RulesFromChecked(ri);
+    auto c = rules.ok() ? apis::MakeCondition(v1::kConditionAccepted, apis::kConditionTrue, "Valid",
+                                              "tmcd syncs " + ri.spec.target.kind + " objects by these rules", gen)
+                        : apis::MakeCondition(v1::kConditionAccepted, apis::kConditionFalse, "InvalidRules",
+                                              rules.status().message(), gen);
+    bool changed = apis::SetCondition(ri.status.conditions, std::move(c), now);
+    changed = changed || ri.status.observed_generation != gen;
+    ri.status.observed_generation = gen;
+    return changed;
+  });
+  if (!written.ok() && written.status().reason() != Reason::kNotFound) {
+    if (written.status().reason() != Reason::kInvalid) return written.status();
+    spdlog::warn("ResourceInterpreter {} in {}: cannot write its status: {}", k.name, k.workspace,
+                 written.status().message());  // undecodable: the warning of CustomKinds names why
+  }
+  return engine::ReconcileResult{};
+}
+
 Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
   const auto k = WorkloadKey::Parse(key);
+  if (k && k->group == kTmcGroup && k->resource == "resourceinterpreters") return ReconcileInterpreter(*k);
   const RulesPtr rules = k ? RulesFor(k->workspace, k->group, k->resource) : nullptr;
   if (rules == nullptr) return engine::ReconcileResult{};
   const Work w{{k->workspace, k->group, rules->version, k->resource, k->namespace_, k->name}, rules.get(), key, rules};

@@ -134,6 +134,9 @@ class Syncer {
   // The aggregate of `copies` (looked at for `generation`) as the upstream status.
   Status WriteStatus(const Work& w, const std::vector<CopyStatus>& copies, int64_t generation);
 
+  // Writes an interpreter's Accepted condition: whether its rules are in use, or why not.
+  Result<engine::ReconcileResult> ReconcileInterpreter(const WorkloadKey& k);
+
   // Event handling (sync/sources.cc).
   void OnWorkloadEvent(const KindRules& rules, const store::ObjectKey& k, const std::string& json);
   void OnPlacementEvent(const store::ObjectKey& k, const std::string& json);

@@ -263,6 +263,9 @@ def test_a_custom_resource_is_synced_by_its_interpreter(clusters, daemon, tmp_pa
     for name in ("east", "west"):
         _, creg = wait_condition(base, name, "Ready", "True", timeout=30)
     assert {s["resource"]: s["state"] for s in creg["status"]["syncedResources"]}["widgets"] == "Accepted"
+    ri = eventually(lambda: get(base, "/apis/tmc.kcp.io/v1alpha1/resourceinterpreters/widgets.example.com")
+                    .get("status", {}).get("conditions"), what="the interpreter's Accepted condition")
+    assert [(c["type"], c["status"], c["reason"]) for c in ri] == [("Accepted", "True", "Valid")]
     post(base, "/api/v1/namespaces/lab/configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
                                                      "metadata": {"name": "widget-conf", "namespace": "lab"},
                                                      "data": {"size": "large"}})

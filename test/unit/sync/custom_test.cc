@@ -58,19 +58,59 @@ TEST_CASE("an interpreter becomes the kind's rules") {
 TEST_CASE("custom kinds are per workspace and follow their interpreter") {
   CustomKinds kinds;
   const store::ObjectKey a{"root:a", "tmc.kcp.io", "resourceinterpreters", "", "widgets.example.com"};
-  auto [before, now] = kinds.Update(a, Interpreter(R"({"rule":"Condition","condition":"Ready"})"));
-  CHECK(before == nullptr);
-  REQUIRE(now != nullptr);
+  const std::string cond = Interpreter(R"({"rule":"Condition","condition":"Ready"})");
+  auto first = kinds.Update(a, cond);
+  CHECK(first.before == nullptr);
+  CHECK(first.spec_changed);
+  REQUIRE(first.now != nullptr);
+  const RulesPtr now = first.now;
   CHECK(kinds.Find("root:a", "example.com", "widgets") == now);
   CHECK(kinds.Find("root:b", "example.com", "widgets") == nullptr);  // workspace isolation
   CHECK(kinds.InWorkspace("root:a").size() == 1);
+  // A status write (tmcd's own Accepted condition) is no spec change: nothing to requeue.
+  Json with_status = Json::parse(cond);
+  with_status["status"] = {{"observedGeneration", 1}};
+  auto status_only = kinds.Update(a, with_status.dump());
+  CHECK_FALSE(status_only.spec_changed);
+  CHECK(status_only.now != nullptr);
   // A stored object whose name is not its target's resource.group is not used.
   store::ObjectKey misnamed = a;
   misnamed.name = "gadgets.example.com";
-  CHECK(kinds.Update(misnamed, Interpreter(R"({"rule":"Applied"})")).second == nullptr);
-  CHECK(kinds.Update(a, "").first == now);
+  auto bad = kinds.Update(misnamed, Interpreter(R"({"rule":"Applied"})"));
+  CHECK(bad.now == nullptr);
+  CHECK(kinds.InWorkspace("root:a").size() == 1);
+  auto gone = kinds.Update(a, "");
+  CHECK(gone.before == status_only.now);
+  CHECK(gone.spec_changed);
   CHECK(kinds.Find("root:a", "example.com", "widgets") == nullptr);
   CHECK(kinds.InWorkspace("root:a").empty());
+}
+
+TEST_CASE("a stored interpreter gets the local API's checks, which kcp does not run") {
+  CHECK(RulesFromStored(Interpreter(R"({"rule":"Applied"})")).ok());
+  // Name and target disagree; a path that does not parse; a health field the rule does not read;
+  // a built-in group (its kind has the built-in rules).
+  Json misnamed = Json::parse(Interpreter(R"({"rule":"Applied"})"));
+  misnamed["metadata"]["name"] = "gadgets.example.com";
+  Json bad_path = Json::parse(Interpreter(R"({"rule":"Applied"})"));
+  bad_path["spec"]["replicas"] = ".spec[";
+  Json builtin = Json::parse(Interpreter(R"({"rule":"Applied"})"));
+  builtin["metadata"]["name"] = "deployments.apps";
+  builtin["spec"]["target"] = {
+      {"group", "apps"}, {"version", "v1"}, {"resource", "deployments"}, {"kind", "Deployment"}};
+  const std::vector<std::pair<Json, std::string>> cases = {
+      {misnamed, "metadata.name"},
+      {bad_path, "spec.replicas"},
+      {Json::parse(Interpreter(R"({"rule":"Applied","phase":"Running"})")), "spec.health.phase"},
+      {builtin, "spec.target.group"}};
+  for (const auto& c : cases) {  // not a structured binding: clang 14 cannot capture one in CAPTURE
+    const std::string text = c.first.dump();
+    auto r = RulesFromStored(text);
+    CAPTURE(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().reason() == Reason::kInvalid);
+    CHECK(r.status().message().find(c.second) != std::string::npos);
+  }
 }
 
 }  // namespace

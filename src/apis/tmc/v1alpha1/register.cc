@@ -73,6 +73,7 @@ const KindInfo& KindOf<ResourceInterpreter>() {
       "health.",
       {{"Target", "string", ".spec.target.kind", "The custom resource's kind."},
        {"Group", "string", ".spec.target.group", "Its API group."},
+       {"Accepted", "string", R"(.status.conditions[?(@.type=="Accepted")].status)", "Its rules are in use."},
        {"Age", "date", ".metadata.creationTimestamp", ""}},
   };
   return kInfo;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "apis/meta/condition.h"
 #include "apis/meta/field_errors.h"
 #include "apis/meta/object_meta.h"
 #include "apis/meta/reflect.h"
@@ -140,11 +141,28 @@ void Reflect(V& v, ResourceInterpreterSpec& o) {
           {.doc = "When one copy counts as healthy (SyncRecord Ready; placement Ready). Default: Applied."});
 }
 
+// Written by tmcd's syncer when it reads the interpreter: Accepted says whether its rules are in use.
+inline constexpr std::string_view kConditionAccepted = "Accepted";
+
+struct ResourceInterpreterStatus {
+  int64_t observed_generation = 0;
+  std::vector<Condition> conditions;
+  bool operator==(const ResourceInterpreterStatus&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, ResourceInterpreterStatus& o) {
+  v.Field("observedGeneration", o.observed_generation, {.doc = "Generation the syncer read.", .minimum = 0});
+  v.Field("conditions", o.conditions,
+          {.doc = "Accepted: the rules are in use (False: why not).", .max_items = 8, .list_map_key = "type"});
+}
+
 struct ResourceInterpreter {
   std::string api_version;
   std::string kind;
   ObjectMeta metadata;
   ResourceInterpreterSpec spec;
+  ResourceInterpreterStatus status;
   bool operator==(const ResourceInterpreter&) const = default;
 };
 
@@ -154,6 +172,7 @@ void Reflect(V& v, ResourceInterpreter& o) {
   v.Field("kind", o.kind, {.doc = "ResourceInterpreter"});
   v.Field("metadata", o.metadata);
   v.Field("spec", o.spec, {.required = true});
+  v.Field("status", o.status);
 }
 
 void CheckRules(const ResourceInterpreterSpec& s, const std::string& path, FieldErrors& errs);
