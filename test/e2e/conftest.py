@@ -82,10 +82,12 @@ class Kcp:
             time.sleep(0.25)
         raise AssertionError(f"workspace {name} not Ready")
 
-    def bind(self, ws, provider):
-        """Binds tmcd's export from `provider` into `ws`, accepting its claims; waits until served."""
+    def bind(self, ws, provider, extra_claims=()):
+        """Binds tmcd's export from `provider` into `ws`, accepting its claims (and `extra_claims`,
+        {group, resource, identityHash} of upstream.claimedResources); waits until served."""
         claims = [{"group": "", "resource": r, "all": True, "state": "Accepted"}
                   for r in ("secrets", "configmaps", "serviceaccounts", "namespaces")]
+        claims += [dict(c, all=True, state="Accepted") for c in extra_claims]
         self.apply(ws, {"apiVersion": "apis.kcp.io/v1alpha1", "kind": "APIBinding", "metadata": {"name": "tmc"},
                         "spec": {"reference": {"export": {"path": provider, "name": "tmc.kcp.io"}},
                                  "permissionClaims": claims}})

@@ -47,10 +47,11 @@ def kcp_stat(base, value):
     return dict(metric(base, "tmcd_upstream_kcp")).get(f'tmcd_upstream_kcp{{value="{value}"}}')
 
 
-def start_kcp_mode(daemon, kcp, data_dir, provider, kubeconfig=None, context="root"):
+def start_kcp_mode(daemon, kcp, data_dir, provider, *extra, kubeconfig=None, context="root"):
     os.chmod(kubeconfig or kcp.kubeconfig, 0o600)  # tmcd refuses a credentials file others can read
     return daemon("--data-dir", str(data_dir), "--upstream", "kcp", "--upstream-kubeconfig",
-                  str(kubeconfig or kcp.kubeconfig), "--upstream-context", context, "--upstream-workspace", provider)
+                  str(kubeconfig or kcp.kubeconfig), "--upstream-context", context, "--upstream-workspace", provider,
+                  *extra)
 
 
 def wait_ready(d, timeout=90):
@@ -346,13 +347,16 @@ def test_cluster_controller_in_kcp_mode(kcp_peer, clusters, daemon, tmp_path):
 def test_workloads_sync_from_kcp_tenants_to_clusters(kcp_peer, clusters, daemon, tmp_path):
     """The workload path in kcp mode: two tenants with the same namespace and Deployment name; the
     placement of each sees only its own workspace's clusters; copies land in per-tenant namespaces;
-    status, finalizer and state labels are written back to kcp; deletion in kcp removes the copies."""
+    status, finalizer and state labels are written back to kcp; deletion in kcp removes the copies.
+    Other kinds (kinds_in_kcp) and another export's custom resource (kcp_widgets) go the same way."""
     import base64
     import pathlib
+    from kcp_widgets import bind_widgets, widgets_export, widgets_in_kcp
     from test_sync import deployment as sync_deployment, downstream, downstream_ns, hash_name, placement
     kcp = kcp_peer
     kcp.workspace("tmc-sync")
-    d = start_kcp_mode(daemon, kcp, tmp_path / "data", "root:tmc-sync")
+    claim, claimed = widgets_export(kcp)
+    d = start_kcp_mode(daemon, kcp, tmp_path / "data", "root:tmc-sync", "--upstream-claimed-resources", claimed)
     wait_ready(d)
     lcs, peers = {}, []
     for c in clusters:
@@ -362,7 +366,8 @@ def test_workloads_sync_from_kcp_tenants_to_clusters(kcp_peer, clusters, daemon,
     for t, names in (("a", ["east", "west"]), ("b", ["east"])):
         ws = f"root:sync-{t}"
         lcs[t] = kcp.workspace(f"sync-{t}")
-        kcp.bind(ws, "root:tmc-sync")
+        bind_widgets(kcp, ws)
+        kcp.bind(ws, "root:tmc-sync", [claim])
         for ns in ("tmc", "shop"):
             kcp.apply(ws, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
         for i, name in enumerate(names):
@@ -405,6 +410,10 @@ def test_workloads_sync_from_kcp_tenants_to_clusters(kcp_peer, clusters, daemon,
     for c in clusters:
         eventually(lambda: downstream(c, ns_a, "deployment", "web")["spec"]["replicas"] == 3, 60, "scale from kcp")
     kinds_in_kcp(kcp, kcp_get, clusters, ns_a)
+    widgets_in_kcp(kcp, kcp_get, clusters, ns_a, ns_b)
+    assert [i["metadata"]["name"] for i in items(d, lcs["a"], "apis/tmc.kcp.io/v1alpha1/resourceinterpreters")] == \
+        ["widgets.example.com"]  # cached from kcp, served read-only
+    assert len(items(d, lcs["b"], "apis/tmc.kcp.io/v1alpha1/resourceinterpreters")) == 1  # b's, refused
     kcp.kubectl("root:sync-a", "delete", "deployment", "web", "-n", "shop", "--wait=false")
     eventually(lambda: kcp_get("a", "deployment", "web", "-n", "shop") is None, 90, "deleted in kcp")
     for c in clusters:
