@@ -258,8 +258,10 @@ Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
     }
   }
   if (failed > 0) {
-    return Status(first_error.reason(), std::to_string(failed) + " of " +
-                                            std::to_string(targets.size() + records.size()) +
+    std::set<std::string> involved;  // a cluster that is a target and has a record is one copy
+    for (const auto& [cluster, t] : targets) involved.insert(cluster);
+    for (const auto& r : records) involved.insert(r.spec.cluster_name);
+    return Status(first_error.reason(), std::to_string(failed) + " of " + std::to_string(involved.size()) +
                                             " copies failed; first: " + first_error.message());
   }
   if (pending) return engine::ReconcileResult{std::chrono::milliseconds(500)};
