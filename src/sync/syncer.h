@@ -19,6 +19,9 @@
 // per cluster and kind), of its SyncRecords, and clusters becoming Ready requeue it. One failing
 // cluster does not hold up the others: every copy is attempted, and the key backs off only for the
 // failed part's sake.
+// The controller half (construction, clients, sources, indexes) is syncer.cc and sources.cc; the
+// reconcile half, a pass of sub-reconcilers (targets, marks, copies, removals, status), is
+// reconcile.cc and copy.cc.
 // Thread-safe: Reconcile runs on the controller's workers, one key at a time.
 
 #include <prometheus/counter.h>
@@ -88,6 +91,26 @@ class Syncer {
     std::string key;
     RulesPtr keep;  // keeps a custom resource's rules alive while their interpreter changes
   };
+  // One reconcile pass over one workload (sync/reconcile.cc): what the sub-reconcilers read and decided.
+  struct Pass {
+    Work w;
+    std::optional<Json> obj;                // the workload, unless it is gone
+    bool deleting = false;                  // it has a deletionTimestamp
+    std::vector<v1::SyncRecord> records;    // its copies as recorded before the pass
+    std::map<std::string, Target> targets;  // clusters that should have a copy
+    std::set<std::string> labelled;         // clusters that keep (or get) a state label
+    std::vector<v1::SyncRecord> kept;       // the targets' records after the copies step
+    size_t failed = 0;                      // copies that failed (each one tried)
+    Status first_error;
+    bool pending = false;  // a removal is under way: look again soon
+    void Fail(const Status& s, const std::string& where);
+  };
+  // The sub-reconcilers, in order; an error stops the pass.
+  Status ReconcileTargets(Pass& p);   // targets (minus leaving clusters) and the clusters to label
+  Status ReconcileMarks(Pass& p);     // finalizer and state labels before the first create
+  Status ReconcileCopies(Pass& p);    // apply to every target, records written
+  Status ReconcileRemovals(Pass& p);  // copies on clusters no longer chosen, or of a deleted workload
+  Status ReconcileStatus(Pass& p);    // the per-cluster annotation, labels, aggregated status
   // A dependency as it is applied downstream.
   struct DesiredDependency {
     Dependency ref;

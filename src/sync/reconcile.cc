@@ -1,0 +1,270 @@
+// The reconcile half of the syncer (docs/design/architecture.md §6): one pass over one workload as a
+// sequence of sub-reconcilers, each reading and extending the same Pass — targets (which clusters
+// should have a copy), marks (finalizer and state labels before anything is created), copies (apply
+// to each target, in parallel), removals (copies on clusters no longer chosen, or of a deleted
+// workload) and status (the per-cluster annotation and the aggregated status). A sub-reconciler's
+// error stops the pass; one copy's failure does not: it is counted and reported at the end, after
+// every other copy was attempted. The event half (sources, indexes, queue) is sync/sources.cc.
+#include <array>
+#include <future>
+
+#include "apis/meta/time.h"
+#include "apis/tmc/v1alpha1/register.h"
+#include "apis/tmc/v1alpha1/workload_placement.h"
+#include "common/strings.h"
+#include "engine/placement_schedule.h"
+#include "sync/naming.h"
+#include "sync/status.h"
+#include "sync/syncer.h"
+
+namespace tmcd::sync {
+namespace {
+
+constexpr std::string_view kTmcGroup = "tmc.kcp.io";
+constexpr size_t kCopyFanOut = 8;  // copies of one workload synced at the same time
+
+std::map<std::string, std::string> LabelsOf(const Json& obj) {
+  std::map<std::string, std::string> out;
+  const Json labels = obj["metadata"].value("labels", Json::object());  // items() must not outlive it
+  for (const auto& [k, v] : labels.items()) {
+    if (v.is_string()) out[k] = v.get<std::string>();
+  }
+  return out;
+}
+
+// A copy is current when it was applied at the upstream generation and its cluster has observed
+// what was applied (kinds that never report observedGeneration: once applied).
+std::vector<CopyStatus> CopiesOf(const KindRules& rules, const std::vector<v1::SyncRecord>& records,
+                                 int64_t generation) {
+  std::vector<CopyStatus> copies;
+  for (const auto& r : records) {
+    const Json& ds = r.status.downstream_status.value;
+    const Json st = ds.is_object() ? ds : Json::object();
+    const bool reports = rules.observed_generation || st.contains("observedGeneration");
+    const bool observed = !reports || st.value("observedGeneration", int64_t{0}) >= r.status.downstream_generation;
+    const bool current = r.status.phase == "Applied" && r.status.applied_generation == generation && observed;
+    bool healthy = false;
+    for (const auto& c : r.status.conditions) healthy = healthy || (c.type == "Ready" && c.status == "True");
+    copies.push_back({r.spec.cluster_name, st, current, r.status.phase, r.status.last_error, healthy});
+  }
+  return copies;
+}
+
+}  // namespace
+
+void Syncer::Pass::Fail(const Status& s, const std::string& where) {
+  if (failed++ == 0) first_error = s.Annotate(where);
+}
+
+Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
+  const auto k = WorkloadKey::Parse(key);
+  if (k && k->group == kTmcGroup && k->resource == "resourceinterpreters") return ReconcileInterpreter(*k);
+  const RulesPtr rules = k ? RulesFor(k->workspace, k->group, k->resource) : nullptr;
+  if (rules == nullptr) return engine::ReconcileResult{};
+  Pass p{{{k->workspace, k->group, rules->version, k->resource, k->namespace_, k->name}, rules.get(), key, rules}};
+  const upstream::ObjectRef& ref = p.w.ref;
+  auto obj = upstream_.Get(ref);
+  if (!obj.ok() && obj.status().reason() != Reason::kNotFound) return obj.status();
+  if (obj.ok()) p.obj = std::move(obj).value();
+  p.deleting = p.obj && (*p.obj)["metadata"].contains("deletionTimestamp");
+  TMCD_ASSIGN_OR_RETURN(p.records,
+                        records_.ForWorkload(ref.workspace, ref.namespace_, ref.group, ref.resource, ref.name));
+
+  using Step = Status (Syncer::*)(Pass&);
+  static constexpr std::array<std::pair<std::string_view, Step>, 5> kSteps = {{{"targets", &Syncer::ReconcileTargets},
+                                                                               {"marks", &Syncer::ReconcileMarks},
+                                                                               {"copies", &Syncer::ReconcileCopies},
+                                                                               {"removals", &Syncer::ReconcileRemovals},
+                                                                               {"status", &Syncer::ReconcileStatus}}};
+  for (const auto& [name, step] : kSteps) {
+    if (Status s = (this->*step)(p); !s.ok()) return s.Annotate(std::string(name));
+  }
+
+  if (p.failed > 0) {
+    std::set<std::string> involved;  // a cluster that is a target and has a record is one copy
+    for (const auto& [cluster, t] : p.targets) involved.insert(cluster);
+    for (const auto& r : p.records) involved.insert(r.spec.cluster_name);
+    return Status(p.first_error.reason(), std::to_string(p.failed) + " of " + std::to_string(involved.size()) +
+                                              " copies failed; first: " + p.first_error.message());
+  }
+  if (p.pending) return engine::ReconcileResult{std::chrono::milliseconds(500)};
+  if (!p.obj) {
+    Forget(key);  // nothing of it is left anywhere
+  } else if (p.targets.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    upstream_seen_.erase(key);  // nothing to apply: not a sync latency
+  } else {
+    ObserveStage(upstream_seen_, key, to_downstream_);
+  }
+  return engine::ReconcileResult{};
+}
+
+Status Syncer::ReconcileTargets(Pass& p) {
+  if (p.obj && !p.deleting) {
+    TMCD_ASSIGN_OR_RETURN(p.targets, Targets(p.w, *p.obj));
+    DropLeavingClusters(p.w.ref.workspace, p.records, p.targets);
+  }
+  for (const auto& [cluster, t] : p.targets) p.labelled.insert(cluster);
+  for (const auto& r : p.records) p.labelled.insert(r.spec.cluster_name);
+  return Status::Ok();
+}
+
+Status Syncer::ReconcileMarks(Pass& p) {
+  // The finalizer and labels go on before anything is created downstream.
+  if (!p.obj || p.deleting || p.targets.empty()) return Status::Ok();
+  return SetMarks(p.w.ref, p.labelled, nullptr);
+}
+
+Status Syncer::ReconcileCopies(Pass& p) {
+  if (p.targets.empty()) return Status::Ok();  // targets only exist for a live workload: p.obj is set
+  for (auto& [cluster, s] : SyncCopies(p.w, *p.obj, p.targets, p.records, p.kept)) {
+    if (!s.ok()) p.Fail(s, "cluster " + cluster);
+  }
+  return Status::Ok();
+}
+
+Status Syncer::ReconcileRemovals(Pass& p) {
+  for (auto& r : p.records) {
+    if (p.targets.count(r.spec.cluster_name) != 0) continue;
+    auto gone = RemoveCopy(p.w, r, p.records);
+    if (!gone.ok()) p.Fail(gone.status(), "removing from " + r.spec.cluster_name);
+    if (!gone.ok() || !*gone) {
+      p.pending = true;
+      continue;
+    }
+    p.labelled.erase(r.spec.cluster_name);
+  }
+  return Status::Ok();
+}
+
+Status Syncer::ReconcileStatus(Pass& p) {
+  if (!p.obj) return Status::Ok();
+  const int64_t generation = (*p.obj)["metadata"].value("generation", int64_t{0});
+  const std::vector<CopyStatus> copies = CopiesOf(*p.w.rules, p.kept, generation);
+  const std::string annotation = ClusterStatusAnnotation(*p.w.rules, copies);
+  TMCD_TRY(SetMarks(p.w.ref, p.labelled, p.kept.empty() ? nullptr : &annotation));
+  if (!options_.aggregate_status || p.deleting || p.kept.empty()) return Status::Ok();
+  return WriteStatus(p.w, copies, generation);
+}
+
+Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, const Json& workload) {
+  std::map<std::string, Target> out;
+  TMCD_ASSIGN_OR_RETURN(
+      auto placements, upstream_.List(w.ref.workspace, std::string(kTmcGroup), "workloadplacements", w.ref.namespace_));
+  const auto labels = LabelsOf(workload);
+  for (const auto& obj : placements) {  // listed in name order: the first placement naming a cluster wins
+    auto p = v1::DecodeStored<v1::WorkloadPlacement>(obj.dump());
+    if (!p.ok() || p->metadata.deletion_timestamp.set) continue;
+    if (!engine::SelectsWorkload(*p, w.ref.group, w.ref.resource, labels)) continue;
+    for (const auto& d : p->status.decisions) {
+      out.try_emplace(d.cluster_name, Target{p->metadata.name, p->spec.deletion_policy});
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Status>> Syncer::SyncCopies(const Work& w, const Json& workload,
+                                                               const std::map<std::string, Target>& targets,
+                                                               const std::vector<v1::SyncRecord>& records,
+                                                               std::vector<v1::SyncRecord>& kept) {
+  const std::vector<std::pair<std::string, Target>> order(targets.begin(), targets.end());
+  std::vector<std::pair<std::string, Status>> results(order.size());
+  kept.assign(order.size(), v1::SyncRecord{});
+  auto one = [&](size_t i) {
+    const auto& [cluster, t] = order[i];
+    for (const auto& r : records) {
+      if (r.spec.cluster_name == cluster) kept[i] = r;
+    }
+    Status s = SyncCopy(w, workload, cluster, t, kept[i]);
+    Status put = records_.Put(kept[i]);
+    results[i] = {cluster, s.ok() ? put : s};
+  };
+  // The copies of one workload are independent (own cluster, own record): they run side by side,
+  // at most kCopyFanOut at a time, so that a workload's latency is its slowest cluster's, not the
+  // sum, and the store commits of its records share one fsync (RocksDB groups concurrent writes).
+  for (size_t first = 0; first < order.size(); first += kCopyFanOut) {
+    const size_t last = std::min(order.size(), first + kCopyFanOut);
+    std::vector<std::future<void>> others;
+    others.reserve(last - first);
+    for (size_t i = first + 1; i < last; ++i) others.push_back(std::async(std::launch::async, one, i));
+    one(first);
+    for (auto& f : others) f.get();
+  }
+  return results;
+}
+
+void Syncer::DropLeavingClusters(const std::string& ws, const std::vector<v1::SyncRecord>& records,
+                                 std::map<std::string, Target>& targets) {
+  for (auto it = targets.begin(); it != targets.end();) {
+    const bool has_copy = std::any_of(records.begin(), records.end(),
+                                      [&](const v1::SyncRecord& r) { return r.spec.cluster_name == it->first; });
+    if (has_copy) {
+      ++it;
+      continue;
+    }
+    auto creg = upstream_.Get({ws, std::string(kTmcGroup), "v1alpha1", "clusterregistrations", "", it->first});
+    const bool leaving = !creg.ok() || (*creg)["metadata"].contains("deletionTimestamp");
+    it = leaving ? targets.erase(it) : std::next(it);
+  }
+}
+
+Status Syncer::SetMarks(const upstream::ObjectRef& ref, const std::set<std::string>& clusters,
+                        const std::string* annotation) {
+  auto written = upstream_.Mutate(ref, false, [&](Json& cur) -> Result<bool> {
+    Json& m = cur["metadata"];
+    const Json before = m;
+    Json labels = m.value("labels", Json::object());
+    for (auto it = labels.begin(); it != labels.end();) {
+      it = StartsWith(it.key(), kStateLabelPrefix) ? labels.erase(it) : std::next(it);
+    }
+    for (const auto& c : clusters) labels[StateLabel(ref.workspace, c)] = "Sync";
+    if (labels.empty()) {
+      m.erase("labels");
+    } else {
+      m["labels"] = labels;
+    }
+    Json fins = Json::array();
+    for (const auto& f : m.value("finalizers", Json::array())) {
+      if (f != kFinalizer) fins.push_back(f);
+    }
+    if (!clusters.empty()) fins.push_back(kFinalizer);
+    if (fins.empty()) {
+      m.erase("finalizers");
+    } else {
+      m["finalizers"] = fins;
+    }
+    Json ann = m.value("annotations", Json::object());
+    if (annotation != nullptr) {
+      ann[std::string(kClusterStatusAnnotation)] = *annotation;
+    } else if (clusters.empty()) {
+      ann.erase(std::string(kClusterStatusAnnotation));
+    }
+    if (ann.empty()) {
+      m.erase("annotations");
+    } else {
+      m["annotations"] = ann;
+    }
+    return m != before;
+  });
+  if (!written.ok() && written.status().reason() == Reason::kNotFound) return Status::Ok();
+  return written.status();
+}
+
+Status Syncer::WriteStatus(const Work& w, const std::vector<CopyStatus>& copies, int64_t generation) {
+  const std::string now = apis::Time::FromTimePoint(clock_.Now()).ToString();
+  const upstream::ObjectRef& ref = w.ref;
+  auto written = upstream_.Mutate(ref, true, [&](Json& cur) -> Result<bool> {
+    const Json before = cur.value("status", Json::object());
+    // A newer generation arrived since the copies were looked at: its own reconcile follows.
+    if (cur["metadata"].value("generation", int64_t{0}) != generation) return false;
+    Json after = AggregateStatus(*w.rules, copies, generation, false, before, now);
+    if (after == before) return false;
+    cur["status"] = after;
+    return true;
+  });
+  if (!written.ok() && written.status().reason() == Reason::kNotFound) return Status::Ok();
+  if (written.ok()) ObserveStage(downstream_seen_, w.key, to_upstream_);
+  return written.status();
+}
+
+}  // namespace tmcd::sync
