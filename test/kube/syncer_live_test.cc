@@ -8,6 +8,7 @@
 #include <atomic>
 #include <thread>
 
+#include "create_object.h"
 #include "engine/controller.h"
 #include "live_helpers.h"
 #include "registry/objects.h"
@@ -59,14 +60,7 @@ struct Fixture {
 
   Json Create(const std::string& group, const std::string& version, const std::string& resource,
               const std::string& in_ns, const Json& body) {
-    registry::Request req;
-    req.workspace = kWs;
-    req.namespace_ = in_ns;
-    auto r = objects.catalog().Find(kWs, group, version, resource);
-    REQUIRE(r != nullptr);
-    auto made = objects.Create(req, *r, body);
-    REQUIRE_MESSAGE(made.ok(), made.status().ToString());
-    return *made;
+    return registry::testing::CreateObject(objects, kWs, group, version, resource, in_ns, body);
   }
   void Cluster(const std::string& name) {
     Create("tmc.kcp.io", "v1alpha1", "clusterregistrations", "",

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "apis/meta/condition.h"
+#include "create_object.h"
 #include "registry/objects.h"
 #include "temp_store.h"
 
@@ -27,13 +28,7 @@ struct Fixture {
 
   void Create(const std::string& ws, const std::string& group, const std::string& version, const std::string& resource,
               const std::string& ns, const Json& body) {
-    registry::Request req;
-    req.workspace = ws;
-    req.namespace_ = ns;
-    auto r = objects.catalog().Find(ws, group, version, resource);
-    REQUIRE(r != nullptr);
-    auto made = objects.Create(req, *r, body);
-    REQUIRE_MESSAGE(made.ok(), made.status().ToString());
+    registry::testing::CreateObject(objects, ws, group, version, resource, ns, body);
   }
   void Cluster(const std::string& ws, const std::string& name, bool ready) {
     Create(ws, "tmc.kcp.io", "v1alpha1", "clusterregistrations", "",
