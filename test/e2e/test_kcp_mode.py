@@ -422,9 +422,19 @@ def test_workloads_sync_from_kcp_tenants_to_clusters(kcp_peer, clusters, daemon,
     assert d.stop() == 0
 
 
+def hpa_owns_replicas(cluster, ns, name):
+    r = cluster.kubectl("get", "deployment", name, "-n", ns, "-o", "json", "--show-managed-fields", check=False)
+    if r.returncode != 0:
+        return False
+    fields = [json.dumps(m.get("fieldsV1", {})) for m in json.loads(r.stdout)["metadata"]["managedFields"]
+              if m["manager"] == "tmcd"]
+    return bool(fields) and '"f:template"' in fields[0] and '"f:replicas"' not in fields[0]
+
+
 def kinds_in_kcp(kcp, kcp_get, clusters, ns):
     """Other kinds through the APIExport's schemas (kcp serves none of them): a Job that completes on
-    both clusters, a DaemonSet, an Ingress with its backend Service; status written back to kcp."""
+    both clusters, a DaemonSet, an Ingress with its backend Service, a StatefulSet with a PVC template
+    and its headless Service, a CronJob, an HPA with its target; status written back to kcp."""
     from test_kinds import meta, placement as kinds_placement, template
     from test_sync import downstream
     ws = "root:sync-a"
@@ -438,9 +448,35 @@ def kinds_in_kcp(kcp, kcp_get, clusters, ns):
     kcp.apply(ws, {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta("front"),
                    "spec": {"rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
                        "service": {"name": "front", "port": {"number": 80}}}}]}}]}})
+    kcp.apply(ws, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "db", "namespace": "shop"},
+                   "spec": {"clusterIP": "None", "selector": {"pod": "db"}, "ports": [{"port": 5432}]}})
+    claim = {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                                                     "resources": {"requests": {"storage": "1Gi"}}}}
+    kcp.apply(ws, {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta("db"),
+                   "spec": {"replicas": 1, "serviceName": "db", "selector": {"matchLabels": {"pod": "db"}},
+                            "template": template({"pod": "db"}), "volumeClaimTemplates": [claim]}})
+    kcp.apply(ws, {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta("tick"),
+                   "spec": {"schedule": "0 0 1 1 *", "jobTemplate": {"spec": {
+                       "template": template({"pod": "tick"}, restartPolicy="Never")}}}})
+    kcp.apply(ws, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("scaled"),
+                   "spec": {"replicas": 1, "selector": {"matchLabels": {"pod": "scaled"}},
+                            "template": template({"pod": "scaled"})}})
+    kcp.apply(ws, {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta("scaled"),
+                   "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "scaled"},
+                            "minReplicas": 2, "maxReplicas": 3}})
     for c in clusters:
         eventually(lambda: downstream(c, ns, "ingress", "front"), 90, "the Ingress from kcp")
         eventually(lambda: downstream(c, ns, "service", "front"), 30, "the Ingress's Service")
+        sts = eventually(lambda: downstream(c, ns, "statefulset", "db"), 60, "the StatefulSet from kcp")
+        assert sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+        eventually(lambda: downstream(c, ns, "service", "db"), 30, "the StatefulSet's headless Service")
+        assert eventually(lambda: downstream(c, ns, "cronjob", "tick"), 30)["spec"]["schedule"] == "0 0 1 1 *"
+        eventually(lambda: downstream(c, ns, "hpa", "scaled"), 30, "the HPA from kcp")
+        # The cluster's HPA owns the target's replica count: tmcd's apply leaves it out.
+        eventually(lambda: hpa_owns_replicas(c, ns, "scaled"), 60, "tmcd's apply without the HPA's replicas")
+    sts_up = eventually(lambda: (kcp_get("a", "statefulset", "db", "-n", "shop") or {}).get("status", {})
+                        .get("replicas"), 60, "the StatefulSet's status in kcp")
+    assert sts_up == 1  # Duplicated: each cluster runs the one replica
 
     def complete():
         st = (kcp_get("a", "job", "once", "-n", "shop") or {}).get("status", {})
