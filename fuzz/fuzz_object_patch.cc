@@ -1,6 +1,7 @@
 // libFuzzer target: what a client's JSON can do to a stored built-in object beyond RFC patches —
 // a strategic merge patch (directives, merge keys, orders), then the same JSON as a server-side apply
-// configuration by a second manager, forced, and the managedFields bookkeeping of an update.
+// configuration by a second manager, forced, and the managedFields bookkeeping of an update; then the
+// same configuration applied to a custom resource whose schema declares map, set and atomic lists.
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -33,5 +34,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)tmcd::registry::FieldPathString(path);
     }
   }
+  static const json kSchema = json::parse(R"({"type":"object","properties":{"spec":{"type":"object",
+    "properties":{"ports":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],
+    "items":{"type":"object","x-kubernetes-preserve-unknown-fields":true}},"tags":{"type":"array",
+    "x-kubernetes-list-type":"set","items":{"type":"string"}}},"additionalProperties":{"type":"array",
+    "x-kubernetes-list-type":"set"}}}})");
+  static const json kWidget = json::parse(R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":
+    {"name":"w"},"spec":{"ports":[{"name":"http","port":80}],"tags":["a"]}})");
+  const tmcd::registry::ObjectType widget("Widget", &kSchema);
+  auto custom = tmcd::registry::ApplyConfiguration(kWidget, input, widget, b, true);
+  if (custom.ok()) (void)tmcd::registry::Leaves(tmcd::registry::ExtractFields(*custom, widget));
   return 0;
 }

@@ -11,10 +11,19 @@ using Json = nlohmann::json;
 
 enum class ListKind { kAtomic, kSet, kMap };
 
+// Where a node sits in its object's type: a built-in type name, or a node of a custom resource's
+// schema (then `name` is unused, except "ObjectMeta" for its metadata).
+struct Node {
+  std::string_view name;
+  const Json* schema = nullptr;
+  bool custom = false;  // read from a schema; a missing schema node means "untyped": atomic lists
+  bool root = false;    // the object itself: its metadata is ObjectMeta whatever the schema says
+};
+
 struct ListType {
   ListKind kind = ListKind::kAtomic;
   std::vector<std::string> keys;
-  std::string_view item_type;
+  Node item;
 };
 
 // Lists keyed by more than their patch merge key (x-kubernetes-list-map-keys of the published types).
@@ -28,12 +37,48 @@ const std::vector<std::string>* CompositeKeys(std::string_view type, const std::
   return nullptr;
 }
 
-ListType ListTypeOf(std::string_view type, const std::string& field) {
-  const PatchFieldInfo f = LookupPatchField(type, field);
-  if (!f.merge_list) return {ListKind::kAtomic, {}, f.type};
-  if (f.merge_key.empty()) return {ListKind::kSet, {}, f.type};
-  if (const auto* keys = CompositeKeys(type, field)) return {ListKind::kMap, *keys, f.type};
-  return {ListKind::kMap, {std::string(f.merge_key)}, f.type};
+const Json* SchemaChild(const Json* schema, const std::string& field) {
+  if (schema == nullptr || !schema->is_object()) return nullptr;
+  if (auto p = schema->find("properties"); p != schema->end() && p->is_object() && p->contains(field)) {
+    return &(*p)[field];
+  }
+  auto a = schema->find("additionalProperties");
+  return a != schema->end() && a->is_object() ? &*a : nullptr;
+}
+
+Node Child(const Node& n, const std::string& field) {
+  if (!n.custom) return {LookupPatchField(n.name, field).type};
+  if (n.root && field == "metadata") return {"ObjectMeta"};
+  return {"", SchemaChild(n.schema, field), true};
+}
+
+ListType ListTypeOf(const Node& n, const std::string& field) {
+  if (!n.custom) {
+    const PatchFieldInfo f = LookupPatchField(n.name, field);
+    if (!f.merge_list) return {ListKind::kAtomic, {}, {f.type}};
+    if (f.merge_key.empty()) return {ListKind::kSet, {}, {f.type}};
+    if (const auto* keys = CompositeKeys(n.name, field)) return {ListKind::kMap, *keys, {f.type}};
+    return {ListKind::kMap, {std::string(f.merge_key)}, {f.type}};
+  }
+  const Json* s = SchemaChild(n.schema, field);
+  if (s == nullptr) return {};
+  auto items = s->find("items");
+  const Node item{"", items != s->end() && items->is_object() ? &*items : nullptr, true};
+  const std::string list_type = s->value("x-kubernetes-list-type", "atomic");
+  if (list_type == "set") return {ListKind::kSet, {}, item};
+  if (list_type != "map") return {ListKind::kAtomic, {}, item};
+  ListType t{ListKind::kMap, {}, item};
+  for (const auto& k : s->value("x-kubernetes-list-map-keys", Json::array())) {
+    if (k.is_string()) t.keys.push_back(k.get<std::string>());
+  }
+  if (t.keys.empty()) t.kind = ListKind::kAtomic;
+  return t;
+}
+
+// The root of an object of `type`: a custom resource's schema, whose metadata is still ObjectMeta.
+Node Root(const ObjectType& type) {
+  if (type.schema == nullptr) return {type.kind};
+  return {type.kind, type.schema, true, true};
 }
 
 std::string KeyOf(const Json& item, const std::vector<std::string>& keys) {
@@ -49,16 +94,16 @@ bool IsKeyedList(const Json& list, const ListType& t) {
   return std::all_of(list.begin(), list.end(), [](const Json& i) { return i.is_object(); });
 }
 
-Json ExtractObject(const Json& obj, std::string_view type);
+Json ExtractObject(const Json& obj, const Node& type);
 
-Json ExtractList(const Json& list, std::string_view parent_type, const std::string& field) {
-  const ListType t = ListTypeOf(parent_type, field);
+Json ExtractList(const Json& list, const Node& parent, const std::string& field) {
+  const ListType t = ListTypeOf(parent, field);
   Json out = Json::object();
   if (t.kind == ListKind::kSet) {
     for (const auto& item : list) out["v:" + item.dump()] = Json::object();
   } else if (IsKeyedList(list, t)) {
     for (const auto& item : list) {
-      Json node = ExtractObject(item, t.item_type);
+      Json node = ExtractObject(item, t.item);
       node["."] = Json::object();
       out[KeyOf(item, t.keys)] = std::move(node);
     }
@@ -66,12 +111,12 @@ Json ExtractList(const Json& list, std::string_view parent_type, const std::stri
   return out;  // atomic (or empty): the list is one leaf
 }
 
-Json ExtractObject(const Json& obj, std::string_view type) {
+Json ExtractObject(const Json& obj, const Node& type) {
   Json out = Json::object();
   for (auto it = obj.begin(); it != obj.end(); ++it) {
     const std::string elem = "f:" + it.key();
     if (it->is_object()) {
-      out[elem] = ExtractObject(*it, LookupPatchField(type, it.key()).type);
+      out[elem] = ExtractObject(*it, Child(type, it.key()));
     } else if (it->is_array()) {
       out[elem] = ExtractList(*it, type, it.key());
     } else {
@@ -135,10 +180,10 @@ bool RemoveAt(Json& node, const FieldPath& path, size_t i) {
   return next != nullptr && RemoveAt(*next, path, i + 1);
 }
 
-Json MergeObject(Json live, const Json& config, std::string_view type);
+Json MergeObject(Json live, const Json& config, const Node& type);
 
-Json MergeList(Json live, const Json& config, std::string_view parent_type, const std::string& field) {
-  const ListType t = ListTypeOf(parent_type, field);
+Json MergeList(Json live, const Json& config, const Node& parent, const std::string& field) {
+  const ListType t = ListTypeOf(parent, field);
   if (t.kind == ListKind::kSet) {
     for (const auto& item : config) {
       if (std::find(live.begin(), live.end(), item) == live.end()) live.push_back(item);
@@ -151,20 +196,20 @@ Json MergeList(Json live, const Json& config, std::string_view parent_type, cons
     if (at == live.end()) {
       live.push_back(item);
     } else {
-      *at = MergeObject(std::move(*at), item, t.item_type);
+      *at = MergeObject(std::move(*at), item, t.item);
     }
   }
   return live;
 }
 
-Json MergeObject(Json live, const Json& config, std::string_view type) {
+Json MergeObject(Json live, const Json& config, const Node& type) {
   if (!live.is_object()) return config;
   for (auto it = config.begin(); it != config.end(); ++it) {
     const auto cur = live.find(it.key());
     if (cur == live.end() || cur->type() != it->type()) {
       live[it.key()] = *it;
     } else if (it->is_object()) {
-      *cur = MergeObject(std::move(*cur), *it, LookupPatchField(type, it.key()).type);
+      *cur = MergeObject(std::move(*cur), *it, Child(type, it.key()));
     } else if (it->is_array()) {
       *cur = MergeList(std::move(*cur), *it, type, it.key());
     } else {
@@ -176,11 +221,11 @@ Json MergeObject(Json live, const Json& config, std::string_view type) {
 
 }  // namespace
 
-Json ExtractFields(const Json& obj, std::string_view kind, bool status_only) {
+Json ExtractFields(const Json& obj, ObjectType type, bool status_only) {
   if (!obj.is_object()) return Json::object();
   if (status_only) {
     const auto st = obj.find("status");
-    return st == obj.end() ? Json::object() : ExtractObject(Json{{"status", *st}}, kind);
+    return st == obj.end() ? Json::object() : ExtractObject(Json{{"status", *st}}, Root(type));
   }
   Json copy = obj;
   for (const char* f : {"apiVersion", "kind", "status"}) copy.erase(f);
@@ -192,7 +237,7 @@ Json ExtractFields(const Json& obj, std::string_view kind, bool status_only) {
     }
     if (m.empty()) copy.erase("metadata");
   }
-  return ExtractObject(copy, kind);
+  return ExtractObject(copy, Root(type));
 }
 
 std::vector<FieldPath> Leaves(const Json& set) {
@@ -248,8 +293,8 @@ void RemoveValue(Json& obj, const FieldPath& path) {
   if (!path.empty()) RemoveAt(obj, path, 0);
 }
 
-Json MergeApplied(Json live, const Json& config, std::string_view kind) {
-  return MergeObject(std::move(live), config, kind);
+Json MergeApplied(Json live, const Json& config, ObjectType type) {
+  return MergeObject(std::move(live), config, Root(type));
 }
 
 std::string FieldPathString(const FieldPath& path) {

@@ -59,7 +59,7 @@ std::string ManagerFromUserAgent(std::string_view user_agent) {
   return out;
 }
 
-Result<Json> ApplyConfiguration(const Json& live, const Json& config, std::string_view kind, const ManagerInfo& m,
+Result<Json> ApplyConfiguration(const Json& live, const Json& config, ObjectType kind, const ManagerInfo& m,
                                 bool force) {
   Json obj = live.is_object() ? live : Json::object();
   Json managed = ManagedOf(obj);
@@ -117,7 +117,7 @@ Result<Json> ApplyConfiguration(const Json& live, const Json& config, std::strin
   return obj;
 }
 
-void TrackUpdate(const Json* old, Json& updated, std::string_view kind, const ManagerInfo& m) {
+void TrackUpdate(const Json* old, Json& updated, ObjectType kind, const ManagerInfo& m) {
   if (!updated.is_object()) return;
   if (!updated["metadata"].is_object()) updated["metadata"] = Json::object();
   Json managed = old != nullptr ? ManagedOf(*old) : Json::array();

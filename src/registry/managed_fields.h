@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "registry/field_set.h"
 
 namespace tmcd::registry {
 
@@ -24,13 +25,13 @@ struct ManagerInfo {
 
 // The object `config` applied by `m` over `live` (null: create-on-apply), managedFields included.
 // Conflicts are 409 Conflict with one FieldManagerConflict cause per field, unless `force`.
-Result<nlohmann::json> ApplyConfiguration(const nlohmann::json& live, const nlohmann::json& config,
-                                          std::string_view kind, const ManagerInfo& m, bool force);
+Result<nlohmann::json> ApplyConfiguration(const nlohmann::json& live, const nlohmann::json& config, ObjectType type,
+                                          const ManagerInfo& m, bool force);
 
 // Sets `updated`'s managedFields after a non-apply write by `m` that turned `old` (null on create) into
 // `updated`. Managed fields the client sent are kept when they differ from the stored ones (restores,
 // migrations); an empty list clears them, as on kube-apiserver.
-void TrackUpdate(const nlohmann::json* old, nlohmann::json& updated, std::string_view kind, const ManagerInfo& m);
+void TrackUpdate(const nlohmann::json* old, nlohmann::json& updated, ObjectType type, const ManagerInfo& m);
 
 // kube's default manager name: the User-Agent up to its first '/', at most 128 bytes.
 std::string ManagerFromUserAgent(std::string_view user_agent);

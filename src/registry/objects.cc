@@ -256,7 +256,7 @@ Result<Json> ObjectService::Create(const Request& p, const ResourceInfo& r, Json
   if (r.has_status) body.erase("status");
   if (r.resource == "namespaces") body["status"] = {{"phase", "Active"}};
   TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(body)));
-  TrackUpdate(nullptr, obj, r.kind, Manager(p, r));
+  TrackUpdate(nullptr, obj, FieldTypeOf(r), Manager(p, r));
   const std::string name = obj["metadata"].value("name", "");
   if (p.dry_run) return DryRun(Key(p, r, name), std::move(obj), 0, true);
   TMCD_ASSIGN_OR_RETURN(auto stored, store_.Create(Key(p, r, name), obj.dump()));
@@ -338,7 +338,7 @@ Result<Json> ObjectService::CommitUpdate(const Request& p, const ResourceInfo& r
     }
   }
   TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(desired), &current));
-  TrackUpdate(&current, obj, r.kind, Manager(p, r));
+  TrackUpdate(&current, obj, FieldTypeOf(r), Manager(p, r));
   if (deleting && new_fin.empty()) {
     // The last finalizer is gone: the object is deleted now.
     if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(obj), expected, false);

@@ -93,7 +93,7 @@ Result<Json> ObjectService::Apply(const Request& p, const ResourceInfo& r, std::
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto stored = store_.Get(Key(p, r, p.name));
     if (!stored.ok() && stored.status().reason() == Reason::kNotFound && !status_only) {
-      TMCD_ASSIGN_OR_RETURN(Json obj, ApplyConfiguration(Json(), config, r.kind, m, p.force));
+      TMCD_ASSIGN_OR_RETURN(Json obj, ApplyConfiguration(Json(), config, FieldTypeOf(r), m, p.force));
       auto created = Create(p, r, std::move(obj));
       if (created.ok()) p.created = true;
       if (created.ok() || created.status().reason() != Reason::kAlreadyExists) return created;
@@ -101,7 +101,7 @@ Result<Json> ObjectService::Apply(const Request& p, const ResourceInfo& r, std::
     }
     if (!stored.ok()) return stored.status();
     Json current = Decorate(*stored);
-    TMCD_ASSIGN_OR_RETURN(Json applied, ApplyConfiguration(current, config, r.kind, m, p.force));
+    TMCD_ASSIGN_OR_RETURN(Json applied, ApplyConfiguration(current, config, FieldTypeOf(r), m, p.force));
     Json desired = current;
     if (status_only) {
       desired["status"] = applied.value("status", Json::object());

@@ -12,6 +12,7 @@
 
 #include "apis/tmc/v1alpha1/register.h"
 #include "common/status.h"
+#include "registry/field_set.h"
 
 namespace tmcd::registry {
 
@@ -59,6 +60,11 @@ struct ResourceInfo {
   std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string QualifiedResource() const { return group.empty() ? resource : resource + "." + group; }
 };
+
+// How server-side apply reads the resource's fields: its kind's built-in merge keys, or its schema.
+inline ObjectType FieldTypeOf(const ResourceInfo& r) {
+  return {r.kind, r.schema.get()};
+}
 
 const std::vector<ResourceInfo>& ServedResources();
 const ResourceInfo* FindResource(std::string_view group, std::string_view version, std::string_view resource);

@@ -65,6 +65,15 @@ def test_kubectl_applies_gets_explains_and_scales_custom_resources(kubectl):
     explain = kubectl("explain", "widgets.spec.size").stdout
     assert "The widget's size in units." in explain and "<integer>" in explain, explain
 
+    # Server-side apply by two managers: the set-typed list is merged item by item, as kube does (an
+    # atomic list would be one field owned by "one", and "two" would conflict on it).
+    apply(kubectl, widget("ssa", tags=["a"]), "--server-side", "--field-manager=one")
+    apply(kubectl, widget("ssa", tags=["b"]), "--server-side", "--field-manager=two")
+    assert json.loads(kubectl("get", "widget", "ssa", "-o", "json").stdout)["spec"]["tags"] == ["a", "b"]
+    apply(kubectl, widget("ssa"), "--server-side", "--field-manager=one")  # "one" lets go of its item
+    assert json.loads(kubectl("get", "widget", "ssa", "-o", "json").stdout)["spec"]["tags"] == ["b"]
+    kubectl("delete", "widget", "ssa")
+
     # Validation: every violation is named; unknown fields are refused (kubectl sends Strict) or dropped.
     r = apply(kubectl, widget("w", size=20, color="green"), check=False)
     assert r.returncode != 0

@@ -82,5 +82,64 @@ TEST_CASE("updates record what they change and take it from its owners; [] clear
   CHECK(ManagerFromUserAgent("kubectl/v1.35.4 (linux/amd64) kubernetes/abc") == "kubectl");
 }
 
+// A custom resource's schema declares its lists: ports keyed by name, tags a set, steps atomic; its
+// metadata is ObjectMeta whatever the schema says (finalizers a set).
+const Json kWidgetSchema = Json::parse(R"({"type":"object","properties":{
+  "metadata":{"type":"object"},
+  "spec":{"type":"object","properties":{
+    "ports":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],
+             "items":{"type":"object","properties":{"name":{"type":"string"},"port":{"type":"integer"},
+               "hosts":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}}}}},
+    "tags":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}},
+    "steps":{"type":"array","items":{"type":"string"}},
+    "labels":{"type":"object","additionalProperties":{"type":"array","x-kubernetes-list-type":"set",
+                                                      "items":{"type":"string"}}}}}}})");
+
+TEST_CASE("fields of a custom resource follow its schema's list types") {
+  const ObjectType widget("Widget", &kWidgetSchema);
+  const Json obj = Json::parse(R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w",
+    "finalizers":["f"]},"spec":{"ports":[{"name":"http","port":80,"hosts":["a"]}],"tags":["x"],"steps":["s"],
+    "labels":{"team":["t1"]}}})");
+  CHECK(ExtractFields(obj, widget) == Json::parse(R"({"f:metadata":{"f:finalizers":{"v:\"f\"":{}}},
+    "f:spec":{"f:ports":{"k:{\"name\":\"http\"}":{".":{},"f:name":{},"f:port":{},"f:hosts":{"v:\"a\"":{}}}},
+      "f:tags":{"v:\"x\"":{}},"f:steps":{},"f:labels":{"f:team":{"v:\"t1\"":{}}}}})"));
+  // Without the schema every list of a custom resource is atomic.
+  CHECK(ExtractFields(obj, "Widget")["f:spec"]["f:ports"] == Json::object());
+
+  const Json live = Json::parse(R"({"spec":{"ports":[{"name":"http","port":80},{"name":"admin","port":9}],
+    "tags":["x"],"steps":["a","b"]}})");
+  const Json config = Json::parse(R"({"spec":{"ports":[{"name":"http","port":8080}],"tags":["y"],"steps":["c"]}})");
+  CHECK(MergeApplied(live, config, widget) == Json::parse(R"({"spec":{
+    "ports":[{"name":"http","port":8080},{"name":"admin","port":9}],"tags":["x","y"],"steps":["c"]}})"));
+}
+
+TEST_CASE("apply on a custom resource: two managers own one port each, without conflict") {
+  const ObjectType widget("Widget", &kWidgetSchema);
+  const ManagerInfo a{"a", "", "example.com/v1", "2026-01-01T00:00:00Z"};
+  const ManagerInfo b{"b", "", "example.com/v1", "2026-01-01T00:00:00Z"};
+  const Json base = Json::parse(R"({"apiVersion":"example.com/v1","kind":"Widget","metadata":{"name":"w"}})");
+  Json cfg_a = base;
+  cfg_a["spec"]["ports"] = Json::parse(R"([{"name":"http","port":80}])");
+  Json cfg_b = base;
+  cfg_b["spec"]["ports"] = Json::parse(R"([{"name":"admin","port":9}])");
+  auto first = ApplyConfiguration(Json(), cfg_a, widget, a, false);
+  REQUIRE(first.ok());
+  auto second = ApplyConfiguration(*first, cfg_b, widget, b, false);
+  REQUIRE_MESSAGE(second.ok(), second.status().ToString());
+  CHECK((*second)["spec"]["ports"].size() == 2);
+  // a stops applying its port: only a's entry goes.
+  Json none_a = base;
+  none_a["spec"]["tags"] = Json::array({"t"});
+  auto third = ApplyConfiguration(*second, none_a, widget, a, false);
+  REQUIRE(third.ok());
+  CHECK((*third)["spec"]["ports"] == Json::parse(R"([{"name":"admin","port":9}])"));
+  // The same port by two managers with different values conflicts on that field alone.
+  Json clash = base;
+  clash["spec"]["ports"] = Json::parse(R"([{"name":"admin","port":10}])");
+  auto conflict = ApplyConfiguration(*third, clash, widget, a, false);
+  REQUIRE_FALSE(conflict.ok());
+  CHECK(conflict.status().message().find(R"(.spec.ports[name="admin"].port)") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace tmcd::registry
