@@ -89,6 +89,27 @@ def test_kcp_mode_is_refused_without_its_gate_or_kubeconfig(tmp_path):
     assert r.returncode == 1 and "nope" in r.stderr, r.stderr
 
 
+def test_claimed_resources_are_checked_before_kcp_is_contacted(tmp_path):
+    data = ["--data-dir", str(tmp_path / "data"), "--listen", "127.0.0.1:0"]
+    good = tmp_path / "kcp.kubeconfig"  # nothing listens there: the claims are refused first
+    good.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "k", "cluster": {"server": "https://127.0.0.1:9"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "k", "user": "u"}}]}))
+    good.chmod(0o600)
+    kcp = [*data, "--upstream", "kcp", "--upstream-kubeconfig", str(good)]
+    r = run(*kcp, "--upstream-claimed-resources", "deployments.v1.apps")
+    assert r.returncode == 1 and "already exported or claimed by tmcd itself" in r.stderr, r.stderr
+    assert "upstream.exportWorkloadTypes: false" in r.stderr
+    r = run(*kcp, "--upstream-claimed-resources", "widgets")
+    assert r.returncode == 2 and "want <resource>.<version>[.<group>][:<identityHash>]" in r.stderr, r.stderr
+    r = run(*kcp, "--upstream-claimed-resources", "widgets.v1.example.com:abc")
+    assert r.returncode == 2 and "want 64 lowercase hex digits" in r.stderr, r.stderr
+    r = run(*data, "--upstream-claimed-resources", "widgets.v1.example.com")
+    assert r.returncode == 2 and "claims are made in kcp mode only" in r.stderr, r.stderr
+
+
 def test_env_and_bad_env(tmp_path):
     r = run("--data-dir", str(tmp_path), env={"TMCD_LOG_FORMAT": "xml"})
     assert r.returncode == 2 and "TMCD_LOG_FORMAT" in r.stderr
