@@ -28,6 +28,17 @@ TEST_CASE("bodies that are not a Status get a reason from the code") {
   CHECK(DecodeStatus(409, R"({"kind":"Status","reason":"SomethingNew","code":409})").reason() == Reason::kConflict);
 }
 
+TEST_CASE("a Status whose fields have the wrong JSON types decodes without throwing") {
+  // Found by fuzz_watch_decoder: a peer's ERROR event with "kind" as an object aborted the process.
+  CHECK(DecodeStatus(500, R"({"kind":{"x":1},"message":"m"})").reason() == Reason::kInternalError);
+  Status s = DecodeStatus(409, R"({"kind":"Status","reason":7,"message":["m"],
+    "details":{"causes":[{"reason":{},"message":1,"field":null}]}})");
+  CHECK(s.reason() == Reason::kConflict);
+  CHECK(s.message() == "HTTP 409");
+  REQUIRE(s.causes().size() == 1);
+  CHECK(s.causes()[0] == Cause{"", "", ""});
+}
+
 TEST_CASE("retriable and expired") {
   CHECK(IsRetriable(Status(Reason::kTooManyRequests, "")));
   CHECK(IsRetriable(Status(Reason::kServiceUnavailable, "")));
