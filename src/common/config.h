@@ -63,7 +63,7 @@ struct Config {
   std::string upstream_kubeconfig;  // kcp mode: kubeconfig for the provider workspace
   std::string upstream_context;     // its context ("" = current-context)
   std::string upstream_workspace = "root:tmc";
-  bool upstream_export_workload_types = true;                    // also export deployments.apps and services schemas
+  bool upstream_export_workload_types = true;                    // also export the workload kinds' schemas
   std::vector<ClaimedResource> upstream_claimed_resources;       // kcp mode: other exports' resources to sync
   std::chrono::milliseconds clusters_inventory_interval{60000};  // Nodes, Pods, discovery per cluster
   std::chrono::milliseconds clusters_heartbeat_interval{60000};  // status written at least this often

@@ -23,7 +23,7 @@ struct BootstrapResult {
 };
 
 // `workspace` is the provider workspace's logical-cluster path, e.g. "root:tmc". `workload_types`
-// also exports the deployments.apps and services schemas (upstream.exportWorkloadTypes).
+// also exports the schemas of the workload kinds kcp does not serve (upstream.exportWorkloadTypes).
 // `claimed` become permission claims of the export (upstream.claimedResources).
 Result<BootstrapResult> BootstrapExport(kube::Client& c, const std::string& workspace, bool workload_types = true,
                                         const std::vector<ClaimedResource>& claimed = {});

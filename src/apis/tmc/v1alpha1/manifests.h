@@ -27,7 +27,7 @@ std::vector<Manifest> CrdManifests();
 // (config/kcp/v1alpha1/apiexport.yaml).
 std::vector<Manifest> KcpManifests();
 // The same as objects: every APIResourceSchema (the TMC kinds, then with `workload_types` the
-// deployments.apps and services schemas of workload_schemas.h), then the APIExport in
+// workload kinds' schemas of workload_schemas.h), then the APIExport in
 // `export_version` ("v1alpha1" or "v1alpha2"). Core-group schemas are named <prefix>.<plural>.core.
 // `claimed` adds permission claims (with their identity hash) for other exports' resources, which
 // tmcd syncs and writes status, finalizers and labels on (upstream.claimedResources).
