@@ -15,8 +15,8 @@ if [ ! -f "$build/build.ninja" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
 fi
 ninja -C "$build" >/dev/null
-# detect_leaks: threads parked in third-party pools (RocksDB, OpenSSL) hold memory at exit that is
-# not a leak of tmcd's; LeakSanitizer runs in the fuzz targets, where each input must free its own.
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
+# LeakSanitizer runs at the exit of every test binary and of every tmcd the integration tests start:
+# their fixture stops each daemon with SIGTERM and fails the test on any sanitizer report in its log.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 meson test -C "$build" --print-errorlogs --num-processes 2 --suite unit --suite integration --timeout-multiplier 3 "$@"

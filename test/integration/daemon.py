@@ -21,6 +21,9 @@ import requests
 import yaml
 
 TMCD = os.environ.get("TMCD_BIN", "tmcd")
+# What AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and ThreadSanitizer print.
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
 
 
 class Pki:
@@ -212,5 +215,19 @@ def daemon(tmp_path):
         return d
 
     yield start
+    # Stop what is still running the way systemd would, so that a sanitizer build reports at exit
+    # (LeakSanitizer runs then); a report in any daemon's log fails the test that started it.
+    reports = []
     for d in started:
+        if d.proc.poll() is None:
+            d.proc.send_signal(signal.SIGCONT)  # a test may have left it stopped
+            try:
+                d.stop(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
         d.kill()
+        log = d.log()
+        found = [m for m in SANITIZER_REPORTS if m in log]
+        if found:
+            reports.append(f"{d.log_path}: {found[0]}\n{log[max(0, log.index(found[0]) - 200):][:6000]}")
+    assert not reports, "sanitizer report in a tmcd log:\n" + "\n".join(reports)
