@@ -440,23 +440,35 @@ Result<Json> ObjectService::Patch(const Request& p, const ResourceInfo& r, std::
 }
 
 Result<Json> ObjectService::Delete(const Request& p, const ResourceInfo& r, const Json& options) {
-  TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
-  Json current = Decorate(stored);
   const Json pre = options.is_object() ? options.value("preconditions", Json::object()) : Json::object();
-  if (pre.contains("uid") && pre["uid"] != current["metadata"]["uid"]) {
-    return Status(Reason::kConflict, "Precondition failed: UID in precondition: " + pre["uid"].dump() +
-                                         ", UID in object meta: " + current["metadata"]["uid"].dump());
-  }
-  uint64_t expected = stored.mod_revision;
-  if (pre.contains("resourceVersion")) {
-    TMCD_ASSIGN_OR_RETURN(expected, ParseResourceVersion(pre.value("resourceVersion", "")));
-  }
   if (options.is_object() && options.contains("propagationPolicy")) {
     const std::string pp = options.value("propagationPolicy", "");
     if (pp != "Orphan" && pp != "Background" && pp != "Foreground") {
       return BadRequest("propagationPolicy must be Orphan, Background or Foreground");
     }
   }
+  const bool pinned = pre.contains("resourceVersion");
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
+    Json current = Decorate(stored);
+    if (pre.contains("uid") && pre["uid"] != current["metadata"]["uid"]) {
+      return Status(Reason::kConflict, "Precondition failed: UID in precondition: " + pre["uid"].dump() +
+                                           ", UID in object meta: " + current["metadata"]["uid"].dump());
+    }
+    uint64_t expected = stored.mod_revision;
+    if (pinned) {
+      TMCD_ASSIGN_OR_RETURN(expected, ParseResourceVersion(pre.value("resourceVersion", "")));
+    }
+    auto result = DeleteAt(p, r, std::move(current), expected);
+    // Without a resourceVersion precondition, a write that raced this one (a controller adding a
+    // finalizer or writing status) is retried on the object as it is now, as Kubernetes'
+    // GuaranteedUpdate does; a client deleting unconditionally never gets a 409.
+    if (result.ok() || result.status().reason() != Reason::kConflict || pinned) return result;
+  }
+  return Status(Reason::kConflict, "too many concurrent writes to " + r.resource + " " + Quote(p.name));
+}
+
+Result<Json> ObjectService::DeleteAt(const Request& p, const ResourceInfo& r, Json current, uint64_t expected) {
   if (!Finalizers(current).empty()) {
     if (current["metadata"].contains("deletionTimestamp")) return current;
     // Finalizers hold the object: mark it; the last finalizer's removal deletes it (CommitUpdate).

@@ -94,6 +94,8 @@ class ObjectService {
   // dryRun=All: the answer and the checks of the write the store would make, without the write.
   Result<Json> DryRun(const store::ObjectKey& key, Json obj, uint64_t expected, bool create) const;
   Result<Json> CommitUpdate(const Request& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
+  // One attempt of Delete on the object as read at `expected`: marks it when finalizers hold it.
+  Result<Json> DeleteAt(const Request& p, const ResourceInfo& r, Json current, uint64_t expected);
   std::string Now() const;
   ManagerInfo Manager(const Request& p, const ResourceInfo& r) const;
   // CRDs and custom resources (objects_crd.cc): their part of Prepare, and what follows a commit (a CRD
