@@ -301,6 +301,7 @@ void Informer::Run() {
   bool from_scratch = false;
   bool need_list = !resumed_;
   bool first = !resumed_;
+  Status cause;  // what made the next list necessary
   while (!cancel_.cancelled()) {
     if (need_list) {
       Status s = ListAndReplace(from_scratch);
@@ -311,8 +312,12 @@ void Informer::Run() {
         continue;
       }
       if (!first) {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++relists_;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          ++relists_;
+        }
+        if (options_.on_relist) options_.on_relist(cause);
+        cause = Status();
       }
       first = false;
       need_list = false;
@@ -331,6 +336,7 @@ void Informer::Run() {
     if (s.ok() && (events > 0 || SteadyClock::now() - started >= std::chrono::seconds(1))) continue;  // re-watch
     if (!s.ok()) SetError(s);
     if (IsExpired(s)) {
+      cause = s;
       need_list = true;
       from_scratch = true;
       continue;  // relist at once, as client-go does

@@ -47,6 +47,9 @@ class Informer {
     // Applied to every object before it is cached or handed to handlers (client-go's
     // SetTransform), e.g. to drop managedFields.
     std::function<void(Json&)> transform;
+    // Called on the informer's thread after each relist (every list but the first) with what made
+    // it necessary: the watch's 410 Expired/Gone, or OK when a resource not served is looked for again.
+    std::function<void(const Status& cause)> on_relist;
   };
   Informer(Client& client, ResourceRef ref, Options options);
   Informer(Client& client, ResourceRef ref) : Informer(client, std::move(ref), Options{}) {}

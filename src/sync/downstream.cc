@@ -1,5 +1,7 @@
 #include "sync/downstream.h"
 
+#include <spdlog/spdlog.h>
+
 #include "sync/naming.h"
 
 namespace tmcd::sync {
@@ -44,6 +46,11 @@ std::optional<Json> Downstream::Cached(const kube::ResourceRef& r, const std::st
       if (obj.contains("metadata")) obj["metadata"].erase("managedFields");
     };
     const kube::ResourceRef all = Ref(r.group, r.version, r.resource, "");
+    // A relist after a 410 means tmcd missed that cluster's changes for a while (a long partition,
+    // a restarted apiserver over a compacted etcd): say so, as drift found then is corrected late.
+    o.on_relist = [server = client_->config().server, k](const Status& cause) {
+      if (!cause.ok()) spdlog::info("sync: {} on {} relisted after: {}", k, server, cause.ToString());
+    };
     auto informer = std::make_unique<kube::Informer>(*client_, all, o);
     auto notify = [on_change = on_change_, all](const Json& obj) {
       UpstreamId id;

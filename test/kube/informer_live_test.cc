@@ -1,8 +1,10 @@
 // The informer against a real kube-apiserver that restarts under it: every change is seen exactly
 // once in order per object, and the cache ends equal to the server's list.
 #include <map>
+#include <mutex>
 #include <thread>
 
+#include "kube/errors.h"
 #include "kube/informer.h"
 #include "live_helpers.h"
 
@@ -45,6 +47,12 @@ TEST_CASE("the informer survives an apiserver restart without losing or repeatin
   o.field_selector = "metadata.name!=kube-root-ca.crt";
   o.backoff.initial = 100ms;
   o.backoff.cap = 1000ms;
+  std::mutex causes_mu;
+  std::vector<Status> causes;  // what each relist reported
+  o.on_relist = [&](const Status& cause) {
+    std::lock_guard<std::mutex> lock(causes_mu);
+    causes.push_back(cause);
+  };
   Informer inf(*c, cms, o);
   inf.AddIndex("value", [](const Json& obj) { return std::vector<std::string>{obj["data"].value("k", "")}; });
   Recorder rec;
@@ -89,6 +97,9 @@ TEST_CASE("the informer survives an apiserver restart without losing or repeatin
   CHECK((*inf.Get(ns + "/a"))["data"]["k"] == "3");
   MESSAGE("relists after the restart: " << inf.Relists() << "; last error: " << inf.LastError().ToString());
   inf.Stop();
+  std::lock_guard<std::mutex> lock(causes_mu);
+  CHECK(causes.size() == inf.Relists());  // each relist is reported, with the 410 that caused it
+  for (const auto& cause : causes) CHECK_MESSAGE(IsExpired(cause), cause.ToString());
 }
 
 }  // namespace
