@@ -443,6 +443,13 @@ void HttpServer::StartResponse(Conn& c, HttpResponse res, TimePoint now) {
 }
 
 void HttpServer::PullStream(Conn& c, TimePoint now) {
+  // Drop what the socket took before appending more: a reader that stops reading while its kernel
+  // buffer still takes megabytes (TCP) would otherwise keep every byte sent since the stream last
+  // drained, memory the budget (which counts pending bytes) never sees.
+  if (c.out_off >= kReadChunk) {
+    c.out.erase(0, c.out_off);
+    c.out_off = 0;
+  }
   std::string data;
   while (!c.stream_ended && c.Pending() < kStreamHighWater) {
     if (stream_out_ >= options_.max_stream_bytes) {
