@@ -94,6 +94,25 @@ std::string ConditionMessage(const ScheduleResult& r, const std::vector<std::str
   return msg;
 }
 
+// A spec asking for what the engine does not do yet (kcp validated it, tmcd could not refuse it):
+// acting on half of it could move or drop copies nobody asked to move, so the previous decisions
+// stay and the Scheduled condition says why.
+ScheduleResult KeepPrevious(const v1::WorkloadPlacement& placement, ScheduleResult r,
+                            const std::vector<v1::UnimplementedField>& unimplemented) {
+  std::set<std::string> previous;
+  for (const auto& d : placement.status.decisions) previous.insert(d.cluster_name);
+  for (auto& v : r.verdicts) v.chosen = v.sticky = previous.count(v.cluster) != 0;
+  r.decisions = placement.status.decisions;
+  std::vector<std::string> fields;
+  fields.reserve(unimplemented.size());
+  for (const auto& f : unimplemented) fields.push_back(f.path + (f.value.empty() ? "" : " " + f.value));
+  r.condition_status = "False";
+  r.condition_reason = "Unsupported";
+  r.condition_message =
+      Join(fields, ", ") + ": advanced placement (roadmap step 07) is not implemented yet; previous decisions kept";
+  return r;
+}
+
 }  // namespace
 
 std::string UntoleratedTaint(const std::vector<v1::Taint>& taints, const std::vector<v1::Toleration>& tolerations,
@@ -156,6 +175,9 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     if (v.chosen || !v.rejected.empty()) continue;  // only previous users may keep a cordoned cluster
     v.chosen = true;
     ++chosen;
+  }
+  if (auto unimplemented = v1::UnimplementedFields(placement.spec); !unimplemented.empty()) {
+    return KeepPrevious(placement, std::move(r), unimplemented);
   }
   std::vector<std::string> names;
   for (const auto& v : r.verdicts) {

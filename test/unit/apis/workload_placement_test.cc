@@ -124,5 +124,26 @@ TEST_CASE("every WorkloadPlacement rule, valid and invalid") {
   }
 }
 
+TEST_CASE("what the placement engine does not implement yet is named, field by field") {
+  WorkloadPlacementSpec s;
+  CHECK(UnimplementedFields(s).empty());
+  s.strategy = "Spread";
+  s.replica_scheduling.type = "Duplicated";
+  s.tolerations = {Toleration{"k", "Exists", "", "NoSchedule"}};
+  CHECK(UnimplementedFields(s).empty());
+  s.strategy = "RoundRobin";
+  CHECK(UnimplementedFields(s).empty());
+  s.strategy = "LocationAware";
+  s.replica_scheduling.type = "Divided";
+  s.spread_constraints = {SpreadConstraint{"zone", 1, 0}};
+  s.scoring = {ScoringPlugin{"Balance", 0}};
+  s.overrides.emplace_back();
+  CHECK(UnimplementedFields(s) == std::vector<UnimplementedField>{{"spec.strategy", "LocationAware"},
+                                                                  {"spec.replicaScheduling.type", "Divided"},
+                                                                  {"spec.spreadConstraints", ""},
+                                                                  {"spec.scoring", ""},
+                                                                  {"spec.overrides", ""}});
+}
+
 }  // namespace
 }  // namespace tmcd::apis::v1alpha1

@@ -174,6 +174,30 @@ TEST_CASE("the Scheduled condition says why too few clusters were found") {
   CHECK(Schedule(Placement(), "id", c).condition_reason == "NoFeasibleClusters");
 }
 
+TEST_CASE("a spec asking for advanced placement keeps the previous decisions and says why") {
+  auto c = std::vector{Cluster("a", "x"), Cluster("b", "x"), Cluster("c", "x")};
+  auto p = Placement(1);
+  p.status.decisions = {v1::ClusterDecision{"b", "x", std::nullopt, 0, ""}};
+  for (const char* s : {"Spread", "RoundRobin"}) {  // both are the basic round-robin spread
+    p.spec.strategy = s;
+    CHECK(Schedule(p, "id", c).condition_reason == "Scheduled");
+  }
+  p.spec.strategy = "Binpack";
+  p.spec.scoring = {v1::ScoringPlugin{"Capacity", 3}};
+  c[1].status.conditions[0].status = "False";  // even a decision the basic algorithm would drop stays
+  auto r = Schedule(p, "id", c);
+  CHECK(Chosen(r) == std::vector<std::string>{"b"});
+  CHECK(VerdictOf(r, "b").chosen);
+  CHECK_FALSE(VerdictOf(r, "a").chosen);
+  CHECK(r.condition_status == "False");
+  CHECK(r.condition_reason == "Unsupported");
+  CHECK(r.condition_message ==
+        "spec.strategy Binpack, spec.scoring: advanced placement (roadmap step 07) is not implemented yet; "
+        "previous decisions kept");
+  p.status.decisions.clear();  // a new placement: nothing is decided
+  CHECK(Schedule(p, "id", c).decisions.empty());
+}
+
 TEST_CASE("workload selection by resource and labels") {
   auto p = Placement();
   CHECK(SelectsWorkload(p, "apps", "deployments", {{"app", "web"}, {"tier", "1"}}));

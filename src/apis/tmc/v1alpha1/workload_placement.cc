@@ -111,4 +111,16 @@ void CheckRules(const WorkloadPlacement& p, const std::string& path, FieldErrors
   CheckObjectName(p.metadata, /*label_rule=*/false, JoinPath(path, "metadata"), errs);
 }
 
+std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec& s) {
+  std::vector<UnimplementedField> out;
+  if (!s.strategy.empty() && s.strategy != "Spread" && s.strategy != "RoundRobin") {
+    out.push_back({"spec.strategy", s.strategy});
+  }
+  if (s.replica_scheduling.type == "Divided") out.push_back({"spec.replicaScheduling.type", "Divided"});
+  if (!s.spread_constraints.empty()) out.push_back({"spec.spreadConstraints", ""});
+  if (!s.scoring.empty()) out.push_back({"spec.scoring", ""});
+  if (!s.overrides.empty()) out.push_back({"spec.overrides", ""});
+  return out;
+}
+
 }  // namespace tmcd::apis::v1alpha1

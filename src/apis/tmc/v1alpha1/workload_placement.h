@@ -310,4 +310,18 @@ void CheckRules(const WorkloadPlacementSpec& s, const std::string& path, FieldEr
 void CheckRules(const WorkloadPlacementStatus& s, const std::string& path, FieldErrors& errs);
 void CheckRules(const WorkloadPlacement& p, const std::string& path, FieldErrors& errs);
 
+// A field of the spec that the placement engine does not act on yet: advanced placement (roadmap
+// step 07). `value` is the offending value for enums, "" for lists that must stay empty.
+struct UnimplementedField {
+  std::string path;  // "spec.strategy"
+  std::string value;
+  bool operator==(const UnimplementedField&) const = default;
+};
+// What the spec asks for that tmcd would ignore: strategy Binpack/LeastLoaded/LocationAware,
+// replicaScheduling Divided, spreadConstraints, scoring, overrides. Spread (the default) and
+// RoundRobin are both the basic round-robin spread (docs/placement.md). The local API refuses such
+// a spec; in kcp mode, where kcp validates, the placement controller reports it (Scheduled=False,
+// reason Unsupported) and keeps its previous decisions.
+std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec& s);
+
 }  // namespace tmcd::apis::v1alpha1
