@@ -114,6 +114,7 @@ Status App::Start() {
         sealed->plaintext, sealed->old_key, (*sealer)->current_name());
   }
   objects_ = std::make_unique<registry::ObjectService>(*store_, clock_);
+  objects_->set_advanced_placement(config_.gates.Enabled(kGateAdvancedPlacement));
   TMCD_TRY(StartUpstream());
   StartControllers();
   TMCD_TRY(StartApi());
@@ -186,7 +187,8 @@ void App::StartControllers() {
   sopt.qps = static_cast<double>(config_.sync_qps);
   std::vector<apis::v1alpha1::GroupResource> kinds;
   for (const auto& k : sopt.kinds) kinds.push_back({k.group, k.resource});
-  placement_ = std::make_unique<engine::PlacementController>(*upstream_, *store_, clock_, *registry_, kinds);
+  placement_ = std::make_unique<engine::PlacementController>(*upstream_, *store_, clock_, *registry_, kinds,
+                                                             config_.gates.Enabled(kGateAdvancedPlacement));
   placement_->Register(*manager_);
   syncer_ = std::make_unique<sync::Syncer>(
       *upstream_, *store_, clock_, *registry_,

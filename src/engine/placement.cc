@@ -119,11 +119,12 @@ void SetSummaryConditions(v1::WorkloadPlacementStatus& st, const CopySummary& s,
 
 PlacementController::PlacementController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
                                          prometheus::Registry& registry, std::vector<v1::GroupResource> workload_kinds,
-                                         int workers)
+                                         bool advanced, int workers)
     : upstream_(upstream),
       store_(store),
       clock_(clock),
       workers_(workers),
+      advanced_(advanced),
       workload_kinds_(std::move(workload_kinds)),
       decisions_(prometheus::BuildCounter()
                      .Name("tmcd_placement_decisions_total")
@@ -176,10 +177,24 @@ Result<std::vector<v1::ClusterRegistration>> PlacementController::Clusters(const
   return upstream_.ListTyped<v1::ClusterRegistration>(workspace, "");
 }
 
+Result<std::map<std::string, size_t>> PlacementController::Load(const std::string& workspace,
+                                                                const std::string& self) const {
+  std::map<std::string, size_t> load;
+  if (!advanced_) return load;
+  TMCD_ASSIGN_OR_RETURN(auto placements, upstream_.ListTyped<v1::WorkloadPlacement>(workspace, ""));
+  for (const auto& other : placements) {
+    if (other.metadata.namespace_ + "/" + other.metadata.name == self) continue;
+    for (const auto& d : other.status.decisions) ++load[d.cluster_name];
+  }
+  return load;
+}
+
 Result<ScheduleResult> PlacementController::Compute(const std::string& workspace,
                                                     const v1::WorkloadPlacement& p) const {
   TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(workspace));
-  return Schedule(p, workspace + "/" + p.metadata.namespace_ + "/" + p.metadata.name, clusters);
+  ScheduleOptions options{advanced_, {}};
+  TMCD_ASSIGN_OR_RETURN(options.load, Load(workspace, p.metadata.namespace_ + "/" + p.metadata.name));
+  return Schedule(p, workspace + "/" + p.metadata.namespace_ + "/" + p.metadata.name, clusters, options);
 }
 
 Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
@@ -190,6 +205,8 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
       key.substr(0, bar),   std::string(kGroup), "v1alpha1", "workloadplacements", key.substr(bar + 1, slash - bar - 1),
       key.substr(slash + 1)};
   TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(ref.workspace));
+  ScheduleOptions options{advanced_, {}};
+  TMCD_ASSIGN_OR_RETURN(options.load, Load(ref.workspace, ref.namespace_ + "/" + ref.name));
   const std::string id = ref.workspace + "/" + ref.namespace_ + "/" + ref.name;
   bool moved = false;
   std::string outcome;
@@ -197,7 +214,7 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     if (p.metadata.deletion_timestamp.set) return false;
     const int64_t gen = p.metadata.generation;
     const Time t = Time::FromTimePoint(clock_.Now());
-    const ScheduleResult r = Schedule(p, id, clusters);
+    const ScheduleResult r = Schedule(p, id, clusters, options);
     v1::WorkloadPlacementStatus st = p.status;
     moved = ClusterSet(r.decisions) != ClusterSet(st.decisions);
     if (moved) {
@@ -238,18 +255,21 @@ Result<nlohmann::json> PlacementController::Explain(const std::string& workspace
   TMCD_ASSIGN_OR_RETURN(auto r, Compute(workspace, p));
   Json clusters = Json::array();
   for (const auto& v : r.verdicts) {
-    clusters.push_back({{"name", v.cluster},
-                        {"location", v.location},
-                        {"feasible", v.rejected.empty()},
-                        {"chosen", v.chosen},
-                        {"kept", v.sticky},
-                        {"rejected", v.rejected},
-                        {"newPlacementsOnly", v.new_only}});
+    Json c = {{"name", v.cluster}, {"location", v.location}, {"feasible", v.rejected.empty()}, {"chosen", v.chosen},
+              {"kept", v.sticky},  {"rejected", v.rejected}, {"newPlacementsOnly", v.new_only}};
+    if (!r.weights.empty() && !v.scores.empty()) {  // advanced placement: each plugin's score and weight
+      Json scores = Json::object();
+      for (const auto& s : v.scores) scores[s.plugin] = {{"score", s.score}, {"weight", s.weight}};
+      c["scores"] = std::move(scores);
+      c["total"] = v.total;
+    }
+    clusters.push_back(std::move(c));
   }
   return Json{{"kind", "PlacementExplanation"},
               {"apiVersion", "tmc.kcp.io/v1alpha1"},
               {"placement", {{"workspace", workspace}, {"namespace", ns}, {"name", name}}},
-              {"strategy", "RoundRobin"},
+              {"strategy", r.strategy},
+              {"weights", r.weights},
               {"wanted", r.wanted},
               {"feasible", r.feasible},
               {"scheduled", {{"status", r.condition_status}, {"reason", r.condition_reason}}},

@@ -26,7 +26,8 @@ class PlacementController {
   // `workload_kinds`: the resources placements may select (the syncer's kinds); their changes
   // requeue the placements of their namespace (selected-workload counts).
   PlacementController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
-                      prometheus::Registry& registry, std::vector<v1::GroupResource> workload_kinds, int workers = 2);
+                      prometheus::Registry& registry, std::vector<v1::GroupResource> workload_kinds,
+                      bool advanced = false, int workers = 2);
   // Adds the controller and its sources (placements, clusters, workloads, sync records) to `m`.
   void Register(Manager& m);
   Result<ReconcileResult> Reconcile(const std::string& key);
@@ -42,11 +43,15 @@ class PlacementController {
                 std::chrono::milliseconds delay = std::chrono::milliseconds(0));
   Result<std::vector<v1::ClusterRegistration>> Clusters(const std::string& workspace) const;
   Result<ScheduleResult> Compute(const std::string& workspace, const v1::WorkloadPlacement& p) const;
+  // Advanced placement's Balance input: per cluster, the decisions of the workspace's placements
+  // other than `self` ("<namespace>/<name>").
+  Result<std::map<std::string, size_t>> Load(const std::string& workspace, const std::string& self) const;
 
   upstream::Upstream& upstream_;
   store::Store& store_;
   const Clock& clock_;
   const int workers_;
+  const bool advanced_;  // TMCAdvancedPlacement: scored strategies (engine/placement_score.h)
   const std::vector<v1::GroupResource> workload_kinds_;
   Controller* controller_ = nullptr;
   GenerationFilter generations_;  // placement events: spec changes, not its own status writes

@@ -1,6 +1,7 @@
 #include "engine/placement_schedule.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include "apis/meta/condition.h"
@@ -94,6 +95,84 @@ std::string ConditionMessage(const ScheduleResult& r, const std::vector<std::str
   return msg;
 }
 
+// Sticky first (still-feasible earlier choices, in name order), then round-robin from a rotation
+// given by the placement's hash; returns how many were chosen.
+size_t ChooseRoundRobin(const std::string& placement_id, const std::set<std::string>& previous,
+                        const std::vector<size_t>& feasible, ScheduleResult& r) {
+  size_t chosen = 0;
+  for (size_t i : feasible) {
+    if (chosen < r.wanted && previous.count(r.verdicts[i].cluster) != 0) {
+      r.verdicts[i].chosen = r.verdicts[i].sticky = true;
+      ++chosen;
+    }
+  }
+  const size_t offset = feasible.empty() ? 0 : Fnv1a(placement_id) % feasible.size();
+  for (size_t k = 0; k < feasible.size() && chosen < r.wanted; ++k) {
+    auto& v = r.verdicts[feasible[(offset + k) % feasible.size()]];
+    if (v.chosen || !v.rejected.empty()) continue;  // only previous users may keep a cordoned cluster
+    v.chosen = true;
+    ++chosen;
+  }
+  return chosen;
+}
+
+// Advanced placement: a cluster reporting no free cpu or memory takes no new placements (one that
+// already has this placement keeps it, as with cordon).
+void RejectFull(const std::vector<const v1::ClusterRegistration*>& sorted, const std::set<std::string>& previous,
+                std::vector<ClusterVerdict>& verdicts, std::vector<size_t>& feasible) {
+  std::vector<size_t> kept;
+  for (size_t i : feasible) {
+    auto& v = verdicts[i];
+    const std::string full = FullResource(*sorted[i]);
+    if (full.empty() || previous.count(v.cluster) != 0) {
+      kept.push_back(i);
+      continue;
+    }
+    v.rejected.push_back("no free " + full);
+    v.new_only = v.rejected.size() == 1;
+  }
+  feasible = std::move(kept);
+}
+
+// Advanced placement: every feasible cluster scored, the best `wanted` chosen; ties go by the
+// round-robin rotation. Returns how many were chosen.
+size_t ChooseByScore(const v1::WorkloadPlacement& placement, const std::string& placement_id,
+                     const std::vector<const v1::ClusterRegistration*>& sorted, const std::set<std::string>& previous,
+                     const ScheduleOptions& options, const std::vector<size_t>& feasible, ScheduleResult& r) {
+  r.strategy = placement.spec.strategy.empty() ? "Spread" : placement.spec.strategy;
+  r.weights = PlacementWeights(placement.spec);
+  size_t max_load = 0;
+  for (size_t i : feasible) {
+    auto it = options.load.find(r.verdicts[i].cluster);
+    if (it != options.load.end()) max_load = std::max(max_load, it->second);
+  }
+  for (size_t i : feasible) {
+    auto& v = r.verdicts[i];
+    auto it = options.load.find(v.cluster);
+    ScoreContext ctx{previous.count(v.cluster) != 0, it == options.load.end() ? 0 : it->second, max_load};
+    v.scores = ScoreCluster(r.weights, placement.spec, *sorted[i], ctx);
+    v.total = TotalScore(v.scores);
+  }
+  const size_t n = feasible.size();
+  const size_t offset = n == 0 ? 0 : Fnv1a(placement_id) % n;
+  std::vector<size_t> order(n);  // positions in `feasible`, best first
+  for (size_t k = 0; k < n; ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const int64_t ta = r.verdicts[feasible[a]].total;
+    const int64_t tb = r.verdicts[feasible[b]].total;
+    if (ta != tb) return ta > tb;
+    return (a + n - offset) % n < (b + n - offset) % n;
+  });
+  size_t chosen = 0;
+  for (size_t k = 0; k < n && chosen < r.wanted; ++k) {
+    auto& v = r.verdicts[feasible[order[k]]];
+    v.chosen = true;
+    v.sticky = previous.count(v.cluster) != 0;
+    ++chosen;
+  }
+  return chosen;
+}
+
 // A spec asking for what the engine does not do yet (kcp validated it, tmcd could not refuse it):
 // acting on half of it could move or drop copies nobody asked to move, so the previous decisions
 // stay and the Scheduled condition says why.
@@ -105,11 +184,12 @@ ScheduleResult KeepPrevious(const v1::WorkloadPlacement& placement, ScheduleResu
   r.decisions = placement.status.decisions;
   std::vector<std::string> fields;
   fields.reserve(unimplemented.size());
-  for (const auto& f : unimplemented) fields.push_back(f.path + (f.value.empty() ? "" : " " + f.value));
+  for (const auto& f : unimplemented) {
+    fields.push_back(f.path + (f.value.empty() ? "" : " " + f.value) + " (" + f.detail + ")");
+  }
   r.condition_status = "False";
   r.condition_reason = "Unsupported";
-  r.condition_message =
-      Join(fields, ", ") + ": advanced placement (roadmap step 07) is not implemented yet; previous decisions kept";
+  r.condition_message = Join(fields, ", ") + ": previous decisions kept";
   return r;
 }
 
@@ -138,7 +218,7 @@ bool SelectsWorkload(const v1::WorkloadPlacement& placement, const std::string& 
 }
 
 ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::string& placement_id,
-                        const std::vector<v1::ClusterRegistration>& clusters) {
+                        const std::vector<v1::ClusterRegistration>& clusters, const ScheduleOptions& options) {
   ScheduleResult r;
   std::vector<const v1::ClusterRegistration*> sorted;
   sorted.reserve(clusters.size());
@@ -159,24 +239,13 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     if (v.rejected.empty() || (v.new_only && previous.count(v.cluster) != 0)) feasible.push_back(r.verdicts.size());
     r.verdicts.push_back(std::move(v));
   }
+  const bool scored = options.advanced && placement.spec.strategy != "RoundRobin";
+  if (scored) RejectFull(sorted, previous, r.verdicts, feasible);
   r.feasible = feasible.size();
   r.wanted = placement.spec.number_of_clusters ? static_cast<size_t>(*placement.spec.number_of_clusters) : r.feasible;
-
-  size_t chosen = 0;
-  for (size_t i : feasible) {  // sticky: still-feasible earlier choices first, in name order
-    if (chosen < r.wanted && previous.count(r.verdicts[i].cluster) != 0) {
-      r.verdicts[i].chosen = r.verdicts[i].sticky = true;
-      ++chosen;
-    }
-  }
-  const size_t offset = feasible.empty() ? 0 : Fnv1a(placement_id) % feasible.size();
-  for (size_t k = 0; k < feasible.size() && chosen < r.wanted; ++k) {
-    auto& v = r.verdicts[feasible[(offset + k) % feasible.size()]];
-    if (v.chosen || !v.rejected.empty()) continue;  // only previous users may keep a cordoned cluster
-    v.chosen = true;
-    ++chosen;
-  }
-  if (auto unimplemented = v1::UnimplementedFields(placement.spec); !unimplemented.empty()) {
+  const size_t chosen = scored ? ChooseByScore(placement, placement_id, sorted, previous, options, feasible, r)
+                               : ChooseRoundRobin(placement_id, previous, feasible, r);
+  if (auto unimplemented = v1::UnimplementedFields(placement.spec, options.advanced); !unimplemented.empty()) {
     return KeepPrevious(placement, std::move(r), unimplemented);
   }
   std::vector<std::string> names;
@@ -185,7 +254,8 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     v1::ClusterDecision d;
     d.cluster_name = v.cluster;
     d.location = v.location;
-    d.reason = "RoundRobin";
+    d.reason = r.strategy;
+    d.score = static_cast<int32_t>(std::clamp<int64_t>(v.total, INT32_MIN, INT32_MAX));
     r.decisions.push_back(std::move(d));
     names.push_back(v.cluster);
   }

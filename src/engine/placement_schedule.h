@@ -10,14 +10,19 @@
 //          feasible clusters in a deterministic round-robin order (names sorted, rotated by a hash
 //          of the placement, so that placements spread over the clusters), up to numberOfClusters
 //          (default: every feasible cluster). Duplicated replicas: decisions carry no replica count.
+// With advanced placement (ScheduleOptions::advanced, feature gate TMCAdvancedPlacement) every strategy
+// but RoundRobin ranks the feasible clusters by score instead (engine/placement_score.h): a cluster
+// reporting no free cpu or memory takes no new placements, stickiness is the Steady plugin.
 // Thread-safe: no state.
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "apis/tmc/v1alpha1/cluster_registration.h"
 #include "apis/tmc/v1alpha1/workload_placement.h"
+#include "engine/placement_score.h"
 
 namespace tmcd::engine {
 
@@ -29,8 +34,15 @@ struct ClusterVerdict {
   std::string location;
   std::vector<std::string> rejected;  // short reasons; empty = feasible
   bool chosen = false;
-  bool new_only = false;  // every reason only stops new placements (cordon, NoSchedule)
-  bool sticky = false;    // chosen because it was chosen before
+  bool new_only = false;            // every reason only stops new placements (cordon, NoSchedule)
+  bool sticky = false;              // chosen because it was chosen before
+  std::vector<PluginScore> scores;  // advanced placement: every weighted plugin (feasible clusters only)
+  int64_t total = 0;                // Σ weight × score
+};
+
+struct ScheduleOptions {
+  bool advanced = false;               // TMCAdvancedPlacement: score-based strategies
+  std::map<std::string, size_t> load;  // cluster → decisions of the workspace's other placements (Balance)
 };
 
 struct ScheduleResult {
@@ -38,6 +50,8 @@ struct ScheduleResult {
   std::vector<ClusterVerdict> verdicts;        // every cluster of the workspace, sorted by name
   size_t wanted = 0;                           // numberOfClusters, or every feasible cluster
   size_t feasible = 0;
+  std::string strategy = "RoundRobin";     // what decided: RoundRobin (basic) or the scoring strategy
+  std::map<std::string, int32_t> weights;  // the plugins' weights (advanced placement)
   // The Scheduled condition: status "True"/"False", CamelCase reason, short message.
   std::string condition_status;
   std::string condition_reason;
@@ -46,7 +60,7 @@ struct ScheduleResult {
 
 // `placement_id` ("<workspace>/<namespace>/<name>") seeds the round-robin rotation.
 ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::string& placement_id,
-                        const std::vector<v1::ClusterRegistration>& clusters);
+                        const std::vector<v1::ClusterRegistration>& clusters, const ScheduleOptions& options = {});
 
 // The first taint with `effect` ("NoSchedule" or "NoExecute") that the tolerations do not tolerate, as
 // key=value:effect ("" = all tolerated). PreferNoSchedule is a scoring matter (advanced placement).

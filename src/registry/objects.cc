@@ -200,7 +200,9 @@ Result<Json> ObjectService::Prepare(const Request& p, const ResourceInfo& r, Jso
   if (r.normalize) {
     auto out = r.normalize(obj);
     if (!out.ok() && DropUnknownFields(out.status(), obj, "", p)) out = r.normalize(obj);
-    if (out.ok() && r.validate) TMCD_TRY(r.validate(*out, current));  // a typed kind's own Status
+    if (out.ok() && r.crd.empty() && r.resource == "workloadplacements") {
+      TMCD_TRY(RefuseUnimplementedPlacementFields(*out, current, advanced_placement_));
+    }
     return out;
   }
   if (r.group.empty() && r.kind == "Secret" && obj.contains("stringData")) {

@@ -64,6 +64,8 @@ class ObjectService {
 
   // What each workspace serves: the built-in kinds and its CRDs' custom resources.
   const Catalog& catalog() const { return catalog_; }
+  // Advanced placement (feature gate TMCAdvancedPlacement): which WorkloadPlacement fields are served.
+  void set_advanced_placement(bool on) { advanced_placement_ = on; }
 
   Result<Json> Get(const Request& p, const ResourceInfo& r);
   // The list as JSON text, built without re-serializing the items (the fast path for JSON clients).
@@ -108,6 +110,7 @@ class ObjectService {
   store::Store& store_;
   const Clock& clock_;
   Catalog catalog_;
+  bool advanced_placement_ = false;
 };
 
 // The stored JSON with the store's resourceVersion and uid put into metadata.

@@ -17,29 +17,6 @@ Result<nlohmann::json> Normalize(const nlohmann::json& in) {
   return nlohmann::json::parse(apis::EncodeJson(*obj));
 }
 
-// Advanced placement fields the engine does not act on yet are refused rather than ignored
-// (docs/placement.md#not-yet-implemented); a spec stored before keeps what it had, so that the
-// controllers' status writes and unrelated edits still go through.
-Status RefuseUnimplementedPlacementFields(const nlohmann::json& obj, const nlohmann::json* current) {
-  auto unimplemented = [](const nlohmann::json& o) {
-    v1::WorkloadPlacementSpec spec;
-    apis::FieldErrors ignored;
-    if (o.is_object() && o.contains("spec") && apis::DecodeJson(o["spec"].dump(), spec, ignored).ok()) {
-      return v1::UnimplementedFields(spec);
-    }
-    return std::vector<v1::UnimplementedField>{};
-  };
-  const auto before = current != nullptr ? unimplemented(*current) : std::vector<v1::UnimplementedField>{};
-  apis::FieldErrors errs;
-  for (const auto& f : unimplemented(obj)) {
-    if (std::find(before.begin(), before.end(), f) != before.end()) continue;
-    errs.Forbidden(f.path, (f.value.empty() ? "" : Quote(f.value) + ": ") +
-                               "advanced placement (feature gate TMCAdvancedPlacement, roadmap step 07) is not "
-                               "implemented yet; refused rather than ignored");
-  }
-  return errs.empty() ? Status::Ok() : errs.ToStatus("WorkloadPlacement", obj["metadata"].value("name", ""));
-}
-
 template <class T>
 ResourceInfo Typed() {
   const v1::KindInfo& k = v1::KindOf<T>();
@@ -109,7 +86,6 @@ std::vector<ResourceInfo> Build() {
   std::vector<ResourceInfo> out;
   out.push_back(Typed<v1::ClusterRegistration>());
   out.push_back(Typed<v1::WorkloadPlacement>());
-  out.back().validate = RefuseUnimplementedPlacementFields;
   out.push_back(Typed<v1::SyncRecord>());
   out.push_back(Typed<v1::ResourceInterpreter>());
   out.back().has_status = false;  // rules only: nothing reports back
@@ -150,6 +126,27 @@ std::vector<ResourceInfo> Build() {
 }
 
 }  // namespace
+
+// Advanced placement fields the engine does not act on yet are refused rather than ignored
+// (docs/placement.md#not-yet-implemented); a spec stored before keeps what it had, so that the
+// controllers' status writes and unrelated edits still go through.
+Status RefuseUnimplementedPlacementFields(const nlohmann::json& obj, const nlohmann::json* current, bool advanced) {
+  auto unimplemented = [advanced](const nlohmann::json& o) {
+    v1::WorkloadPlacementSpec spec;
+    apis::FieldErrors ignored;
+    if (o.is_object() && o.contains("spec") && apis::DecodeJson(o["spec"].dump(), spec, ignored).ok()) {
+      return v1::UnimplementedFields(spec, advanced);
+    }
+    return std::vector<v1::UnimplementedField>{};
+  };
+  const auto before = current != nullptr ? unimplemented(*current) : std::vector<v1::UnimplementedField>{};
+  apis::FieldErrors errs;
+  for (const auto& f : unimplemented(obj)) {
+    if (std::find(before.begin(), before.end(), f) != before.end()) continue;
+    errs.Forbidden(f.path, (f.value.empty() ? "" : Quote(f.value) + ": ") + f.detail + "; refused rather than ignored");
+  }
+  return errs.empty() ? Status::Ok() : errs.ToStatus("WorkloadPlacement", obj["metadata"].value("name", ""));
+}
 
 const std::vector<ResourceInfo>& ServedResources() {
   static const std::vector<ResourceInfo> kResources = Build();

@@ -58,7 +58,7 @@ BAD = [
      400, "BadRequest", "does not match the namespace"),
     # Advanced placement is not implemented yet: refused, never stored and ignored (docs/placement.md).
     ("post", WP, json.dumps(placement(strategy="Binpack")), {}, 422, "Invalid",
-     'spec.strategy: Forbidden: "Binpack": advanced placement (feature gate TMCAdvancedPlacement'),
+     'spec.strategy: Forbidden: "Binpack": needs the feature gate TMCAdvancedPlacement, which is off'),
     ("post", WP, json.dumps(placement(replicaScheduling={"type": "Divided"})), {}, 422, "Invalid",
      "spec.replicaScheduling.type: Forbidden"),
     ("post", WP, json.dumps(placement(overrides=[{"image": {"registry": "mirror.example"}}])), {}, 422, "Invalid",
@@ -164,3 +164,18 @@ def test_kill_9_during_write_storm_keeps_every_acknowledged_write(daemon, tmp_pa
     top = int(items["metadata"]["resourceVersion"])
     new = requests.post(d2.base + DEPLOY.format(ns="storm"), json=deployment("after")).json()
     assert int(new["metadata"]["resourceVersion"]) == top + 1  # revisions stay monotonic
+
+
+def test_advanced_placement_gate_serves_strategies_and_scoring_only(daemon, tmp_path):
+    d = daemon("--feature-gates=TMCAdvancedPlacement=true", "--data-dir", str(tmp_path / "data"), "--store-fsync=false")
+    body = placement(strategy="Binpack", scoring=[{"plugin": "Steady", "weight": 0}])
+    r = requests.post(d.base + WP, json=body)
+    assert r.status_code == 201, r.text
+    rr = placement(strategy="RoundRobin", scoring=[{"plugin": "Balance", "weight": 1}])
+    r = requests.post(d.base + WP, json={**rr, "metadata": {"name": "rr"}})
+    assert_status(r, 422, "Invalid", "spec.scoring: Forbidden: strategy RoundRobin has no scores")
+    r = requests.post(d.base + WP, json={**placement(spreadConstraints=[{"topologyKey": "zone", "maxSkew": 1}]),
+                                         "metadata": {"name": "spread"}})
+    assert_status(r, 422, "Invalid", "spec.spreadConstraints: Forbidden: advanced placement does not implement this")
+    explain = requests.get(d.base + WP + "/p/explain").json()
+    assert explain["strategy"] == "Binpack" and explain["weights"] == {"Capacity": -3}, explain

@@ -192,8 +192,8 @@ TEST_CASE("a spec asking for advanced placement keeps the previous decisions and
   CHECK(r.condition_status == "False");
   CHECK(r.condition_reason == "Unsupported");
   CHECK(r.condition_message ==
-        "spec.strategy Binpack, spec.scoring: advanced placement (roadmap step 07) is not implemented yet; "
-        "previous decisions kept");
+        "spec.strategy Binpack (needs the feature gate TMCAdvancedPlacement, which is off), spec.scoring (needs the "
+        "feature gate TMCAdvancedPlacement, which is off): previous decisions kept");
   p.status.decisions.clear();  // a new placement: nothing is decided
   CHECK(Schedule(p, "id", c).decisions.empty());
 }

@@ -315,13 +315,16 @@ void CheckRules(const WorkloadPlacement& p, const std::string& path, FieldErrors
 struct UnimplementedField {
   std::string path;  // "spec.strategy"
   std::string value;
+  std::string detail;  // why, for the error or condition message
   bool operator==(const UnimplementedField&) const = default;
 };
-// What the spec asks for that tmcd would ignore: strategy Binpack/LeastLoaded/LocationAware,
-// replicaScheduling Divided, spreadConstraints, scoring, overrides. Spread (the default) and
-// RoundRobin are both the basic round-robin spread (docs/placement.md). The local API refuses such
-// a spec; in kcp mode, where kcp validates, the placement controller reports it (Scheduled=False,
-// reason Unsupported) and keeps its previous decisions.
-std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec& s);
+// What the spec asks for that tmcd would ignore. Without advanced placement (feature gate
+// TMCAdvancedPlacement off): strategy Binpack/LeastLoaded/LocationAware and scoring (Spread, the
+// default, and RoundRobin are both the basic round-robin spread); with it, scoring together with
+// RoundRobin (which has no scores). Always, until built: replicaScheduling Divided,
+// spreadConstraints, overrides. The local API refuses such a spec; in kcp mode, where kcp
+// validates, the placement controller reports it (Scheduled=False, reason Unsupported) and keeps
+// its previous decisions (docs/placement.md#not-yet-implemented).
+std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec& s, bool advanced = false);
 
 }  // namespace tmcd::apis::v1alpha1
