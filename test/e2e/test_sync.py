@@ -374,3 +374,56 @@ def test_kill_9_in_the_middle_of_200_deployments_converges(clusters, daemon, tmp
             assert get(base, f"/clusters/{up['workspace']}/apis/apps/v1/namespaces/{up['namespace']}/deployments/"
                              f"{up['name']}") is not None, item["metadata"]["name"]
     assert d.stop() == 0
+
+
+def test_advanced_placement_ranks_real_clusters_by_their_capacity(clusters, daemon, tmp_path):
+    """With TMCAdvancedPlacement, strategies rank the clusters by what their inventory reports: two real
+    clusters declaring 4 and 32 cores, the large one running Pods that request 12 of them. LeastLoaded
+    takes the freer small one, Binpack the fuller large one, and the workload's copy lands only where
+    its placement decided. The explain endpoint shows every score."""
+    load = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "busy", "namespace": "default"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "busy"}},
+                     "template": {"metadata": {"labels": {"app": "busy"}},
+                                  "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
+                                                           "resources": {"requests": {"cpu": "6"}}}]}}}}
+    clusters[1].kubectl("apply", "-f", "-", input=json.dumps(load))
+    try:  # the Pods exist before the first inventory (read every 60 s) is taken
+        eventually(lambda: len(clusters[1].get_json("pods", "-n", "default", "-l", "app=busy")["items"]) == 2, 60,
+                   "the busy Pods")
+        d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
+        base = d.base
+        for c, name, cpu in zip(clusters, ("small", "large"), ("4", "32")):
+            p = peer(c)
+            post(base, "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
+            post(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
+                 registration(name, p, f"{name}-token", capacity={"cpu": cpu, "memory": "64Gi", "pods": "110"}))
+        for name in ("small", "large"):
+            wait_condition(base, name, "Ready", "True", timeout=30)
+        eventually(lambda: get(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations/large")["status"]
+                   ["available"]["cpu"] == "20", 30, "the large cluster's Pods counted")
+        least = placement("least", n=1, app="least")
+        least["spec"]["strategy"] = "LeastLoaded"
+        binpack = placement("binpack", n=1, app="binpack")
+        binpack["spec"]["strategy"] = "Binpack"
+        for p in (least, binpack):
+            post(base, WP, p)
+
+        def decided(name):
+            return [x["clusterName"] for x in get(base, f"{WP}/{name}").get("status", {}).get("decisions", [])]
+        assert eventually(lambda: decided("least"), 30, "least decided") == ["small"]
+        assert eventually(lambda: decided("binpack"), 30, "binpack decided") == ["large"]
+        explain = get(base, WP + "/least/explain")
+        assert explain["strategy"] == "LeastLoaded"
+        assert explain["weights"] == {"Balance": 1, "Capacity": 3, "Steady": 2}
+        scores = {c["name"]: c["scores"]["Capacity"]["score"] for c in explain["clusters"]}
+        assert scores == {"small": 100, "large": 81}, explain  # (100 + 62.5) / 2 for cpu and memory
+        body = deployment("ranked", replicas=0, labels={"app": "least"})
+        body["spec"]["template"]["spec"].pop("volumes")
+        body["spec"]["template"]["spec"]["containers"][0].pop("volumeMounts")
+        post(base, DEPLOY, body)
+        ns = downstream_ns("root", "shop")
+        eventually(lambda: downstream(clusters[0], ns, "deployment", "ranked") is not None, 30, "copy on small")
+        assert downstream(clusters[1], ns, "deployment", "ranked") is None
+    finally:
+        clusters[1].kubectl("delete", "deployment", "busy", "-n", "default", "--wait=false", check=False)
+    assert d.stop() == 0
