@@ -12,7 +12,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PEERS = ROOT / "test" / "peers"
 sys.path.insert(0, str(ROOT / "test" / "integration"))
-from daemon import daemon  # noqa: E402,F401  (the tmcd process fixture)
+from daemon import daemon, small_disk  # noqa: E402,F401  (the tmcd process and tmpfs fixtures)
 
 
 class Cluster:

@@ -14,8 +14,8 @@ import subprocess
 import threading
 import time
 
-import pytest
 import requests
+
 from checker import (DELETED, Cluster, Ledger, downstream_ns, downstream_problems, expected_copies, observed_state,
                      storm_value)
 from test_clusters import peer, wait_condition
@@ -346,17 +346,6 @@ def test_out_of_file_descriptors_with_real_clusters(clusters, daemon, tmp_path):
                 c.close()
     assert storm.ledger.counts["acknowledged"] > 100, storm.ledger.counts
     converge(run, storm)
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(mnt)], capture_output=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def test_a_full_disk_under_a_write_storm(clusters, daemon, tmp_path, small_disk):

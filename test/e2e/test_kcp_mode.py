@@ -352,7 +352,8 @@ def test_workloads_sync_from_kcp_tenants_to_clusters(kcp_peer, clusters, daemon,
     import base64
     import pathlib
     from kcp_widgets import bind_widgets, widgets_export, widgets_in_kcp
-    from test_sync import deployment as sync_deployment, downstream, downstream_ns, hash_name, placement
+    from checker import downstream_ns, hash_name
+    from test_sync import deployment as sync_deployment, downstream, placement
     kcp = kcp_peer
     kcp.workspace("tmc-sync")
     claim, claimed = widgets_export(kcp)

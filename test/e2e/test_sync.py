@@ -3,7 +3,6 @@ placement decisions, Deployment + ConfigMap sync into the mapped namespace with 
 aggregated status, scaling, drift correction, workspace isolation of namespaces, namespace
 collisions, shrinking numberOfClusters, deletion with the finalizer, deletionPolicy Orphan, and an
 unreachable cluster that does not hold up the other one."""
-import hashlib
 import json
 import os
 import signal
@@ -11,25 +10,13 @@ import time
 
 import requests
 
+from checker import downstream_ns, hash_name
 from test_clusters import PERIOD, peer, post, registration, secret, wait_condition
 
 WP = "/apis/tmc.kcp.io/v1alpha1/namespaces/shop/workloadplacements"
 DEPLOY = "/apis/apps/v1/namespaces/shop/deployments"
 CM = "/api/v1/namespaces/shop/configmaps"
 SR = "/apis/tmc.kcp.io/v1alpha1/namespaces/shop/syncrecords"
-
-
-def hash_name(s, n):
-    v = int.from_bytes(hashlib.sha256(s.encode()).digest(), "big")
-    digits = ""
-    while v:
-        v, r = divmod(v, 36)
-        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + digits
-    return digits[:n]
-
-
-def downstream_ns(ws, ns):
-    return "tmc-" + hash_name(f"{ws}/{ns}", 12)
 
 
 def eventually(fn, timeout=60, what="condition"):

@@ -1,2 +1,2 @@
 """Fixtures that run the real tmcd binary in a temp data dir and always clean it up."""
-from daemon import daemon, run  # noqa: F401  (the fixture, and run for the tests that import it from here)
+from daemon import daemon, run, small_disk  # noqa: F401  (the fixtures, and run for the tests that import it)

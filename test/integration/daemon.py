@@ -231,3 +231,15 @@ def daemon(tmp_path):
         if found:
             reports.append(f"{d.log_path}: {found[0]}\n{log[max(0, log.index(found[0]) - 200):][:6000]}")
     assert not reports, "sanitizer report in a tmcd log:\n" + "\n".join(reports)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 256 MiB tmpfs to fill (full-disk faults); skips the test where mounting needs rights it lacks."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(mnt)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)

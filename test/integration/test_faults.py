@@ -4,10 +4,8 @@ while it cannot write, must recover by itself when the cause goes away, and must
 write it acknowledged."""
 import os
 import signal
-import subprocess
 import time
 
-import pytest
 import requests
 
 CMS = "/api/v1/namespaces/default/configmaps"
@@ -56,17 +54,6 @@ def test_clients_cannot_take_the_descriptors_the_store_needs(daemon, tmp_path):
         assert requests.get(f"{d.base}{CMS}/{name}", timeout=10).status_code == 200
     d.proc.send_signal(signal.SIGTERM)
     assert d.proc.wait(timeout=30) == 0
-
-
-@pytest.fixture
-def small_disk(tmp_path):
-    mnt = tmp_path / "disk"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(mnt)], capture_output=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
 
 
 def test_a_full_disk_fails_writes_clearly_and_recovers_without_losing_any(daemon, small_disk):

@@ -4,9 +4,13 @@
 #include <doctest/doctest.h>
 
 #include "apis/tmc/v1alpha1/register.h"
+#include "schedule_helpers.h"
 
 namespace tmcd::engine {
 namespace {
+
+using testing::Chosen;
+using testing::VerdictOf;
 
 v1::ClusterRegistration Cluster(const std::string& name, const std::string& location, bool ready = true) {
   v1::ClusterRegistration c;
@@ -28,20 +32,6 @@ v1::WorkloadPlacement Placement(std::optional<int32_t> n = std::nullopt) {
   REQUIRE(p.ok());
   p->spec.number_of_clusters = n;
   return *p;
-}
-
-std::vector<std::string> Chosen(const ScheduleResult& r) {
-  std::vector<std::string> out;
-  for (const auto& d : r.decisions) out.push_back(d.cluster_name);
-  return out;
-}
-
-const ClusterVerdict& VerdictOf(const ScheduleResult& r, const std::string& name) {
-  for (const auto& v : r.verdicts) {
-    if (v.cluster == name) return v;
-  }
-  FAIL("no verdict for " << name);
-  return r.verdicts.front();
 }
 
 TEST_CASE("every feasible cluster is chosen by default; infeasible ones say why") {

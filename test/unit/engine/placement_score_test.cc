@@ -9,9 +9,13 @@
 
 #include "apis/tmc/v1alpha1/register.h"
 #include "engine/placement_schedule.h"
+#include "schedule_helpers.h"
 
 namespace tmcd::engine {
 namespace {
+
+using testing::Chosen;
+using testing::VerdictOf;
 
 apis::Quantity Q(const std::string& s) {
   auto q = apis::Quantity::Parse(s);
@@ -52,20 +56,6 @@ v1::WorkloadPlacement Placement(const std::string& strategy, std::optional<int32
 }
 
 const ScheduleOptions kAdvanced{true, {}};
-
-std::vector<std::string> Chosen(const ScheduleResult& r) {
-  std::vector<std::string> out;
-  for (const auto& d : r.decisions) out.push_back(d.cluster_name);
-  return out;
-}
-
-const ClusterVerdict& VerdictOf(const ScheduleResult& r, const std::string& name) {
-  for (const auto& v : r.verdicts) {
-    if (v.cluster == name) return v;
-  }
-  FAIL("no verdict for " << name);
-  return r.verdicts.front();
-}
 
 TEST_CASE("weights: each strategy's defaults, replaced by spec.scoring; 0 disables a plugin") {
   v1::WorkloadPlacementSpec s;
