@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/retry"
 )
 
 func check(name string, err error) {
@@ -119,8 +120,17 @@ func main() {
 	scale, err := cs.AppsV1().Deployments(ns).GetScale(ctx, "web", metav1.GetOptions{})
 	check("get scale", err)
 	expect("scale selector", scale.Status.Selector == "app=web", "selector %q", scale.Status.Selector)
-	scale.Spec.Replicas = 3
-	_, err = cs.AppsV1().Deployments(ns).UpdateScale(ctx, "web", scale, metav1.UpdateOptions{})
+	// The server's deployment controller may write the Deployment between the read and the write:
+	// retry on a conflict with a fresh read, as client-go users do (retry.RetryOnConflict).
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		s, err := cs.AppsV1().Deployments(ns).GetScale(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		s.Spec.Replicas = 3
+		_, err = cs.AppsV1().Deployments(ns).UpdateScale(ctx, "web", s, metav1.UpdateOptions{})
+		return err
+	})
 	check("update scale", err)
 	got, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 	check("get deployment", err)
