@@ -10,6 +10,7 @@
 #include "apis/meta/object_meta.h"
 #include "apis/meta/time.h"
 #include "apis/meta/validate.h"
+#include "common/json_patch.h"
 #include "common/strings.h"
 #include "registry/strategic_patch.h"
 
@@ -400,11 +401,7 @@ Result<Json> ParsedPatch::ApplyTo(const Json& current, std::vector<std::string>*
     case Type::kJson:
       break;
   }
-  try {
-    return current.patch(patch);
-  } catch (const Json::exception& e) {
-    return Status(Reason::kInvalid, std::string("the JSON patch could not be applied: ") + e.what());
-  }
+  return ApplyJsonPatch(current, patch);
 }
 
 Result<Json> ObjectService::Patch(const Request& p, const ResourceInfo& r, std::string_view content_type,

@@ -56,6 +56,9 @@ BAD = [
     ("post", DEPLOY.format(ns="d") + "/named", json.dumps(deployment("x")), {}, 405, "MethodNotAllowed", ""),
     ("post", DEPLOY.format(ns="d"), json.dumps({**deployment("x"), "metadata": {"name": "x", "namespace": "y"}}), {},
      400, "BadRequest", "does not match the namespace"),
+    # nlohmann's JSON patch aborts on an add under a string: refused before it gets there.
+    ("patch", CREG + "/x", '[{"op":"add","path":"/kind/x","value":"1"}]',
+     {"Content-Type": "application/json-patch+json"}, 422, "Invalid", "its parent /kind is not an object or an array"),
     # Advanced placement is not implemented yet: refused, never stored and ignored (docs/placement.md).
     ("post", WP, json.dumps(placement(strategy="Binpack")), {}, 422, "Invalid",
      'spec.strategy: Forbidden: "Binpack": needs the feature gate TMCAdvancedPlacement, which is off'),
