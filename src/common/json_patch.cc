@@ -33,7 +33,7 @@ Result<Json> ApplyJsonPatch(const Json& doc, const Json& ops) {
           }
         }
       }
-      out = out.patch(Json::array({op}));
+      out.patch_inplace(Json::array({op}));  // in place: no copy of the document per operation
     }
   } catch (const Json::exception& e) {
     return NotApplicable(e.what());
