@@ -263,7 +263,19 @@ Result<nlohmann::json> PlacementController::Explain(const std::string& workspace
       c["scores"] = std::move(scores);
       c["total"] = v.total;
     }
+    if (!v.spread.empty()) c["spread"] = v.spread;
     clusters.push_back(std::move(c));
+  }
+  Json spread = Json::array();
+  for (const auto& o : r.spread) {
+    Json groups = Json::object();
+    for (const auto& [g, n] : o.feasible) groups[g] = {{"chosen", o.chosen.at(g)}, {"feasible", n}};
+    spread.push_back({{"topologyKey", o.topology_key},
+                      {"maxSkew", o.max_skew},
+                      {"minGroups", o.min_groups},
+                      {"groups", std::move(groups)},
+                      {"skew", o.skew},
+                      {"satisfied", o.satisfied}});
   }
   return Json{{"kind", "PlacementExplanation"},
               {"apiVersion", "tmc.kcp.io/v1alpha1"},
@@ -272,6 +284,7 @@ Result<nlohmann::json> PlacementController::Explain(const std::string& workspace
               {"weights", r.weights},
               {"wanted", r.wanted},
               {"feasible", r.feasible},
+              {"spreadConstraints", spread},
               {"scheduled", {{"status", r.condition_status}, {"reason", r.condition_reason}}},
               {"clusters", clusters}};
 }

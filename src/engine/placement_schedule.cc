@@ -71,6 +71,14 @@ void FilterState(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& 
   }
 }
 
+// Advanced placement: a cluster without a value for a spread constraint's topology key is in no group.
+void FilterTopology(const std::vector<v1::SpreadConstraint>& constraints, const v1::ClusterRegistration& c,
+                    std::vector<std::string>& why) {
+  for (const auto& sc : constraints) {
+    if (!TopologyValue(c, sc.topology_key)) why.push_back("no " + sc.topology_key + " (spreadConstraints)");
+  }
+}
+
 bool Tolerates(const v1::Toleration& t, const v1::Taint& taint) {
   if (!t.effect.empty() && t.effect != taint.effect) return false;
   if (t.op == "Exists") return t.key.empty() || t.key == taint.key;
@@ -83,10 +91,10 @@ std::string ConditionMessage(const ScheduleResult& r, const std::vector<std::str
   size_t listed = 0, rejected = 0;
   std::string reasons;
   for (const auto& v : r.verdicts) {
-    if (v.rejected.empty() || v.chosen) continue;  // a kept cordoned cluster is not "rejected"
+    if ((v.rejected.empty() && v.spread.empty()) || v.chosen) continue;  // a kept cordoned cluster is not "rejected"
     ++rejected;
     if (listed++ >= kMaxReasonsInMessage) continue;
-    reasons += (reasons.empty() ? "" : "; ") + v.cluster + " " + v.rejected.front();
+    reasons += (reasons.empty() ? "" : "; ") + v.cluster + " " + (v.rejected.empty() ? v.spread : v.rejected.front());
   }
   if (!reasons.empty()) msg += "; rejected: " + reasons;
   if (rejected > kMaxReasonsInMessage) {
@@ -95,25 +103,22 @@ std::string ConditionMessage(const ScheduleResult& r, const std::vector<std::str
   return msg;
 }
 
-// Sticky first (still-feasible earlier choices, in name order), then round-robin from a rotation
-// given by the placement's hash; returns how many were chosen.
-size_t ChooseRoundRobin(const std::string& placement_id, const std::set<std::string>& previous,
-                        const std::vector<size_t>& feasible, ScheduleResult& r) {
-  size_t chosen = 0;
+// The basic algorithm's order of preference: sticky first (still-feasible earlier choices, in name
+// order), then the others from a rotation given by the placement's hash (only previous users may keep a
+// cordoned cluster). Returns indexes into r.verdicts.
+std::vector<size_t> RoundRobinOrder(const std::string& placement_id, const std::set<std::string>& previous,
+                                    const std::vector<size_t>& feasible, const ScheduleResult& r) {
+  std::vector<size_t> order;
+  order.reserve(feasible.size());
   for (size_t i : feasible) {
-    if (chosen < r.wanted && previous.count(r.verdicts[i].cluster) != 0) {
-      r.verdicts[i].chosen = r.verdicts[i].sticky = true;
-      ++chosen;
-    }
+    if (previous.count(r.verdicts[i].cluster) != 0) order.push_back(i);
   }
   const size_t offset = feasible.empty() ? 0 : Fnv1a(placement_id) % feasible.size();
-  for (size_t k = 0; k < feasible.size() && chosen < r.wanted; ++k) {
-    auto& v = r.verdicts[feasible[(offset + k) % feasible.size()]];
-    if (v.chosen || !v.rejected.empty()) continue;  // only previous users may keep a cordoned cluster
-    v.chosen = true;
-    ++chosen;
+  for (size_t k = 0; k < feasible.size(); ++k) {
+    const size_t i = feasible[(offset + k) % feasible.size()];
+    if (previous.count(r.verdicts[i].cluster) == 0 && r.verdicts[i].rejected.empty()) order.push_back(i);
   }
-  return chosen;
+  return order;
 }
 
 // Advanced placement: a cluster reporting no free cpu or memory takes no new placements (one that
@@ -134,11 +139,12 @@ void RejectFull(const std::vector<const v1::ClusterRegistration*>& sorted, const
   feasible = std::move(kept);
 }
 
-// Advanced placement: every feasible cluster scored, the best `wanted` chosen; ties go by the
-// round-robin rotation. Returns how many were chosen.
-size_t ChooseByScore(const v1::WorkloadPlacement& placement, const std::string& placement_id,
-                     const std::vector<const v1::ClusterRegistration*>& sorted, const std::set<std::string>& previous,
-                     const ScheduleOptions& options, const std::vector<size_t>& feasible, ScheduleResult& r) {
+// Advanced placement: every feasible cluster scored and ranked, best first; ties go by the
+// round-robin rotation. Returns indexes into r.verdicts.
+std::vector<size_t> ScoreOrder(const v1::WorkloadPlacement& placement, const std::string& placement_id,
+                               const std::vector<const v1::ClusterRegistration*>& sorted,
+                               const std::set<std::string>& previous, const ScheduleOptions& options,
+                               const std::vector<size_t>& feasible, ScheduleResult& r) {
   r.strategy = placement.spec.strategy.empty() ? "Spread" : placement.spec.strategy;
   r.weights = PlacementWeights(placement.spec);
   size_t max_load = 0;
@@ -163,14 +169,46 @@ size_t ChooseByScore(const v1::WorkloadPlacement& placement, const std::string& 
     if (ta != tb) return ta > tb;
     return (a + n - offset) % n < (b + n - offset) % n;
   });
+  for (auto& k : order) k = feasible[k];
+  return order;
+}
+
+// Marks the first `wanted` clusters of the order chosen; returns how many were.
+size_t ChooseFirst(const std::vector<size_t>& order, const std::set<std::string>& previous, ScheduleResult& r) {
   size_t chosen = 0;
-  for (size_t k = 0; k < n && chosen < r.wanted; ++k) {
-    auto& v = r.verdicts[feasible[order[k]]];
+  for (size_t k = 0; k < order.size() && chosen < r.wanted; ++k, ++chosen) {
+    auto& v = r.verdicts[order[k]];
     v.chosen = true;
     v.sticky = previous.count(v.cluster) != 0;
-    ++chosen;
   }
   return chosen;
+}
+
+// Spread constraints choose among the ordered clusters (engine/placement_spread.h); returns how
+// many were chosen and sets `why` to what could not be met.
+size_t ChooseSpread(const v1::WorkloadPlacement& placement, const std::vector<const v1::ClusterRegistration*>& sorted,
+                    const std::set<std::string>& previous, const std::vector<size_t>& order, ScheduleResult& r,
+                    std::string& why) {
+  const auto& constraints = placement.spec.spread_constraints;
+  std::vector<std::vector<std::string>> groups(order.size());
+  std::vector<bool> kept(order.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    for (const auto& c : constraints)
+      groups[k].push_back(TopologyValue(*sorted[order[k]], c.topology_key).value_or(""));
+    kept[k] = previous.count(r.verdicts[order[k]].cluster) != 0;
+  }
+  const bool explicit_wanted = placement.spec.number_of_clusters.has_value();
+  SpreadChoice choice = engine::ChooseSpread(constraints, groups, kept, r.wanted, explicit_wanted);
+  for (size_t k : choice.chosen) {
+    auto& v = r.verdicts[order[k]];
+    v.chosen = true;
+    v.sticky = kept[k];
+  }
+  for (auto& [k, reason] : choice.left) r.verdicts[order[k]].spread = std::move(reason);
+  r.spread = std::move(choice.outcomes);
+  why = std::move(choice.message);
+  if (!explicit_wanted && why.empty()) r.wanted = choice.chosen.size();  // as many as the spread allows
+  return choice.chosen.size();
 }
 
 // A spec asking for what the engine does not do yet (kcp validated it, tmcd could not refuse it):
@@ -233,6 +271,7 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     std::vector<std::string> new_only;
     FilterSelector(placement.spec.cluster_selector, *c, v.rejected);
     FilterState(placement, *c, v.rejected, new_only);
+    if (options.advanced) FilterTopology(placement.spec.spread_constraints, *c, v.rejected);
     v.new_only = v.rejected.empty() && !new_only.empty();
     v.rejected.insert(v.rejected.end(), new_only.begin(), new_only.end());
     // A cluster rejected only for new placements stays feasible for the placement that already uses it.
@@ -243,8 +282,12 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
   if (scored) RejectFull(sorted, previous, r.verdicts, feasible);
   r.feasible = feasible.size();
   r.wanted = placement.spec.number_of_clusters ? static_cast<size_t>(*placement.spec.number_of_clusters) : r.feasible;
-  const size_t chosen = scored ? ChooseByScore(placement, placement_id, sorted, previous, options, feasible, r)
-                               : ChooseRoundRobin(placement_id, previous, feasible, r);
+  const std::vector<size_t> order = scored ? ScoreOrder(placement, placement_id, sorted, previous, options, feasible, r)
+                                           : RoundRobinOrder(placement_id, previous, feasible, r);
+  std::string spread_failure;
+  const size_t chosen = options.advanced && !placement.spec.spread_constraints.empty()
+                            ? ChooseSpread(placement, sorted, previous, order, r, spread_failure)
+                            : ChooseFirst(order, previous, r);
   if (auto unimplemented = v1::UnimplementedFields(placement.spec, options.advanced); !unimplemented.empty()) {
     return KeepPrevious(placement, std::move(r), unimplemented);
   }
@@ -262,6 +305,9 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
   if (r.feasible == 0) {
     r.condition_status = "False";
     r.condition_reason = clusters.empty() ? "NoClusters" : "NoFeasibleClusters";
+  } else if (!spread_failure.empty()) {
+    r.condition_status = "False";
+    r.condition_reason = "SpreadUnsatisfiable";
   } else if (chosen < r.wanted) {
     r.condition_status = "False";
     r.condition_reason = "InsufficientClusters";
@@ -270,6 +316,7 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     r.condition_reason = "Scheduled";
   }
   r.condition_message = ConditionMessage(r, names);
+  if (!spread_failure.empty()) r.condition_message = spread_failure + "; " + r.condition_message;
   return r;
 }
 

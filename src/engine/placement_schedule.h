@@ -12,7 +12,8 @@
 //          (default: every feasible cluster). Duplicated replicas: decisions carry no replica count.
 // With advanced placement (ScheduleOptions::advanced, feature gate TMCAdvancedPlacement) every strategy
 // but RoundRobin ranks the feasible clusters by score instead (engine/placement_score.h): a cluster
-// reporting no free cpu or memory takes no new placements, stickiness is the Steady plugin.
+// reporting no free cpu or memory takes no new placements, stickiness is the Steady plugin; spread
+// constraints (engine/placement_spread.h) then choose among the ranked clusters, whatever the strategy.
 // Thread-safe: no state.
 
 #include <map>
@@ -23,6 +24,7 @@
 #include "apis/tmc/v1alpha1/cluster_registration.h"
 #include "apis/tmc/v1alpha1/workload_placement.h"
 #include "engine/placement_score.h"
+#include "engine/placement_spread.h"
 
 namespace tmcd::engine {
 
@@ -38,6 +40,7 @@ struct ClusterVerdict {
   bool sticky = false;              // chosen because it was chosen before
   std::vector<PluginScore> scores;  // advanced placement: every weighted plugin (feasible clusters only)
   int64_t total = 0;                // Σ weight × score
+  std::string spread;               // feasible but left out by a spread constraint: why
 };
 
 struct ScheduleOptions {
@@ -52,6 +55,7 @@ struct ScheduleResult {
   size_t feasible = 0;
   std::string strategy = "RoundRobin";     // what decided: RoundRobin (basic) or the scoring strategy
   std::map<std::string, int32_t> weights;  // the plugins' weights (advanced placement)
+  std::vector<SpreadOutcome> spread;       // one per spec.spreadConstraints entry (advanced placement)
   // The Scheduled condition: status "True"/"False", CamelCase reason, short message.
   std::string condition_status;
   std::string condition_reason;

@@ -414,3 +414,50 @@ def test_advanced_placement_ranks_real_clusters_by_their_capacity(clusters, daem
     finally:
         clusters[1].kubectl("delete", "deployment", "busy", "-n", "default", "--wait=false", check=False)
     assert d.stop() == 0
+
+
+def test_a_spread_over_two_zones_holds_on_real_clusters(clusters, daemon, tmp_path):
+    """With TMCAdvancedPlacement, spreadConstraints choose among what the strategy ranks: LocationAware
+    prefers the two registrations in east (both on the first real cluster, zone z1) but a zone spread with
+    maxSkew 1 takes one of them and the west cluster (zone z2), and the copies land there. A minGroups no
+    zone count can meet is reported, and the decisions already made stay."""
+    d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
+    base = d.base
+    for c, name, location, zone in ((clusters[0], "east-1", "east", "z1"), (clusters[0], "east-2", "east", "z1"),
+                                    (clusters[1], "west-1", "west", "z2")):
+        p = peer(c)
+        post(base, "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
+        post(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
+             registration(name, p, f"{name}-token", location=location, zone=zone))
+    for name in ("east-1", "east-2", "west-1"):
+        wait_condition(base, name, "Ready", "True", timeout=30)
+    wp = placement("zones", n=2, app="zoned")
+    wp["spec"].update(strategy="LocationAware", clusterSelector={"locations": ["east", "west"]},
+                      spreadConstraints=[{"topologyKey": "zone", "maxSkew": 1}])
+    post(base, WP, wp)
+
+    def decided():
+        return sorted(x["clusterName"] for x in get(base, f"{WP}/zones").get("status", {}).get("decisions", []))
+    chosen = eventually(lambda: len(decided()) == 2 and decided(), 30, "two clusters decided")
+    assert "west-1" in chosen and len({"east-1", "east-2"} & set(chosen)) == 1, chosen
+    explain = get(base, WP + "/zones/explain")
+    assert explain["spreadConstraints"] == [{"topologyKey": "zone", "maxSkew": 1, "minGroups": 0, "skew": 0,
+                                             "satisfied": True, "groups": {"z1": {"chosen": 1, "feasible": 2},
+                                                                           "z2": {"chosen": 1, "feasible": 1}}}]
+    body = deployment("zoned", replicas=0, labels={"app": "zoned"})
+    body["spec"]["template"]["spec"].pop("volumes")
+    body["spec"]["template"]["spec"]["containers"][0].pop("volumeMounts")
+    post(base, DEPLOY, body)
+    ns = downstream_ns("root", "shop")
+    for c in clusters:
+        eventually(lambda: downstream(c, ns, "deployment", "zoned") is not None, 30, "a copy in each zone")
+
+    three = [{"topologyKey": "zone", "maxSkew": 1, "minGroups": 3}]  # every cluster wanted, in three zones
+    patch(base, f"{WP}/zones", {"spec": {"numberOfClusters": None, "spreadConstraints": three}})
+    cond = eventually(lambda: next((c for c in get(base, f"{WP}/zones")["status"]["conditions"]
+                                    if c["type"] == "Scheduled" and c["reason"] == "SpreadUnsatisfiable"), None),
+                      30, "the unsatisfiable spread reported")
+    assert cond["status"] == "False"
+    assert "spreadConstraints zone: minGroups 3 cannot be met: 2 group(s) have a feasible cluster" in cond["message"]
+    assert decided() == chosen  # nothing moved
+    assert d.stop() == 0

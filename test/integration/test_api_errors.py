@@ -62,6 +62,8 @@ BAD = [
     # Advanced placement is not implemented yet: refused, never stored and ignored (docs/placement.md).
     ("post", WP, json.dumps(placement(strategy="Binpack")), {}, 422, "Invalid",
      'spec.strategy: Forbidden: "Binpack": needs the feature gate TMCAdvancedPlacement, which is off'),
+    ("post", WP, json.dumps(placement(spreadConstraints=[{"topologyKey": "zone"}])), {}, 422, "Invalid",
+     "spec.spreadConstraints: Forbidden: needs the feature gate TMCAdvancedPlacement"),
     ("post", WP, json.dumps(placement(replicaScheduling={"type": "Divided"})), {}, 422, "Invalid",
      "spec.replicaScheduling.type: Forbidden"),
     ("post", WP, json.dumps(placement(overrides=[{"image": {"registry": "mirror.example"}}])), {}, 422, "Invalid",
@@ -169,7 +171,7 @@ def test_kill_9_during_write_storm_keeps_every_acknowledged_write(daemon, tmp_pa
     assert int(new["metadata"]["resourceVersion"]) == top + 1  # revisions stay monotonic
 
 
-def test_advanced_placement_gate_serves_strategies_and_scoring_only(daemon, tmp_path):
+def test_advanced_placement_gate_serves_strategies_scoring_and_spread_only(daemon, tmp_path):
     d = daemon("--feature-gates=TMCAdvancedPlacement=true", "--data-dir", str(tmp_path / "data"), "--store-fsync=false")
     body = placement(strategy="Binpack", scoring=[{"plugin": "Steady", "weight": 0}])
     r = requests.post(d.base + WP, json=body)
@@ -177,8 +179,14 @@ def test_advanced_placement_gate_serves_strategies_and_scoring_only(daemon, tmp_
     rr = placement(strategy="RoundRobin", scoring=[{"plugin": "Balance", "weight": 1}])
     r = requests.post(d.base + WP, json={**rr, "metadata": {"name": "rr"}})
     assert_status(r, 422, "Invalid", "spec.scoring: Forbidden: strategy RoundRobin has no scores")
-    r = requests.post(d.base + WP, json={**placement(spreadConstraints=[{"topologyKey": "zone", "maxSkew": 1}]),
-                                         "metadata": {"name": "spread"}})
-    assert_status(r, 422, "Invalid", "spec.spreadConstraints: Forbidden: advanced placement does not implement this")
+    spread = placement(spreadConstraints=[{"topologyKey": "zone", "minGroups": 2}])
+    r = requests.post(d.base + WP, json={**spread, "metadata": {"name": "spread"}})
+    assert r.status_code == 201, r.text
+    assert r.json()["spec"]["spreadConstraints"] == [{"topologyKey": "zone", "maxSkew": 1, "minGroups": 2}]
+    r = requests.post(d.base + WP, json={**placement(replicaScheduling={"type": "Divided"}), "metadata": {"name": "d"}})
+    assert_status(r, 422, "Invalid", "spec.replicaScheduling.type: Forbidden: \"Divided\": advanced placement does not implement")
+    spread = requests.get(d.base + WP + "/spread/explain").json()["spreadConstraints"]
+    assert spread == [{"topologyKey": "zone", "maxSkew": 1, "minGroups": 2, "groups": {}, "skew": 0,
+                       "satisfied": False}], spread
     explain = requests.get(d.base + WP + "/p/explain").json()
     assert explain["strategy"] == "Binpack" and explain["weights"] == {"Capacity": -3}, explain

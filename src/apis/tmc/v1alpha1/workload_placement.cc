@@ -119,7 +119,7 @@ std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec&
     out.push_back({"spec.strategy", s.strategy, gate_off});
   }
   if (s.replica_scheduling.type == "Divided") out.push_back({"spec.replicaScheduling.type", "Divided", not_yet});
-  if (!s.spread_constraints.empty()) out.push_back({"spec.spreadConstraints", "", not_yet});
+  if (!s.spread_constraints.empty() && !advanced) out.push_back({"spec.spreadConstraints", "", gate_off});
   if (!s.scoring.empty() && !advanced) out.push_back({"spec.scoring", "", gate_off});
   if (!s.scoring.empty() && advanced && s.strategy == "RoundRobin") {
     out.push_back({"spec.scoring", "", "strategy RoundRobin has no scores"});

@@ -319,10 +319,10 @@ struct UnimplementedField {
   bool operator==(const UnimplementedField&) const = default;
 };
 // What the spec asks for that tmcd would ignore. Without advanced placement (feature gate
-// TMCAdvancedPlacement off): strategy Binpack/LeastLoaded/LocationAware and scoring (Spread, the
-// default, and RoundRobin are both the basic round-robin spread); with it, scoring together with
-// RoundRobin (which has no scores). Always, until built: replicaScheduling Divided,
-// spreadConstraints, overrides. The local API refuses such a spec; in kcp mode, where kcp
+// TMCAdvancedPlacement off): strategy Binpack/LeastLoaded/LocationAware, scoring and
+// spreadConstraints (Spread, the default, and RoundRobin are both the basic round-robin spread); with
+// it, scoring together with RoundRobin (which has no scores). Always, until built: replicaScheduling
+// Divided, overrides. The local API refuses such a spec; in kcp mode, where kcp
 // validates, the placement controller reports it (Scheduled=False, reason Unsupported) and keeps
 // its previous decisions (docs/placement.md#not-yet-implemented).
 std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec& s, bool advanced = false);
