@@ -173,28 +173,63 @@ void PlacementController::QueueAll(const std::string& workspace, const std::stri
   }
 }
 
-Result<std::vector<v1::ClusterRegistration>> PlacementController::Clusters(const std::string& workspace) const {
-  return upstream_.ListTyped<v1::ClusterRegistration>(workspace, "");
+Result<std::vector<const v1::ClusterRegistration*>> PlacementController::Clusters(
+    const std::string& workspace, std::vector<std::shared_ptr<const v1::ClusterRegistration>>& hold) const {
+  TMCD_ASSIGN_OR_RETURN(hold, upstream_.ListTyped<v1::ClusterRegistration>(workspace, "", clusters_));
+  std::vector<const v1::ClusterRegistration*> out;
+  out.reserve(hold.size());
+  for (const auto& c : hold) out.push_back(c.get());
+  return out;
 }
 
 Result<std::map<std::string, size_t>> PlacementController::Load(const std::string& workspace,
                                                                 const std::string& self) const {
-  std::map<std::string, size_t> load;
-  if (!advanced_) return load;
-  TMCD_ASSIGN_OR_RETURN(auto placements, upstream_.ListTyped<v1::WorkloadPlacement>(workspace, ""));
-  for (const auto& other : placements) {
-    if (other.metadata.namespace_ + "/" + other.metadata.name == self) continue;
-    for (const auto& d : other.status.decisions) ++load[d.cluster_name];
+  if (!advanced_) return std::map<std::string, size_t>{};
+  std::lock_guard<std::mutex> lock(load_mu_);
+  auto it = load_.find(workspace);
+  if (it == load_.end()) {  // first use: every placement's stored decisions
+    TMCD_ASSIGN_OR_RETURN(auto placements, upstream_.ListTyped<v1::WorkloadPlacement>(workspace, ""));
+    LoadIndex index;
+    for (const auto& p : placements) {
+      auto& mine = index.chosen[p.metadata.namespace_ + "/" + p.metadata.name];
+      for (const auto& d : p.status.decisions) {
+        if (mine.insert(d.cluster_name).second) ++index.per_cluster[d.cluster_name];
+      }
+    }
+    it = load_.emplace(workspace, std::move(index)).first;
+  }
+  std::map<std::string, size_t> load = it->second.per_cluster;
+  if (auto mine = it->second.chosen.find(self); mine != it->second.chosen.end()) {
+    for (const auto& c : mine->second) {
+      if (--load[c] == 0) load.erase(c);
+    }
   }
   return load;
 }
 
+void PlacementController::RecordLoad(const std::string& workspace, const std::string& self,
+                                     std::set<std::string> clusters) {
+  if (!advanced_) return;
+  std::lock_guard<std::mutex> lock(load_mu_);
+  auto it = load_.find(workspace);
+  if (it == load_.end()) return;  // seeded from the store on first use
+  auto& index = it->second;
+  auto& mine = index.chosen[self];
+  for (const auto& c : mine) {
+    if (--index.per_cluster[c] == 0) index.per_cluster.erase(c);
+  }
+  for (const auto& c : clusters) ++index.per_cluster[c];
+  mine = std::move(clusters);
+  if (mine.empty()) index.chosen.erase(self);
+}
+
 Result<ScheduleResult> PlacementController::Compute(const std::string& workspace,
                                                     const v1::WorkloadPlacement& p) const {
-  TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(workspace));
+  std::vector<std::shared_ptr<const v1::ClusterRegistration>> hold;
+  TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(workspace, hold));
   ScheduleOptions options{advanced_, {}};
   TMCD_ASSIGN_OR_RETURN(options.load, Load(workspace, p.metadata.namespace_ + "/" + p.metadata.name));
-  return Schedule(p, workspace + "/" + p.metadata.namespace_ + "/" + p.metadata.name, clusters, options);
+  return Schedule(p, workspace + "/" + p.metadata.namespace_ + "/" + p.metadata.name, std::move(clusters), options);
 }
 
 Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
@@ -204,7 +239,8 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   const upstream::ObjectRef ref{
       key.substr(0, bar),   std::string(kGroup), "v1alpha1", "workloadplacements", key.substr(bar + 1, slash - bar - 1),
       key.substr(slash + 1)};
-  TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(ref.workspace));
+  std::vector<std::shared_ptr<const v1::ClusterRegistration>> hold;
+  TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(ref.workspace, hold));
   ScheduleOptions options{advanced_, {}};
   TMCD_ASSIGN_OR_RETURN(options.load, Load(ref.workspace, ref.namespace_ + "/" + ref.name));
   const std::string id = ref.workspace + "/" + ref.namespace_ + "/" + ref.name;
@@ -235,8 +271,12 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     p.status = std::move(st);
     return true;
   });
-  if (!written.ok() && written.status().reason() == Reason::kNotFound) return ReconcileResult{};
+  if (!written.ok() && written.status().reason() == Reason::kNotFound) {
+    RecordLoad(ref.workspace, ref.namespace_ + "/" + ref.name, {});
+    return ReconcileResult{};
+  }
   TMCD_TRY(written.status());
+  RecordLoad(ref.workspace, ref.namespace_ + "/" + ref.name, ClusterSet(written->status.decisions));
   if (moved) {
     decisions_.Add({{"result", outcome}}).Increment();
     spdlog::info("placement {}: decisions now [{}]", id, [&] {

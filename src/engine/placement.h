@@ -13,7 +13,10 @@
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "engine/controller.h"
 #include "engine/placement_schedule.h"
@@ -41,11 +44,16 @@ class PlacementController {
   // Queues every placement of a workspace (a namespace, when ns is non-empty), after `delay`.
   void QueueAll(const std::string& workspace, const std::string& ns,
                 std::chrono::milliseconds delay = std::chrono::milliseconds(0));
-  Result<std::vector<v1::ClusterRegistration>> Clusters(const std::string& workspace) const;
+  // The workspace's clusters, decoded once per revision (clusters_).
+  Result<std::vector<const v1::ClusterRegistration*>> Clusters(
+      const std::string& workspace, std::vector<std::shared_ptr<const v1::ClusterRegistration>>& hold) const;
   Result<ScheduleResult> Compute(const std::string& workspace, const v1::WorkloadPlacement& p) const;
   // Advanced placement's Balance input: per cluster, the decisions of the workspace's placements
-  // other than `self` ("<namespace>/<name>").
+  // other than `self` ("<namespace>/<name>"), from the load index (one list of the workspace's
+  // placements the first time, then kept by Reconcile: O(clusters) per call, not O(placements)).
   Result<std::map<std::string, size_t>> Load(const std::string& workspace, const std::string& self) const;
+  // Records what `self` now has chosen (empty: gone) in the load index.
+  void RecordLoad(const std::string& workspace, const std::string& self, std::set<std::string> clusters);
 
   upstream::Upstream& upstream_;
   store::Store& store_;
@@ -56,6 +64,14 @@ class PlacementController {
   Controller* controller_ = nullptr;
   GenerationFilter generations_;  // placement events: spec changes, not its own status writes
   prometheus::Family<prometheus::Counter>& decisions_;
+  // The load index, per workspace (advanced placement only).
+  struct LoadIndex {
+    std::map<std::string, std::set<std::string>> chosen;  // "<namespace>/<name>" → its clusters
+    std::map<std::string, size_t> per_cluster;            // cluster → placements that chose it
+  };
+  mutable upstream::Upstream::ListCache<v1::ClusterRegistration> clusters_;
+  mutable std::mutex load_mu_;
+  mutable std::map<std::string, LoadIndex> load_;  // guarded by load_mu_
 };
 
 }  // namespace tmcd::engine

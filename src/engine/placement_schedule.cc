@@ -257,10 +257,16 @@ bool SelectsWorkload(const v1::WorkloadPlacement& placement, const std::string& 
 
 ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::string& placement_id,
                         const std::vector<v1::ClusterRegistration>& clusters, const ScheduleOptions& options) {
+  std::vector<const v1::ClusterRegistration*> ptrs;
+  ptrs.reserve(clusters.size());
+  for (const auto& c : clusters) ptrs.push_back(&c);
+  return Schedule(placement, placement_id, std::move(ptrs), options);
+}
+
+ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::string& placement_id,
+                        std::vector<const v1::ClusterRegistration*> clusters, const ScheduleOptions& options) {
   ScheduleResult r;
-  std::vector<const v1::ClusterRegistration*> sorted;
-  sorted.reserve(clusters.size());
-  for (const auto& c : clusters) sorted.push_back(&c);
+  std::vector<const v1::ClusterRegistration*>& sorted = clusters;
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return a->metadata.name < b->metadata.name; });
   std::set<std::string> previous;

@@ -65,6 +65,9 @@ struct ScheduleResult {
 // `placement_id` ("<workspace>/<namespace>/<name>") seeds the round-robin rotation.
 ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::string& placement_id,
                         const std::vector<v1::ClusterRegistration>& clusters, const ScheduleOptions& options = {});
+// The same over clusters held elsewhere (the controller's decoded-object cache).
+ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::string& placement_id,
+                        std::vector<const v1::ClusterRegistration*> clusters, const ScheduleOptions& options = {});
 
 // The first taint with `effect` ("NoSchedule" or "NoExecute") that the tolerations do not tolerate, as
 // key=value:effect ("" = all tolerated). PreferNoSchedule is a scoring matter (advanced placement).

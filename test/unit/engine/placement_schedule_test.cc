@@ -159,7 +159,7 @@ TEST_CASE("the Scheduled condition says why too few clusters were found") {
   CHECK(r.condition_status == "False");
   CHECK(r.condition_reason == "InsufficientClusters");
   CHECK(r.condition_message == "2 wanted, 1 feasible, chosen: a; rejected: b NotReady (Unreachable)");
-  CHECK(Schedule(Placement(), "id", {}).condition_reason == "NoClusters");
+  CHECK(Schedule(Placement(), "id", std::vector<v1::ClusterRegistration>{}).condition_reason == "NoClusters");
   c[0].spec.unschedulable = true;
   CHECK(Schedule(Placement(), "id", c).condition_reason == "NoFeasibleClusters");
 }

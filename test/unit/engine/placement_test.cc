@@ -125,5 +125,54 @@ TEST_CASE("placement reconcile: decisions, counts and conditions; moves only whe
   CHECK(f.ctl.Reconcile(PlacementController::KeyFor("root", "shop", "gone")).ok());
 }
 
+Json Named(const std::string& name) {
+  Json p = PlacementBody();
+  p["metadata"]["name"] = name;
+  return p;
+}
+
+TEST_CASE("advanced placement: Balance reads a load index kept by reconciles, which forgets deleted placements") {
+  Fixture f;
+  prometheus::Registry metrics;
+  PlacementController adv{f.up, *f.s, f.clock, metrics, {{"apps", "deployments"}}, /*advanced=*/true};
+  f.Cluster("root", "east", true);
+  f.Cluster("root", "west", true);
+  auto decided = [&](const std::string& name) {
+    REQUIRE(adv.Reconcile(PlacementController::KeyFor("root", "shop", name)).ok());
+    auto p =
+        f.up.GetTyped<v1::WorkloadPlacement>({"root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", name});
+    REQUIRE(p.ok());
+    REQUIRE(p->status.decisions.size() == 1);
+    return p->status.decisions[0].cluster_name;
+  };
+  f.Create("root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", Named("a"));
+  const std::string first = decided("a");
+  const std::string other = first == "east" ? "west" : "east";
+  f.Create("root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", Named("b"));
+  CHECK(decided("b") == other);  // Spread's Balance: the cluster a placement already chose is busier
+  CHECK(decided("a") == first);  // its own decision does not count against itself
+
+  registry::Request req;
+  req.workspace = "root";
+  req.namespace_ = "shop";
+  req.name = "a";
+  REQUIRE(f.objects
+              .Delete(req, *f.objects.catalog().Find("root", "tmc.kcp.io", "v1alpha1", "workloadplacements"),
+                      Json::object())
+              .ok());
+  CHECK(adv.Reconcile(PlacementController::KeyFor("root", "shop", "a")).ok());  // gone: forgotten
+  f.Create("root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", Named("c"));
+  CHECK(decided("c") == first);  // only b's load is left
+
+  // A controller started later seeds its index from the stored decisions.
+  prometheus::Registry metrics2;
+  PlacementController later{f.up, *f.s, f.clock, metrics2, {{"apps", "deployments"}}, true};
+  auto explain = later.Explain("root", "shop", "c");
+  REQUIRE(explain.ok());
+  for (const auto& c : (*explain)["clusters"]) {  // b's decision is seen (unseeded, both would score 100)
+    CHECK(c["scores"]["Balance"]["score"] == (c["name"] == first ? 100 : 0));
+  }
+}
+
 }  // namespace
 }  // namespace tmcd::engine
