@@ -64,6 +64,9 @@ struct ServerOptions {
   // (wired by the app to the placement controller; unset = 404).
   std::function<Result<nlohmann::json>(const std::string& workspace, const std::string& ns, const std::string& name)>
       explain_placement;
+  // POST .../explain: the same for the WorkloadPlacement in the body, checked as a create, not stored.
+  std::function<Result<nlohmann::json>(const std::string& workspace, const std::string& ns, const nlohmann::json& obj)>
+      explain_candidate;
 };
 
 class Server {
@@ -97,6 +100,8 @@ class Server {
   void AdmitRbacWrite(RequestPath& p, const ResourceInfo& r, const security::UserInfo& user);
   void HandleResource(const RequestPath& p, const net::HttpRequest& req, const security::UserInfo& user,
                       net::HttpResponse& res, std::string& verb, std::string& resource_label);
+  // GET .../workloadplacements/<name>/explain, and POST for the dry run (docs/placement.md#explain).
+  void HandleExplain(const RequestPath& p, const ResourceInfo& r, const net::HttpRequest& req, net::HttpResponse& res);
   void HandleScale(const RequestPath& p, const ResourceInfo& r, const net::HttpRequest& req, net::HttpResponse& res,
                    std::string& verb);
   void HandleRead(const RequestPath& p, const ResourceInfo& r, const net::HttpRequest& req, net::HttpResponse& res,

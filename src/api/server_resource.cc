@@ -208,10 +208,7 @@ void Server::HandleResource(const RequestPath& path, const net::HttpRequest& req
   if (explain) {
     verb = "explain";
     resource_label = r->QualifiedResource();
-    if (method != "GET") return fail(Status(Reason::kMethodNotAllowed, "explain is read-only: use GET"));
-    auto out = options_.explain_placement(p.workspace, p.namespace_, p.name);
-    if (!out.ok()) return fail(out.status());
-    return Reply(res, 200, *out);
+    return HandleExplain(p, *r, req, res);
   }
   // Metric labels stay bounded: custom resources share one.
   resource_label = r->crd.empty() ? r->QualifiedResource() : "customresources";
@@ -409,6 +406,36 @@ bool Server::WatchStream::Pull(std::string& out, size_t budget, TimePoint now) {
     Append(out, {{"type", "BOOKMARK"}, {"object", bm}});
   }
   return true;
+}
+
+void Server::HandleExplain(const RequestPath& p, const ResourceInfo& r, const net::HttpRequest& req,
+                           net::HttpResponse& res) {
+  auto fail = [&](const Status& s) { Reply(res, HttpCode(s.reason()), StatusBody(s, {p.name, p.group, p.resource})); };
+  const std::string& method = req.method;
+  if (method == "POST" && options_.explain_candidate != nullptr) {  // dry run: a spec that is not stored
+    auto body = ParseBody(req);
+    if (!body.ok()) return fail(body.status());
+    if (body->is_object() && body->value("metadata", Json::object()).is_object()) {
+      (*body)["metadata"]["name"] = p.name;
+    }
+    registry::Request rq;
+    rq.workspace = p.workspace;
+    rq.namespace_ = p.namespace_;
+    rq.name = p.name;
+    auto checked = objects_.CheckNew(rq, r, std::move(*body));
+    if (!checked.ok()) return fail(checked.status());
+    auto out = options_.explain_candidate(p.workspace, p.namespace_, *checked);
+    if (!out.ok()) return fail(out.status());
+    return Reply(res, 200, *out);
+  }
+  if (method != "GET") {
+    return fail(Status(Reason::kMethodNotAllowed,
+                       "explain: GET explains the stored placement, POST a WorkloadPlacement to evaluate one that "
+                       "is not stored"));
+  }
+  auto out = options_.explain_placement(p.workspace, p.namespace_, p.name);
+  if (!out.ok()) return fail(out.status());
+  return Reply(res, 200, *out);
 }
 
 }  // namespace tmcd::api

@@ -267,6 +267,9 @@ Status App::StartApi() {
     so.explain_placement = [this](const std::string& ws, const std::string& ns, const std::string& name) {
       return placement_->Explain(ws, ns, name);
     };
+    so.explain_candidate = [this](const std::string& ws, const std::string& ns, const nlohmann::json& obj) {
+      return placement_->ExplainCandidate(ws, ns, obj);
+    };
   }
   if (!upstream_->AcceptsLocalWrites()) {
     so.read_only_reason =

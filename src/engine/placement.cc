@@ -293,6 +293,27 @@ Result<nlohmann::json> PlacementController::Explain(const std::string& workspace
   TMCD_ASSIGN_OR_RETURN(auto p, upstream_.GetTyped<v1::WorkloadPlacement>(
                                     {workspace, std::string(kGroup), "v1alpha1", "workloadplacements", ns, name}));
   TMCD_ASSIGN_OR_RETURN(auto r, Compute(workspace, p));
+  return Render(workspace, p, r);
+}
+
+Result<nlohmann::json> PlacementController::ExplainCandidate(const std::string& workspace, const std::string& ns,
+                                                             const nlohmann::json& obj) const {
+  TMCD_ASSIGN_OR_RETURN(auto candidate, v1::DecodeStored<v1::WorkloadPlacement>(obj.dump()));
+  auto stored = upstream_.GetTyped<v1::WorkloadPlacement>(
+      {workspace, std::string(kGroup), "v1alpha1", "workloadplacements", ns, candidate.metadata.name});
+  if (!stored.ok() && stored.status().reason() != Reason::kNotFound) return stored.status();
+  candidate.status = stored.ok() ? stored->status : v1::WorkloadPlacementStatus{};
+  TMCD_ASSIGN_OR_RETURN(auto r, Compute(workspace, candidate));
+  Json out = Render(workspace, candidate, r);
+  out["dryRun"] = true;
+  out["stored"] = stored.ok();
+  return out;
+}
+
+Json PlacementController::Render(const std::string& workspace, const v1::WorkloadPlacement& p,
+                                 const ScheduleResult& r) {
+  const std::string& ns = p.metadata.namespace_;
+  const std::string& name = p.metadata.name;
   Json clusters = Json::array();
   for (const auto& v : r.verdicts) {
     Json c = {{"name", v.cluster}, {"location", v.location}, {"feasible", v.rejected.empty()}, {"chosen", v.chosen},
@@ -317,16 +338,17 @@ Result<nlohmann::json> PlacementController::Explain(const std::string& workspace
                       {"skew", o.skew},
                       {"satisfied", o.satisfied}});
   }
-  return Json{{"kind", "PlacementExplanation"},
-              {"apiVersion", "tmc.kcp.io/v1alpha1"},
-              {"placement", {{"workspace", workspace}, {"namespace", ns}, {"name", name}}},
-              {"strategy", r.strategy},
-              {"weights", r.weights},
-              {"wanted", r.wanted},
-              {"feasible", r.feasible},
-              {"spreadConstraints", spread},
-              {"scheduled", {{"status", r.condition_status}, {"reason", r.condition_reason}}},
-              {"clusters", clusters}};
+  return Json{
+      {"kind", "PlacementExplanation"},
+      {"apiVersion", "tmc.kcp.io/v1alpha1"},
+      {"placement", {{"workspace", workspace}, {"namespace", ns}, {"name", name}}},
+      {"strategy", r.strategy},
+      {"weights", r.weights},
+      {"wanted", r.wanted},
+      {"feasible", r.feasible},
+      {"spreadConstraints", spread},
+      {"scheduled", {{"status", r.condition_status}, {"reason", r.condition_reason}, {"message", r.condition_message}}},
+      {"clusters", clusters}};
 }
 
 }  // namespace tmcd::engine

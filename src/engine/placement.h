@@ -36,6 +36,11 @@ class PlacementController {
   Result<ReconcileResult> Reconcile(const std::string& key);
   // The full filter results for one placement, computed now (GET .../workloadplacements/<n>/explain).
   Result<nlohmann::json> Explain(const std::string& workspace, const std::string& ns, const std::string& name) const;
+  // The same for a placement that is not stored (POST .../explain, "dryRun": true): `candidate`, as
+  // the registry checked and defaulted it for a create; the stored placement of that name, when there
+  // is one, gives the decisions it would keep.
+  Result<nlohmann::json> ExplainCandidate(const std::string& workspace, const std::string& ns,
+                                          const nlohmann::json& candidate) const;
   static std::string KeyFor(const std::string& workspace, const std::string& ns, const std::string& name) {
     return workspace + "|" + ns + "/" + name;
   }
@@ -48,6 +53,7 @@ class PlacementController {
   Result<std::vector<const v1::ClusterRegistration*>> Clusters(
       const std::string& workspace, std::vector<std::shared_ptr<const v1::ClusterRegistration>>& hold) const;
   Result<ScheduleResult> Compute(const std::string& workspace, const v1::WorkloadPlacement& p) const;
+  static nlohmann::json Render(const std::string& workspace, const v1::WorkloadPlacement& p, const ScheduleResult& r);
   // Advanced placement's Balance input: per cluster, the decisions of the workspace's placements
   // other than `self` ("<namespace>/<name>"), from the load index (one list of the workspace's
   // placements the first time, then kept by Reconcile: O(clusters) per call, not O(placements)).

@@ -88,6 +88,11 @@ class ObjectService {
   Json WatchEvent(const store::Event& e, const Filters& f) const;
 
   static Result<Filters> CompileFilters(const ResourceInfo& r, const ListOptions& o);
+  // The object as a create would default and check it (the field refusals included); nothing is
+  // read or written. For evaluating an object that is not stored (a placement's dry-run explain).
+  Result<Json> CheckNew(const Request& p, const ResourceInfo& r, Json obj) const {
+    return Prepare(p, r, std::move(obj));
+  }
 
  private:
   store::ObjectKey Key(const Request& p, const ResourceInfo& r, const std::string& name) const;

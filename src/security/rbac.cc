@@ -28,10 +28,11 @@ std::map<std::string, std::vector<PolicyRule>, std::less<>> BuildBuiltins() {
       Rule(write, {""}, {"secrets"}),
       Rule({"get", "list", "watch", "create"}, {""}, {"namespaces"}),
       Rule(read, {"tmc.kcp.io"}, {"workloadplacements", "workloadplacements/explain", "syncrecords"}),
+      Rule({"create"}, {"tmc.kcp.io"}, {"workloadplacements/explain"}),  // the dry run: evaluates, stores nothing
   };
   out["tmc:tenant"] = {
       Rule(write, {"tmc.kcp.io"}, {"workloadplacements"}),
-      Rule({"get"}, {"tmc.kcp.io"}, {"workloadplacements/explain"}),
+      Rule({"get", "create"}, {"tmc.kcp.io"}, {"workloadplacements/explain"}),
       Rule(read, {"tmc.kcp.io"}, {"syncrecords"}),
       Rule(write, {"apps"}, {"deployments", "deployments/scale"}),
       Rule(write, {""}, {"configmaps", "secrets", "services", "serviceaccounts"}),

@@ -122,7 +122,9 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
     assert [(c["name"], c["chosen"]) for c in explain["clusters"]] == [("east", True), ("west", True)]
     r = requests.get(base + WP + "/missing/explain", timeout=10)
     assert r.status_code == 404 and r.json()["reason"] == "NotFound"
-    r = requests.post(base + WP + "/web/explain", json={}, timeout=10)
+    r = requests.post(base + WP + "/web/explain", json={}, timeout=10)  # the dry run checks its body
+    assert r.status_code == 422 and r.json()["reason"] == "Invalid"
+    r = requests.put(base + WP + "/web/explain", json={}, timeout=10)
     assert r.status_code == 405 and r.json()["kind"] == "Status"
 
     # Upstream: finalizer, one state label per cluster, aggregated real status.
@@ -434,6 +436,10 @@ def test_a_spread_over_two_zones_holds_on_real_clusters(clusters, daemon, tmp_pa
     wp = placement("zones", n=2, app="zoned")
     wp["spec"].update(strategy="LocationAware", clusterSelector={"locations": ["east", "west"]},
                       spreadConstraints=[{"topologyKey": "zone", "maxSkew": 1}])
+    dry = requests.post(base + WP + "/zones/explain", json=wp, timeout=10).json()  # evaluated, not stored
+    assert dry["dryRun"] and not dry["stored"] and dry["scheduled"]["status"] == "True", dry
+    assert {c["name"] for c in dry["clusters"] if c["chosen"]} & {"west-1"}, dry
+    assert get(base, f"{WP}/zones") is None
     post(base, WP, wp)
 
     def decided():

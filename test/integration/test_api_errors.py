@@ -190,3 +190,15 @@ def test_advanced_placement_gate_serves_strategies_scoring_and_spread_only(daemo
                        "satisfied": False}], spread
     explain = requests.get(d.base + WP + "/p/explain").json()
     assert explain["strategy"] == "Binpack" and explain["weights"] == {"Capacity": -3}, explain
+    # The dry run: a spec evaluated as a create would check it, never stored.
+    r = requests.post(d.base + WP + "/sim/explain", json=placement(strategy="LeastLoaded"))
+    assert r.status_code == 200, r.text
+    assert r.json()["dryRun"] is True and r.json()["stored"] is False and r.json()["strategy"] == "LeastLoaded"
+    assert requests.get(d.base + WP + "/sim").status_code == 404
+    r = requests.post(d.base + WP + "/sim/explain", json=placement(replicaScheduling={"type": "Divided"}))
+    assert_status(r, 422, "Invalid", "spec.replicaScheduling.type: Forbidden")
+    r = requests.post(d.base + WP + "/sim/explain", json=placement(numberOfClusters=0))
+    assert_status(r, 422, "Invalid", "spec.numberOfClusters")
+    r = requests.put(d.base + WP + "/p/explain", json=placement())
+    assert_status(r, 405, "MethodNotAllowed", "POST a WorkloadPlacement to evaluate one that is not stored")
+    assert requests.post(d.base + WP + "/p/explain", json=placement()).json()["stored"] is True
