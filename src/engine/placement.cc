@@ -18,6 +18,15 @@ constexpr std::string_view kGroup = "tmc.kcp.io";
 // reads every workload and record of the namespace).
 constexpr std::chrono::milliseconds kCoalesce{500};
 
+// Divided replicas: the split (decisionGeneration moves with it too).
+std::map<std::string, int64_t> Weights(const std::vector<v1::ClusterDecision>& decisions) {
+  std::map<std::string, int64_t> out;
+  for (const auto& d : decisions) {
+    if (d.weight) out[d.cluster_name] = *d.weight;
+  }
+  return out;
+}
+
 std::set<std::string> ClusterSet(const std::vector<v1::ClusterDecision>& d) {
   std::set<std::string> out;
   for (const auto& x : d) out.insert(x.cluster_name);
@@ -252,7 +261,7 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     const Time t = Time::FromTimePoint(clock_.Now());
     const ScheduleResult r = Schedule(p, id, clusters, options);
     v1::WorkloadPlacementStatus st = p.status;
-    moved = ClusterSet(r.decisions) != ClusterSet(st.decisions);
+    moved = ClusterSet(r.decisions) != ClusterSet(st.decisions) || Weights(r.decisions) != Weights(st.decisions);
     if (moved) {
       ++st.decision_generation;
       st.last_schedule_time = t;

@@ -7,6 +7,7 @@
 #include "apis/meta/condition.h"
 #include "apis/meta/selector.h"
 #include "common/strings.h"
+#include "engine/placement_divide.h"
 
 namespace tmcd::engine {
 namespace {
@@ -211,6 +212,29 @@ size_t ChooseSpread(const v1::WorkloadPlacement& placement, const std::vector<co
   return choice.chosen.size();
 }
 
+// Divided Dynamic: a kept cluster keeps the weight it was given, so that capacity moving does not
+// re-divide every workload at each inventory; nullopt for Static (the spec decides), for new
+// clusters, and after a spec change (the old weights may be Static ones).
+std::optional<int64_t> KeptWeight(const v1::WorkloadPlacement& p, const std::string& cluster) {
+  if (p.spec.replica_scheduling.weighting != "Dynamic") return std::nullopt;
+  if (p.status.observed_generation != p.metadata.generation) return std::nullopt;
+  for (const auto& d : p.status.decisions) {
+    if (d.cluster_name == cluster && d.weight && *d.weight > 0) return d.weight;
+  }
+  return std::nullopt;
+}
+
+// Divided replicas: weights that give nothing to every chosen cluster divide evenly (never a
+// workload scaled to zero by a typo); says so ("" when the weights stand).
+std::string FixWeights(const v1::ReplicaScheduling& rs, std::vector<v1::ClusterDecision>& decisions) {
+  int64_t sum = 0;
+  for (const auto& d : decisions) sum += d.weight.value_or(0);
+  if (sum > 0 || decisions.empty()) return "";
+  for (auto& d : decisions) d.weight = 1;
+  return rs.weighting == "Dynamic" ? "no chosen cluster reports available cpu: replicas divided evenly"
+                                   : "replicaScheduling.weights give every chosen cluster 0: replicas divided evenly";
+}
+
 // A spec asking for what the engine does not do yet (kcp validated it, tmcd could not refuse it):
 // acting on half of it could move or drop copies nobody asked to move, so the previous decisions
 // stay and the Scheduled condition says why.
@@ -298,16 +322,21 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     return KeepPrevious(placement, std::move(r), unimplemented);
   }
   std::vector<std::string> names;
-  for (const auto& v : r.verdicts) {
+  const auto& rs = placement.spec.replica_scheduling;
+  const bool divided = options.advanced && rs.type == "Divided";
+  for (size_t i = 0; i < r.verdicts.size(); ++i) {
+    const auto& v = r.verdicts[i];
     if (!v.chosen) continue;
     v1::ClusterDecision d;
     d.cluster_name = v.cluster;
     d.location = v.location;
     d.reason = r.strategy;
     d.score = static_cast<int32_t>(std::clamp<int64_t>(v.total, INT32_MIN, INT32_MAX));
+    if (divided) d.weight = KeptWeight(placement, v.cluster).value_or(DivisionWeight(rs, *sorted[i]));
     r.decisions.push_back(std::move(d));
     names.push_back(v.cluster);
   }
+  const std::string division = divided ? FixWeights(rs, r.decisions) : "";
   if (r.feasible == 0) {
     r.condition_status = "False";
     r.condition_reason = clusters.empty() ? "NoClusters" : "NoFeasibleClusters";
@@ -322,6 +351,7 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     r.condition_reason = "Scheduled";
   }
   r.condition_message = ConditionMessage(r, names);
+  if (!division.empty()) r.condition_message += "; " + division;
   if (!spread_failure.empty()) r.condition_message = spread_failure + "; " + r.condition_message;
   return r;
 }

@@ -130,7 +130,7 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
     dep_objects.push_back(d.object);
   }
   index_.SetDependencies(w.key, ref.workspace, ref.namespace_, dep_names);
-  const Json desired = DesiredCopy(w, workload, id, dns);
+  const Json desired = DesiredCopy(w, workload, id, dns, t.replicas);
   const std::string hash = DesiredHash(desired, dep_objects);
   auto cached = ds->Cached(Ref(ref.group, ref.version, ref.resource, ""), dns, ref.name);
   const bool unchanged = cached && record.status.desired_hash == hash && record.status.phase == "Applied" &&
@@ -166,10 +166,12 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
   return Status::Ok();
 }
 
-Json Syncer::DesiredCopy(const Work& w, const Json& workload, const UpstreamId& id, const std::string& dns) const {
+Json Syncer::DesiredCopy(const Work& w, const Json& workload, const UpstreamId& id, const std::string& dns,
+                         std::optional<int32_t> replicas) const {
   Json desired = Desired(workload, id, dns);
   StripFields(*w.rules, desired);
   if (!w.rules->replicas) return desired;
+  if (replicas) w.rules->replicas->Set(desired, *replicas);  // Divided: this cluster's share
   const KindRules* hpa = BuiltinRules("autoscaling", "horizontalpodautoscalers");
   auto hpas = upstream_.List(w.ref.workspace, hpa->group, hpa->resource, w.ref.namespace_);
   if (!hpas.ok()) return desired;

@@ -12,6 +12,7 @@
 #include "apis/tmc/v1alpha1/register.h"
 #include "apis/tmc/v1alpha1/workload_placement.h"
 #include "common/strings.h"
+#include "engine/placement_divide.h"
 #include "engine/placement_schedule.h"
 #include "sync/naming.h"
 #include "sync/status.h"
@@ -48,6 +49,20 @@ std::vector<CopyStatus> CopiesOf(const KindRules& rules, const std::vector<v1::S
     copies.push_back({r.spec.cluster_name, st, current, r.status.phase, r.status.last_error, healthy});
   }
   return copies;
+}
+
+// Divided replicas: the workload's replicas split by the placement's decision weights
+// (engine/placement_divide.h); empty when the placement duplicates or the kind has no replica count.
+std::map<std::string, int32_t> Shares(const KindRules& rules, const Json& workload, const v1::WorkloadPlacement& p) {
+  std::map<std::string, int64_t> weights;
+  for (const auto& d : p.status.decisions) {
+    if (d.weight) weights[d.cluster_name] = *d.weight;
+  }
+  if (weights.empty() || !rules.replicas || p.spec.replica_scheduling.type != "Divided") return {};
+  const Json* replicas = rules.replicas->Find(workload);  // absent: the kinds' default of 1
+  const int64_t total = replicas != nullptr && replicas->is_number_integer() ? replicas->get<int64_t>() : 1;
+  return engine::DivideReplicas(static_cast<int32_t>(std::clamp<int64_t>(total, 0, INT32_MAX)), weights,
+                                p.spec.replica_scheduling.min_replicas_per_cluster);
 }
 
 }  // namespace
@@ -144,7 +159,8 @@ Status Syncer::ReconcileStatus(Pass& p) {
   const std::string annotation = ClusterStatusAnnotation(*p.w.rules, copies);
   TMCD_TRY(SetMarks(p.w.ref, p.labelled, p.kept.empty() ? nullptr : &annotation));
   if (!options_.aggregate_status || p.deleting || p.kept.empty()) return Status::Ok();
-  return WriteStatus(p.w, copies, generation);
+  const bool divided = std::any_of(p.targets.begin(), p.targets.end(), [](const auto& t) { return t.second.replicas; });
+  return WriteStatus(p.w, copies, generation, divided);
 }
 
 Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, const Json& workload) {
@@ -156,8 +172,11 @@ Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, con
     auto p = v1::DecodeStored<v1::WorkloadPlacement>(obj.dump());
     if (!p.ok() || p->metadata.deletion_timestamp.set) continue;
     if (!engine::SelectsWorkload(*p, w.ref.group, w.ref.resource, labels)) continue;
+    const auto shares = Shares(*w.rules, workload, *p);
     for (const auto& d : p->status.decisions) {
-      out.try_emplace(d.cluster_name, Target{p->metadata.name, p->spec.deletion_policy});
+      const auto share = shares.find(d.cluster_name);
+      out.try_emplace(d.cluster_name, Target{p->metadata.name, p->spec.deletion_policy,
+                                             share == shares.end() ? std::nullopt : std::optional(share->second)});
     }
   }
   return out;
@@ -250,14 +269,14 @@ Status Syncer::SetMarks(const upstream::ObjectRef& ref, const std::set<std::stri
   return written.status();
 }
 
-Status Syncer::WriteStatus(const Work& w, const std::vector<CopyStatus>& copies, int64_t generation) {
+Status Syncer::WriteStatus(const Work& w, const std::vector<CopyStatus>& copies, int64_t generation, bool divided) {
   const std::string now = apis::Time::FromTimePoint(clock_.Now()).ToString();
   const upstream::ObjectRef& ref = w.ref;
   auto written = upstream_.Mutate(ref, true, [&](Json& cur) -> Result<bool> {
     const Json before = cur.value("status", Json::object());
     // A newer generation arrived since the copies were looked at: its own reconcile follows.
     if (cur["metadata"].value("generation", int64_t{0}) != generation) return false;
-    Json after = AggregateStatus(*w.rules, copies, generation, false, before, now);
+    Json after = AggregateStatus(*w.rules, copies, generation, divided, before, now);
     if (after == before) return false;
     cur["status"] = after;
     return true;

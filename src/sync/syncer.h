@@ -83,6 +83,7 @@ class Syncer {
   struct Target {
     std::string placement;
     std::string deletion_policy;
+    std::optional<int32_t> replicas;  // Divided: this cluster's share of the workload's replicas
   };
   // One workload being reconciled.
   struct Work {
@@ -134,7 +135,10 @@ class Syncer {
                   v1::SyncRecord& record);
   // The object to apply: Desired() with the kind's per-cluster fields stripped, and without its
   // replica count when an upstream HorizontalPodAutoscaler scales it (the cluster's HPA owns it).
-  Json DesiredCopy(const Work& w, const Json& workload, const UpstreamId& id, const std::string& dns) const;
+  // The copy to apply: `replicas` (Divided) replaces the workload's replica count; an HPA targeting
+  // the workload leaves the count to the cluster either way.
+  Json DesiredCopy(const Work& w, const Json& workload, const UpstreamId& id, const std::string& dns,
+                   std::optional<int32_t> replicas) const;
   // Invalid unless the cluster accepts the kind of every dependency (status.syncedResources).
   Status DependenciesAccepted(const std::string& ws, const std::string& cluster, const Work& w,
                               const std::vector<DesiredDependency>& deps) const;
@@ -155,7 +159,7 @@ class Syncer {
   // Finalizer and state labels on the upstream object: `clusters` labelled, finalizer iff non-empty.
   Status SetMarks(const upstream::ObjectRef& ref, const std::set<std::string>& clusters, const std::string* annotation);
   // The aggregate of `copies` (looked at for `generation`) as the upstream status.
-  Status WriteStatus(const Work& w, const std::vector<CopyStatus>& copies, int64_t generation);
+  Status WriteStatus(const Work& w, const std::vector<CopyStatus>& copies, int64_t generation, bool divided);
 
   // Writes an interpreter's Accepted condition: whether its rules are in use, or why not.
   Result<engine::ReconcileResult> ReconcileInterpreter(const WorkloadKey& k);

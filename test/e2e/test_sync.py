@@ -467,3 +467,55 @@ def test_a_spread_over_two_zones_holds_on_real_clusters(clusters, daemon, tmp_pa
     assert "spreadConstraints zone: minGroups 3 cannot be met: 2 group(s) have a feasible cluster" in cond["message"]
     assert decided() == chosen  # nothing moved
     assert d.stop() == 0
+
+
+def test_divided_replicas_follow_free_capacity_and_sum_upstream(clusters, daemon, tmp_path):
+    """With TMCAdvancedPlacement, replicaScheduling Divided/Dynamic weighs each chosen cluster by its free cpu
+    when it is chosen (4 and 32 declared cores), splits each Deployment's replicas by those weights on the real
+    clusters, re-divides when the Deployment is scaled, and sums the copies' replica counts upstream."""
+    d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
+    base = d.base
+    for c, name, cpu in zip(clusters, ("small", "large"), ("4", "32")):
+        p = peer(c)
+        post(base, "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
+        post(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
+             registration(name, p, f"{name}-token", capacity={"cpu": cpu, "memory": "64Gi", "pods": "110"}))
+    for name in ("small", "large"):
+        wait_condition(base, name, "Ready", "True", timeout=30)
+    wp = placement("split", app="split")
+    wp["spec"]["replicaScheduling"] = {"type": "Divided", "weighting": "Dynamic"}
+    post(base, WP, wp)
+
+    def weights():
+        ds = (get(base, f"{WP}/split") or {}).get("status", {}).get("decisions", [])
+        return {x["clusterName"]: x.get("weight") for x in ds}
+    w = eventually(lambda: len(weights()) == 2 and weights(), 30, "weights decided")
+    assert w["large"] > w["small"] > 0, w  # free millicores (other tests' Pods may request some)
+
+    def expected(total):  # largest remainders, ties by name (docs/placement.md#divided-replicas)
+        shares = {k: total * v // sum(w.values()) for k, v in w.items()}
+        rest = sorted(w, key=lambda k: (-(total * w[k] % sum(w.values())), k))
+        for k in rest[:total - sum(shares.values())]:
+            shares[k] += 1
+        return shares
+    body = deployment("split", replicas=10, labels={"app": "split"})
+    body["spec"]["template"]["spec"].pop("volumes")
+    body["spec"]["template"]["spec"]["containers"][0].pop("volumeMounts")
+    post(base, DEPLOY, body)
+    ns = downstream_ns("root", "shop")
+
+    def copies():
+        out = {}
+        for c, name in zip(clusters, ("small", "large")):
+            obj = downstream(c, ns, "deployment", "split")
+            out[name] = obj["spec"]["replicas"] if obj else None
+        return out
+    want = expected(10)
+    assert want["large"] > want["small"]
+    eventually(lambda: copies() == want, 60, f"the copies split {want}")
+    patch(base, DEPLOY + "/split", {"spec": {"replicas": 20}})
+    want = expected(20)
+    eventually(lambda: copies() == want, 60, f"the copies re-divided {want}")
+    eventually(lambda: (get(base, DEPLOY + "/split") or {}).get("status", {}).get("replicas") == 20, 90,
+               "the copies' replicas summed upstream")
+    assert d.stop() == 0

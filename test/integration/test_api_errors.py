@@ -65,7 +65,7 @@ BAD = [
     ("post", WP, json.dumps(placement(spreadConstraints=[{"topologyKey": "zone"}])), {}, 422, "Invalid",
      "spec.spreadConstraints: Forbidden: needs the feature gate TMCAdvancedPlacement"),
     ("post", WP, json.dumps(placement(replicaScheduling={"type": "Divided"})), {}, 422, "Invalid",
-     "spec.replicaScheduling.type: Forbidden"),
+     "spec.replicaScheduling.type: Forbidden: \"Divided\": needs the feature gate TMCAdvancedPlacement"),
     ("post", WP, json.dumps(placement(overrides=[{"image": {"registry": "mirror.example"}}])), {}, 422, "Invalid",
      "spec.overrides: Forbidden"),
 ]
@@ -171,7 +171,7 @@ def test_kill_9_during_write_storm_keeps_every_acknowledged_write(daemon, tmp_pa
     assert int(new["metadata"]["resourceVersion"]) == top + 1  # revisions stay monotonic
 
 
-def test_advanced_placement_gate_serves_strategies_scoring_and_spread_only(daemon, tmp_path):
+def test_advanced_placement_gate_serves_all_but_overrides(daemon, tmp_path):
     d = daemon("--feature-gates=TMCAdvancedPlacement=true", "--data-dir", str(tmp_path / "data"), "--store-fsync=false")
     body = placement(strategy="Binpack", scoring=[{"plugin": "Steady", "weight": 0}])
     r = requests.post(d.base + WP, json=body)
@@ -183,8 +183,12 @@ def test_advanced_placement_gate_serves_strategies_scoring_and_spread_only(daemo
     r = requests.post(d.base + WP, json={**spread, "metadata": {"name": "spread"}})
     assert r.status_code == 201, r.text
     assert r.json()["spec"]["spreadConstraints"] == [{"topologyKey": "zone", "maxSkew": 1, "minGroups": 2}]
-    r = requests.post(d.base + WP, json={**placement(replicaScheduling={"type": "Divided"}), "metadata": {"name": "d"}})
-    assert_status(r, 422, "Invalid", "spec.replicaScheduling.type: Forbidden: \"Divided\": advanced placement does not implement")
+    r = requests.post(d.base + WP, json={**placement(replicaScheduling={"type": "Divided", "weighting": "Dynamic"}),
+                                         "metadata": {"name": "d"}})
+    assert r.status_code == 201, r.text
+    r = requests.post(d.base + WP, json={**placement(overrides=[{"image": {"registry": "m.example"}}]),
+                                         "metadata": {"name": "o"}})
+    assert_status(r, 422, "Invalid", "spec.overrides: Forbidden: advanced placement does not implement")
     spread = requests.get(d.base + WP + "/spread/explain").json()["spreadConstraints"]
     assert spread == [{"topologyKey": "zone", "maxSkew": 1, "minGroups": 2, "groups": {}, "skew": 0,
                        "satisfied": False}], spread
@@ -195,8 +199,8 @@ def test_advanced_placement_gate_serves_strategies_scoring_and_spread_only(daemo
     assert r.status_code == 200, r.text
     assert r.json()["dryRun"] is True and r.json()["stored"] is False and r.json()["strategy"] == "LeastLoaded"
     assert requests.get(d.base + WP + "/sim").status_code == 404
-    r = requests.post(d.base + WP + "/sim/explain", json=placement(replicaScheduling={"type": "Divided"}))
-    assert_status(r, 422, "Invalid", "spec.replicaScheduling.type: Forbidden")
+    r = requests.post(d.base + WP + "/sim/explain", json=placement(overrides=[{"image": {"registry": "m.example"}}]))
+    assert_status(r, 422, "Invalid", "spec.overrides: Forbidden")
     r = requests.post(d.base + WP + "/sim/explain", json=placement(numberOfClusters=0))
     assert_status(r, 422, "Invalid", "spec.numberOfClusters")
     r = requests.put(d.base + WP + "/p/explain", json=placement())

@@ -118,7 +118,9 @@ std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec&
   if (!advanced && !s.strategy.empty() && s.strategy != "Spread" && s.strategy != "RoundRobin") {
     out.push_back({"spec.strategy", s.strategy, gate_off});
   }
-  if (s.replica_scheduling.type == "Divided") out.push_back({"spec.replicaScheduling.type", "Divided", not_yet});
+  if (s.replica_scheduling.type == "Divided" && !advanced) {
+    out.push_back({"spec.replicaScheduling.type", "Divided", gate_off});
+  }
   if (!s.spread_constraints.empty() && !advanced) out.push_back({"spec.spreadConstraints", "", gate_off});
   if (!s.scoring.empty() && !advanced) out.push_back({"spec.scoring", "", gate_off});
   if (!s.scoring.empty() && advanced && s.strategy == "RoundRobin") {

@@ -250,6 +250,7 @@ struct ClusterDecision {
   std::optional<int32_t> replicas;
   int32_t score = 0;
   std::string reason;
+  std::optional<int64_t> weight;
   bool operator==(const ClusterDecision&) const = default;
 };
 
@@ -258,6 +259,9 @@ void Reflect(V& v, ClusterDecision& o) {
   v.Field("clusterName", o.cluster_name, {.doc = "Chosen ClusterRegistration.", .required = true, .max_length = 63});
   v.Field("location", o.location, {.doc = "Its location.", .max_length = 63});
   v.Field("replicas", o.replicas, {.doc = "Replicas on this cluster (workloads with spec.replicas).", .minimum = 0});
+  v.Field("weight", o.weight,
+          {.doc = "Divided replicas: this cluster's share weight; each workload's replicas are split by it.",
+           .minimum = 0});
   v.Field("score", o.score, {.doc = "Total score.", .minimum = -1000, .maximum = 1000});
   v.Field("reason", o.reason, {.doc = "Why, per plugin.", .max_length = 1024});
 }
@@ -319,10 +323,10 @@ struct UnimplementedField {
   bool operator==(const UnimplementedField&) const = default;
 };
 // What the spec asks for that tmcd would ignore. Without advanced placement (feature gate
-// TMCAdvancedPlacement off): strategy Binpack/LeastLoaded/LocationAware, scoring and
-// spreadConstraints (Spread, the default, and RoundRobin are both the basic round-robin spread); with
-// it, scoring together with RoundRobin (which has no scores). Always, until built: replicaScheduling
-// Divided, overrides. The local API refuses such a spec; in kcp mode, where kcp
+// TMCAdvancedPlacement off): strategy Binpack/LeastLoaded/LocationAware, scoring, spreadConstraints
+// and replicaScheduling Divided (Spread, the default, and RoundRobin are both the basic round-robin
+// spread); with it, scoring together with RoundRobin (which has no scores). Always, until built:
+// overrides. The local API refuses such a spec; in kcp mode, where kcp
 // validates, the placement controller reports it (Scheduled=False, reason Unsupported) and keeps
 // its previous decisions (docs/placement.md#not-yet-implemented).
 std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec& s, bool advanced = false);
