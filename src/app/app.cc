@@ -183,6 +183,7 @@ void App::StartControllers() {
   clusters_->Register(*manager_);
   sync::SyncerOptions sopt;
   sopt.aggregate_status = config_.gates.Enabled(kGateStatusAggregation);
+  sopt.advanced_placement = config_.gates.Enabled(kGateAdvancedPlacement);
   sopt.workers = static_cast<int>(config_.sync_workers);
   sopt.qps = static_cast<double>(config_.sync_qps);
   std::vector<apis::v1alpha1::GroupResource> kinds;

@@ -334,6 +334,7 @@ Json PlacementController::Render(const std::string& workspace, const v1::Workloa
       c["total"] = v.total;
     }
     if (!v.spread.empty()) c["spread"] = v.spread;
+    if (!v.overrides.empty()) c["overrides"] = v.overrides;  // indexes into spec.overrides
     clusters.push_back(std::move(c));
   }
   Json spread = Json::array();

@@ -268,6 +268,12 @@ std::string UntoleratedTaint(const std::vector<v1::Taint>& taints, const std::ve
   return "";
 }
 
+bool MatchesClusterSelector(const v1::ClusterSelector& sel, const v1::ClusterRegistration& c) {
+  std::vector<std::string> why;
+  FilterSelector(sel, c, why);
+  return why.empty();
+}
+
 bool SelectsWorkload(const v1::WorkloadPlacement& placement, const std::string& group, const std::string& resource,
                      const std::map<std::string, std::string>& labels) {
   const auto& ws = placement.spec.workload_selector;
@@ -333,6 +339,11 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     d.reason = r.strategy;
     d.score = static_cast<int32_t>(std::clamp<int64_t>(v.total, INT32_MIN, INT32_MAX));
     if (divided) d.weight = KeptWeight(placement, v.cluster).value_or(DivisionWeight(rs, *sorted[i]));
+    for (size_t k = 0; options.advanced && k < placement.spec.overrides.size(); ++k) {
+      if (MatchesClusterSelector(placement.spec.overrides[k].cluster_selector, *sorted[i])) {
+        r.verdicts[i].overrides.push_back(k);
+      }
+    }
     r.decisions.push_back(std::move(d));
     names.push_back(v.cluster);
   }

@@ -41,6 +41,7 @@ struct ClusterVerdict {
   std::vector<PluginScore> scores;  // advanced placement: every weighted plugin (feasible clusters only)
   int64_t total = 0;                // Σ weight × score
   std::string spread;               // feasible but left out by a spread constraint: why
+  std::vector<size_t> overrides;    // chosen: the spec.overrides entries that apply to it (advanced placement)
 };
 
 struct ScheduleOptions {
@@ -73,6 +74,9 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
 // key=value:effect ("" = all tolerated). PreferNoSchedule is a scoring matter (advanced placement).
 std::string UntoleratedTaint(const std::vector<v1::Taint>& taints, const std::vector<v1::Toleration>& tolerations,
                              std::string_view effect);
+
+// Whether the cluster passes the selector (locations, labels, clusterNames, excludeClusters).
+bool MatchesClusterSelector(const v1::ClusterSelector& sel, const v1::ClusterRegistration& c);
 
 // Whether a workload with these labels is selected by the placement (resource given as group/resource).
 bool SelectsWorkload(const v1::WorkloadPlacement& placement, const std::string& group, const std::string& resource,

@@ -7,11 +7,26 @@
 #include "apis/meta/time.h"
 #include "common/strings.h"
 #include "sync/naming.h"
+#include "sync/overrides.h"
 #include "sync/status.h"
 #include "sync/syncer.h"
 
 namespace tmcd::sync {
 namespace {
+
+// The placement's overrides for the cluster, applied last and in order (sync/overrides.h); `applied`
+// lists them for the SyncRecord. An error names the override that failed.
+Status ApplyOverrides(const KindRules& rules, const std::vector<std::pair<size_t, v1::Override>>& overrides,
+                      nlohmann::json& desired, std::vector<std::string>& applied) {
+  applied.clear();
+  for (const auto& [index, o] : overrides) {
+    if (Status s = ApplyOverride(rules, o, desired); !s.ok()) {
+      return Status(s.reason(), DescribeOverride(index, o) + ": " + s.message());
+    }
+    applied.push_back(DescribeOverride(index, o));
+  }
+  return Status::Ok();
+}
 
 void Fail(v1::SyncRecord& r, const Status& s, const std::string& reason, const apis::Time& now) {
   if (r.status.phase.empty() || r.status.phase == "Applied") r.status.phase = "Failed";
@@ -61,6 +76,18 @@ Result<bool> DeleteMarked(kube::Client& c, const kube::ResourceRef& r, const std
   return false;  // still finalizing downstream: asked again shortly
 }
 
+// What the record names: the copy of `id` on `cluster`, for the placement that chose it.
+void Identify(v1::SyncRecord& record, const UpstreamId& id, const std::string& cluster, const std::string& placement,
+              const std::string& deletion_policy, const std::string& dns) {
+  record.metadata.name = SyncRecordName(id.group, id.resource, id.name, ClusterKey(id.workspace, cluster));
+  record.metadata.namespace_ = id.namespace_;
+  record.spec.upstream = id;
+  record.spec.cluster_name = cluster;
+  record.spec.placement_name = placement;
+  record.spec.deletion_policy = deletion_policy;
+  record.status.downstream_namespace = dns;
+  if (record.status.phase.empty()) record.status.phase = "Pending";
+}
 }  // namespace
 
 // What travels with a workload is synced only where the cluster's registration accepts its kind too: an
@@ -92,8 +119,6 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
   const int64_t generation = workload["metadata"].value("generation", int64_t{0});
   const std::string dns = DownstreamNamespace(ref.workspace, ref.namespace_);
   const bool fresh = !record.metadata.creation_timestamp.set;
-  record.metadata.name = SyncRecordName(ref.group, ref.resource, ref.name, ClusterKey(ref.workspace, cluster));
-  record.metadata.namespace_ = ref.namespace_;
   const UpstreamId id{ref.workspace,
                       ref.group,
                       ref.version,
@@ -101,12 +126,7 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
                       ref.namespace_,
                       ref.name,
                       workload["metadata"].value("uid", "")};
-  record.spec.upstream = id;
-  record.spec.cluster_name = cluster;
-  record.spec.placement_name = t.placement;
-  record.spec.deletion_policy = t.deletion_policy;
-  record.status.downstream_namespace = dns;
-  if (record.status.phase.empty()) record.status.phase = "Pending";
+  Identify(record, id, cluster, t.placement, t.deletion_policy, dns);
   // Remembered before anything exists downstream: a crash from here on leaves a record to act on.
   if (fresh) TMCD_TRY(records_.Put(record));
 
@@ -130,7 +150,12 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
     dep_objects.push_back(d.object);
   }
   index_.SetDependencies(w.key, ref.workspace, ref.namespace_, dep_names);
-  const Json desired = DesiredCopy(w, workload, id, dns, t.replicas);
+  Json desired = DesiredCopy(w, workload, id, dns, t.replicas);
+  if (Status s = ApplyOverrides(*w.rules, t.overrides, desired, record.status.overrides); !s.ok()) {
+    Fail(record, s, "OverrideFailed", now);
+    record.status.phase = "Failed";  // a configuration error: not retried until something changes
+    return s;
+  }
   const std::string hash = DesiredHash(desired, dep_objects);
   auto cached = ds->Cached(Ref(ref.group, ref.version, ref.resource, ""), dns, ref.name);
   const bool unchanged = cached && record.status.desired_hash == hash && record.status.phase == "Applied" &&

@@ -163,6 +163,21 @@ Status Syncer::ReconcileStatus(Pass& p) {
   return WriteStatus(p.w, copies, generation, divided);
 }
 
+Result<std::vector<std::pair<size_t, v1::Override>>> Syncer::OverridesFor(const std::string& ws,
+                                                                          const v1::WorkloadPlacement& p,
+                                                                          const std::string& cluster) const {
+  std::vector<std::pair<size_t, v1::Override>> out;
+  if (p.spec.overrides.empty() || !options_.advanced_placement) return out;
+  auto c = upstream_.GetTyped<v1::ClusterRegistration>(
+      {ws, std::string(kTmcGroup), "v1alpha1", "clusterregistrations", "", cluster});
+  if (!c.ok()) return c.status().reason() == Reason::kNotFound ? Result(out) : Result<decltype(out)>(c.status());
+  for (size_t i = 0; i < p.spec.overrides.size(); ++i) {
+    if (engine::MatchesClusterSelector(p.spec.overrides[i].cluster_selector, *c))
+      out.emplace_back(i, p.spec.overrides[i]);
+  }
+  return out;
+}
+
 Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, const Json& workload) {
   std::map<std::string, Target> out;
   TMCD_ASSIGN_OR_RETURN(
@@ -174,9 +189,14 @@ Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, con
     if (!engine::SelectsWorkload(*p, w.ref.group, w.ref.resource, labels)) continue;
     const auto shares = Shares(*w.rules, workload, *p);
     for (const auto& d : p->status.decisions) {
+      if (out.count(d.cluster_name) != 0) continue;
       const auto share = shares.find(d.cluster_name);
-      out.try_emplace(d.cluster_name, Target{p->metadata.name, p->spec.deletion_policy,
-                                             share == shares.end() ? std::nullopt : std::optional(share->second)});
+      Target t{p->metadata.name,
+               p->spec.deletion_policy,
+               share == shares.end() ? std::nullopt : std::optional(share->second),
+               {}};
+      TMCD_ASSIGN_OR_RETURN(t.overrides, OverridesFor(w.ref.workspace, *p, d.cluster_name));
+      out.emplace(d.cluster_name, std::move(t));
     }
   }
   return out;

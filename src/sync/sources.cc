@@ -92,8 +92,8 @@ void Syncer::OnWorkloadEvent(const KindRules& rules, const store::ObjectKey& k, 
 }
 
 // Only what changes targets requeues a namespace's workloads (selector, decisions, policy,
-// deletion); the placement's own condition updates (one per copy applied) do not, or every applied
-// copy would requeue every workload of the namespace.
+// overrides, replica division, deletion); the placement's own condition updates (one per copy applied) do not, or every
+// applied copy would requeue every workload of the namespace.
 void Syncer::OnPlacementEvent(const store::ObjectKey& k, const std::string& json) {
   const Json p = Json::parse(json.empty() ? "{}" : json, nullptr, false);
   std::string fingerprint;
@@ -101,7 +101,8 @@ void Syncer::OnPlacementEvent(const store::ObjectKey& k, const std::string& json
   if (p.is_object() && !json.empty()) {
     const Json spec = p.value("spec", Json::object());
     const Json selector = spec.value("workloadSelector", Json::object());
-    fingerprint = Json::array({selector, spec.value("deletionPolicy", ""),
+    fingerprint = Json::array({selector, spec.value("deletionPolicy", ""), spec.value("overrides", Json()),
+                               spec.value("replicaScheduling", Json()),
                                p.value("status", Json::object()).value("decisions", Json()),
                                p["metadata"].contains("deletionTimestamp")})
                       .dump();
@@ -139,6 +140,7 @@ void Syncer::OnClusterEvent(const store::ObjectKey& k, const std::string& json) 
     {
       std::lock_guard<std::mutex> lock(mu_);
       cluster_ready_.erase(ck);
+      cluster_selectable_.erase(ck);
       if (auto it = downstreams_.find(ck); it != downstreams_.end()) {
         gone = std::move(it->second);
         downstreams_.erase(it);
@@ -148,10 +150,22 @@ void Syncer::OnClusterEvent(const store::ObjectKey& k, const std::string& json) 
   }
   const bool ready = connection_(k.workspace, k.name).has_value();
   const bool deleting = json.find("\"deletionTimestamp\"") != std::string::npos;
+  std::string selectable;  // what overrides' clusterSelectors read: a change re-applies its copies
+  if (options_.advanced_placement) {
+    const Json c = Json::parse(json, nullptr, false);
+    if (c.is_object()) {
+      selectable = Json::array({c.value("metadata", Json::object()).value("labels", Json::object()),
+                                c.value("spec", Json::object()).value("location", "")})
+                       .dump();
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto [it, fresh] = cluster_ready_.try_emplace(ck, ready);
-    if (!fresh && it->second == ready && !deleting) return;
+    auto [sel, sel_fresh] = cluster_selectable_.try_emplace(ck, selectable);
+    const bool relabelled = !sel_fresh && sel->second != selectable;
+    sel->second = selectable;
+    if (!fresh && it->second == ready && !deleting && !relabelled) return;
     it->second = ready;
   }
   if (ready || deleting) QueueCluster(k.workspace, k.name);

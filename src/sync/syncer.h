@@ -49,6 +49,7 @@ struct SyncerOptions {
   int workers = 4;
   double qps = 200;                               // per cluster client; burst twice that
   bool aggregate_status = true;                   // TMCStatusAggregation
+  bool advanced_placement = false;                // TMCAdvancedPlacement: placements' overrides applied
   std::vector<KindRules> kinds = BuiltinKinds();  // the kinds synced (every one the upstream serves)
 };
 
@@ -83,7 +84,8 @@ class Syncer {
   struct Target {
     std::string placement;
     std::string deletion_policy;
-    std::optional<int32_t> replicas;  // Divided: this cluster's share of the workload's replicas
+    std::optional<int32_t> replicas;                         // Divided: this cluster's share of the workload's replicas
+    std::vector<std::pair<size_t, v1::Override>> overrides;  // the placement's overrides for the cluster
   };
   // One workload being reconciled.
   struct Work {
@@ -119,6 +121,10 @@ class Syncer {
   };
   // cluster → the placement that chose it (first by name when several do).
   Result<std::map<std::string, Target>> Targets(const Work& w, const Json& workload);
+  // The placement's overrides whose clusterSelector matches the cluster, with their indexes.
+  Result<std::vector<std::pair<size_t, v1::Override>>> OverridesFor(const std::string& ws,
+                                                                    const v1::WorkloadPlacement& p,
+                                                                    const std::string& cluster) const;
   // Removes the clusters whose registration is missing or being deleted from `targets`, unless the
   // workload already has a copy there: a leaving cluster gets no new copies, so that its deletion
   // (which waits for its copies) cannot be overtaken by a stale decision.
@@ -191,6 +197,7 @@ class Syncer {
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Downstream>> downstreams_;  // "ws|cluster"; guarded by mu_
   std::map<std::string, bool> cluster_ready_;                       // "ws|cluster"; guarded by mu_
+  std::map<std::string, std::string> cluster_selectable_;           // labels + location; guarded by mu_
   std::map<std::string, Clock::TimePoint> upstream_seen_;           // key → first unapplied change; guarded
   std::map<std::string, Clock::TimePoint> downstream_seen_;         // key → first unreported change; guarded
   prometheus::Family<prometheus::Counter>& applies_;

@@ -519,3 +519,56 @@ def test_divided_replicas_follow_free_capacity_and_sum_upstream(clusters, daemon
     eventually(lambda: (get(base, DEPLOY + "/split") or {}).get("status", {}).get("replicas") == 20, 90,
                "the copies' replicas summed upstream")
     assert d.stop() == 0
+
+
+def test_overrides_apply_per_location_on_real_clusters(clusters, daemon, tmp_path):
+    """With TMCAdvancedPlacement, an image-registry override whose clusterSelector names one location rewrites
+    the images of the copy there only, a JSON patch for the other location labels its copy, the SyncRecords say
+    what was applied, explain lists them, and a patch that would take the copy from tmcd fails that copy only."""
+    d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
+    base = d.base
+    for c, name in zip(clusters, ("east", "west")):
+        p = peer(c)
+        post(base, "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
+        post(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
+             registration(name, p, f"{name}-token", location=name))
+    for name in ("east", "west"):
+        wait_condition(base, name, "Ready", "True", timeout=30)
+    wp = placement("mirrored", app="mirrored")
+    wp["spec"]["overrides"] = [
+        {"clusterSelector": {"locations": ["west"]}, "image": {"registry": "mirror.example:5000"}},
+        {"clusterSelector": {"locations": ["east"]},
+         "jsonPatch": [{"op": "add", "path": "/metadata/labels/edge", "value": "yes"}]}]
+    post(base, WP, wp)
+    body = deployment("mirrored", replicas=0, labels={"app": "mirrored"})
+    body["spec"]["template"]["spec"].pop("volumes")
+    body["spec"]["template"]["spec"]["containers"][0].pop("volumeMounts")
+    post(base, DEPLOY, body)
+    ns = downstream_ns("root", "shop")
+    east = eventually(lambda: downstream(clusters[0], ns, "deployment", "mirrored"), 30, "the east copy")
+    west = eventually(lambda: downstream(clusters[1], ns, "deployment", "mirrored"), 30, "the west copy")
+    assert east["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.k8s.io/pause:3.9"
+    assert east["metadata"]["labels"]["edge"] == "yes"
+    assert west["spec"]["template"]["spec"]["containers"][0]["image"] == "mirror.example:5000/pause:3.9"
+    assert "edge" not in west["metadata"].get("labels", {})
+    records = {r["spec"]["clusterName"]: r["status"].get("overrides")
+               for r in get(base, "/apis/tmc.kcp.io/v1alpha1/namespaces/shop/syncrecords")["items"]
+               if r["spec"]["upstream"]["name"] == "mirrored"}
+    assert records == {"east": ["overrides[1]: jsonPatch, 1 operation"],
+                       "west": ["overrides[0]: image registry mirror.example:5000"]}, records
+    explain = {c["name"]: c.get("overrides") for c in get(base, f"{WP}/mirrored/explain")["clusters"]}
+    assert explain == {"east": [1], "west": [0]}, explain
+
+    bad = [{"op": "replace", "path": "/metadata/name", "value": "stolen"}]
+    patch(base, f"{WP}/mirrored", {"spec": {"overrides": [wp["spec"]["overrides"][0],
+                                                          {**wp["spec"]["overrides"][1], "jsonPatch": bad}]}})
+
+    def east_record():
+        return next(r for r in get(base, "/apis/tmc.kcp.io/v1alpha1/namespaces/shop/syncrecords")["items"]
+                    if r["spec"]["upstream"]["name"] == "mirrored" and r["spec"]["clusterName"] == "east")
+    failed = eventually(lambda: east_record()["status"]["phase"] == "Failed" and east_record(), 30, "east fails")
+    assert "overrides[1]: jsonPatch, 1 operation: changes metadata.name, which tmcd owns" in \
+        failed["status"]["lastError"], failed["status"]
+    assert downstream(clusters[0], ns, "deployment", "stolen") is None
+    assert downstream(clusters[1], ns, "deployment", "mirrored") is not None
+    assert d.stop() == 0

@@ -147,11 +147,10 @@ TEST_CASE("what the placement engine does not implement yet is named, field by f
         std::vector<std::string>{"spec.strategy=LocationAware", "spec.replicaScheduling.type=Divided",
                                  "spec.spreadConstraints", "spec.scoring", "spec.overrides"});
   CHECK(UnimplementedFields(s)[0].detail == "needs the feature gate TMCAdvancedPlacement, which is off");
-  // With advanced placement, strategies, scoring, spread and Divided replicas are implemented; overrides not yet.
-  CHECK(paths(UnimplementedFields(s, true)) == std::vector<std::string>{"spec.overrides"});
-  CHECK(UnimplementedFields(s, true)[0].detail == "advanced placement does not implement this yet (roadmap step 07)");
+  // With advanced placement every field is implemented.
+  CHECK(UnimplementedFields(s, true).empty());
   s.strategy = "RoundRobin";  // which has no scores
-  CHECK(paths(UnimplementedFields(s, true)) == std::vector<std::string>{"spec.scoring", "spec.overrides"});
+  CHECK(paths(UnimplementedFields(s, true)) == std::vector<std::string>{"spec.scoring"});
 }
 
 }  // namespace

@@ -63,6 +63,7 @@ struct SyncRecordStatus {
   std::string downstream_resource_version;
   int64_t downstream_generation = 0;
   std::vector<std::string> dependencies;
+  std::vector<std::string> overrides;
   Time last_sync_time;
   std::string last_error;
   RawJson downstream_status;
@@ -81,6 +82,8 @@ void Reflect(V& v, SyncRecordStatus& o) {
           {.doc = "Downstream metadata.generation after the last apply (a different one means drift).", .minimum = 0});
   v.Field("dependencies", o.dependencies,
           {.doc = "Objects applied with the workload, as <resource>/<name> (ConfigMaps, Secrets, ServiceAccounts)."});
+  v.Field("overrides", o.overrides,
+          {.doc = "The placement's overrides applied to this copy, in order.", .max_items = 32});
   v.Field("lastSyncTime", o.last_sync_time, {.doc = "Last successful apply."});
   v.Field("lastError", o.last_error, {.doc = "Last apply error, if any."});
   v.Field("downstreamStatus", o.downstream_status, {.doc = "The object's status as last seen on the cluster."});

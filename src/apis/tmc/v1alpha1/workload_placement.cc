@@ -113,7 +113,6 @@ void CheckRules(const WorkloadPlacement& p, const std::string& path, FieldErrors
 
 std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec& s, bool advanced) {
   const std::string gate_off = "needs the feature gate TMCAdvancedPlacement, which is off";
-  const std::string not_yet = "advanced placement does not implement this yet (roadmap step 07)";
   std::vector<UnimplementedField> out;
   if (!advanced && !s.strategy.empty() && s.strategy != "Spread" && s.strategy != "RoundRobin") {
     out.push_back({"spec.strategy", s.strategy, gate_off});
@@ -126,7 +125,7 @@ std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec&
   if (!s.scoring.empty() && advanced && s.strategy == "RoundRobin") {
     out.push_back({"spec.scoring", "", "strategy RoundRobin has no scores"});
   }
-  if (!s.overrides.empty()) out.push_back({"spec.overrides", "", not_yet});
+  if (!s.overrides.empty() && !advanced) out.push_back({"spec.overrides", "", gate_off});
   return out;
 }
 

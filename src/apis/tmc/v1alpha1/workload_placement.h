@@ -323,12 +323,11 @@ struct UnimplementedField {
   bool operator==(const UnimplementedField&) const = default;
 };
 // What the spec asks for that tmcd would ignore. Without advanced placement (feature gate
-// TMCAdvancedPlacement off): strategy Binpack/LeastLoaded/LocationAware, scoring, spreadConstraints
-// and replicaScheduling Divided (Spread, the default, and RoundRobin are both the basic round-robin
-// spread); with it, scoring together with RoundRobin (which has no scores). Always, until built:
-// overrides. The local API refuses such a spec; in kcp mode, where kcp
-// validates, the placement controller reports it (Scheduled=False, reason Unsupported) and keeps
-// its previous decisions (docs/placement.md#not-yet-implemented).
+// TMCAdvancedPlacement off): strategy Binpack/LeastLoaded/LocationAware, scoring, spreadConstraints,
+// replicaScheduling Divided and overrides (Spread, the default, and RoundRobin are both the basic
+// round-robin spread); with it, scoring together with RoundRobin (which has no scores). The local API refuses such a
+// spec; in kcp mode, where kcp validates, the placement controller reports it (Scheduled=False, reason Unsupported) and
+// keeps its previous decisions (docs/placement.md#not-yet-implemented).
 std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec& s, bool advanced = false);
 
 }  // namespace tmcd::apis::v1alpha1
