@@ -69,12 +69,19 @@ def downstream(cluster, ns, kind, name):
     return json.loads(r.stdout) if r.returncode == 0 else None
 
 
-def register(base, ws_prefix, clusters, names):
-    for c, name in zip(clusters, names):
+def register(base, ws_prefix, clusters, names, specs=None, ready=False):
+    """One registration per (cluster, name), with `specs[i]` added to its spec; waits for Ready if asked."""
+    for i, (c, name) in enumerate(zip(clusters, names)):
         p = peer(c)
         post(base, ws_prefix + "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
         post(base, ws_prefix + "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
-             registration(name, p, f"{name}-token"))
+             registration(name, p, f"{name}-token", **(specs[i] if specs else {})))
+    for name in names if ready else ():
+        wait_condition(base, name, "Ready", "True", timeout=30)
+
+
+def capacity(cpu):
+    return {"capacity": {"cpu": cpu, "memory": "64Gi", "pods": "110"}}
 
 
 def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daemon, tmp_path):
@@ -381,13 +388,7 @@ def test_advanced_placement_ranks_real_clusters_by_their_capacity(clusters, daem
                    "the busy Pods")
         d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
         base = d.base
-        for c, name, cpu in zip(clusters, ("small", "large"), ("4", "32")):
-            p = peer(c)
-            post(base, "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
-            post(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
-                 registration(name, p, f"{name}-token", capacity={"cpu": cpu, "memory": "64Gi", "pods": "110"}))
-        for name in ("small", "large"):
-            wait_condition(base, name, "Ready", "True", timeout=30)
+        register(base, "", clusters, ["small", "large"], [capacity("4"), capacity("32")], ready=True)
         eventually(lambda: get(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations/large")["status"]
                    ["available"]["cpu"] == "20", 30, "the large cluster's Pods counted")
         least = placement("least", n=1, app="least")
@@ -425,14 +426,9 @@ def test_a_spread_over_two_zones_holds_on_real_clusters(clusters, daemon, tmp_pa
     zone count can meet is reported, and the decisions already made stay."""
     d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
     base = d.base
-    for c, name, location, zone in ((clusters[0], "east-1", "east", "z1"), (clusters[0], "east-2", "east", "z1"),
-                                    (clusters[1], "west-1", "west", "z2")):
-        p = peer(c)
-        post(base, "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
-        post(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
-             registration(name, p, f"{name}-token", location=location, zone=zone))
-    for name in ("east-1", "east-2", "west-1"):
-        wait_condition(base, name, "Ready", "True", timeout=30)
+    register(base, "", [clusters[0], clusters[0], clusters[1]], ["east-1", "east-2", "west-1"],
+             [{"location": "east", "zone": "z1"}, {"location": "east", "zone": "z1"},
+              {"location": "west", "zone": "z2"}], ready=True)
     wp = placement("zones", n=2, app="zoned")
     wp["spec"].update(strategy="LocationAware", clusterSelector={"locations": ["east", "west"]},
                       spreadConstraints=[{"topologyKey": "zone", "maxSkew": 1}])
@@ -475,13 +471,7 @@ def test_divided_replicas_follow_free_capacity_and_sum_upstream(clusters, daemon
     clusters, re-divides when the Deployment is scaled, and sums the copies' replica counts upstream."""
     d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
     base = d.base
-    for c, name, cpu in zip(clusters, ("small", "large"), ("4", "32")):
-        p = peer(c)
-        post(base, "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
-        post(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
-             registration(name, p, f"{name}-token", capacity={"cpu": cpu, "memory": "64Gi", "pods": "110"}))
-    for name in ("small", "large"):
-        wait_condition(base, name, "Ready", "True", timeout=30)
+    register(base, "", clusters, ["small", "large"], [capacity("4"), capacity("32")], ready=True)
     wp = placement("split", app="split")
     wp["spec"]["replicaScheduling"] = {"type": "Divided", "weighting": "Dynamic"}
     post(base, WP, wp)
@@ -527,13 +517,7 @@ def test_overrides_apply_per_location_on_real_clusters(clusters, daemon, tmp_pat
     what was applied, explain lists them, and a patch that would take the copy from tmcd fails that copy only."""
     d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
     base = d.base
-    for c, name in zip(clusters, ("east", "west")):
-        p = peer(c)
-        post(base, "/api/v1/namespaces/tmc/secrets", secret(f"{name}-token", token=p["token"]))
-        post(base, "/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
-             registration(name, p, f"{name}-token", location=name))
-    for name in ("east", "west"):
-        wait_condition(base, name, "Ready", "True", timeout=30)
+    register(base, "", clusters, ["east", "west"], [{"location": "east"}, {"location": "west"}], ready=True)
     wp = placement("mirrored", app="mirrored")
     wp["spec"]["overrides"] = [
         {"clusterSelector": {"locations": ["west"]}, "image": {"registry": "mirror.example:5000"}},

@@ -199,7 +199,8 @@ def test_advanced_placement_gate_serves_every_placement_field(daemon, tmp_path):
     assert r.status_code == 200, r.text
     assert r.json()["dryRun"] is True and r.json()["stored"] is False and r.json()["strategy"] == "LeastLoaded"
     assert requests.get(d.base + WP + "/sim").status_code == 404
-    r = requests.post(d.base + WP + "/sim/explain", json=placement(strategy="RoundRobin", scoring=[{"plugin": "Steady"}]))
+    rr = placement(strategy="RoundRobin", scoring=[{"plugin": "Steady"}])
+    r = requests.post(d.base + WP + "/sim/explain", json=rr)
     assert_status(r, 422, "Invalid", "spec.scoring: Forbidden: strategy RoundRobin has no scores")
     r = requests.post(d.base + WP + "/sim/explain", json=placement(numberOfClusters=0))
     assert_status(r, 422, "Invalid", "spec.numberOfClusters")

@@ -10,19 +10,13 @@
 
 #include "apis/tmc/v1alpha1/register.h"
 #include "engine/placement_schedule.h"
+#include "schedule_helpers.h"
 
 namespace tmcd::engine {
 namespace {
 
 v1::ClusterRegistration Cluster(const std::string& name, const std::string& free_cpu = "") {
-  v1::ClusterRegistration c;
-  c.metadata.name = name;
-  c.spec.location = "lab";
-  apis::Condition ready;
-  ready.type = std::string(v1::kConditionReady);
-  ready.status = "True";
-  c.status.conditions.push_back(ready);
-  c.status.synced_resources.push_back({"apps", "deployments", {"v1"}, "Accepted"});
+  auto c = testing::ReadyCluster(name, "lab");
   if (!free_cpu.empty()) c.status.available["cpu"] = *apis::Quantity::Parse(free_cpu);
   return c;
 }

@@ -7,7 +7,6 @@
 
 #include <random>
 
-#include "apis/tmc/v1alpha1/register.h"
 #include "engine/placement_schedule.h"
 #include "schedule_helpers.h"
 
@@ -26,14 +25,7 @@ apis::Quantity Q(const std::string& s) {
 // A Ready cluster with cpu (cores) and memory (Gi) allocatable and available; negative = not reported.
 v1::ClusterRegistration Cluster(const std::string& name, const std::string& location, int cpu, int cpu_free,
                                 int mem_gi = -1, int mem_free_gi = -1) {
-  v1::ClusterRegistration c;
-  c.metadata.name = name;
-  c.spec.location = location;
-  apis::Condition ready;
-  ready.type = std::string(v1::kConditionReady);
-  ready.status = "True";
-  c.status.conditions.push_back(ready);
-  c.status.synced_resources.push_back({"apps", "deployments", {"v1"}, "Accepted"});
+  auto c = testing::ReadyCluster(name, location);
   if (cpu >= 0) {
     c.status.allocatable["cpu"] = Q(std::to_string(cpu));
     c.status.available["cpu"] = Q(std::to_string(cpu_free));
@@ -46,13 +38,7 @@ v1::ClusterRegistration Cluster(const std::string& name, const std::string& loca
 }
 
 v1::WorkloadPlacement Placement(const std::string& strategy, std::optional<int32_t> n = 1) {
-  auto p = v1::DecodeStored<v1::WorkloadPlacement>(
-      R"({"apiVersion":"tmc.kcp.io/v1alpha1","kind":"WorkloadPlacement","metadata":{"name":"web","namespace":"shop"},
-          "spec":{"workloadSelector":{"labelSelector":{"matchLabels":{"app":"web"}}}}})");
-  REQUIRE(p.ok());
-  p->spec.strategy = strategy;
-  p->spec.number_of_clusters = n;
-  return *p;
+  return testing::WebPlacement(strategy, n);
 }
 
 const ScheduleOptions kAdvanced{true, {}};

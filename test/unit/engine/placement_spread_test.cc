@@ -8,7 +8,6 @@
 #include <random>
 #include <set>
 
-#include "apis/tmc/v1alpha1/register.h"
 #include "engine/placement_schedule.h"
 #include "schedule_helpers.h"
 
@@ -106,27 +105,15 @@ TEST_CASE("several constraints hold together; the greedy choice can stop short, 
 }
 
 v1::ClusterRegistration Cluster(const std::string& name, const std::string& location, const std::string& zone) {
-  v1::ClusterRegistration c;
-  c.metadata.name = name;
-  c.spec.location = location;
+  auto c = testing::ReadyCluster(name, location);
   c.spec.zone = zone;
-  apis::Condition ready;
-  ready.type = std::string(v1::kConditionReady);
-  ready.status = "True";
-  c.status.conditions.push_back(ready);
-  c.status.synced_resources.push_back({"apps", "deployments", {"v1"}, "Accepted"});
   return c;
 }
 
 v1::WorkloadPlacement Placement(const std::string& strategy, std::optional<int32_t> n) {
-  auto p = v1::DecodeStored<v1::WorkloadPlacement>(
-      R"({"apiVersion":"tmc.kcp.io/v1alpha1","kind":"WorkloadPlacement","metadata":{"name":"web","namespace":"shop"},
-          "spec":{"workloadSelector":{"labelSelector":{"matchLabels":{"app":"web"}}}}})");
-  REQUIRE(p.ok());
-  p->spec.strategy = strategy;
-  p->spec.number_of_clusters = n;
-  p->spec.spread_constraints = {On("zone")};
-  return *p;
+  auto p = testing::WebPlacement(strategy, n);
+  p.spec.spread_constraints = {On("zone")};
+  return p;
 }
 
 const ScheduleOptions kAdvanced{true, {}};
