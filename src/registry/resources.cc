@@ -128,7 +128,7 @@ std::vector<ResourceInfo> Build() {
 }  // namespace
 
 // Advanced placement fields the engine does not act on yet are refused rather than ignored
-// (docs/placement.md#not-yet-implemented); a spec stored before keeps what it had, so that the
+// (docs/placement.md#fields-that-need-the-gate); a spec stored before keeps what it had, so that the
 // controllers' status writes and unrelated edits still go through.
 Status RefuseUnimplementedPlacementFields(const nlohmann::json& obj, const nlohmann::json* current, bool advanced) {
   auto unimplemented = [advanced](const nlohmann::json& o) {

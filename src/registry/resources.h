@@ -71,7 +71,7 @@ const ResourceInfo* FindResource(std::string_view group, std::string_view versio
 
 // WorkloadPlacement fields the placement engine does not act on (with `advanced`: feature gate
 // TMCAdvancedPlacement on) are refused rather than ignored: 422 with a Forbidden cause per field
-// (docs/placement.md#not-yet-implemented). Values `current` (the stored object) already had are
+// (docs/placement.md#fields-that-need-the-gate). Values `current` (the stored object) already had are
 // let through, so that older objects stay editable and their status writable.
 Status RefuseUnimplementedPlacementFields(const nlohmann::json& obj, const nlohmann::json* current, bool advanced);
 

@@ -327,7 +327,7 @@ struct UnimplementedField {
 // replicaScheduling Divided and overrides (Spread, the default, and RoundRobin are both the basic
 // round-robin spread); with it, scoring together with RoundRobin (which has no scores). The local API refuses such a
 // spec; in kcp mode, where kcp validates, the placement controller reports it (Scheduled=False, reason Unsupported) and
-// keeps its previous decisions (docs/placement.md#not-yet-implemented).
+// keeps its previous decisions (docs/placement.md#fields-that-need-the-gate).
 std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec& s, bool advanced = false);
 
 }  // namespace tmcd::apis::v1alpha1
