@@ -204,6 +204,7 @@ Result<Json> ObjectService::Prepare(const Request& p, const ResourceInfo& r, Jso
     if (out.ok() && r.crd.empty() && r.resource == "workloadplacements") {
       TMCD_TRY(RefuseUnimplementedPlacementFields(*out, current, advanced_placement_));
     }
+    if (out.ok() && r.crd.empty() && r.resource == "clusterregistrations") StampTaintTimes(*out, current, Now());
     return out;
   }
   if (r.group.empty() && r.kind == "Secret" && obj.contains("stringData")) {

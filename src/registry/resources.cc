@@ -148,6 +148,27 @@ Status RefuseUnimplementedPlacementFields(const nlohmann::json& obj, const nlohm
   return errs.empty() ? Status::Ok() : errs.ToStatus("WorkloadPlacement", obj["metadata"].value("name", ""));
 }
 
+void StampTaintTimes(nlohmann::json& obj, const nlohmann::json* current, const std::string& now) {
+  auto taints_of = [](const nlohmann::json& o) -> const nlohmann::json* {
+    if (!o.is_object() || !o.contains("spec") || !o["spec"].is_object()) return nullptr;
+    const auto it = o["spec"].find("taints");
+    return it != o["spec"].end() && it->is_array() ? &*it : nullptr;
+  };
+  if (taints_of(obj) == nullptr) return;
+  const nlohmann::json* before = current != nullptr ? taints_of(*current) : nullptr;
+  auto same = [](const nlohmann::json& a, const nlohmann::json& b) {
+    return a.value("key", "") == b.value("key", "") && a.value("value", "") == b.value("value", "") &&
+           a.value("effect", "") == b.value("effect", "");
+  };
+  for (auto& t : obj["spec"]["taints"]) {
+    if (!t.is_object() || t.value("effect", "") != "NoExecute" || t.contains("timeAdded")) continue;
+    t["timeAdded"] = now;
+    for (const auto& old : before != nullptr ? *before : nlohmann::json::array()) {
+      if (old.is_object() && same(old, t) && old.contains("timeAdded")) t["timeAdded"] = old["timeAdded"];
+    }
+  }
+}
+
 const std::vector<ResourceInfo>& ServedResources() {
   static const std::vector<ResourceInfo> kResources = Build();
   return kResources;

@@ -74,5 +74,9 @@ const ResourceInfo* FindResource(std::string_view group, std::string_view versio
 // (docs/placement.md#fields-that-need-the-gate). Values `current` (the stored object) already had are
 // let through, so that older objects stay editable and their status writable.
 Status RefuseUnimplementedPlacementFields(const nlohmann::json& obj, const nlohmann::json* current, bool advanced);
+// A ClusterRegistration's NoExecute taints get spec.taints[].timeAdded when they have none: the time
+// the stored object (`current`) gave the same taint, else `now` (RFC 3339). Tolerations' seconds
+// count from it (docs/placement.md#failover), across restarts, as Kubernetes' taint manager does.
+void StampTaintTimes(nlohmann::json& obj, const nlohmann::json* current, const std::string& now);
 
 }  // namespace tmcd::registry

@@ -174,5 +174,32 @@ TEST_CASE("advanced placement: Balance reads a load index kept by reconciles, wh
   }
 }
 
+TEST_CASE("the local API stamps timeAdded on NoExecute taints, and keeps it on later writes") {
+  Fixture f;
+  Json body = {{"apiVersion", "tmc.kcp.io/v1alpha1"},
+               {"kind", "ClusterRegistration"},
+               {"metadata", {{"name", "east"}}},
+               {"spec",
+                {{"location", "lab"},
+                 {"endpoint", {{"server", "https://east.example:6443"}}},
+                 {"taints", Json::array({{{"key", "drain"}, {"effect", "NoExecute"}},
+                                         {{"key", "soft"}, {"effect", "NoSchedule"}}})}}}};
+  f.Create("root", "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", body);
+  const upstream::ObjectRef ref{"root", "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", "east"};
+  const std::string t0 = apis::Time::FromTimePoint(f.clock.Now()).ToString();
+  f.clock.Advance(std::chrono::seconds(30));
+  auto w = f.up.Mutate(ref, false, [](Json& c) -> Result<bool> {
+    c["spec"]["taints"].push_back({{"key", "gone"}, {"effect", "NoExecute"}});
+    return true;
+  });
+  REQUIRE_MESSAGE(w.ok(), w.status().ToString());
+  auto c = f.up.GetTyped<v1::ClusterRegistration>(ref);
+  REQUIRE(c.ok());
+  REQUIRE(c->spec.taints.size() == 3);
+  CHECK(c->spec.taints[0].time_added.ToString() == t0);  // kept from the create
+  CHECK_FALSE(c->spec.taints[1].time_added.set);         // NoSchedule: no clock
+  CHECK(c->spec.taints[2].time_added == apis::Time::FromTimePoint(f.clock.Now()));
+}
+
 }  // namespace
 }  // namespace tmcd::engine

@@ -75,6 +75,7 @@ struct Taint {
   std::string key;
   std::string value;
   std::string effect;
+  Time time_added;
   bool operator==(const Taint&) const = default;
 };
 
@@ -84,6 +85,8 @@ void Reflect(V& v, Taint& o) {
   v.Field("value", o.value, {.doc = "Taint value (a label value).", .max_length = 63});
   v.Field("effect", o.effect,
           {.doc = "NoSchedule, PreferNoSchedule or NoExecute.", .required = true, .enum_values = kTaintEffects});
+  v.Field("timeAdded", o.time_added,
+          {.doc = "NoExecute: when the taint was added; tolerationSeconds count from it (tmcd sets it when absent)."});
 }
 
 struct HealthCheck {

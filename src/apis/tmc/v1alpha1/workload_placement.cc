@@ -56,6 +56,9 @@ void CheckRules(const Toleration& t, const std::string& path, FieldErrors& errs)
     errs.Invalid(JoinPath(path, "value"), Quote(t.value), "value must be empty when operator is Exists");
   }
   for (const auto& msg : CheckLabelValue(t.value)) errs.Invalid(JoinPath(path, "value"), Quote(t.value), msg);
+  if (t.toleration_seconds && t.effect != "NoExecute") {
+    errs.Invalid(JoinPath(path, "effect"), Quote(t.effect), "effect must be NoExecute when tolerationSeconds is set");
+  }
 }
 
 void CheckRules(const JsonPatchOp& p, const std::string& path, FieldErrors& errs) {
@@ -104,6 +107,8 @@ void CheckRules(const WorkloadPlacementStatus& s, const std::string& path, Field
   CheckConditionList(s.conditions, JoinPath(path, "conditions"), errs);
   CheckUnique(
       s.decisions, JoinPath(path, "decisions"), [](const ClusterDecision& d) { return d.cluster_name; }, errs);
+  CheckUnique(
+      s.evictions, JoinPath(path, "evictions"), [](const ClusterEviction& e) { return e.cluster_name; }, errs);
 }
 
 void CheckRules(const WorkloadPlacement& p, const std::string& path, FieldErrors& errs) {
@@ -126,6 +131,11 @@ std::vector<UnimplementedField> UnimplementedFields(const WorkloadPlacementSpec&
     out.push_back({"spec.scoring", "", "strategy RoundRobin has no scores"});
   }
   if (!s.overrides.empty() && !advanced) out.push_back({"spec.overrides", "", gate_off});
+  for (size_t i = 0; i < s.tolerations.size() && !advanced; ++i) {
+    if (s.tolerations[i].toleration_seconds) {
+      out.push_back({"spec.tolerations[" + std::to_string(i) + "].tolerationSeconds", "", gate_off});
+    }
+  }
   return out;
 }
 

@@ -29,6 +29,11 @@ inline constexpr std::string_view kTopologyKeyPattern = "^(location|zone|provide
 
 inline constexpr std::string_view kConditionScheduled = "Scheduled";
 inline constexpr std::string_view kConditionSynced = "Synced";
+// Advanced placement: True while copies are being moved off a cluster (failover) or wait for the
+// workspace's failover budget.
+inline constexpr std::string_view kConditionEvicting = "Evicting";
+// The taint a NotReady cluster carries for failover (effect NoExecute, added when Ready left True).
+inline constexpr std::string_view kNotReadyTaint = "tmc.kcp.io/not-ready";
 
 struct WorkloadSelector {
   std::vector<GroupResource> resources;
@@ -139,6 +144,7 @@ struct Toleration {
   std::string op;
   std::string value;
   std::string effect;
+  std::optional<int64_t> toleration_seconds;
   bool operator==(const Toleration&) const = default;
 };
 
@@ -149,6 +155,12 @@ void Reflect(V& v, Toleration& o) {
           {.doc = "Exists or Equal.", .default_json = R"("Equal")", .enum_values = kTolerationOperators});
   v.Field("value", o.value, {.doc = "Taint value for Equal.", .max_length = 63});
   v.Field("effect", o.effect, {.doc = "Effect to tolerate; empty = all.", .enum_values = kTaintEffects});
+  v.Field("tolerationSeconds", o.toleration_seconds,
+          {.doc = "NoExecute only: how long copies stay on a cluster after the taint was added (the "
+                  "tmc.kcp.io/not-ready taint: after the cluster turned NotReady); absent = for ever, 0 or less = "
+                  "move at once. Needs TMCAdvancedPlacement."});
+  v.Rule("!has(self.tolerationSeconds) || (has(self.effect) && self.effect == 'NoExecute')",
+         "effect must be NoExecute when tolerationSeconds is set");
   v.Rule("!has(self.operator) || self.operator != 'Exists' || !has(self.value)",
          "value must be empty when operator is Exists");
   v.Rule("has(self.key) || (has(self.operator) && self.operator == 'Exists')", "an empty key requires operator Exists");
@@ -266,12 +278,32 @@ void Reflect(V& v, ClusterDecision& o) {
   v.Field("reason", o.reason, {.doc = "Why, per plugin.", .max_length = 1024});
 }
 
+// Failover (advanced placement): a cluster the placement left because it turned NotReady or was
+// tainted NoExecute beyond the toleration. Its copies stay, untouched, until the copies on the chosen
+// clusters are Ready or the grace period ends (make-before-break; docs/placement.md#failover).
+struct ClusterEviction {
+  std::string cluster_name;
+  std::string reason;
+  std::string message;
+  Time start_time;
+  bool operator==(const ClusterEviction&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, ClusterEviction& o) {
+  v.Field("clusterName", o.cluster_name, {.doc = "The cluster being left.", .required = true, .max_length = 63});
+  v.Field("reason", o.reason, {.doc = "ClusterNotReady or NoExecuteTaint.", .required = true, .max_length = 128});
+  v.Field("message", o.message, {.doc = "Why, in words.", .max_length = 1024});
+  v.Field("startTime", o.start_time, {.doc = "When the move began; the grace period counts from it."});
+}
+
 struct WorkloadPlacementStatus {
   int64_t observed_generation = 0;
   int64_t decision_generation = 0;
   Time last_schedule_time;
   int32_t selected_workloads = 0;
   std::vector<ClusterDecision> decisions;
+  std::vector<ClusterEviction> evictions;
   std::vector<Condition> conditions;
   bool operator==(const WorkloadPlacementStatus&) const = default;
 };
@@ -284,7 +316,12 @@ void Reflect(V& v, WorkloadPlacementStatus& o) {
   v.Field("lastScheduleTime", o.last_schedule_time, {.doc = "When decisions last changed."});
   v.Field("selectedWorkloads", o.selected_workloads, {.doc = "Workloads the selector matches.", .minimum = 0});
   v.Field("decisions", o.decisions, {.doc = "Chosen clusters.", .max_items = 1000, .list_map_key = "clusterName"});
-  v.Field("conditions", o.conditions, {.doc = "Scheduled, Synced, Ready.", .max_items = 16, .list_map_key = "type"});
+  v.Field("evictions", o.evictions,
+          {.doc = "Clusters being left by failover; their copies stay until the new ones are Ready.",
+           .max_items = 1000,
+           .list_map_key = "clusterName"});
+  v.Field("conditions", o.conditions,
+          {.doc = "Scheduled, Synced, Ready, Evicting.", .max_items = 16, .list_map_key = "type"});
 }
 
 struct WorkloadPlacement {
@@ -324,7 +361,7 @@ struct UnimplementedField {
 };
 // What the spec asks for that tmcd would ignore. Without advanced placement (feature gate
 // TMCAdvancedPlacement off): strategy Binpack/LeastLoaded/LocationAware, scoring, spreadConstraints,
-// replicaScheduling Divided and overrides (Spread, the default, and RoundRobin are both the basic
+// replicaScheduling Divided, overrides and tolerationSeconds (Spread, the default, and RoundRobin are both the basic
 // round-robin spread); with it, scoring together with RoundRobin (which has no scores). The local API refuses such a
 // spec; in kcp mode, where kcp validates, the placement controller reports it (Scheduled=False, reason Unsupported) and
 // keeps its previous decisions (docs/placement.md#fields-that-need-the-gate).
