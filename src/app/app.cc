@@ -188,8 +188,10 @@ void App::StartControllers() {
   sopt.qps = static_cast<double>(config_.sync_qps);
   std::vector<apis::v1alpha1::GroupResource> kinds;
   for (const auto& k : sopt.kinds) kinds.push_back({k.group, k.resource});
-  placement_ = std::make_unique<engine::PlacementController>(*upstream_, *store_, clock_, *registry_, kinds,
-                                                             config_.gates.Enabled(kGateAdvancedPlacement));
+  const engine::FailoverOptions failover{config_.failover_grace_period, config_.failover_max_moves,
+                                         config_.failover_interval};
+  placement_ = std::make_unique<engine::PlacementController>(
+      *upstream_, *store_, clock_, *registry_, kinds, config_.gates.Enabled(kGateAdvancedPlacement), 2, failover);
   placement_->Register(*manager_);
   syncer_ = std::make_unique<sync::Syncer>(
       *upstream_, *store_, clock_, *registry_,

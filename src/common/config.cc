@@ -376,6 +376,21 @@ void AddClusterKeys(std::vector<ConfigKey>& keys) {
                   "Requests per second to each cluster (burst: twice that; 1..10000).", false,
                   [](const Config& c) { return std::to_string(c.sync_qps); },
                   [](Config& c, const std::string& v) { return ParseSize(v, 1, 10000, c.sync_qps); }});
+  keys.push_back({"placement.failover.gracePeriod", "failover-grace-period", "TMCD_FAILOVER_GRACE_PERIOD", "duration",
+                  "Failover: how long a left cluster's copies wait for the new ones to be Ready (0s..24h).", false,
+                  [](const Config& c) { return FormatDuration(c.failover_grace_period); },
+                  [](Config& c, const std::string& v) {
+                    return ParseDurationIn(v, seconds(0), hours(24), c.failover_grace_period);
+                  }});
+  keys.push_back({"placement.failover.maxMoves", "failover-max-moves", "TMCD_FAILOVER_MAX_MOVES", "int",
+                  "Failover: moves per workspace per interval (0 = no limit; 0..100000).", false,
+                  [](const Config& c) { return std::to_string(c.failover_max_moves); },
+                  [](Config& c, const std::string& v) { return ParseSize(v, 0, 100000, c.failover_max_moves); }});
+  keys.push_back(
+      {"placement.failover.interval", "failover-interval", "TMCD_FAILOVER_INTERVAL", "duration",
+       "Failover: the sliding window maxMoves counts over (1s..24h).", false,
+       [](const Config& c) { return FormatDuration(c.failover_interval); },
+       [](Config& c, const std::string& v) { return ParseDurationIn(v, seconds(1), hours(24), c.failover_interval); }});
 }
 
 std::vector<ConfigKey> BuildKeys() {

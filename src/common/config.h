@@ -70,6 +70,10 @@ struct Config {
   size_t clusters_workers = 4;
   size_t sync_workers = 4;  // workloads reconciled in parallel
   size_t sync_qps = 200;    // per cluster client; burst 2x
+  // Failover of advanced placement (docs/placement.md#failover).
+  std::chrono::milliseconds failover_grace_period{600000};
+  size_t failover_max_moves = 10;
+  std::chrono::milliseconds failover_interval{60000};
   FeatureGates gates;
   // Where the file part came from ("" when no file was read). Not a key.
   std::string source_file;

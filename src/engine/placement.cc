@@ -4,6 +4,8 @@
 
 #include "apis/meta/codec.h"
 #include "apis/tmc/v1alpha1/register.h"
+#include "common/config.h"
+#include "common/strings.h"
 #include "store/codec.h"
 
 namespace tmcd::engine {
@@ -33,7 +35,7 @@ std::set<std::string> ClusterSet(const std::vector<v1::ClusterDecision>& d) {
   return out;
 }
 
-// Synced and Ready from the SyncRecords that name this placement.
+// Synced and Ready from the SyncRecords that name this placement, per cluster.
 struct CopySummary {
   size_t copies = 0, applied = 0, ready = 0;
   std::string first_problem;
@@ -47,22 +49,25 @@ std::string_view Str(simdjson::dom::element e, std::string_view path) {
 
 // Reads only what the summary needs, with simdjson: a reconcile scans every record of the
 // namespace, and a full DOM per record was most of the controller's CPU with 1,000 workloads.
-CopySummary Summarize(store::Store& store, const std::string& ws, const std::string& ns, const std::string& placement) {
-  CopySummary s;
+std::map<std::string, CopySummary> Summarize(store::Store& store, const std::string& ws, const std::string& ns,
+                                             const std::string& placement) {
+  std::map<std::string, CopySummary> out;
   auto list = store.List(store::NamespacePrefix(ws, kGroup, "syncrecords", ns), 0, "");
-  if (!list.ok()) return s;
+  if (!list.ok()) return out;
   auto& parser = apis::detail::ThreadParser();
   for (const auto& [key, o] : list->items) {
     auto doc = apis::detail::ParseJson(o.json, parser);
     if (!doc.ok() || Str(*doc, "/spec/placementName") != placement) continue;
     const std::string_view phase = Str(*doc, "/status/phase");
     if (phase == "Orphaned" || phase == "Deleting") continue;
+    const std::string cluster(Str(*doc, "/spec/clusterName"));
+    CopySummary& s = out[cluster];
     ++s.copies;
     if (phase == "Applied") {
       ++s.applied;
     } else if (s.first_problem.empty()) {
       const std::string_view err = Str(*doc, "/status/lastError");
-      s.first_problem = std::string(Str(*doc, "/spec/clusterName")) + ": " + std::string(err.empty() ? phase : err);
+      s.first_problem = cluster + ": " + std::string(err.empty() ? phase : err);
     }
     simdjson::dom::array conds;
     if (doc->at_pointer("/status/conditions").get(conds) != simdjson::SUCCESS) continue;
@@ -70,7 +75,24 @@ CopySummary Summarize(store::Store& store, const std::string& ws, const std::str
       if (Str(c, "/type") == "Ready" && Str(c, "/status") == "True") ++s.ready;
     }
   }
-  return s;
+  return out;
+}
+
+// The placement's copies, but those on clusters being left (failover): they are not what it wants.
+CopySummary Total(const std::map<std::string, CopySummary>& by_cluster,
+                  const std::vector<v1::ClusterEviction>& evictions) {
+  CopySummary t;
+  for (const auto& [name, s] : by_cluster) {
+    const std::string& cluster = name;
+    const bool leaving = std::any_of(evictions.begin(), evictions.end(),
+                                     [&](const v1::ClusterEviction& e) { return e.cluster_name == cluster; });
+    if (leaving) continue;
+    t.copies += s.copies;
+    t.applied += s.applied;
+    t.ready += s.ready;
+    if (t.first_problem.empty()) t.first_problem = s.first_problem;
+  }
+  return t;
 }
 
 // Workloads of one selected resource in (ws, ns) that the placement selects, reading only labels.
@@ -124,11 +146,34 @@ void SetSummaryConditions(v1::WorkloadPlacementStatus& st, const CopySummary& s,
       apis::MakeCondition(v1::kConditionReady, ready ? "True" : "False", ready ? "Ready" : "NotReady", msg, gen), t);
 }
 
+// Failover's condition: a move waiting for the budget, moves under way, or none.
+void SetEvictingCondition(v1::WorkloadPlacementStatus& st, const std::vector<std::string>& held,
+                          const FailoverOptions& f, int64_t gen, const Time& t) {
+  std::string status = "False", reason = "NoEvictions", msg = "no copies are being moved";
+  if (!held.empty()) {
+    status = "True";
+    reason = "FailoverRateLimited";
+    msg = "leaving " + Join(held, ", ") + " waits for the workspace's failover budget (" + std::to_string(f.max_moves) +
+          " moves per " + FormatDuration(f.interval) + ")";
+  }
+  for (const auto& e : st.evictions) {
+    status = "True";
+    if (reason == "NoEvictions") {
+      reason = "MovingCopies";
+      msg.clear();
+    }
+    msg += (msg.empty() ? "" : "; ") + std::string("leaving ") + e.cluster_name + " (" + e.message +
+           "): its copies stay until the chosen clusters hold Ready copies, at most " + FormatDuration(f.grace_period) +
+           " from " + e.start_time.ToString();
+  }
+  apis::SetCondition(st.conditions, apis::MakeCondition(v1::kConditionEvicting, status, reason, msg, gen), t);
+}
+
 }  // namespace
 
 PlacementController::PlacementController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
                                          prometheus::Registry& registry, std::vector<v1::GroupResource> workload_kinds,
-                                         bool advanced, int workers)
+                                         bool advanced, int workers, FailoverOptions failover)
     : upstream_(upstream),
       store_(store),
       clock_(clock),
@@ -138,7 +183,14 @@ PlacementController::PlacementController(upstream::Upstream& upstream, store::St
       decisions_(prometheus::BuildCounter()
                      .Name("tmcd_placement_decisions_total")
                      .Help("Placement decision changes (the chosen cluster set changed), by result.")
-                     .Register(registry)) {}
+                     .Register(registry)),
+      evictions_(prometheus::BuildCounter()
+                     .Name("tmcd_placement_evictions_total")
+                     .Help("Failover: placements that began leaving a cluster (by reason), or whose move waited for "
+                           "the workspace's budget (result=held).")
+                     .Register(registry)),
+      failover_(failover),
+      budget_(failover.max_moves, failover.interval) {}
 
 void PlacementController::Register(Manager& m) {
   controller_ = &m.Add(std::make_unique<Controller>(
@@ -238,7 +290,63 @@ Result<ScheduleResult> PlacementController::Compute(const std::string& workspace
   TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(workspace, hold));
   ScheduleOptions options{advanced_, {}};
   TMCD_ASSIGN_OR_RETURN(options.load, Load(workspace, p.metadata.namespace_ + "/" + p.metadata.name));
+  options.now = clock_.Now();
+  options.taint_time = TaintTime(workspace);
   return Schedule(p, workspace + "/" + p.metadata.namespace_ + "/" + p.metadata.name, std::move(clusters), options);
+}
+
+TaintClock PlacementController::TaintTime(const std::string& workspace) const {
+  return [this, workspace](const std::string& cluster, const v1::Taint& t) {
+    const std::string key = workspace + "/" + cluster + "/" + t.key + "=" + t.value + ":" + t.effect;
+    std::lock_guard<std::mutex> lock(taint_mu_);
+    return taint_seen_.try_emplace(key, clock_.Now()).first->second;
+  };
+}
+
+ScheduleResult PlacementController::ScheduleWithBudget(const std::string& workspace, const v1::WorkloadPlacement& p,
+                                                       const std::string& id,
+                                                       const std::vector<const v1::ClusterRegistration*>& clusters,
+                                                       ScheduleOptions options) {
+  options.now = clock_.Now();
+  options.taint_time = TaintTime(workspace);
+  ScheduleResult r = Schedule(p, id, clusters, options);
+  if (!advanced_ || r.evicted.empty()) return r;
+  for (const auto& [cluster, why] : r.evicted) {
+    if (!budget_.Take(workspace, id + "/" + cluster, options.now)) options.hold.insert(cluster);
+  }
+  return options.hold.empty() ? r : Schedule(p, id, clusters, options);
+}
+
+std::optional<TimePoint> PlacementController::Failover(const ScheduleResult& r,
+                                                       const std::vector<const v1::ClusterRegistration*>& clusters,
+                                                       const std::string& workspace, const std::string& id,
+                                                       const EvictionProgress& progress,
+                                                       v1::WorkloadPlacementStatus& st, int64_t gen,
+                                                       std::vector<v1::ClusterEviction>& fresh) const {
+  const TimePoint now = clock_.Now();
+  std::vector<std::string> names, finished;
+  names.reserve(clusters.size());
+  for (const auto* c : clusters) names.push_back(c->metadata.name);
+  const auto before = st.evictions;
+  st.evictions =
+      UpdateEvictions(before, r.evicted, r.decisions, names, progress, now, failover_.grace_period, finished);
+  for (const auto& f : finished) spdlog::info("placement {}: failover: {}", id, f);
+  fresh.clear();
+  for (const auto& e : st.evictions) {
+    const bool known = std::any_of(before.begin(), before.end(),
+                                   [&](const v1::ClusterEviction& b) { return b.cluster_name == e.cluster_name; });
+    if (!known) fresh.push_back(e);
+  }
+  SetEvictingCondition(st, r.held, failover_, gen, Time::FromTimePoint(now));
+  std::optional<TimePoint> next = r.requeue_at;
+  auto sooner = [&](TimePoint tp) {
+    if (!next || tp < *next) next = tp;
+  };
+  for (const auto& e : st.evictions) {
+    sooner(TimePoint(std::chrono::seconds(e.start_time.seconds)) + failover_.grace_period);
+  }
+  if (!r.held.empty()) sooner(budget_.NextFree(workspace, now));
+  return next;
 }
 
 Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
@@ -255,11 +363,14 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   const std::string id = ref.workspace + "/" + ref.namespace_ + "/" + ref.name;
   bool moved = false;
   std::string outcome;
+  std::optional<TimePoint> again;
+  std::vector<v1::ClusterEviction> fresh;
+  std::vector<std::string> held;
   auto written = upstream_.MutateStatus<v1::WorkloadPlacement>(ref, [&](v1::WorkloadPlacement& p) -> Result<bool> {
     if (p.metadata.deletion_timestamp.set) return false;
     const int64_t gen = p.metadata.generation;
     const Time t = Time::FromTimePoint(clock_.Now());
-    const ScheduleResult r = Schedule(p, id, clusters, options);
+    const ScheduleResult r = ScheduleWithBudget(ref.workspace, p, id, clusters, options);
     v1::WorkloadPlacementStatus st = p.status;
     moved = ClusterSet(r.decisions) != ClusterSet(st.decisions) || Weights(r.decisions) != Weights(st.decisions);
     if (moved) {
@@ -273,8 +384,14 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
         st.conditions,
         apis::MakeCondition(v1::kConditionScheduled, r.condition_status, r.condition_reason, r.condition_message, gen),
         t);
-    SetSummaryConditions(st, Summarize(store_, ref.workspace, ref.namespace_, ref.name), r.condition_status == "True",
-                         gen, t);
+    const auto copies = Summarize(store_, ref.workspace, ref.namespace_, ref.name);
+    if (advanced_) {
+      EvictionProgress progress{{}, static_cast<size_t>(st.selected_workloads)};
+      for (const auto& [cluster, c] : copies) progress.ready_on[cluster] = c.ready;
+      again = Failover(r, clusters, ref.workspace, id, progress, st, gen, fresh);
+      held = r.held;
+    }
+    SetSummaryConditions(st, Total(copies, st.evictions), r.condition_status == "True", gen, t);
     outcome = r.condition_reason;
     if (st == p.status) return false;
     p.status = std::move(st);
@@ -286,6 +403,14 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   }
   TMCD_TRY(written.status());
   RecordLoad(ref.workspace, ref.namespace_ + "/" + ref.name, ClusterSet(written->status.decisions));
+  for (const auto& e : fresh) {
+    evictions_.Add({{"reason", e.reason}, {"result", "evicted"}}).Increment();
+    spdlog::info("placement {}: failover: leaving {} ({}); its copies stay until the new ones are Ready", id,
+                 e.cluster_name, e.message);
+  }
+  if (!held.empty()) {
+    evictions_.Add({{"reason", "FailoverRateLimited"}, {"result", "held"}}).Increment(static_cast<double>(held.size()));
+  }
   if (moved) {
     decisions_.Add({{"result", outcome}}).Increment();
     spdlog::info("placement {}: decisions now [{}]", id, [&] {
@@ -294,7 +419,9 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
       return s;
     }());
   }
-  return ReconcileResult{};
+  if (!again) return ReconcileResult{};
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*again - clock_.Now());
+  return ReconcileResult{std::max(wait, std::chrono::milliseconds(1000))};
 }
 
 Result<nlohmann::json> PlacementController::Explain(const std::string& workspace, const std::string& ns,
@@ -335,6 +462,7 @@ Json PlacementController::Render(const std::string& workspace, const v1::Workloa
     }
     if (!v.spread.empty()) c["spread"] = v.spread;
     if (!v.overrides.empty()) c["overrides"] = v.overrides;  // indexes into spec.overrides
+    if (!v.evict.empty()) c["evict"] = v.evict;              // failover: leaves beyond its toleration
     clusters.push_back(std::move(c));
   }
   Json spread = Json::array();

@@ -7,7 +7,8 @@
 // every selected workload applied, from the SyncRecords) and Ready (Scheduled and Synced and every
 // copy available). A placement is requeued when it changes, when any cluster of its workspace
 // changes (health, labels, taints), when a workload in its namespace changes, and when a
-// SyncRecord naming it changes.
+// SyncRecord naming it changes. With advanced placement it also runs failover
+// (engine/placement_failover.h): status.evictions, the Evicting condition and the workspace's budget.
 // Thread-safe: Reconcile runs on the controller's workers, one key at a time; Explain from any thread.
 
 #include <prometheus/counter.h>
@@ -24,13 +25,20 @@
 
 namespace tmcd::engine {
 
+// Failover settings (configuration keys placement.failover.*, docs/configuration.md).
+struct FailoverOptions {
+  std::chrono::milliseconds grace_period{600000};  // an evicted cluster's copies stay at most this long
+  size_t max_moves = 10;                           // moves per workspace per interval (0: no limit)
+  std::chrono::milliseconds interval{60000};
+};
+
 class PlacementController {
  public:
   // `workload_kinds`: the resources placements may select (the syncer's kinds); their changes
   // requeue the placements of their namespace (selected-workload counts).
   PlacementController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
                       prometheus::Registry& registry, std::vector<v1::GroupResource> workload_kinds,
-                      bool advanced = false, int workers = 2);
+                      bool advanced = false, int workers = 2, FailoverOptions failover = {});
   // Adds the controller and its sources (placements, clusters, workloads, sync records) to `m`.
   void Register(Manager& m);
   Result<ReconcileResult> Reconcile(const std::string& key);
@@ -53,6 +61,20 @@ class PlacementController {
   Result<std::vector<const v1::ClusterRegistration*>> Clusters(
       const std::string& workspace, std::vector<std::shared_ptr<const v1::ClusterRegistration>>& hold) const;
   Result<ScheduleResult> Compute(const std::string& workspace, const v1::WorkloadPlacement& p) const;
+  // Schedules, then (failover) takes the budget for each eviction and schedules again with the
+  // moves the budget refuses held.
+  ScheduleResult ScheduleWithBudget(const std::string& workspace, const v1::WorkloadPlacement& p, const std::string& id,
+                                    const std::vector<const v1::ClusterRegistration*>& clusters,
+                                    ScheduleOptions options);
+  // status.evictions and the Evicting condition; returns when to look again (nullopt: no need).
+  // `fresh` gets the evictions that begin with this status (for the log and metrics after the write).
+  std::optional<TimePoint> Failover(const ScheduleResult& r,
+                                    const std::vector<const v1::ClusterRegistration*>& clusters,
+                                    const std::string& workspace, const std::string& id,
+                                    const EvictionProgress& progress, v1::WorkloadPlacementStatus& st, int64_t gen,
+                                    std::vector<v1::ClusterEviction>& fresh) const;
+  // When a NoExecute taint without timeAdded was first seen (kept in memory; a restart starts again).
+  TaintClock TaintTime(const std::string& workspace) const;
   static nlohmann::json Render(const std::string& workspace, const v1::WorkloadPlacement& p, const ScheduleResult& r);
   // Advanced placement's Balance input: per cluster, the decisions of the workspace's placements
   // other than `self` ("<namespace>/<name>"), from the load index (one list of the workspace's
@@ -70,6 +92,11 @@ class PlacementController {
   Controller* controller_ = nullptr;
   GenerationFilter generations_;  // placement events: spec changes, not its own status writes
   prometheus::Family<prometheus::Counter>& decisions_;
+  prometheus::Family<prometheus::Counter>& evictions_;  // by reason, and result=held for budget waits
+  const FailoverOptions failover_;
+  mutable FailoverBudget budget_;
+  mutable std::mutex taint_mu_;
+  mutable std::map<std::string, TimePoint> taint_seen_;  // "<ws>/<cluster>/<taint>" → first seen; taint_mu_
   // The load index, per workspace (advanced placement only).
   struct LoadIndex {
     std::map<std::string, std::set<std::string>> chosen;  // "<namespace>/<name>" → its clusters

@@ -49,19 +49,20 @@ void FilterSelector(const v1::ClusterSelector& sel, const v1::ClusterRegistratio
 
 // Rejections by the cluster's own state. `hard` ones exclude the cluster; `new_only` ones (cordon, a
 // NoSchedule taint) only keep new placements away, as in Kubernetes: what already runs there stays.
-void FilterState(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& c, std::vector<std::string>& hard,
-                 std::vector<std::string>& new_only) {
+// With `failover` (advanced placement) NotReady and NoExecute are FilterNoExecute's.
+void FilterState(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& c, bool failover,
+                 std::vector<std::string>& hard, std::vector<std::string>& new_only) {
   if (c.metadata.deletion_timestamp.set) hard.push_back("being deleted");
   const apis::Condition* ready = apis::FindCondition(c.status.conditions, v1::kConditionReady);
   if (ready == nullptr) {
     hard.push_back("not probed yet");
-  } else if (ready->status != "True") {
+  } else if (ready->status != "True" && !failover) {
     hard.push_back("NotReady (" + ready->reason + ")");
   }
   if (c.spec.unschedulable) new_only.push_back("unschedulable (cordoned)");
   std::string taint = UntoleratedTaint(c.spec.taints, p.spec.tolerations, "NoSchedule");
   if (!taint.empty()) new_only.push_back("tainted " + taint);
-  taint = UntoleratedTaint(c.spec.taints, p.spec.tolerations, "NoExecute");
+  taint = failover ? "" : UntoleratedTaint(c.spec.taints, p.spec.tolerations, "NoExecute");
   if (!taint.empty()) hard.push_back("tainted " + taint);
   for (const auto& r : p.spec.workload_selector.resources) {
     const bool accepted = std::any_of(c.status.synced_resources.begin(), c.status.synced_resources.end(),
@@ -72,18 +73,39 @@ void FilterState(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& 
   }
 }
 
+// Failover (advanced placement, engine/placement_failover.h): NotReady and NoExecute taints by the
+// tolerations' seconds. A cluster in use stays while tolerated (or while its move waits for the budget)
+// and is marked evicted beyond that; a cluster not in use takes no new placement while tainted. Only
+// a cluster left for these reasons alone is a failover: one also deleted, deselected or no longer
+// serving the kinds is left at once, as without the gate (its copies must not wait for a replacement).
+void FilterNoExecute(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& c, bool in_use,
+                     const ScheduleOptions& o, ClusterVerdict& v, std::vector<std::string>& hard,
+                     std::vector<std::string>& new_only, ScheduleResult& r) {
+  const TimePoint now = o.now == TimePoint{} ? std::chrono::system_clock::now() : o.now;
+  const auto t = NoExecuteTolerance(c, p.spec.tolerations, now, o.taint_time);
+  if (!t) return;
+  in_use = in_use && hard.empty();
+  if (t->evict && in_use && o.hold.count(v.cluster) != 0) {
+    new_only.push_back(t->message + "; the move waits for the workspace's failover budget");
+    r.held.push_back(v.cluster);
+  } else if (t->evict) {
+    hard.push_back(t->message);
+    if (in_use) {
+      v.evict = t->reason;
+      r.evicted[v.cluster] = {t->reason, t->message};
+    }
+  } else if (!t->ready || t->until) {
+    new_only.push_back(t->message);  // tolerated by what is there, not offered to new placements
+  }
+  if (t->until && (!r.requeue_at || *t->until < *r.requeue_at)) r.requeue_at = t->until;
+}
+
 // Advanced placement: a cluster without a value for a spread constraint's topology key is in no group.
 void FilterTopology(const std::vector<v1::SpreadConstraint>& constraints, const v1::ClusterRegistration& c,
                     std::vector<std::string>& why) {
   for (const auto& sc : constraints) {
     if (!TopologyValue(c, sc.topology_key)) why.push_back("no " + sc.topology_key + " (spreadConstraints)");
   }
-}
-
-bool Tolerates(const v1::Toleration& t, const v1::Taint& taint) {
-  if (!t.effect.empty() && t.effect != taint.effect) return false;
-  if (t.op == "Exists") return t.key.empty() || t.key == taint.key;
-  return t.key == taint.key && t.value == taint.value;
 }
 
 std::string ConditionMessage(const ScheduleResult& r, const std::vector<std::string>& chosen) {
@@ -306,7 +328,10 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     ClusterVerdict v{c->metadata.name, c->spec.location, {}, false, false, false};
     std::vector<std::string> new_only;
     FilterSelector(placement.spec.cluster_selector, *c, v.rejected);
-    FilterState(placement, *c, v.rejected, new_only);
+    FilterState(placement, *c, options.advanced, v.rejected, new_only);
+    if (options.advanced) {
+      FilterNoExecute(placement, *c, previous.count(v.cluster) != 0, options, v, v.rejected, new_only, r);
+    }
     if (options.advanced) FilterTopology(placement.spec.spread_constraints, *c, v.rejected);
     v.new_only = v.rejected.empty() && !new_only.empty();
     v.rejected.insert(v.rejected.end(), new_only.begin(), new_only.end());

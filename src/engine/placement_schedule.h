@@ -5,7 +5,8 @@
 //          labels, clusterNames, excludeClusters), not being deleted, Ready, NoExecute taints tolerated,
 //          every selected workload resource Accepted; cordon (unschedulable) and untolerated NoSchedule
 //          taints only keep *new* placements away: a cluster the placement already uses stays (Kubernetes
-//          semantics; only NoExecute, NotReady and the selector evict);
+//          semantics; only NoExecute, NotReady and the selector evict). With advanced placement, NotReady
+//          and NoExecute follow the tolerations' seconds instead (engine/placement_failover.h);
 //  select  sticky first (a previously chosen cluster that is still feasible stays), then the other
 //          feasible clusters in a deterministic round-robin order (names sorted, rotated by a hash
 //          of the placement, so that placements spread over the clusters), up to numberOfClusters
@@ -17,12 +18,15 @@
 // Thread-safe: no state.
 
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "apis/tmc/v1alpha1/cluster_registration.h"
 #include "apis/tmc/v1alpha1/workload_placement.h"
+#include "engine/placement_failover.h"
 #include "engine/placement_score.h"
 #include "engine/placement_spread.h"
 
@@ -42,11 +46,15 @@ struct ClusterVerdict {
   int64_t total = 0;                // Σ weight × score
   std::string spread;               // feasible but left out by a spread constraint: why
   std::vector<size_t> overrides;    // chosen: the spec.overrides entries that apply to it (advanced placement)
+  std::string evict;                // failover: was chosen, leaves beyond its toleration (ClusterNotReady, ...)
 };
 
 struct ScheduleOptions {
   bool advanced = false;               // TMCAdvancedPlacement: score-based strategies
   std::map<std::string, size_t> load;  // cluster → decisions of the workspace's other placements (Balance)
+  TimePoint now{};                     // failover: tolerations' deadlines (epoch: the system clock)
+  std::set<std::string> hold;          // failover: clusters whose move waits for the workspace's budget
+  TaintClock taint_time;               // failover: NoExecute taints without timeAdded
 };
 
 struct ScheduleResult {
@@ -57,6 +65,11 @@ struct ScheduleResult {
   std::string strategy = "RoundRobin";     // what decided: RoundRobin (basic) or the scoring strategy
   std::map<std::string, int32_t> weights;  // the plugins' weights (advanced placement)
   std::vector<SpreadOutcome> spread;       // one per spec.spreadConstraints entry (advanced placement)
+  // Failover: clusters left beyond their toleration (cluster → {reason, message}); clusters kept only
+  // because their move waits for the budget; the next toleration deadline (reconcile again then).
+  std::map<std::string, std::pair<std::string, std::string>> evicted;
+  std::vector<std::string> held;
+  std::optional<TimePoint> requeue_at;
   // The Scheduled condition: status "True"/"False", CamelCase reason, short message.
   std::string condition_status;
   std::string condition_reason;

@@ -116,7 +116,7 @@ Result<engine::ReconcileResult> Syncer::Reconcile(const std::string& key) {
 
 Status Syncer::ReconcileTargets(Pass& p) {
   if (p.obj && !p.deleting) {
-    TMCD_ASSIGN_OR_RETURN(p.targets, Targets(p.w, *p.obj));
+    TMCD_ASSIGN_OR_RETURN(p.targets, Targets(p.w, *p.obj, p.held));
     DropLeavingClusters(p.w.ref.workspace, p.records, p.targets);
   }
   for (const auto& [cluster, t] : p.targets) p.labelled.insert(cluster);
@@ -140,7 +140,8 @@ Status Syncer::ReconcileCopies(Pass& p) {
 
 Status Syncer::ReconcileRemovals(Pass& p) {
   for (auto& r : p.records) {
-    if (p.targets.count(r.spec.cluster_name) != 0) continue;
+    // Failover is make-before-break: a cluster being left keeps its copy until the placement lets go.
+    if (p.targets.count(r.spec.cluster_name) != 0 || p.held.count(r.spec.cluster_name) != 0) continue;
     auto gone = RemoveCopy(p.w, r, p.records);
     if (!gone.ok()) p.Fail(gone.status(), "removing from " + r.spec.cluster_name);
     if (!gone.ok() || !*gone) {
@@ -178,7 +179,8 @@ Result<std::vector<std::pair<size_t, v1::Override>>> Syncer::OverridesFor(const 
   return out;
 }
 
-Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, const Json& workload) {
+Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, const Json& workload,
+                                                              std::set<std::string>& held) {
   std::map<std::string, Target> out;
   TMCD_ASSIGN_OR_RETURN(
       auto placements, upstream_.List(w.ref.workspace, std::string(kTmcGroup), "workloadplacements", w.ref.namespace_));
@@ -198,7 +200,9 @@ Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, con
       TMCD_ASSIGN_OR_RETURN(t.overrides, OverridesFor(w.ref.workspace, *p, d.cluster_name));
       out.emplace(d.cluster_name, std::move(t));
     }
+    for (const auto& e : p->status.evictions) held.insert(e.cluster_name);
   }
+  for (const auto& [cluster, t] : out) held.erase(cluster);
   return out;
 }
 

@@ -91,9 +91,9 @@ void Syncer::OnWorkloadEvent(const KindRules& rules, const store::ObjectKey& k, 
   }
 }
 
-// Only what changes targets requeues a namespace's workloads (selector, decisions, policy,
-// overrides, replica division, deletion); the placement's own condition updates (one per copy applied) do not, or every
-// applied copy would requeue every workload of the namespace.
+// Only what changes targets requeues a namespace's workloads (selector, decisions, failover's
+// evictions, policy, overrides, replica division, deletion); the placement's own condition updates (one per copy
+// applied) do not, or every applied copy would requeue every workload of the namespace.
 void Syncer::OnPlacementEvent(const store::ObjectKey& k, const std::string& json) {
   const Json p = Json::parse(json.empty() ? "{}" : json, nullptr, false);
   std::string fingerprint;
@@ -101,11 +101,12 @@ void Syncer::OnPlacementEvent(const store::ObjectKey& k, const std::string& json
   if (p.is_object() && !json.empty()) {
     const Json spec = p.value("spec", Json::object());
     const Json selector = spec.value("workloadSelector", Json::object());
-    fingerprint = Json::array({selector, spec.value("deletionPolicy", ""), spec.value("overrides", Json()),
-                               spec.value("replicaScheduling", Json()),
-                               p.value("status", Json::object()).value("decisions", Json()),
-                               p["metadata"].contains("deletionTimestamp")})
-                      .dump();
+    fingerprint =
+        Json::array(
+            {selector, spec.value("deletionPolicy", ""), spec.value("overrides", Json()),
+             spec.value("replicaScheduling", Json()), p.value("status", Json::object()).value("decisions", Json()),
+             p.value("status", Json::object()).value("evictions", Json()), p["metadata"].contains("deletionTimestamp")})
+            .dump();
     const Json resources = selector.value("resources", Json::array({{{"group", "apps"}, {"resource", "deployments"}}}));
     for (const auto& gr : resources) {
       if (gr.is_object()) kinds.insert(GroupResource(gr.value("group", ""), gr.value("resource", "")));

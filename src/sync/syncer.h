@@ -101,6 +101,7 @@ class Syncer {
     bool deleting = false;                  // it has a deletionTimestamp
     std::vector<v1::SyncRecord> records;    // its copies as recorded before the pass
     std::map<std::string, Target> targets;  // clusters that should have a copy
+    std::set<std::string> held;             // failover: clusters being left whose copies stay as they are
     std::set<std::string> labelled;         // clusters that keep (or get) a state label
     std::vector<v1::SyncRecord> kept;       // the targets' records after the copies step
     size_t failed = 0;                      // copies that failed (each one tried)
@@ -119,8 +120,9 @@ class Syncer {
     Dependency ref;
     Json object;
   };
-  // cluster → the placement that chose it (first by name when several do).
-  Result<std::map<std::string, Target>> Targets(const Work& w, const Json& workload);
+  // cluster → the placement that chose it (first by name when several do). `held`: the clusters the
+  // selecting placements are leaving by failover (status.evictions), whose copies stay untouched.
+  Result<std::map<std::string, Target>> Targets(const Work& w, const Json& workload, std::set<std::string>& held);
   // The placement's overrides whose clusterSelector matches the cluster, with their indexes.
   Result<std::vector<std::pair<size_t, v1::Override>>> OverridesFor(const std::string& ws,
                                                                     const v1::WorkloadPlacement& p,

@@ -1,18 +1,22 @@
 // Failover of advanced placement: tolerations' seconds on NoExecute taints and on the not-ready taint,
-// evictions that end only when the new copies are Ready (or the grace period ends), and the workspace's
-// budget of moves.
+// evictions that end only when the new copies are Ready (or the grace period ends), the workspace's
+// budget of moves, and how the schedule keeps, evicts or holds a cluster it uses.
 #include "engine/placement_failover.h"
 
 #include <doctest/doctest.h>
 
 #include "apis/tmc/v1alpha1/register.h"
+#include "engine/placement_schedule.h"
 #include "schedule_helpers.h"
 
 namespace tmcd::engine {
 namespace {
 
 using std::chrono::seconds;
+using testing::Chosen;
 using testing::ReadyCluster;
+using testing::VerdictOf;
+using testing::WebPlacement;
 
 const TimePoint kT0 = TimePoint(seconds(1795773600));
 
@@ -128,6 +132,60 @@ TEST_CASE("budget: at most max moves per sliding interval, per workspace; a retr
   CHECK(b.Take("root", "q/a", kT0 + seconds(60)));
   FailoverBudget unlimited(0, seconds(60));
   for (int i = 0; i < 100; ++i) CHECK(unlimited.Take("root", std::to_string(i), kT0));
+}
+
+TEST_CASE("schedule with failover: a used NotReady cluster stays while tolerated, then is evicted and replaced") {
+  auto p = WebPlacement("Spread", 1);
+  p.spec.tolerations.push_back(NotReadyToleration(60));
+  p.status.decisions.push_back({"a", "lab", std::nullopt, 0, "", std::nullopt});
+  const std::vector<v1::ClusterRegistration> clusters = {NotReady("a", kT0), ReadyCluster("b", "lab")};
+  ScheduleOptions o{true, {}, kT0 + seconds(30), {}, nullptr};
+  auto within = Schedule(p, "root/shop/web", clusters, o);
+  CHECK(Chosen(within) == std::vector<std::string>{"a"});
+  CHECK(VerdictOf(within, "a").sticky);
+  CHECK(within.evicted.empty());
+  REQUIRE(within.requeue_at);
+  CHECK(*within.requeue_at == kT0 + seconds(60));
+
+  o.now = kT0 + seconds(61);
+  auto beyond = Schedule(p, "root/shop/web", clusters, o);
+  CHECK(Chosen(beyond) == std::vector<std::string>{"b"});
+  CHECK(VerdictOf(beyond, "a").evict == "ClusterNotReady");
+  REQUIRE(beyond.evicted.count("a") == 1);
+
+  o.hold = {"a"};  // the budget says wait
+  auto held = Schedule(p, "root/shop/web", clusters, o);
+  CHECK(Chosen(held) == std::vector<std::string>{"a"});
+  CHECK(held.held == std::vector<std::string>{"a"});
+  CHECK(held.evicted.empty());
+
+  // Left for another reason too (here: being deleted), it is no failover: it goes at once.
+  auto deleted = clusters;
+  deleted[0].metadata.deletion_timestamp = apis::Time::FromTimePoint(kT0);
+  auto gone = Schedule(p, "root/shop/web", deleted, o);
+  CHECK(Chosen(gone) == std::vector<std::string>{"b"});
+  CHECK(gone.evicted.empty());
+  CHECK(gone.held.empty());
+
+  // A NotReady cluster, even tolerated, takes no new placement.
+  p.status.decisions.clear();
+  o.now = kT0 + seconds(30);
+  o.hold.clear();
+  CHECK(Chosen(Schedule(p, "root/shop/web", clusters, o)) == std::vector<std::string>{"b"});
+}
+
+TEST_CASE("schedule without the gate: NotReady leaves at once, tolerationSeconds is refused") {
+  auto p = WebPlacement("Spread", 1);
+  p.status.decisions.push_back({"a", "lab", std::nullopt, 0, "", std::nullopt});
+  const std::vector<v1::ClusterRegistration> clusters = {NotReady("a", kT0), ReadyCluster("b", "lab")};
+  auto r = Schedule(p, "root/shop/web", clusters);
+  CHECK(Chosen(r) == std::vector<std::string>{"b"});
+  CHECK(r.evicted.empty());
+  p.spec.tolerations.push_back(NotReadyToleration(60));
+  auto refused = v1::UnimplementedFields(p.spec, false);
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].path == "spec.tolerations[0].tolerationSeconds");
+  CHECK(v1::UnimplementedFields(p.spec, true).empty());
 }
 
 }  // namespace

@@ -201,5 +201,78 @@ TEST_CASE("the local API stamps timeAdded on NoExecute taints, and keeps it on l
   CHECK(c->spec.taints[2].time_added == apis::Time::FromTimePoint(f.clock.Now()));
 }
 
+TEST_CASE("failover: evictions in status, the Evicting condition, the workspace's budget and the grace period") {
+  Fixture f;
+  prometheus::Registry metrics;
+  const FailoverOptions fo{std::chrono::seconds(120), 1, std::chrono::seconds(60)};
+  PlacementController adv{f.up, *f.s, f.clock, metrics, {{"apps", "deployments"}}, true, 2, fo};
+  f.Cluster("root", "east", true);
+  f.Cluster("root", "west", true);
+  f.Create("root", "apps", "v1", "deployments", "shop", Deployment("web", "web"));
+  Json all = Named("all");
+  all["spec"].erase("numberOfClusters");
+  f.Create("root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", Named("one"));
+  f.Create("root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", all);
+  auto get = [&](const std::string& name) {
+    auto p =
+        f.up.GetTyped<v1::WorkloadPlacement>({"root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", name});
+    REQUIRE(p.ok());
+    return *p;
+  };
+  auto reconcile = [&](const std::string& name) {
+    auto r = adv.Reconcile(PlacementController::KeyFor("root", "shop", name));
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    return *r;
+  };
+  reconcile("one");
+  reconcile("all");
+  const std::string lost = get("one").status.decisions.at(0).cluster_name;
+  const std::string other = lost == "east" ? "west" : "east";
+  REQUIRE(get("all").status.decisions.size() == 2);
+  const auto settled = get("one");  // the condition pointer must not outlive the object it points into
+  const auto* evicting = apis::FindCondition(settled.status.conditions, "Evicting");
+  REQUIRE(evicting != nullptr);
+  CHECK(evicting->status == "False");
+
+  // The cluster turns NotReady (no toleration: beyond it at once). "one" moves, make-before-break.
+  f.SetReady("root", lost, false);
+  const auto first = reconcile("one");
+  auto one = get("one");
+  REQUIRE(one.status.decisions.size() == 1);
+  CHECK(one.status.decisions[0].cluster_name == other);
+  REQUIRE(one.status.evictions.size() == 1);
+  CHECK(one.status.evictions[0].cluster_name == lost);
+  CHECK(one.status.evictions[0].reason == "ClusterNotReady");
+  evicting = apis::FindCondition(one.status.conditions, "Evicting");
+  REQUIRE(evicting != nullptr);
+  CHECK(evicting->status == "True");
+  CHECK(evicting->reason == "MovingCopies");
+  CHECK(first.requeue_after == std::chrono::seconds(120));  // the grace period's end
+
+  // "all" must leave it too, but the budget (1 move per minute) is spent: the cluster stays chosen.
+  const auto waited = reconcile("all");
+  auto both = get("all");
+  CHECK(both.status.decisions.size() == 2);
+  CHECK(both.status.evictions.empty());
+  evicting = apis::FindCondition(both.status.conditions, "Evicting");
+  REQUIRE(evicting != nullptr);
+  CHECK(evicting->reason == "FailoverRateLimited");
+  CHECK(waited.requeue_after == std::chrono::seconds(60));
+  f.clock.Advance(std::chrono::seconds(60));
+  reconcile("all");
+  both = get("all");
+  CHECK(both.status.decisions.size() == 1);
+  CHECK(both.status.evictions.size() == 1);
+
+  // No copy became Ready on the new cluster: the grace period ends the move, and the old copies go.
+  f.clock.Advance(std::chrono::seconds(60));
+  reconcile("one");
+  one = get("one");
+  CHECK(one.status.evictions.empty());
+  evicting = apis::FindCondition(one.status.conditions, "Evicting");
+  REQUIRE(evicting != nullptr);
+  CHECK(evicting->status == "False");
+}
+
 }  // namespace
 }  // namespace tmcd::engine
