@@ -1,8 +1,9 @@
 """The workload path in embedded mode against two real kube-apiservers with kube-controller-manager:
 placement decisions, Deployment + ConfigMap sync into the mapped namespace with tmcd's marks,
 aggregated status, scaling, drift correction, workspace isolation of namespaces, namespace
-collisions, shrinking numberOfClusters, deletion with the finalizer, deletionPolicy Orphan, and an
-unreachable cluster that does not hold up the other one."""
+collisions, shrinking numberOfClusters, deletion with the finalizer, deletionPolicy Orphan, an
+unreachable cluster that does not hold up the other one, and with TMCAdvancedPlacement: capacity ranking,
+spread, Divided replicas, overrides and failover (make-before-break within the workspace's budget)."""
 import json
 import os
 import signal
@@ -555,4 +556,100 @@ def test_overrides_apply_per_location_on_real_clusters(clusters, daemon, tmp_pat
         failed["status"]["lastError"], failed["status"]
     assert downstream(clusters[0], ns, "deployment", "stolen") is None
     assert downstream(clusters[1], ns, "deployment", "mirrored") is not None
+    assert d.stop() == 0
+
+
+def condition(obj, ctype):
+    return next((c for c in obj["status"].get("conditions", []) if c["type"] == ctype), None)
+
+
+def records(base, name):
+    return {r["spec"]["clusterName"]: r for r in get(base, SR)["items"] if r["spec"]["upstream"]["name"] == name}
+
+
+def ready(record):
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in record["status"].get("conditions", []))
+
+
+def watch_failover(base, names, timeout=120):
+    """Polls the placements on cluster two after it stopped answering, until one has moved (its eviction came
+    and went) and the other has waited for the budget; returns what was seen when, per placement."""
+    seen = {n: {"eviction": None, "ended": None, "new_ready": None, "old_left": None, "held": None} for n in names}
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        t = round(time.monotonic() - started, 2)
+        for n in names:
+            wp, recs, s = get(base, f"{WP}/{n}"), records(base, n), seen[n]
+            evictions = wp["status"].get("evictions", [])
+            if evictions and s["eviction"] is None:
+                s["eviction"] = (t, evictions, [d["clusterName"] for d in wp["status"]["decisions"]])
+            if s["eviction"] and not evictions and s["ended"] is None:
+                s["ended"] = t
+            if "one" in recs and ready(recs["one"]) and s["new_ready"] is None:
+                s["new_ready"] = t
+            old = recs.get("two")
+            if (old is None or old["status"].get("phase") != "Applied") and s["old_left"] is None:
+                s["old_left"] = (t, old and old["status"].get("phase"))
+            c = condition(wp, "Evicting")
+            if c and c["reason"] == "FailoverRateLimited" and s["held"] is None:
+                s["held"] = (t, c["message"], [d["clusterName"] for d in wp["status"]["decisions"]])
+        if any(s["ended"] for s in seen.values()) and any(s["held"] for s in seen.values()):
+            return seen
+        time.sleep(0.2)
+    raise AssertionError(f"no move and hold within {timeout}s: {seen}")
+
+
+def test_a_stopped_apiserver_moves_one_copy_make_before_break_and_holds_the_next(clusters, daemon, tmp_path):
+    """Failover: stopping cluster two's apiserver turns it NotReady; of two placements on it, one moves its copy
+    to cluster one make-before-break (the old copy's SyncRecord stays Applied, untouched, until the new copy is
+    Ready; only then is the old copy removed) and the other waits for the workspace's failover budget (one move
+    per ten minutes here), staying where it is with Evicting=True, FailoverRateLimited."""
+    d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true",
+               "--failover-max-moves=1", "--failover-interval=10m", "--failover-grace-period=5m")
+    base = d.base
+    register(base, "", [clusters[1]], ["two"], ready=True)  # both placements land on two
+    ns = downstream_ns("root", "shop")
+    for name in ("first", "second"):
+        wp = placement(name, n=1, app=name)
+        wp["spec"]["strategy"] = "RoundRobin"  # sticky: cluster one joining later moves nothing
+        post(base, WP, wp)
+        body = deployment(name, replicas=1, labels={"app": name})
+        body["spec"]["template"]["spec"].pop("volumes")
+        body["spec"]["template"]["spec"]["containers"][0].pop("volumeMounts")
+        post(base, DEPLOY, body)
+    for name in ("first", "second"):
+        eventually(lambda: ready(records(base, name)["two"]), 90, f"{name} Ready on two")
+    register(base, "", [clusters[0]], ["one"], ready=True)
+
+    pid = int((peer(clusters[1])["dir"] / "apiserver.pid").read_text())
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        # Whichever placement is reconciled first takes the budget's one move; the other waits.
+        seen = watch_failover(base, ["first", "second"])
+        print("failover timeline (s):", seen)
+        moved = next(n for n, s in seen.items() if s["ended"])
+        held = next(n for n, s in seen.items() if s["held"])
+        assert moved != held and seen[moved]["held"] is None and seen[held]["eviction"] is None, seen
+        t, evictions, decided = seen[moved]["eviction"]
+        assert [e["clusterName"] for e in evictions] == ["two"] and evictions[0]["reason"] == "ClusterNotReady"
+        assert decided == ["one"]
+        # Make-before-break: the old copy's record stayed Applied until the new copy was Ready.
+        assert seen[moved]["new_ready"] is not None
+        assert seen[moved]["old_left"] is None or seen[moved]["old_left"][0] >= seen[moved]["new_ready"], seen
+        assert downstream(clusters[0], ns, "deployment", moved) is not None
+        assert "1 moves per 10m" in seen[held]["held"][1] and seen[held]["held"][2] == ["two"], seen[held]
+        waiting = get(base, f"{WP}/{held}")
+        assert [x["clusterName"] for x in waiting["status"]["decisions"]] == ["two"]
+        assert not waiting["status"].get("evictions")
+        assert condition(waiting, "Evicting")["reason"] == "FailoverRateLimited"
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    # Cluster two answers again: the moved placement's old copy is removed there; the held one stays.
+    eventually(lambda: downstream(clusters[1], ns, "deployment", moved) is None, 90, "old copy removed")
+    assert "two" not in records(base, moved)
+    eventually(lambda: condition(get(base, f"{WP}/{held}"), "Evicting")["status"] == "False", 60, "held settles")
+    assert [x["clusterName"] for x in get(base, f"{WP}/{held}")["status"]["decisions"]] == ["two"]
+    assert downstream(clusters[1], ns, "deployment", held) is not None
+    metrics = requests.get(base + "/metrics", timeout=10).text
+    assert 'tmcd_placement_evictions_total{reason="ClusterNotReady",result="evicted"} 1' in metrics, metrics
     assert d.stop() == 0
