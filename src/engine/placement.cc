@@ -295,6 +295,11 @@ Result<ScheduleResult> PlacementController::Compute(const std::string& workspace
   return Schedule(p, workspace + "/" + p.metadata.namespace_ + "/" + p.metadata.name, std::move(clusters), options);
 }
 
+std::mutex& PlacementController::WorkspaceLock(const std::string& workspace) {
+  std::lock_guard<std::mutex> lock(load_mu_);
+  return workspace_locks_[workspace];
+}
+
 TaintClock PlacementController::TaintTime(const std::string& workspace) const {
   return [this, workspace](const std::string& cluster, const v1::Taint& t) {
     const std::string key = workspace + "/" + cluster + "/" + t.key + "=" + t.value + ":" + t.effect;
@@ -358,6 +363,11 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
       key.substr(slash + 1)};
   std::vector<std::shared_ptr<const v1::ClusterRegistration>> hold;
   TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(ref.workspace, hold));
+  // Advanced placement: one reconcile per workspace at a time, from reading the load to recording the
+  // new decisions, so that Balance sees the others' latest choices (two workers reading each other's
+  // old decisions moved two placements back and forth when a cluster joined).
+  std::unique_lock<std::mutex> serial;
+  if (advanced_) serial = std::unique_lock<std::mutex>(WorkspaceLock(ref.workspace));
   ScheduleOptions options{advanced_, {}};
   TMCD_ASSIGN_OR_RETURN(options.load, Load(ref.workspace, ref.namespace_ + "/" + ref.name));
   const std::string id = ref.workspace + "/" + ref.namespace_ + "/" + ref.name;

@@ -73,6 +73,8 @@ class PlacementController {
                                     const std::string& workspace, const std::string& id,
                                     const EvictionProgress& progress, v1::WorkloadPlacementStatus& st, int64_t gen,
                                     std::vector<v1::ClusterEviction>& fresh) const;
+  // The advanced placement's per-workspace serialization (Reconcile).
+  std::mutex& WorkspaceLock(const std::string& workspace);
   // When a NoExecute taint without timeAdded was first seen (kept in memory; a restart starts again).
   TaintClock TaintTime(const std::string& workspace) const;
   static nlohmann::json Render(const std::string& workspace, const v1::WorkloadPlacement& p, const ScheduleResult& r);
@@ -104,7 +106,8 @@ class PlacementController {
   };
   mutable upstream::Upstream::ListCache<v1::ClusterRegistration> clusters_;
   mutable std::mutex load_mu_;
-  mutable std::map<std::string, LoadIndex> load_;  // guarded by load_mu_
+  mutable std::map<std::string, LoadIndex> load_;      // guarded by load_mu_
+  std::map<std::string, std::mutex> workspace_locks_;  // guarded by load_mu_; entries never move
 };
 
 }  // namespace tmcd::engine

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "apis/meta/condition.h"
 #include "create_object.h"
 #include "registry/objects.h"
@@ -171,6 +173,35 @@ TEST_CASE("advanced placement: Balance reads a load index kept by reconciles, wh
   REQUIRE(explain.ok());
   for (const auto& c : (*explain)["clusters"]) {  // b's decision is seen (unseeded, both would score 100)
     CHECK(c["scores"]["Balance"]["score"] == (c["name"] == first ? 100 : 0));
+  }
+}
+
+TEST_CASE("advanced placement: concurrent reconciles of one workspace do not move two placements for one cluster") {
+  for (int round = 0; round < 10; ++round) {
+    Fixture f;
+    prometheus::Registry metrics;
+    PlacementController adv{f.up, *f.s, f.clock, metrics, {{"apps", "deployments"}}, true};
+    f.Cluster("root", "two", true);
+    for (const char* name : {"a", "b"}) {
+      f.Create("root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", Named(name));
+      REQUIRE(adv.Reconcile(PlacementController::KeyFor("root", "shop", name)).ok());
+    }
+    f.Cluster("root", "one", true);  // Spread's Balance now wants one of them there, not both
+    std::thread other([&] { CHECK(adv.Reconcile(PlacementController::KeyFor("root", "shop", "a")).ok()); });
+    CHECK(adv.Reconcile(PlacementController::KeyFor("root", "shop", "b")).ok());
+    other.join();
+    std::set<std::string> where;
+    int64_t generations = 0;
+    for (const char* name : {"a", "b"}) {
+      REQUIRE(adv.Reconcile(PlacementController::KeyFor("root", "shop", name)).ok());  // settled: no move
+      auto p =
+          f.up.GetTyped<v1::WorkloadPlacement>({"root", "tmc.kcp.io", "v1alpha1", "workloadplacements", "shop", name});
+      REQUIRE(p.ok());
+      where.insert(p->status.decisions.at(0).cluster_name);
+      generations += p->status.decision_generation;
+    }
+    CHECK(where == std::set<std::string>{"one", "two"});
+    CHECK(generations == 3);  // two first decisions, one move
   }
 }
 
