@@ -144,22 +144,43 @@ std::vector<size_t> RoundRobinOrder(const std::string& placement_id, const std::
   return order;
 }
 
-// Advanced placement: a cluster reporting no free cpu or memory takes no new placements (one that
-// already has this placement keeps it, as with cordon).
-void RejectFull(const std::vector<const v1::ClusterRegistration*>& sorted, const std::set<std::string>& previous,
-                std::vector<ClusterVerdict>& verdicts, std::vector<size_t>& feasible) {
+// Advanced placement's capacity filter (engine/placement_capacity.h): a cluster that cannot hold what
+// the placement needs after the others' reservations — or, when the need is not known, reports no free
+// cpu or memory — takes no new placements (one that already has this placement keeps it, as with
+// cordon). Returns how many clusters were left out for capacity alone.
+size_t FilterCapacity(const std::vector<const v1::ClusterRegistration*>& sorted, const std::set<std::string>& previous,
+                      const ScheduleOptions& o, ScheduleResult& r, std::vector<size_t>& feasible) {
+  static const Resources kNone;
+  if (o.demand != nullptr) r.need = o.demand->Need();
   std::vector<size_t> kept;
+  size_t short_only = 0;
   for (size_t i : feasible) {
-    auto& v = verdicts[i];
-    const std::string full = FullResource(*sorted[i]);
-    if (full.empty() || previous.count(v.cluster) != 0) {
+    auto& v = r.verdicts[i];
+    const auto res = o.reserved.find(v.cluster);
+    v.reserved = res == o.reserved.end() ? kNone : res->second;
+    v.free = Free(*sorted[i], v.reserved);
+    if (!r.need.empty()) {
+      v.fits = PodsThatFit(v.free, o.demand->divided ? o.demand->largest_pod : o.demand->per_copy);
+      v.shortfall = Shortfall(v.free, r.need);
+    } else {
+      for (const auto& [res_name, free] : v.free) {
+        if (free <= 0) v.shortfall[res_name] = 0;  // nothing free, need unknown
+      }
+    }
+    if (v.shortfall.empty() || previous.count(v.cluster) != 0) {
       kept.push_back(i);
       continue;
     }
-    v.rejected.push_back("no free " + full);
+    std::string why = r.need.empty() ? "no free " + v.shortfall.begin()->first
+                                     : "insufficient capacity: short of " + Describe(v.shortfall) + " (needs " +
+                                           Describe(r.need) + ", free " + Describe(v.free) + ")";
+    if (!v.reserved.empty()) why += "; " + Describe(v.reserved) + " reserved by other placements";
+    v.rejected.push_back(std::move(why));
     v.new_only = v.rejected.size() == 1;
+    short_only += v.new_only ? 1 : 0;
   }
   feasible = std::move(kept);
+  return short_only;
 }
 
 // Advanced placement: every feasible cluster scored and ranked, best first; ties go by the
@@ -178,7 +199,7 @@ std::vector<size_t> ScoreOrder(const v1::WorkloadPlacement& placement, const std
   for (size_t i : feasible) {
     auto& v = r.verdicts[i];
     auto it = options.load.find(v.cluster);
-    ScoreContext ctx{previous.count(v.cluster) != 0, it == options.load.end() ? 0 : it->second, max_load};
+    ScoreContext ctx{previous.count(v.cluster) != 0, it == options.load.end() ? 0 : it->second, max_load, &v.reserved};
     v.scores = ScoreCluster(r.weights, placement.spec, *sorted[i], ctx);
     v.total = TotalScore(v.scores);
   }
@@ -253,8 +274,59 @@ std::string FixWeights(const v1::ReplicaScheduling& rs, std::vector<v1::ClusterD
   for (const auto& d : decisions) sum += d.weight.value_or(0);
   if (sum > 0 || decisions.empty()) return "";
   for (auto& d : decisions) d.weight = 1;
-  return rs.weighting == "Dynamic" ? "no chosen cluster reports available cpu: replicas divided evenly"
-                                   : "replicaScheduling.weights give every chosen cluster 0: replicas divided evenly";
+  return rs.weighting == "Dynamic"
+             ? "no chosen cluster reports room (available cpu, or replicas that fit): replicas divided evenly"
+             : "replicaScheduling.weights give every chosen cluster 0: replicas divided evenly";
+}
+
+// The chosen verdicts as decisions (Divided: with weights; advanced: the overrides that apply to each);
+// returns the chosen names.
+std::vector<std::string> Decide(const v1::WorkloadPlacement& placement,
+                                const std::vector<const v1::ClusterRegistration*>& sorted, bool advanced, bool divided,
+                                ScheduleResult& r) {
+  std::vector<std::string> names;
+  const auto& rs = placement.spec.replica_scheduling;
+  for (size_t i = 0; i < r.verdicts.size(); ++i) {
+    const auto& v = r.verdicts[i];
+    if (!v.chosen) continue;
+    v1::ClusterDecision d;
+    d.cluster_name = v.cluster;
+    d.location = v.location;
+    d.reason = r.strategy;
+    d.score = static_cast<int32_t>(std::clamp<int64_t>(v.total, INT32_MIN, INT32_MAX));
+    if (divided) {
+      // Dynamic with known requests: the replicas of the largest pod that fit (capacity); else cpu.
+      auto w = KeptWeight(placement, v.cluster);
+      if (!w && rs.weighting == "Dynamic" && !r.need.empty() && v.fits >= 0) w = v.fits;
+      d.weight = w.value_or(DivisionWeight(rs, *sorted[i]));
+    }
+    for (size_t k = 0; advanced && k < placement.spec.overrides.size(); ++k) {
+      if (MatchesClusterSelector(placement.spec.overrides[k].cluster_selector, *sorted[i])) {
+        r.verdicts[i].overrides.push_back(k);
+      }
+    }
+    r.decisions.push_back(std::move(d));
+    names.push_back(v.cluster);
+  }
+  return names;
+}
+
+// The Scheduled condition's status and reason.
+void SetOutcome(ScheduleResult& r, bool no_clusters, size_t chosen, size_t short_of_capacity,
+                const std::string& spread_failure) {
+  r.condition_status = "False";
+  if ((r.feasible == 0 || chosen < r.wanted) && short_of_capacity > 0) {
+    r.condition_reason = "InsufficientCapacity";
+  } else if (r.feasible == 0) {
+    r.condition_reason = no_clusters ? "NoClusters" : "NoFeasibleClusters";
+  } else if (!spread_failure.empty()) {
+    r.condition_reason = "SpreadUnsatisfiable";
+  } else if (chosen < r.wanted) {
+    r.condition_reason = "InsufficientClusters";
+  } else {
+    r.condition_status = "True";
+    r.condition_reason = "Scheduled";
+  }
 }
 
 // A spec asking for what the engine does not do yet (kcp validated it, tmcd could not refuse it):
@@ -340,7 +412,9 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     r.verdicts.push_back(std::move(v));
   }
   const bool scored = options.advanced && placement.spec.strategy != "RoundRobin";
-  if (scored) RejectFull(sorted, previous, r.verdicts, feasible);
+  const size_t short_of_capacity = scored || (options.advanced && options.demand != nullptr)
+                                       ? FilterCapacity(sorted, previous, options, r, feasible)
+                                       : 0;
   r.feasible = feasible.size();
   r.wanted = placement.spec.number_of_clusters ? static_cast<size_t>(*placement.spec.number_of_clusters) : r.feasible;
   const std::vector<size_t> order = scored ? ScoreOrder(placement, placement_id, sorted, previous, options, feasible, r)
@@ -352,40 +426,11 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
   if (auto unimplemented = v1::UnimplementedFields(placement.spec, options.advanced); !unimplemented.empty()) {
     return KeepPrevious(placement, std::move(r), unimplemented);
   }
-  std::vector<std::string> names;
   const auto& rs = placement.spec.replica_scheduling;
   const bool divided = options.advanced && rs.type == "Divided";
-  for (size_t i = 0; i < r.verdicts.size(); ++i) {
-    const auto& v = r.verdicts[i];
-    if (!v.chosen) continue;
-    v1::ClusterDecision d;
-    d.cluster_name = v.cluster;
-    d.location = v.location;
-    d.reason = r.strategy;
-    d.score = static_cast<int32_t>(std::clamp<int64_t>(v.total, INT32_MIN, INT32_MAX));
-    if (divided) d.weight = KeptWeight(placement, v.cluster).value_or(DivisionWeight(rs, *sorted[i]));
-    for (size_t k = 0; options.advanced && k < placement.spec.overrides.size(); ++k) {
-      if (MatchesClusterSelector(placement.spec.overrides[k].cluster_selector, *sorted[i])) {
-        r.verdicts[i].overrides.push_back(k);
-      }
-    }
-    r.decisions.push_back(std::move(d));
-    names.push_back(v.cluster);
-  }
+  const std::vector<std::string> names = Decide(placement, sorted, options.advanced, divided, r);
   const std::string division = divided ? FixWeights(rs, r.decisions) : "";
-  if (r.feasible == 0) {
-    r.condition_status = "False";
-    r.condition_reason = clusters.empty() ? "NoClusters" : "NoFeasibleClusters";
-  } else if (!spread_failure.empty()) {
-    r.condition_status = "False";
-    r.condition_reason = "SpreadUnsatisfiable";
-  } else if (chosen < r.wanted) {
-    r.condition_status = "False";
-    r.condition_reason = "InsufficientClusters";
-  } else {
-    r.condition_status = "True";
-    r.condition_reason = "Scheduled";
-  }
+  SetOutcome(r, clusters.empty(), chosen, short_of_capacity, spread_failure);
   r.condition_message = ConditionMessage(r, names);
   if (!division.empty()) r.condition_message += "; " + division;
   if (!spread_failure.empty()) r.condition_message = spread_failure + "; " + r.condition_message;

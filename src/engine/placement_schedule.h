@@ -13,8 +13,9 @@
 //          (default: every feasible cluster). Duplicated replicas: decisions carry no replica count.
 // With advanced placement (ScheduleOptions::advanced, feature gate TMCAdvancedPlacement) every strategy
 // but RoundRobin ranks the feasible clusters by score instead (engine/placement_score.h): a cluster
-// reporting no free cpu or memory takes no new placements, stickiness is the Steady plugin; spread
-// constraints (engine/placement_spread.h) then choose among the ranked clusters, whatever the strategy.
+// not fitting the placement's requests takes no new placements (engine/placement_capacity.h),
+// stickiness is the Steady plugin; spread constraints (engine/placement_spread.h) then choose among the
+// ranked clusters, whatever the strategy.
 // Thread-safe: no state.
 
 #include <map>
@@ -26,6 +27,7 @@
 
 #include "apis/tmc/v1alpha1/cluster_registration.h"
 #include "apis/tmc/v1alpha1/workload_placement.h"
+#include "engine/placement_capacity.h"
 #include "engine/placement_failover.h"
 #include "engine/placement_score.h"
 #include "engine/placement_spread.h"
@@ -47,14 +49,21 @@ struct ClusterVerdict {
   std::string spread;               // feasible but left out by a spread constraint: why
   std::vector<size_t> overrides;    // chosen: the spec.overrides entries that apply to it (advanced placement)
   std::string evict;                // failover: was chosen, leaves beyond its toleration (ClusterNotReady, ...)
+  // Capacity (advanced placement, engine/placement_capacity.h): what the cluster offers this placement
+  // (the resources it reports), what other placements reserve there, what a new placement lacks, and
+  // how many copies (Divided: largest pods) fit (-1: no known limit).
+  Resources free, reserved, shortfall;
+  int64_t fits = -1;
 };
 
 struct ScheduleOptions {
-  bool advanced = false;               // TMCAdvancedPlacement: score-based strategies
-  std::map<std::string, size_t> load;  // cluster → decisions of the workspace's other placements (Balance)
-  TimePoint now{};                     // failover: tolerations' deadlines (epoch: the system clock)
-  std::set<std::string> hold;          // failover: clusters whose move waits for the workspace's budget
-  TaintClock taint_time;               // failover: NoExecute taints without timeAdded
+  bool advanced = false;                      // TMCAdvancedPlacement: score-based strategies
+  std::map<std::string, size_t> load;         // cluster → decisions of the workspace's other placements (Balance)
+  TimePoint now{};                            // failover: tolerations' deadlines (epoch: the system clock)
+  std::set<std::string> hold;                 // failover: clusters whose move waits for the workspace's budget
+  TaintClock taint_time;                      // failover: NoExecute taints without timeAdded
+  const PlacementDemand* demand = nullptr;    // capacity: what the placement needs (null: not known)
+  std::map<std::string, Resources> reserved;  // capacity: cluster → other placements' reservations
 };
 
 struct ScheduleResult {
@@ -65,6 +74,7 @@ struct ScheduleResult {
   std::string strategy = "RoundRobin";     // what decided: RoundRobin (basic) or the scoring strategy
   std::map<std::string, int32_t> weights;  // the plugins' weights (advanced placement)
   std::vector<SpreadOutcome> spread;       // one per spec.spreadConstraints entry (advanced placement)
+  Resources need;                          // capacity: what a new cluster must offer (empty: not known)
   // Failover: clusters left beyond their toleration (cluster → {reason, message}); clusters kept only
   // because their move waits for the budget; the next toleration deadline (reconcile again then).
   std::map<std::string, std::pair<std::string, std::string>> evicted;

@@ -33,28 +33,15 @@ std::map<std::string, int32_t> PlacementWeights(const v1::WorkloadPlacementSpec&
   return w;
 }
 
-int32_t FreeShare(const v1::ClusterRegistration& c) {
+int32_t FreeShare(const v1::ClusterRegistration& c, const Resources& reserved) {
   double sum = 0;
   int n = 0;
-  for (const char* r : {"cpu", "memory"}) {
-    const auto total = c.status.allocatable.find(r);
-    if (total == c.status.allocatable.end() || total->second.MilliValue() <= 0) continue;
-    const auto free = c.status.available.find(r);
-    const double avail = free == c.status.available.end() ? 0.0 : static_cast<double>(free->second.MilliValue());
-    sum += std::clamp(avail / static_cast<double>(total->second.MilliValue()), 0.0, 1.0);
+  for (const auto& [r, free] : Free(c, reserved)) {
+    const double total = static_cast<double>(c.status.allocatable.at(r).MilliValue());
+    sum += std::clamp(static_cast<double>(free) / total, 0.0, 1.0);
     ++n;
   }
   return n == 0 ? -1 : static_cast<int32_t>(std::lround(100 * sum / n));
-}
-
-std::string FullResource(const v1::ClusterRegistration& c) {
-  for (const char* r : {"cpu", "memory"}) {
-    const auto total = c.status.allocatable.find(r);
-    if (total == c.status.allocatable.end() || total->second.MilliValue() <= 0) continue;
-    const auto free = c.status.available.find(r);
-    if (free == c.status.available.end() || free->second.MilliValue() <= 0) return r;
-  }
-  return "";
 }
 
 std::vector<PluginScore> ScoreCluster(const std::map<std::string, int32_t>& weights,
@@ -65,7 +52,7 @@ std::vector<PluginScore> ScoreCluster(const std::map<std::string, int32_t>& weig
   for (const auto& [plugin, weight] : weights) {
     int32_t score = 0;
     if (plugin == "Capacity") {
-      score = std::max(FreeShare(c), 0);
+      score = std::max(ctx.reserved == nullptr ? FreeShare(c) : FreeShare(c, *ctx.reserved), 0);
     } else if (plugin == "Balance") {
       score =
           ctx.max_load == 0

@@ -3,8 +3,8 @@
 // filters of the basic algorithm, each feasible cluster gets a 0..100 score from every plugin, and the
 // clusters are ranked by Σ weight × score. The strategy gives the default weights; spec.scoring
 // replaces a plugin's weight (-10..10, 0 disables it). Plugins:
-//   Capacity  the free share of the cluster: mean over cpu and memory of available / allocatable
-//             (0 when the cluster reports no allocatable capacity);
+//   Capacity  the free share of the cluster: mean over cpu and memory of (available − the other
+//             placements' reservations) / allocatable (0 when the cluster reports no allocatable capacity);
 //   Balance   how few of the workspace's other placements already chose the cluster:
 //             100 × (1 − load / highest load among the feasible clusters), 100 when nobody has any;
 //   Steady    100 for a cluster the placement already uses: the stickiness, so that a healthy
@@ -22,6 +22,7 @@
 
 #include "apis/tmc/v1alpha1/cluster_registration.h"
 #include "apis/tmc/v1alpha1/workload_placement.h"
+#include "engine/placement_capacity.h"
 
 namespace tmcd::engine {
 
@@ -40,9 +41,10 @@ std::map<std::string, int32_t> PlacementWeights(const v1::WorkloadPlacementSpec&
 
 // What a cluster scores besides its own registration.
 struct ScoreContext {
-  bool previous = false;  // in the placement's status.decisions
-  size_t load = 0;        // decisions of the workspace's other placements on this cluster
-  size_t max_load = 0;    // the highest `load` among the feasible clusters
+  bool previous = false;                // in the placement's status.decisions
+  size_t load = 0;                      // decisions of the workspace's other placements on this cluster
+  size_t max_load = 0;                  // the highest `load` among the feasible clusters
+  const Resources* reserved = nullptr;  // what other placements reserve on the cluster (capacity)
 };
 
 // Every weighted plugin's score for one cluster, in plugin name order.
@@ -52,11 +54,8 @@ std::vector<PluginScore> ScoreCluster(const std::map<std::string, int32_t>& weig
 
 int64_t TotalScore(const std::vector<PluginScore>& scores);
 
-// The cluster's free share in percent (the Capacity plugin), or -1 when it reports no allocatable
-// cpu or memory.
-int32_t FreeShare(const v1::ClusterRegistration& c);
-// "cpu" or "memory" when the cluster reports that resource allocatable but none of it available;
-// "" otherwise (also when it reports no capacity at all).
-std::string FullResource(const v1::ClusterRegistration& c);
+// The cluster's free share in percent after `reserved` (the Capacity plugin), or -1 when it reports no
+// allocatable cpu or memory.
+int32_t FreeShare(const v1::ClusterRegistration& c, const Resources& reserved = {});
 
 }  // namespace tmcd::engine

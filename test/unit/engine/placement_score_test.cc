@@ -66,9 +66,11 @@ TEST_CASE("Capacity: the free share of cpu and memory; unknown and full clusters
   CHECK(FreeShare(Cluster("a", "x", -1, 0)) == -1);          // reports nothing
   CHECK(FreeShare(Cluster("a", "x", 0, 0)) == -1);           // zero allocatable: nothing to share
   CHECK(FreeShare(Cluster("a", "x", 4, -2)) == 0);           // overcommitted: clamped
-  CHECK(FullResource(Cluster("a", "x", 16, 8, 64, 0)) == "memory");
-  CHECK(FullResource(Cluster("a", "x", 16, 0)) == "cpu");
-  CHECK(FullResource(Cluster("a", "x", -1, 0)).empty());
+  CHECK(Free(Cluster("a", "x", 16, 8, 64, 0), {}) == Resources{{"cpu", 8000}, {"memory", 0}});
+  CHECK(Free(Cluster("a", "x", 16, 0), {}) == Resources{{"cpu", 0}});
+  CHECK(Free(Cluster("a", "x", -1, 0), {}).empty());  // reports nothing: no limit known
+  CHECK(Free(Cluster("a", "x", 16, 8), {{"cpu", 10000}}) == Resources{{"cpu", -2000}});  // over-reserved
+  CHECK(FreeShare(Cluster("a", "x", 16, 8), {{"cpu", 4000}}) == 25);                     // reservations count as used
   const v1::WorkloadPlacementSpec spec;
   auto s = ScoreCluster({{"Capacity", 2}, {"Steady", 1}}, spec, Cluster("a", "x", -1, 0), {true, 0, 0});
   CHECK(s == std::vector<PluginScore>{{"Capacity", 2, 0}, {"Steady", 1, 100}});
@@ -173,12 +175,16 @@ TEST_CASE("properties over random tables: deterministic, as many as wanted, no n
     auto r = Schedule(p, "id" + std::to_string(round), c, o);
     CHECK(Chosen(Schedule(p, "id" + std::to_string(round), c, o)) == Chosen(r));
     size_t full = 0;
-    for (const auto& cl : c) full += FullResource(cl).empty() ? 0 : 1;
+    auto is_full = [](const v1::ClusterRegistration& cl) {
+      const auto f = Free(cl, {});
+      return std::any_of(f.begin(), f.end(), [](const auto& kv) { return kv.second <= 0; });
+    };
+    for (const auto& cl : c) full += is_full(cl) ? 1 : 0;
     CHECK(r.decisions.size() == std::min<size_t>(*p.spec.number_of_clusters, c.size() - full));
     for (const auto& d : r.decisions) {
       const auto& cl =
           *std::find_if(c.begin(), c.end(), [&](const auto& x) { return x.metadata.name == d.cluster_name; });
-      CHECK(FullResource(cl).empty());
+      CHECK(!is_full(cl));
     }
   }
 }
