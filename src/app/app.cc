@@ -192,7 +192,6 @@ void App::StartControllers() {
                                          config_.failover_interval};
   placement_ = std::make_unique<engine::PlacementController>(
       *upstream_, *store_, clock_, *registry_, kinds, config_.gates.Enabled(kGateAdvancedPlacement), 2, failover);
-  placement_->Register(*manager_);
   syncer_ = std::make_unique<sync::Syncer>(
       *upstream_, *store_, clock_, *registry_,
       [this](const std::string& ws, const std::string& cluster) -> std::optional<sync::Connection> {
@@ -201,6 +200,15 @@ void App::StartControllers() {
         return sync::Connection{c->rest, c->fingerprint};
       },
       sopt);
+  // Capacity: a copy stays reserved for an inventory read after its apply, plus time for its Pods to appear.
+  placement_->SetCapacity(
+      [this](const std::string& ws, const apis::v1alpha1::GroupResource& gr,
+             const nlohmann::json& obj) -> std::optional<engine::WorkloadDemand> {
+        const auto rules = syncer_->RulesFor(ws, gr.group, gr.resource);
+        return rules == nullptr ? std::nullopt : sync::PodDemand(*rules, obj);
+      },
+      config_.clusters_inventory_interval + std::chrono::seconds(15));
+  placement_->Register(*manager_);
   syncer_->Register(*manager_);
   clusters_->SetCopyCounter(
       [this](const std::string& ws, const std::string& cluster) { return syncer_->CopiesOn(ws, cluster); });

@@ -20,6 +20,13 @@ constexpr std::string_view kGroup = "tmc.kcp.io";
 // reads every workload and record of the namespace).
 constexpr std::chrono::milliseconds kCoalesce{500};
 
+// Capacity amounts as Kubernetes quantities (cpu "1500m", memory "268435456").
+Json Quantities(const Resources& r) {
+  Json out = Json::object();
+  for (const auto& [k, v] : r) out[k] = apis::Quantity::FromMilli(v).str();
+  return out;
+}
+
 // Divided replicas: the split (decisionGeneration moves with it too).
 std::map<std::string, int64_t> Weights(const std::vector<v1::ClusterDecision>& decisions) {
   std::map<std::string, int64_t> out;
@@ -41,16 +48,45 @@ struct CopySummary {
   std::string first_problem;
 };
 
+// Capacity (engine/placement_capacity.h): which copies the cluster's inventory already counts — applied
+// at least `settle` ago ("<cluster>|<group>/<resource>/<name>") — and when the next one will.
+struct Settled {
+  std::chrono::milliseconds settle{0};  // 0: not wanted
+  TimePoint now{};
+  std::set<std::string> copies;  // settled
+  std::set<std::string> recent;  // applied within `settle`: the inventory may not count their Pods yet
+  std::optional<TimePoint> next;
+};
+
+std::string WorkloadKeyOf(std::string_view group, std::string_view resource, std::string_view name) {
+  return std::string(group) + "/" + std::string(resource) + "/" + std::string(name);
+}
+
 std::string_view Str(simdjson::dom::element e, std::string_view path) {
   std::string_view out;
   if (e.at_pointer(path).get(out) != simdjson::SUCCESS) return {};
   return out;
 }
 
+void NoteSettled(simdjson::dom::element record, const std::string& cluster, Settled& out) {
+  auto synced = Time::Parse(Str(record, "/status/lastSyncTime"));
+  const TimePoint at =
+      (synced.ok() ? std::chrono::system_clock::from_time_t(synced->seconds) : TimePoint{}) + out.settle;
+  std::string key = cluster + "|" +
+                    WorkloadKeyOf(Str(record, "/spec/upstream/group"), Str(record, "/spec/upstream/resource"),
+                                  Str(record, "/spec/upstream/name"));
+  if (at <= out.now) {
+    out.copies.insert(std::move(key));
+    return;
+  }
+  out.recent.insert(std::move(key));
+  if (!out.next || at < *out.next) out.next = at;
+}
+
 // Reads only what the summary needs, with simdjson: a reconcile scans every record of the
 // namespace, and a full DOM per record was most of the controller's CPU with 1,000 workloads.
 std::map<std::string, CopySummary> Summarize(store::Store& store, const std::string& ws, const std::string& ns,
-                                             const std::string& placement) {
+                                             const std::string& placement, Settled* settled = nullptr) {
   std::map<std::string, CopySummary> out;
   auto list = store.List(store::NamespacePrefix(ws, kGroup, "syncrecords", ns), 0, "");
   if (!list.ok()) return out;
@@ -59,12 +95,14 @@ std::map<std::string, CopySummary> Summarize(store::Store& store, const std::str
     auto doc = apis::detail::ParseJson(o.json, parser);
     if (!doc.ok() || Str(*doc, "/spec/placementName") != placement) continue;
     const std::string_view phase = Str(*doc, "/status/phase");
-    if (phase == "Orphaned" || phase == "Deleting") continue;
     const std::string cluster(Str(*doc, "/spec/clusterName"));
+    if (phase == "Deleting" && settled != nullptr) NoteSettled(*doc, cluster, *settled);  // its Pods still run
+    if (phase == "Orphaned" || phase == "Deleting") continue;
     CopySummary& s = out[cluster];
     ++s.copies;
     if (phase == "Applied") {
       ++s.applied;
+      if (settled != nullptr) NoteSettled(*doc, cluster, *settled);
     } else if (s.first_problem.empty()) {
       const std::string_view err = Str(*doc, "/status/lastError");
       s.first_problem = cluster + ": " + std::string(err.empty() ? phase : err);
@@ -95,9 +133,11 @@ CopySummary Total(const std::map<std::string, CopySummary>& by_cluster,
   return t;
 }
 
-// Workloads of one selected resource in (ws, ns) that the placement selects, reading only labels.
-int32_t CountSelected(store::Store& store, const std::string& ws, const std::string& ns, const v1::WorkloadPlacement& p,
-                      const v1::GroupResource& gr) {
+// Workloads of one selected resource in (ws, ns) that the placement selects, reading only labels; with
+// `demand` (capacity), also what each one's pods request (key: group/resource/name).
+int32_t SelectWorkloads(store::Store& store, const std::string& ws, const std::string& ns,
+                        const v1::WorkloadPlacement& p, const v1::GroupResource& gr, const DemandFn* demand,
+                        std::map<std::string, WorkloadDemand>& out) {
   auto list = store.List(store::NamespacePrefix(ws, gr.group, gr.resource, ns), 0, "");
   if (!list.ok()) return 0;
   auto& parser = apis::detail::ThreadParser();
@@ -113,16 +153,41 @@ int32_t CountSelected(store::Store& store, const std::string& ws, const std::str
         if (field.value.get(v) == simdjson::SUCCESS) labels.emplace(std::string(field.key), std::string(v));
       }
     }
-    if (SelectsWorkload(p, gr.group, gr.resource, labels)) ++n;
+    if (!SelectsWorkload(p, gr.group, gr.resource, labels)) continue;
+    ++n;
+    if (demand == nullptr) continue;
+    const Json full = Json::parse(o.json, nullptr, false);
+    if (auto d = full.is_discarded() ? std::nullopt : (*demand)(ws, gr, full)) {
+      out[WorkloadKeyOf(gr.group, gr.resource, std::string(Str(*doc, "/metadata/name")))] = *d;
+    }
   }
   return n;
 }
 
-int32_t CountSelected(store::Store& store, const std::string& ws, const std::string& ns,
-                      const v1::WorkloadPlacement& p) {
+int32_t SelectWorkloads(store::Store& store, const std::string& ws, const std::string& ns,
+                        const v1::WorkloadPlacement& p, const DemandFn* demand,
+                        std::map<std::string, WorkloadDemand>& out) {
   int32_t n = 0;
-  for (const auto& gr : p.spec.workload_selector.resources) n += CountSelected(store, ws, ns, p, gr);
+  for (const auto& gr : p.spec.workload_selector.resources) n += SelectWorkloads(store, ws, ns, p, gr, demand, out);
   return n;
+}
+
+// The schedule's decisions and Scheduled condition into `st`; returns whether the chosen set or the
+// weights moved (decisionGeneration and lastScheduleTime move with them).
+bool SetDecisions(v1::WorkloadPlacementStatus& st, const ScheduleResult& r, int64_t gen, const Time& t) {
+  const bool moved =
+      ClusterSet(r.decisions) != ClusterSet(st.decisions) || Weights(r.decisions) != Weights(st.decisions);
+  if (moved) {
+    ++st.decision_generation;
+    st.last_schedule_time = t;
+  }
+  st.decisions = r.decisions;
+  st.observed_generation = gen;
+  apis::SetCondition(
+      st.conditions,
+      apis::MakeCondition(v1::kConditionScheduled, r.condition_status, r.condition_reason, r.condition_message, gen),
+      t);
+  return moved;
 }
 
 void SetSummaryConditions(v1::WorkloadPlacementStatus& st, const CopySummary& s, bool scheduled, int64_t gen,
@@ -284,12 +349,29 @@ void PlacementController::RecordLoad(const std::string& workspace, const std::st
   if (mine.empty()) index.chosen.erase(self);
 }
 
+void PlacementController::SetCapacity(DemandFn demand, std::chrono::milliseconds settle) {
+  demand_ = std::move(demand);
+  settle_ = settle;
+}
+
+int32_t PlacementController::Select(const std::string& workspace, const v1::WorkloadPlacement& p,
+                                    std::map<std::string, WorkloadDemand>& demand) const {
+  const DemandFn* fn = advanced_ && demand_ ? &demand_ : nullptr;
+  return SelectWorkloads(store_, workspace, p.metadata.namespace_, p, fn, demand);
+}
+
 Result<ScheduleResult> PlacementController::Compute(const std::string& workspace,
                                                     const v1::WorkloadPlacement& p) const {
   std::vector<std::shared_ptr<const v1::ClusterRegistration>> hold;
   TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(workspace, hold));
   ScheduleOptions options{advanced_, {}};
-  TMCD_ASSIGN_OR_RETURN(options.load, Load(workspace, p.metadata.namespace_ + "/" + p.metadata.name));
+  const std::string self = p.metadata.namespace_ + "/" + p.metadata.name;
+  TMCD_ASSIGN_OR_RETURN(options.load, Load(workspace, self));
+  std::map<std::string, WorkloadDemand> workloads;
+  Select(workspace, p, workloads);
+  const PlacementDemand demand = Combine(workloads, p.spec.replica_scheduling.type == "Divided");
+  if (demand.workloads > 0) options.demand = &demand;
+  options.reserved = reservations_.Others(workspace, self);
   options.now = clock_.Now();
   options.taint_time = TaintTime(workspace);
   return Schedule(p, workspace + "/" + p.metadata.namespace_ + "/" + p.metadata.name, std::move(clusters), options);
@@ -354,6 +436,23 @@ std::optional<TimePoint> PlacementController::Failover(const ScheduleResult& r,
   return next;
 }
 
+void PlacementController::Report(const std::string& id, const v1::WorkloadPlacementStatus& st,
+                                 const std::vector<v1::ClusterEviction>& fresh, size_t held, const std::string& moved) {
+  for (const auto& e : fresh) {
+    evictions_.Add({{"reason", e.reason}, {"result", "evicted"}}).Increment();
+    spdlog::info("placement {}: failover: leaving {} ({}); its copies stay until the new ones are Ready", id,
+                 e.cluster_name, e.message);
+  }
+  if (held > 0) {
+    evictions_.Add({{"reason", "FailoverRateLimited"}, {"result", "held"}}).Increment(static_cast<double>(held));
+  }
+  if (moved.empty()) return;
+  decisions_.Add({{"result", moved}}).Increment();
+  std::string s;
+  for (const auto& d : st.decisions) s += (s.empty() ? "" : ", ") + d.cluster_name;
+  spdlog::info("placement {}: decisions now [{}]", id, s);
+}
+
 Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   const auto bar = key.find('|');
   const auto slash = key.find('/', bar);
@@ -368,37 +467,42 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   // old decisions moved two placements back and forth when a cluster joined).
   std::unique_lock<std::mutex> serial;
   if (advanced_) serial = std::unique_lock<std::mutex>(WorkspaceLock(ref.workspace));
+  const std::string self = ref.namespace_ + "/" + ref.name;
   ScheduleOptions options{advanced_, {}};
-  TMCD_ASSIGN_OR_RETURN(options.load, Load(ref.workspace, ref.namespace_ + "/" + ref.name));
+  TMCD_ASSIGN_OR_RETURN(options.load, Load(ref.workspace, self));
+  options.reserved = reservations_.Others(ref.workspace, self);
   const std::string id = ref.workspace + "/" + ref.namespace_ + "/" + ref.name;
+  std::map<std::string, Resources> reserve;  // capacity: what this placement's unreported copies hold
   bool moved = false;
   std::string outcome;
   std::optional<TimePoint> again;
   std::vector<v1::ClusterEviction> fresh;
   std::vector<std::string> held;
   auto written = upstream_.MutateStatus<v1::WorkloadPlacement>(ref, [&](v1::WorkloadPlacement& p) -> Result<bool> {
+    again.reset();  // a conflict runs this again
     if (p.metadata.deletion_timestamp.set) return false;
     const int64_t gen = p.metadata.generation;
     const Time t = Time::FromTimePoint(clock_.Now());
-    const ScheduleResult r = ScheduleWithBudget(ref.workspace, p, id, clusters, options);
+    std::map<std::string, WorkloadDemand> workloads;
+    const int32_t selected = Select(ref.workspace, p, workloads);
+    const bool divided = advanced_ && p.spec.replica_scheduling.type == "Divided";
+    const PlacementDemand demand = Combine(workloads, divided);
+    ScheduleOptions o = options;
+    if (demand.workloads > 0) o.demand = &demand;
+    const ScheduleResult r = ScheduleWithBudget(ref.workspace, p, id, clusters, std::move(o));
     v1::WorkloadPlacementStatus st = p.status;
-    moved = ClusterSet(r.decisions) != ClusterSet(st.decisions) || Weights(r.decisions) != Weights(st.decisions);
-    if (moved) {
-      ++st.decision_generation;
-      st.last_schedule_time = t;
-    }
-    st.decisions = r.decisions;
-    st.observed_generation = gen;
-    st.selected_workloads = CountSelected(store_, ref.workspace, ref.namespace_, p);
-    apis::SetCondition(
-        st.conditions,
-        apis::MakeCondition(v1::kConditionScheduled, r.condition_status, r.condition_reason, r.condition_message, gen),
-        t);
-    const auto copies = Summarize(store_, ref.workspace, ref.namespace_, ref.name);
+    moved = SetDecisions(st, r, gen, t);
+    st.selected_workloads = selected;
+    Settled settled{settle_, clock_.Now(), {}, {}, std::nullopt};
+    const auto copies = Summarize(store_, ref.workspace, ref.namespace_, ref.name, &settled);
+    reserve = Reservations(workloads, r.decisions, p.spec.replica_scheduling, divided, settled.copies, settled.recent);
+    if (!reserve.empty() && settled.next && (!again || *settled.next < *again)) again = settled.next;
     if (advanced_) {
       EvictionProgress progress{{}, static_cast<size_t>(st.selected_workloads)};
       for (const auto& [cluster, c] : copies) progress.ready_on[cluster] = c.ready;
-      again = Failover(r, clusters, ref.workspace, id, progress, st, gen, fresh);
+      if (auto f = Failover(r, clusters, ref.workspace, id, progress, st, gen, fresh); f && (!again || *f < *again)) {
+        again = f;
+      }
       held = r.held;
     }
     SetSummaryConditions(st, Total(copies, st.evictions), r.condition_status == "True", gen, t);
@@ -408,27 +512,16 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     return true;
   });
   if (!written.ok() && written.status().reason() == Reason::kNotFound) {
-    RecordLoad(ref.workspace, ref.namespace_ + "/" + ref.name, {});
+    RecordLoad(ref.workspace, self, {});
+    if (reservations_.Set(ref.workspace, self, {})) QueueAll(ref.workspace, "", kCoalesce);
     return ReconcileResult{};
   }
   TMCD_TRY(written.status());
-  RecordLoad(ref.workspace, ref.namespace_ + "/" + ref.name, ClusterSet(written->status.decisions));
-  for (const auto& e : fresh) {
-    evictions_.Add({{"reason", e.reason}, {"result", "evicted"}}).Increment();
-    spdlog::info("placement {}: failover: leaving {} ({}); its copies stay until the new ones are Ready", id,
-                 e.cluster_name, e.message);
-  }
-  if (!held.empty()) {
-    evictions_.Add({{"reason", "FailoverRateLimited"}, {"result", "held"}}).Increment(static_cast<double>(held.size()));
-  }
-  if (moved) {
-    decisions_.Add({{"result", outcome}}).Increment();
-    spdlog::info("placement {}: decisions now [{}]", id, [&] {
-      std::string s;
-      for (const auto& d : written->status.decisions) s += (s.empty() ? "" : ", ") + d.cluster_name;
-      return s;
-    }());
-  }
+  RecordLoad(ref.workspace, self, ClusterSet(written->status.decisions));
+  // Capacity freed here may let another placement in (nothing else would requeue it: the cluster's
+  // inventory need not change when copies that never ran go away).
+  if (reservations_.Set(ref.workspace, self, std::move(reserve))) QueueAll(ref.workspace, "", kCoalesce);
+  Report(id, written->status, fresh, held.size(), moved ? outcome : "");
   if (!again) return ReconcileResult{};
   const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*again - clock_.Now());
   return ReconcileResult{std::max(wait, std::chrono::milliseconds(1000))};
@@ -473,6 +566,12 @@ Json PlacementController::Render(const std::string& workspace, const v1::Workloa
     if (!v.spread.empty()) c["spread"] = v.spread;
     if (!v.overrides.empty()) c["overrides"] = v.overrides;  // indexes into spec.overrides
     if (!v.evict.empty()) c["evict"] = v.evict;              // failover: leaves beyond its toleration
+    if (!v.free.empty() || !v.reserved.empty()) {            // capacity, in Kubernetes quantities
+      Json cap = {{"free", Quantities(v.free)}, {"reservedByOthers", Quantities(v.reserved)}};
+      if (!r.need.empty()) cap["shortfall"] = Quantities(v.shortfall);
+      if (v.fits >= 0) cap["fits"] = v.fits;
+      c["capacity"] = std::move(cap);
+    }
     clusters.push_back(std::move(c));
   }
   Json spread = Json::array();
@@ -495,6 +594,7 @@ Json PlacementController::Render(const std::string& workspace, const v1::Workloa
       {"wanted", r.wanted},
       {"feasible", r.feasible},
       {"spreadConstraints", spread},
+      {"needs", Quantities(r.need)},
       {"scheduled", {{"status", r.condition_status}, {"reason", r.condition_reason}, {"message", r.condition_message}}},
       {"clusters", clusters}};
 }

@@ -8,15 +8,19 @@
 // copy available). A placement is requeued when it changes, when any cluster of its workspace
 // changes (health, labels, taints), when a workload in its namespace changes, and when a
 // SyncRecord naming it changes. With advanced placement it also runs failover
-// (engine/placement_failover.h): status.evictions, the Evicting condition and the workspace's budget.
+// (engine/placement_failover.h): status.evictions, the Evicting condition and the workspace's budget,
+// and capacity (engine/placement_capacity.h): each placement's demand from its workloads' pod templates
+// and the reservations of its copies that the clusters have not reported yet.
 // Thread-safe: Reconcile runs on the controller's workers, one key at a time; Explain from any thread.
 
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "engine/controller.h"
@@ -32,6 +36,11 @@ struct FailoverOptions {
   std::chrono::milliseconds interval{60000};
 };
 
+// What one selected workload's pods request (capacity): the syncer's interpreter knows each kind's
+// podTemplate and replicas paths. nullopt: the kind has no pod template.
+using DemandFn = std::function<std::optional<WorkloadDemand>(const std::string& ws, const v1::GroupResource& gr,
+                                                             const nlohmann::json& workload)>;
+
 class PlacementController {
  public:
   // `workload_kinds`: the resources placements may select (the syncer's kinds); their changes
@@ -39,6 +48,10 @@ class PlacementController {
   PlacementController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
                       prometheus::Registry& registry, std::vector<v1::GroupResource> workload_kinds,
                       bool advanced = false, int workers = 2, FailoverOptions failover = {});
+  // Capacity (advanced placement only; before Register): `demand` reads the workloads' requests; a
+  // copy reserves its requests on its cluster until `settle` after it was applied (the cluster's
+  // inventory interval plus the time its Pods take to appear).
+  void SetCapacity(DemandFn demand, std::chrono::milliseconds settle);
   // Adds the controller and its sources (placements, clusters, workloads, sync records) to `m`.
   void Register(Manager& m);
   Result<ReconcileResult> Reconcile(const std::string& key);
@@ -61,6 +74,9 @@ class PlacementController {
   Result<std::vector<const v1::ClusterRegistration*>> Clusters(
       const std::string& workspace, std::vector<std::shared_ptr<const v1::ClusterRegistration>>& hold) const;
   Result<ScheduleResult> Compute(const std::string& workspace, const v1::WorkloadPlacement& p) const;
+  // Capacity: the selected workloads (their count; `demand` gets their requests when capacity is on).
+  int32_t Select(const std::string& workspace, const v1::WorkloadPlacement& p,
+                 std::map<std::string, WorkloadDemand>& demand) const;
   // Schedules, then (failover) takes the budget for each eviction and schedules again with the
   // moves the budget refuses held.
   ScheduleResult ScheduleWithBudget(const std::string& workspace, const v1::WorkloadPlacement& p, const std::string& id,
@@ -73,6 +89,10 @@ class PlacementController {
                                     const std::string& workspace, const std::string& id,
                                     const EvictionProgress& progress, v1::WorkloadPlacementStatus& st, int64_t gen,
                                     std::vector<v1::ClusterEviction>& fresh) const;
+  // Metrics and logs of one reconcile's outcome: evictions begun, moves held, and (when `moved` names
+  // the Scheduled reason) the new decisions.
+  void Report(const std::string& id, const v1::WorkloadPlacementStatus& st,
+              const std::vector<v1::ClusterEviction>& fresh, size_t held, const std::string& moved);
   // The advanced placement's per-workspace serialization (Reconcile).
   std::mutex& WorkspaceLock(const std::string& workspace);
   // When a NoExecute taint without timeAdded was first seen (kept in memory; a restart starts again).
@@ -97,6 +117,9 @@ class PlacementController {
   prometheus::Family<prometheus::Counter>& evictions_;  // by reason, and result=held for budget waits
   const FailoverOptions failover_;
   mutable FailoverBudget budget_;
+  DemandFn demand_;                      // capacity (SetCapacity); null: off
+  std::chrono::milliseconds settle_{0};  // capacity: how long an applied copy stays reserved
+  ReservationBook reservations_;         // capacity: what each placement's unreported copies hold
   mutable std::mutex taint_mu_;
   mutable std::map<std::string, TimePoint> taint_seen_;  // "<ws>/<cluster>/<taint>" → first seen; taint_mu_
   // The load index, per workspace (advanced placement only).

@@ -1,6 +1,8 @@
 #include "sync/interpreter.h"
 
+#include <algorithm>
 #include <array>
+#include <climits>
 #include <set>
 #include <utility>
 
@@ -290,6 +292,21 @@ std::vector<Dependency> DependenciesOf(const KindRules& rules, const Json& obj) 
     if (auto t = ScaleTarget(obj)) out.insert(*t);
   }
   return {out.begin(), out.end()};
+}
+
+std::optional<engine::WorkloadDemand> PodDemand(const KindRules& rules, const Json& obj) {
+  if (!rules.pod_template) return std::nullopt;
+  const Json* tmpl = rules.pod_template->Find(obj);
+  if (tmpl == nullptr || !tmpl->is_object()) return std::nullopt;
+  engine::WorkloadDemand d;
+  const auto spec = tmpl->find("spec");
+  if (spec != tmpl->end()) d.per_pod = engine::PodRequests(*spec);
+  d.divisible = rules.replicas.has_value();
+  const Json* replicas = rules.replicas ? rules.replicas->Find(obj) : nullptr;
+  if (replicas != nullptr && replicas->is_number_integer()) {
+    d.replicas = static_cast<int32_t>(std::clamp<int64_t>(replicas->get<int64_t>(), 0, INT32_MAX));
+  }
+  return d;
 }
 
 void StripFields(const KindRules& rules, Json& desired) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "apis/meta/json_path.h"
+#include "engine/placement_capacity.h"
 
 namespace tmcd::sync {
 
@@ -106,6 +107,10 @@ struct Dependency {
 // The dependencies the rules name in `obj` (pod template references, dependency paths, the scale
 // target); sorted, unique. Services chosen by selector are the syncer's (they need a list).
 std::vector<Dependency> DependenciesOf(const KindRules& rules, const Json& obj);
+// What the workload's pods request (advanced placement's capacity, engine/placement_capacity.h): the
+// pod template's effective requests and the replica count (absent: 1); nullopt when the kind has no
+// pod template or the object has none.
+std::optional<engine::WorkloadDemand> PodDemand(const KindRules& rules, const Json& obj);
 // Removes the per-cluster fields from a desired object.
 void StripFields(const KindRules& rules, Json& desired);
 // Whether a downstream copy (the whole object as the cluster returned it) is healthy; `why` gets a

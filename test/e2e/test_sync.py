@@ -653,3 +653,61 @@ def test_a_stopped_apiserver_moves_one_copy_make_before_break_and_holds_the_next
     metrics = requests.get(base + "/metrics", timeout=10).text
     assert 'tmcd_placement_evictions_total{reason="ClusterNotReady",result="evicted"} 1' in metrics, metrics
     assert d.stop() == 0
+
+
+def test_capacity_reserves_placed_copies_and_reports_the_shortfall(clusters, daemon, tmp_path):
+    """Capacity with TMCAdvancedPlacement: two real clusters declaring 4 cores each; three Deployments whose
+    copies request 3 cores each (3 replicas × 1 cpu). A placement pinned to cap-a decides; a Binpack one
+    (preferring the fuller cap-a) decided right after, before any inventory counts the first copy's Pods, goes
+    to cap-b, because the first copy is reserved on cap-a. The third fits nowhere and says by how much
+    (InsufficientCapacity, the per-cluster shortfall in the condition and in explain); deleting the first
+    placement frees cap-a and the third one takes it."""
+    d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true",
+               "--clusters-inventory-interval=10s")
+    base = d.base
+    register(base, "", clusters, ["cap-a", "cap-b"], [capacity("4"), capacity("4")], ready=True)
+    for name in ("cap1", "cap2", "cap3"):
+        body = deployment(name, replicas=3, labels={"app": name})
+        tmpl = body["spec"]["template"]["spec"]
+        tmpl.pop("volumes")
+        tmpl["containers"][0].pop("volumeMounts")
+        tmpl["containers"][0]["resources"] = {"requests": {"cpu": "1", "memory": "64Mi"}}
+        post(base, DEPLOY, body)
+
+    def decided(name):
+        return [x["clusterName"] for x in (get(base, f"{WP}/{name}") or {}).get("status", {}).get("decisions", [])]
+
+    def binpack(name):
+        wp = placement(name, n=1, app=name)
+        wp["spec"]["strategy"] = "Binpack"
+        return wp
+    pinned = placement("cap1", n=1, app="cap1")
+    pinned["spec"]["clusterSelector"] = {"clusterNames": ["cap-a"]}
+    post(base, WP, pinned)
+    assert eventually(lambda: decided("cap1"), 30, "cap1 decided") == ["cap-a"]
+    post(base, WP, binpack("cap2"))
+    assert eventually(lambda: decided("cap2"), 30, "cap2 decided") == ["cap-b"]
+    explain = get(base, WP + "/cap2/explain")
+    a = next(c for c in explain["clusters"] if c["name"] == "cap-a")
+    assert a["capacity"]["reservedByOthers"] == {"cpu": "3", "memory": "201326592"}, a
+
+    post(base, WP, binpack("cap3"))
+    cond = eventually(lambda: next((c for c in get(base, f"{WP}/cap3")["status"]["conditions"]
+                                    if c["type"] == "Scheduled" and c["reason"] == "InsufficientCapacity"), None),
+                      30, "cap3 unschedulable for capacity")
+    assert cond["status"] == "False" and decided("cap3") == []
+    for cluster in ("cap-a", "cap-b"):
+        assert f"{cluster} insufficient capacity: short of cpu" in cond["message"], cond
+    assert "needs cpu 3, memory 192Mi" in cond["message"], cond
+    explain = get(base, WP + "/cap3/explain")
+    assert explain["needs"] == {"cpu": "3", "memory": "201326592"}, explain
+    for c in explain["clusters"]:
+        assert c["capacity"]["shortfall"]["cpu"] not in ("", "0") and c["capacity"]["fits"] == 0, c
+    ns = downstream_ns("root", "shop")
+    eventually(lambda: downstream(clusters[0], ns, "deployment", "cap1") is not None, 60, "cap1 copied")
+
+    requests.delete(base + f"{WP}/cap1", timeout=10)
+    eventually(lambda: decided("cap3") == ["cap-a"], 90, "cap3 placed on cap-a, freed by cap1")
+    eventually(lambda: downstream(clusters[0], ns, "deployment", "cap3") is not None, 60, "cap3 copied")
+    assert downstream(clusters[0], ns, "deployment", "cap1") is None
+    assert d.stop() == 0
