@@ -193,8 +193,11 @@ void Reflect(V& v, ClusterRegistrationStatus& o) {
   v.Field("lastHeartbeatTime", o.last_heartbeat_time, {.doc = "Last successful probe."});
   v.Field("capacity", o.capacity, {.doc = "Total capacity.", .max_items = 16});
   v.Field("allocatable", o.allocatable, {.doc = "Allocatable capacity.", .max_items = 16});
-  v.Field("available", o.available,
-          {.doc = "Allocatable minus requests of running pods and tmcd reservations.", .max_items = 16});
+  v.Field(
+      "available", o.available,
+      {.doc =
+           "Allocatable minus the requests of non-terminated pods (tmcd's own reservations are applied per placement).",
+       .max_items = 16});
   v.Field("syncedResources", o.synced_resources, {.doc = "Per-resource support.", .max_items = 64});
   v.Field("conditions", o.conditions,
           {.doc = "Reachable, Authenticated, ResourcesSupported, Ready.", .max_items = 16, .list_map_key = "type"});
