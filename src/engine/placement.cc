@@ -436,6 +436,24 @@ std::optional<TimePoint> PlacementController::Failover(const ScheduleResult& r,
   return next;
 }
 
+std::vector<std::string> PlacementController::Waiting(const std::string& workspace, const std::string& self,
+                                                      bool short_now, bool freed) {
+  std::lock_guard<std::mutex> lock(load_mu_);
+  auto& waiting = waiting_[workspace];
+  if (short_now) {
+    waiting.insert(self);
+  } else {
+    waiting.erase(self);
+  }
+  std::vector<std::string> out;
+  if (!freed) return out;
+  for (const auto& w : waiting) {
+    const auto slash = w.find('/');
+    if (w != self) out.push_back(KeyFor(workspace, w.substr(0, slash), w.substr(slash + 1)));
+  }
+  return out;
+}
+
 void PlacementController::Report(const std::string& id, const v1::WorkloadPlacementStatus& st,
                                  const std::vector<v1::ClusterEviction>& fresh, size_t held, const std::string& moved) {
   for (const auto& e : fresh) {
@@ -478,6 +496,7 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   std::optional<TimePoint> again;
   std::vector<v1::ClusterEviction> fresh;
   std::vector<std::string> held;
+  bool short_now = false;
   auto written = upstream_.MutateStatus<v1::WorkloadPlacement>(ref, [&](v1::WorkloadPlacement& p) -> Result<bool> {
     again.reset();  // a conflict runs this again
     if (p.metadata.deletion_timestamp.set) return false;
@@ -507,20 +526,25 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     }
     SetSummaryConditions(st, Total(copies, st.evictions), r.condition_status == "True", gen, t);
     outcome = r.condition_reason;
+    short_now = r.short_of_capacity > 0;
     if (st == p.status) return false;
     p.status = std::move(st);
     return true;
   });
   if (!written.ok() && written.status().reason() == Reason::kNotFound) {
     RecordLoad(ref.workspace, self, {});
-    if (reservations_.Set(ref.workspace, self, {})) QueueAll(ref.workspace, "", kCoalesce);
+    for (const auto& k : Waiting(ref.workspace, self, false, reservations_.Set(ref.workspace, self, {}))) {
+      controller_->queue().AddAfter(k, kCoalesce);
+    }
     return ReconcileResult{};
   }
   TMCD_TRY(written.status());
   RecordLoad(ref.workspace, self, ClusterSet(written->status.decisions));
   // Capacity freed here may let another placement in (nothing else would requeue it: the cluster's
   // inventory need not change when copies that never ran go away).
-  if (reservations_.Set(ref.workspace, self, std::move(reserve))) QueueAll(ref.workspace, "", kCoalesce);
+  // Only the placements waiting for room are queued: settling copies shrink reservations all the time.
+  const bool freed = reservations_.Set(ref.workspace, self, std::move(reserve));
+  for (const auto& k : Waiting(ref.workspace, self, short_now, freed)) controller_->queue().AddAfter(k, kCoalesce);
   Report(id, written->status, fresh, held.size(), moved ? outcome : "");
   if (!again) return ReconcileResult{};
   const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*again - clock_.Now());

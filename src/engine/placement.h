@@ -93,6 +93,9 @@ class PlacementController {
   // the Scheduled reason) the new decisions.
   void Report(const std::string& id, const v1::WorkloadPlacementStatus& st,
               const std::vector<v1::ClusterEviction>& fresh, size_t held, const std::string& moved);
+  // Capacity: records whether `self` was left out of a cluster for capacity alone; returns, when
+  // `freed`, the keys of the workspace's other placements that were (they may fit now).
+  std::vector<std::string> Waiting(const std::string& workspace, const std::string& self, bool short_now, bool freed);
   // The advanced placement's per-workspace serialization (Reconcile).
   std::mutex& WorkspaceLock(const std::string& workspace);
   // When a NoExecute taint without timeAdded was first seen (kept in memory; a restart starts again).
@@ -117,9 +120,10 @@ class PlacementController {
   prometheus::Family<prometheus::Counter>& evictions_;  // by reason, and result=held for budget waits
   const FailoverOptions failover_;
   mutable FailoverBudget budget_;
-  DemandFn demand_;                      // capacity (SetCapacity); null: off
-  std::chrono::milliseconds settle_{0};  // capacity: how long an applied copy stays reserved
-  ReservationBook reservations_;         // capacity: what each placement's unreported copies hold
+  DemandFn demand_;                                       // capacity (SetCapacity); null: off
+  std::chrono::milliseconds settle_{0};                   // capacity: how long an applied copy stays reserved
+  ReservationBook reservations_;                          // capacity: what each placement's unreported copies hold
+  std::map<std::string, std::set<std::string>> waiting_;  // ws → placements short of capacity; load_mu_
   mutable std::mutex taint_mu_;
   mutable std::map<std::string, TimePoint> taint_seen_;  // "<ws>/<cluster>/<taint>" → first seen; taint_mu_
   // The load index, per workspace (advanced placement only).

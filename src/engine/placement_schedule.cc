@@ -412,9 +412,9 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     r.verdicts.push_back(std::move(v));
   }
   const bool scored = options.advanced && placement.spec.strategy != "RoundRobin";
-  const size_t short_of_capacity = scored || (options.advanced && options.demand != nullptr)
-                                       ? FilterCapacity(sorted, previous, options, r, feasible)
-                                       : 0;
+  r.short_of_capacity = scored || (options.advanced && options.demand != nullptr)
+                            ? FilterCapacity(sorted, previous, options, r, feasible)
+                            : 0;
   r.feasible = feasible.size();
   r.wanted = placement.spec.number_of_clusters ? static_cast<size_t>(*placement.spec.number_of_clusters) : r.feasible;
   const std::vector<size_t> order = scored ? ScoreOrder(placement, placement_id, sorted, previous, options, feasible, r)
@@ -430,7 +430,7 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
   const bool divided = options.advanced && rs.type == "Divided";
   const std::vector<std::string> names = Decide(placement, sorted, options.advanced, divided, r);
   const std::string division = divided ? FixWeights(rs, r.decisions) : "";
-  SetOutcome(r, clusters.empty(), chosen, short_of_capacity, spread_failure);
+  SetOutcome(r, clusters.empty(), chosen, r.short_of_capacity, spread_failure);
   r.condition_message = ConditionMessage(r, names);
   if (!division.empty()) r.condition_message += "; " + division;
   if (!spread_failure.empty()) r.condition_message = spread_failure + "; " + r.condition_message;

@@ -75,6 +75,7 @@ struct ScheduleResult {
   std::map<std::string, int32_t> weights;  // the plugins' weights (advanced placement)
   std::vector<SpreadOutcome> spread;       // one per spec.spreadConstraints entry (advanced placement)
   Resources need;                          // capacity: what a new cluster must offer (empty: not known)
+  size_t short_of_capacity = 0;            // capacity: clusters left out for capacity alone
   // Failover: clusters left beyond their toleration (cluster → {reason, message}); clusters kept only
   // because their move waits for the budget; the next toleration deadline (reconcile again then).
   std::map<std::string, std::pair<std::string, std::string>> evicted;
