@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "engine/placement_schedule.h"
 #include "schedule_helpers.h"
 
@@ -176,6 +178,43 @@ TEST_CASE("schedule: without a known demand a cluster with nothing free (after r
   CHECK(Chosen(r) == std::vector<std::string>{"b"});
   CHECK(VerdictOf(r, "a").rejected == std::vector<std::string>{"no free cpu; cpu 1 reserved by other placements"});
   CHECK(r.condition_reason == "InsufficientCapacity");
+}
+
+TEST_CASE("property: placements decided back to back with reservations never overcommit a cluster") {
+  std::mt19937 rng(20261201);
+  const std::vector<std::string> strategies = {"Spread", "LeastLoaded", "Binpack", "RoundRobin", "LocationAware"};
+  for (int round = 0; round < 300; ++round) {
+    std::vector<v1::ClusterRegistration> clusters;
+    const int n = 1 + static_cast<int>(rng() % 6);
+    for (int i = 0; i < n; ++i) {
+      const int cores = static_cast<int>(rng() % 17);
+      const int free_milli = cores == 0 ? 0 : static_cast<int>(rng() % static_cast<unsigned>(cores * 1000 + 1));
+      clusters.push_back(Cluster("c" + std::to_string(i), std::to_string(cores), std::to_string(free_milli) + "m"));
+    }
+    std::map<std::string, Resources> reserved;  // what the placements decided so far hold
+    const int placements = 1 + static_cast<int>(rng() % 8);
+    for (int k = 0; k < placements; ++k) {
+      auto p = testing::WebPlacement(strategies[rng() % strategies.size()], static_cast<int32_t>(1 + rng() % 2));
+      p.metadata.name = "p" + std::to_string(k);
+      const int64_t pod = 100 * static_cast<int64_t>(1 + rng() % 20);  // 100m .. 2 cores
+      const auto demand =
+          Combine({{"apps/deployments/w", {static_cast<int32_t>(1 + rng() % 3), {{"cpu", pod}}}}}, false);
+      const auto r =
+          Schedule(p, "id" + std::to_string(round) + "/" + std::to_string(k), clusters, Advanced(&demand, reserved));
+      CHECK(Chosen(Schedule(p, "id" + std::to_string(round) + "/" + std::to_string(k), clusters,
+                            Advanced(&demand, reserved))) == Chosen(r));  // deterministic
+      for (const auto& d : r.decisions) Add(reserved[d.cluster_name], demand.per_copy);
+      if (r.decisions.empty()) CHECK(r.condition_reason == "InsufficientCapacity");
+    }
+    for (const auto& c : clusters) {
+      const auto offered = Free(c, {});
+      if (offered.count("cpu") == 0) continue;  // reports no cpu: no limit known, anything may go there
+      const int64_t free = offered.at("cpu");
+      const auto held = reserved.find(c.metadata.name);
+      const int64_t used = held == reserved.end() ? 0 : held->second.at("cpu");
+      CHECK_MESSAGE(used <= std::max<int64_t>(free, 0), c.metadata.name << " overcommitted in round " << round);
+    }
+  }
 }
 
 }  // namespace
