@@ -15,15 +15,18 @@ namespace tmcd::sync {
 namespace {
 
 // The placement's overrides for the cluster, applied last and in order (sync/overrides.h); `applied`
-// lists them for the SyncRecord. An error names the override that failed.
+// lists them for the SyncRecord (a replicas override that an HPA overrules says so). An error names the
+// override that failed.
 Status ApplyOverrides(const KindRules& rules, const std::vector<std::pair<size_t, v1::Override>>& overrides,
-                      nlohmann::json& desired, std::vector<std::string>& applied) {
+                      bool autoscaled, nlohmann::json& desired, std::vector<std::string>& applied) {
   applied.clear();
   for (const auto& [index, o] : overrides) {
-    if (Status s = ApplyOverride(rules, o, desired); !s.ok()) {
+    if (Status s = ApplyOverride(rules, o, desired, autoscaled); !s.ok()) {
       return Status(s.reason(), DescribeOverride(index, o) + ": " + s.message());
     }
-    applied.push_back(DescribeOverride(index, o));
+    const bool overruled = o.replicas && rules.replicas && autoscaled;
+    applied.push_back(DescribeOverride(index, o) +
+                      (overruled ? " (replicas left to the HorizontalPodAutoscaler)" : ""));
   }
   return Status::Ok();
 }
@@ -150,8 +153,9 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
     dep_objects.push_back(d.object);
   }
   index_.SetDependencies(w.key, ref.workspace, ref.namespace_, dep_names);
-  Json desired = DesiredCopy(w, workload, id, dns, t.replicas);
-  if (Status s = ApplyOverrides(*w.rules, t.overrides, desired, record.status.overrides); !s.ok()) {
+  const bool autoscaled = Autoscaled(w);
+  Json desired = DesiredCopy(w, workload, id, dns, t.replicas, autoscaled);
+  if (Status s = ApplyOverrides(*w.rules, t.overrides, autoscaled, desired, record.status.overrides); !s.ok()) {
     Fail(record, s, "OverrideFailed", now);
     record.status.phase = "Failed";  // a configuration error: not retried until something changes
     return s;
@@ -192,23 +196,29 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
 }
 
 Json Syncer::DesiredCopy(const Work& w, const Json& workload, const UpstreamId& id, const std::string& dns,
-                         std::optional<int32_t> replicas) const {
+                         std::optional<int32_t> replicas, bool autoscaled) const {
   Json desired = Desired(workload, id, dns);
   StripFields(*w.rules, desired);
   if (!w.rules->replicas) return desired;
-  if (replicas) w.rules->replicas->Set(desired, *replicas);  // Divided: this cluster's share
+  if (autoscaled) {
+    w.rules->replicas->Erase(desired);
+  } else if (replicas) {
+    w.rules->replicas->Set(desired, *replicas);  // Divided: this cluster's share
+  }
+  return desired;
+}
+
+bool Syncer::Autoscaled(const Work& w) const {
+  if (!w.rules->replicas) return false;
   const KindRules* hpa = BuiltinRules("autoscaling", "horizontalpodautoscalers");
   auto hpas = upstream_.List(w.ref.workspace, hpa->group, hpa->resource, w.ref.namespace_);
-  if (!hpas.ok()) return desired;
+  if (!hpas.ok()) return false;
   const Dependency self{w.ref.group, w.ref.version, w.ref.resource, w.ref.name};
   for (const auto& h : *hpas) {
     const auto targets = DependenciesOf(*hpa, h);
-    if (std::find(targets.begin(), targets.end(), self) != targets.end()) {
-      w.rules->replicas->Erase(desired);
-      break;
-    }
+    if (std::find(targets.begin(), targets.end(), self) != targets.end()) return true;
   }
-  return desired;
+  return false;
 }
 
 std::vector<Syncer::DesiredDependency> Syncer::Dependencies(const Work& w, const Json& workload,

@@ -3,9 +3,15 @@
 // of a workload is made for a cluster (namespace mapped, marks set, per-cluster fields stripped, the
 // Divided share set), every spec.overrides entry whose clusterSelector matches that cluster is applied,
 // in order:
-//   image      every container image of the Pod template (containers, initContainers,
-//              ephemeralContainers) gets the registry (RewriteRegistry);
-//   jsonPatch  RFC 6902 operations on the downstream object (common/json_patch.h).
+//   image        every container image of the Pod template (containers, initContainers,
+//                ephemeralContainers) gets the registry (RewriteRegistry);
+//   replicas     the kind's replicas path (replacing a Divided share), unless an HPA scales the copy;
+//   labels,      the copy's own metadata: keys set, then keys removed;
+//   annotations
+//   containers   env set by name (in place, or appended) and removed, args replaced and appended, in the
+//                containers of that name (containers and initContainers) or, unnamed, in every container;
+//   jsonPatch    RFC 6902 operations on the downstream object (common/json_patch.h).
+// Kinds without a replicas or Pod template path are left as they are by the fields that need one.
 // An override may not change what makes the copy tmcd's: apiVersion, kind, metadata.name,
 // metadata.namespace and tmcd's marks; such a patch, or one that does not apply, fails the copy with
 // reason OverrideFailed (it is a configuration error: the copy is not applied half-overridden).
@@ -30,9 +36,9 @@ namespace v1 = apis::v1alpha1;
 std::string RewriteRegistry(const std::string& image, const std::string& registry);
 
 // One override applied to `desired` (a copy of a workload of `rules`' kind); on error `desired` is
-// left as it was.
-Status ApplyOverride(const KindRules& rules, const v1::Override& o, nlohmann::json& desired);
-// For the SyncRecord: "overrides[1]: jsonPatch, 2 operations".
+// left as it was. `autoscaled`: an HPA scales the copy, whose replica count tmcd leaves to the cluster.
+Status ApplyOverride(const KindRules& rules, const v1::Override& o, nlohmann::json& desired, bool autoscaled = false);
+// For the SyncRecord: "overrides[1]: replicas 3, container app, jsonPatch, 2 operations".
 std::string DescribeOverride(size_t index, const v1::Override& o);
 
 }  // namespace tmcd::sync

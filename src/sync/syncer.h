@@ -141,12 +141,12 @@ class Syncer {
   std::shared_ptr<Downstream> DownstreamFor(const std::string& ws, const std::string& cluster);
   Status SyncCopy(const Work& w, const Json& workload, const std::string& cluster, const Target& t,
                   v1::SyncRecord& record);
-  // The object to apply: Desired() with the kind's per-cluster fields stripped, and without its
-  // replica count when an upstream HorizontalPodAutoscaler scales it (the cluster's HPA owns it).
-  // The copy to apply: `replicas` (Divided) replaces the workload's replica count; an HPA targeting
-  // the workload leaves the count to the cluster either way.
+  // The object to apply: Desired() with the kind's per-cluster fields stripped; `replicas` (Divided)
+  // replaces the workload's replica count; `autoscaled` (Autoscaled) drops the count either way.
   Json DesiredCopy(const Work& w, const Json& workload, const UpstreamId& id, const std::string& dns,
-                   std::optional<int32_t> replicas) const;
+                   std::optional<int32_t> replicas, bool autoscaled) const;
+  // An upstream HorizontalPodAutoscaler scales the workload: the cluster's HPA owns its replica count.
+  bool Autoscaled(const Work& w) const;
   // Invalid unless the cluster accepts the kind of every dependency (status.syncedResources).
   Status DependenciesAccepted(const std::string& ws, const std::string& cluster, const Work& w,
                               const std::vector<DesiredDependency>& deps) const;

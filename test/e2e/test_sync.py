@@ -514,15 +514,17 @@ def test_divided_replicas_follow_free_capacity_and_sum_upstream(clusters, daemon
 
 def test_overrides_apply_per_location_on_real_clusters(clusters, daemon, tmp_path):
     """With TMCAdvancedPlacement, an image-registry override whose clusterSelector names one location rewrites
-    the images of the copy there only, a JSON patch for the other location labels its copy, the SyncRecords say
-    what was applied, explain lists them, and a patch that would take the copy from tmcd fails that copy only."""
+    the images of the copy there only, the other location's entry sets its replicas, a label, an env variable
+    and an argument and runs a JSON patch, the SyncRecords say what was applied, explain lists them, and a
+    patch that would take the copy from tmcd fails that copy only."""
     d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
     base = d.base
     register(base, "", clusters, ["east", "west"], [{"location": "east"}, {"location": "west"}], ready=True)
     wp = placement("mirrored", app="mirrored")
     wp["spec"]["overrides"] = [
         {"clusterSelector": {"locations": ["west"]}, "image": {"registry": "mirror.example:5000"}},
-        {"clusterSelector": {"locations": ["east"]},
+        {"clusterSelector": {"locations": ["east"]}, "replicas": 1, "labels": {"set": {"tier": "edge"}},
+         "containers": [{"env": [{"name": "REGION", "value": "east"}], "appendArgs": ["--edge"]}],
          "jsonPatch": [{"op": "add", "path": "/metadata/labels/edge", "value": "yes"}]}]
     post(base, WP, wp)
     body = deployment("mirrored", replicas=0, labels={"app": "mirrored"})
@@ -533,13 +535,18 @@ def test_overrides_apply_per_location_on_real_clusters(clusters, daemon, tmp_pat
     east = eventually(lambda: downstream(clusters[0], ns, "deployment", "mirrored"), 30, "the east copy")
     west = eventually(lambda: downstream(clusters[1], ns, "deployment", "mirrored"), 30, "the west copy")
     assert east["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.k8s.io/pause:3.9"
-    assert east["metadata"]["labels"]["edge"] == "yes"
-    assert west["spec"]["template"]["spec"]["containers"][0]["image"] == "mirror.example:5000/pause:3.9"
-    assert "edge" not in west["metadata"].get("labels", {})
+    assert east["metadata"]["labels"]["edge"] == "yes" and east["metadata"]["labels"]["tier"] == "edge"
+    assert east["spec"]["replicas"] == 1
+    east_ctr = east["spec"]["template"]["spec"]["containers"][0]
+    assert east_ctr["env"] == [{"name": "REGION", "value": "east"}] and east_ctr["args"] == ["--edge"], east_ctr
+    west_ctr = west["spec"]["template"]["spec"]["containers"][0]
+    assert west_ctr["image"] == "mirror.example:5000/pause:3.9"
+    assert "env" not in west_ctr and "args" not in west_ctr and west["spec"]["replicas"] == 0
+    assert "edge" not in west["metadata"].get("labels", {}) and "tier" not in west["metadata"].get("labels", {})
     records = {r["spec"]["clusterName"]: r["status"].get("overrides")
                for r in get(base, "/apis/tmc.kcp.io/v1alpha1/namespaces/shop/syncrecords")["items"]
                if r["spec"]["upstream"]["name"] == "mirrored"}
-    assert records == {"east": ["overrides[1]: jsonPatch, 1 operation"],
+    assert records == {"east": ["overrides[1]: replicas 1, labels, every container, jsonPatch, 1 operation"],
                        "west": ["overrides[0]: image registry mirror.example:5000"]}, records
     explain = {c["name"]: c.get("overrides") for c in get(base, f"{WP}/mirrored/explain")["clusters"]}
     assert explain == {"east": [1], "west": [0]}, explain
@@ -552,7 +559,7 @@ def test_overrides_apply_per_location_on_real_clusters(clusters, daemon, tmp_pat
         return next(r for r in get(base, "/apis/tmc.kcp.io/v1alpha1/namespaces/shop/syncrecords")["items"]
                     if r["spec"]["upstream"]["name"] == "mirrored" and r["spec"]["clusterName"] == "east")
     failed = eventually(lambda: east_record()["status"]["phase"] == "Failed" and east_record(), 30, "east fails")
-    assert "overrides[1]: jsonPatch, 1 operation: changes metadata.name, which tmcd owns" in \
+    assert "overrides[1]: replicas 1, labels, every container, jsonPatch, 1 operation: changes metadata.name" in \
         failed["status"]["lastError"], failed["status"]
     assert downstream(clusters[0], ns, "deployment", "stolen") is None
     assert downstream(clusters[1], ns, "deployment", "mirrored") is not None

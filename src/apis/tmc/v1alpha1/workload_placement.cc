@@ -1,5 +1,6 @@
 #include "apis/tmc/v1alpha1/workload_placement.h"
 
+#include <algorithm>
 #include <set>
 
 #include "apis/meta/names.h"
@@ -24,6 +25,45 @@ void CheckUnique(const std::vector<T>& list, const std::string& path, KeyFn key,
   for (size_t i = 0; i < list.size(); ++i) {
     std::string k = key(list[i]);
     if (!seen.insert(k).second) errs.Duplicate(IndexPath(path, i), Quote(k));
+  }
+}
+
+// Kubernetes' rule for environment variable names: printable ASCII other than '='.
+bool IsEnvVarName(std::string_view n) {
+  if (n.empty()) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) { return c >= ' ' && c <= '~' && c != '='; });
+}
+
+// Keys whose prefix is tmc.kcp.io or a subdomain of it are tmcd's marks on the copy.
+bool IsTmcdKey(std::string_view key) {
+  const auto slash = key.find('/');
+  if (slash == std::string_view::npos) return false;
+  const std::string_view prefix = key.substr(0, slash);
+  return prefix == "tmc.kcp.io" || prefix.ends_with(".tmc.kcp.io");
+}
+
+// labels or annotations of an override: valid keys (and label values), none of tmcd's, none both set
+// and removed; annotations within Kubernetes' 256 KiB total.
+void CheckMetadataOverride(const MetadataOverride& m, bool labels, const std::string& path, FieldErrors& errs) {
+  const std::string set_path = JoinPath(path, "set");
+  size_t total = 0;
+  for (const auto& [key, value] : m.set) {
+    const std::string field = set_path + "[" + key + "]";
+    for (const auto& msg : CheckQualifiedName(key)) errs.Invalid(field, Quote(key), msg);
+    if (labels) {
+      for (const auto& msg : CheckLabelValue(value)) errs.Invalid(field, Quote(value), msg);
+    }
+    if (IsTmcdKey(key)) errs.Forbidden(field, "keys under tmc.kcp.io/ are tmcd's marks on the copy");
+    total += key.size() + value.size();
+  }
+  constexpr size_t kAnnotationBytes = size_t{256} * 1024;  // Kubernetes' total for annotations
+  if (!labels && total > kAnnotationBytes) errs.TooLong(set_path, kAnnotationBytes);
+  for (size_t i = 0; i < m.remove.size(); ++i) {
+    const std::string& key = m.remove[i];
+    const std::string field = IndexPath(JoinPath(path, "remove"), i);
+    for (const auto& msg : CheckQualifiedName(key)) errs.Invalid(field, Quote(key), msg);
+    if (IsTmcdKey(key)) errs.Forbidden(field, "keys under tmc.kcp.io/ are tmcd's marks on the copy");
+    if (m.set.count(key) != 0) errs.Invalid(field, Quote(key), "is also set");
   }
 }
 
@@ -84,6 +124,42 @@ void CheckRules(const ClusterSelector& s, const std::string& path, FieldErrors& 
                    "is also listed in clusterNames");
     }
   }
+}
+
+void CheckRules(const ContainerOverride& c, const std::string& path, FieldErrors& errs) {
+  if (!c.name.empty()) {
+    for (const auto& msg : CheckDNS1123Label(c.name)) errs.Invalid(JoinPath(path, "name"), Quote(c.name), msg);
+  }
+  if (c.env.empty() && c.remove_env.empty() && c.args.empty() && c.append_args.empty()) {
+    errs.Required(path, "one of env, removeEnv, args or appendArgs");
+  }
+  const std::string env = JoinPath(path, "env");
+  CheckUnique(
+      c.env, env, [](const EnvOverride& e) { return e.name; }, errs);
+  std::set<std::string> set;
+  for (size_t i = 0; i < c.env.size(); ++i) {
+    set.insert(c.env[i].name);
+    if (!IsEnvVarName(c.env[i].name)) {
+      errs.Invalid(JoinPath(IndexPath(env, i), "name"), Quote(c.env[i].name), "must be printable ASCII without '='");
+    }
+  }
+  for (size_t i = 0; i < c.remove_env.size(); ++i) {
+    const std::string field = IndexPath(JoinPath(path, "removeEnv"), i);
+    if (!IsEnvVarName(c.remove_env[i])) {
+      errs.Invalid(field, Quote(c.remove_env[i]), "must be printable ASCII without '='");
+    }
+    if (set.count(c.remove_env[i]) != 0) errs.Invalid(field, Quote(c.remove_env[i]), "is also set in env");
+  }
+}
+
+void CheckRules(const Override& o, const std::string& path, FieldErrors& errs) {
+  if (!o.image && !o.replicas && !o.labels && !o.annotations && o.containers.empty() && o.json_patch.empty()) {
+    errs.Required(path, "one of image, replicas, labels, annotations, containers or jsonPatch");
+  }
+  if (o.labels) CheckMetadataOverride(*o.labels, true, JoinPath(path, "labels"), errs);
+  if (o.annotations) CheckMetadataOverride(*o.annotations, false, JoinPath(path, "annotations"), errs);
+  CheckUnique(
+      o.containers, JoinPath(path, "containers"), [](const ContainerOverride& c) { return c.name; }, errs);
 }
 
 void CheckRules(const WorkloadPlacementSpec& s, const std::string& path, FieldErrors& errs) {

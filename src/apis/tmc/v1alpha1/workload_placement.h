@@ -3,6 +3,7 @@
 // namespace and places them on ClusterRegistrations of the same workspace. See docs/api-reference.md.
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -209,9 +210,62 @@ void Reflect(V& v, ImageOverride& o) {
            .max_length = 253});
 }
 
+// Labels or annotations of the copy's own metadata (not its Pod template's: a JSON patch reaches those).
+struct MetadataOverride {
+  std::map<std::string, std::string> set;
+  std::vector<std::string> remove;
+  bool operator==(const MetadataOverride&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, MetadataOverride& o) {
+  v.Field("set", o.set, {.doc = "Keys set to these values, added or replaced."});
+  v.Field("remove", o.remove, {.doc = "Keys removed.", .max_items = 64, .list_set = true});
+}
+
+struct EnvOverride {
+  std::string name;
+  std::string value;
+  bool operator==(const EnvOverride&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, EnvOverride& o) {
+  v.Field("name", o.name, {.doc = "Variable name.", .required = true, .max_length = 256});
+  v.Field("value", o.value, {.doc = "Its value (replaces a value or valueFrom of that name).", .max_length = 32768});
+}
+
+// Changes to the containers of the copy's Pod template that have this name.
+struct ContainerOverride {
+  std::string name;
+  std::vector<EnvOverride> env;
+  std::vector<std::string> remove_env;
+  std::vector<std::string> args;
+  std::vector<std::string> append_args;
+  bool operator==(const ContainerOverride&) const = default;
+};
+
+template <class V>
+void Reflect(V& v, ContainerOverride& o) {
+  v.Field("name", o.name,
+          {.doc = "Container or init container name; empty: every container (init containers excepted).",
+           .max_length = 63});
+  v.Field("env", o.env,
+          {.doc = "Variables set: an existing one of that name is replaced in place, a new one appended.",
+           .max_items = 64,
+           .list_map_key = "name"});
+  v.Field("removeEnv", o.remove_env, {.doc = "Variables removed.", .max_items = 64, .list_set = true});
+  v.Field("args", o.args, {.doc = "Replaces the container's args when not empty.", .max_items = 256});
+  v.Field("appendArgs", o.append_args, {.doc = "Appended to the args (after a replacement).", .max_items = 256});
+}
+
 struct Override {
   ClusterSelector cluster_selector;
   std::optional<ImageOverride> image;
+  std::optional<int32_t> replicas;
+  std::optional<MetadataOverride> labels;
+  std::optional<MetadataOverride> annotations;
+  std::vector<ContainerOverride> containers;
   std::vector<JsonPatchOp> json_patch;
   bool operator==(const Override&) const = default;
 };
@@ -220,6 +274,13 @@ template <class V>
 void Reflect(V& v, Override& o) {
   v.Field("clusterSelector", o.cluster_selector, {.doc = "Clusters this override applies to."});
   v.Field("image", o.image, {.doc = "Image registry rewrite."});
+  v.Field("replicas", o.replicas,
+          {.doc = "Replica count of the copy (kinds with a replicas path; replaces a Divided share).",
+           .minimum = 0,
+           .maximum = 1000000});
+  v.Field("labels", o.labels, {.doc = "Labels of the copy."});
+  v.Field("annotations", o.annotations, {.doc = "Annotations of the copy."});
+  v.Field("containers", o.containers, {.doc = "Container env and args, by container name.", .max_items = 16});
   v.Field("jsonPatch", o.json_patch, {.doc = "JSON Patch applied to the downstream object, last.", .max_items = 64});
 }
 
@@ -347,6 +408,8 @@ void CheckRules(const ReplicaScheduling& r, const std::string& path, FieldErrors
 void CheckRules(const Toleration& t, const std::string& path, FieldErrors& errs);
 void CheckRules(const JsonPatchOp& p, const std::string& path, FieldErrors& errs);
 void CheckRules(const ClusterSelector& s, const std::string& path, FieldErrors& errs);
+void CheckRules(const ContainerOverride& c, const std::string& path, FieldErrors& errs);
+void CheckRules(const Override& o, const std::string& path, FieldErrors& errs);
 void CheckRules(const WorkloadPlacementSpec& s, const std::string& path, FieldErrors& errs);
 void CheckRules(const WorkloadPlacementStatus& s, const std::string& path, FieldErrors& errs);
 void CheckRules(const WorkloadPlacement& p, const std::string& path, FieldErrors& errs);
