@@ -9,7 +9,7 @@ packages=(
   libcpp-httplib-dev libssl-dev libbrotli-dev libsimdjson-dev nlohmann-json3-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libcli11-dev doctest-dev libsystemd-dev
   clang-format clang-tidy python3 python3-venv
-  clang-14 libclang-rt-14-dev ccache
+  clang-14 libclang-rt-14-dev ccache gdb
 )
 
 missing=()

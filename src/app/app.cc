@@ -373,7 +373,8 @@ int App::Run() {
   std::thread guard([&] {
     std::unique_lock<std::mutex> lock(mu);
     if (!cv.wait_for(lock, config_.shutdown_timeout, [&] { return done; })) {
-      spdlog::critical("graceful stop exceeded {} ms, exiting", config_.shutdown_timeout.count());
+      spdlog::critical("graceful stop exceeded {} ms while {}, exiting", config_.shutdown_timeout.count(),
+                       stop_stage_.load());
       std::_Exit(1);
     }
   });
@@ -437,19 +438,26 @@ void App::Reload() {
 void App::Stop() {
   // Reverse construction order: the API first (ends watches, finishes in-flight requests), then
   // the store (closed cleanly), then the lock.
+  stop_stage_ = "stopping the API server";
   if (server_) server_->Stop();
   server_.reset();
   authz_.reset();
   authn_.reset();
+  stop_stage_ = "writing the audit log";
   audit_.reset();  // writes what is queued
+  stop_stage_ = "stopping the controllers";
   if (manager_) manager_->Stop();
+  stop_stage_ = "stopping the syncer";
   syncer_.reset();  // its downstream informers feed the sync queue: stopped before the queue goes
+  stop_stage_ = "stopping the placement and cluster controllers";
   placement_.reset();
   manager_.reset();
   clusters_.reset();
+  stop_stage_ = "stopping the upstream";
   if (upstream_) upstream_->Stop();
   upstream_.reset();
   objects_.reset();
+  stop_stage_ = "closing the store";
   store_.reset();
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);

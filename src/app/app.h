@@ -6,6 +6,7 @@
 
 #include <prometheus/gauge.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -85,6 +86,8 @@ class App {
   ConfigLoader loader_;
   RealClock clock_;
   int lock_fd_ = -1;
+  // What Stop() is stopping, for the message of a stop that exceeds shutdownTimeout (read by its guard).
+  std::atomic<const char*> stop_stage_{"starting to stop"};
   // Owned in dependency order; Stop() releases them in reverse. The registry outlives the store,
   // whose commit observer feeds one of its histograms.
   std::unique_ptr<prometheus::Registry> registry_;

@@ -10,9 +10,11 @@ import base64
 import os
 import pathlib
 import resource
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -183,11 +185,26 @@ class Daemon:
         """curl arguments that authenticate as the administrator."""
         return ["curl", "--cacert", str(pki().ca), "--cert", str(pki().cert), "--key", str(pki().key)]
 
-    def stop(self, sig=signal.SIGTERM, timeout=10):
+    def stop(self, sig=signal.SIGTERM, timeout=15):  # longer than tmcd's shutdownTimeout (10 s): it reports first
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:
-            return self.proc.wait(timeout)
+            rc = self.proc.wait(timeout)
+            if rc != 0 and sig == signal.SIGTERM:  # a failed graceful stop: the log says why
+                print(f"tmcd exited {rc}; the end of {self.log_path}:\n"
+                      f"{self.log_path.read_text(errors='replace')[-4000:]}", file=sys.stderr)
+            return rc
+        except subprocess.TimeoutExpired:
+            # A shutdown that hangs: every thread's stack and the log's end, so that the failure says where.
+            stacks = "(gdb is not installed: scripts/install-deps.sh installs it)"
+            if shutil.which("gdb"):
+                stacks = subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-ex", "thread apply all bt 30"],
+                                        capture_output=True, text=True, timeout=120).stdout
+            self.proc.kill()
+            self.proc.wait()
+            log = self.log_path.read_text(errors="replace")
+            pytest.fail(f"tmcd did not exit within {timeout}s of signal {sig}\n--- threads ---\n{stacks[-20000:]}"
+                        f"\n--- log ({self.log_path}) ---\n{log[-6000:]}")
         finally:
             self._log.close()
 
