@@ -1,5 +1,6 @@
 """Real Kubernetes peers for e2e tests: built from Go modules by test/peers/build.sh (cached) and
 started by test/peers/up.sh in a temp dir; always stopped by down.sh, even when a test fails."""
+import contextlib
 import json
 import os
 import pathlib
@@ -38,16 +39,22 @@ def peer_bin():
     return r.stdout.strip().splitlines()[-1]
 
 
-@pytest.fixture(scope="session")
-def clusters(peer_bin, tmp_path_factory):
+@contextlib.contextmanager
+def started_clusters(peer_bin, tmp_path_factory, n):
+    """`n` real clusters (up.sh), stopped on exit."""
     d = tmp_path_factory.mktemp("peers")
-    n = int(os.environ.get("TMCD_E2E_CLUSTERS", "2"))
     r = subprocess.run([str(PEERS / "up.sh"), str(d), str(n)], capture_output=True, text=True, timeout=600)
     try:
         assert r.returncode == 0, f"up.sh failed:\n{r.stdout}\n{r.stderr}"
         yield [Cluster(peer_bin, d / f"cluster-{i}" / "kubeconfig") for i in range(1, n + 1)]
     finally:
         subprocess.run([str(PEERS / "down.sh"), str(d)], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def clusters(peer_bin, tmp_path_factory):
+    with started_clusters(peer_bin, tmp_path_factory, int(os.environ.get("TMCD_E2E_CLUSTERS", "2"))) as cs:
+        yield cs
 
 
 class Kcp:
