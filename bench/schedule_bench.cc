@@ -2,7 +2,8 @@
 //  algorithm   Schedule() of advanced placement (scored strategies, a quarter of the placements with a
 //              zone spread constraint, Balance fed by the decisions made so far) on N clusters, against
 //              the basic round-robin algorithm on the same placements stripped of their advanced fields
-//              (the baseline), in alternating rounds; decisions/s and per-decision p50/p99.
+//              (the baseline), in alternating rounds; decisions/s and per-decision p50/p99; then the
+//              advanced placements again with a capacity demand and reservations (the capacity arm).
 //  controller  PlacementController::Reconcile with the gate on, on a real RocksDB store through the
 //              registry (as tmcd runs in embedded mode): every placement's first decision, each one a
 //              status write, then a pass where nothing changes; the algorithm at the same size is the
@@ -25,6 +26,7 @@
 #include "apis/tmc/v1alpha1/register.h"
 #include "common/clock.h"
 #include "engine/placement.h"
+#include "engine/placement_capacity.h"
 #include "engine/placement_schedule.h"
 #include "registry/objects.h"
 #include "store/store.h"
@@ -117,9 +119,13 @@ Figures Summarize(std::vector<double>& lat, Steady::duration total) {
 }
 
 // One round: `count` decisions (placements taken in turn), Balance fed by the decisions made so far.
+// With `demand`, every placement needs it (the capacity filter) and each decision reserves it on its
+// clusters for the decisions after it, as the controller's reservation book does.
 Figures AlgorithmRound(const std::vector<v1::WorkloadPlacement>& placements,
-                       const std::vector<v1::ClusterRegistration>& clusters, bool advanced, size_t count) {
+                       const std::vector<v1::ClusterRegistration>& clusters, bool advanced, size_t count,
+                       const engine::PlacementDemand* demand = nullptr) {
   engine::ScheduleOptions options{advanced, {}};
+  options.demand = demand;
   std::vector<double> lat;
   lat.reserve(count);
   const auto start = Steady::now();
@@ -128,7 +134,10 @@ Figures AlgorithmRound(const std::vector<v1::WorkloadPlacement>& placements,
     const auto t0 = Steady::now();
     auto r = engine::Schedule(p, "root/shop/" + p.metadata.name, clusters, options);
     lat.push_back(Ms(Steady::now() - t0));
-    for (const auto& d : r.decisions) ++options.load[d.cluster_name];
+    for (const auto& d : r.decisions) {
+      ++options.load[d.cluster_name];
+      if (demand != nullptr) engine::Add(options.reserved[d.cluster_name], demand->per_copy);
+    }
   }
   return Summarize(lat, Steady::now() - start);
 }
@@ -162,15 +171,25 @@ void Algorithm(size_t rounds, size_t n, size_t placements_n) {
   const double heap2 = HeapKiB();
   // Decisions per round: all placements at small sizes, fewer at large ones (each round ≈ seconds).
   const size_t count = std::min(placements_n, std::max<size_t>(200, 2'000'000 / n));
-  std::vector<double> adv_s, basic_s, ratio, adv_p99, basic_p99;
+  // Capacity: every copy requests 50 millicores (small enough that the clusters do not fill up within
+  // a round: the figure is the filter's and the reservations' cost, not that of unschedulable placements).
+  engine::PlacementDemand demand;
+  demand.per_copy = {{"cpu", 50}};
+  demand.largest_pod = demand.per_copy;
+  demand.workloads = 1;
+  std::vector<double> adv_s, basic_s, ratio, adv_p99, basic_p99, cap_s, cap_p99, cap_ratio;
   for (size_t r = 0; r < rounds; ++r) {
     const Figures b = AlgorithmRound(basic, clusters, false, count);
     const Figures a = AlgorithmRound(advanced, clusters, true, count);
+    const Figures c = AlgorithmRound(advanced, clusters, true, count, &demand);
     basic_s.push_back(b.per_s);
     adv_s.push_back(a.per_s);
     ratio.push_back(a.per_s / b.per_s);
     adv_p99.push_back(a.p99_ms);
     basic_p99.push_back(b.p99_ms);
+    cap_s.push_back(c.per_s);
+    cap_p99.push_back(c.p99_ms);
+    cap_ratio.push_back(c.per_s / a.per_s);
   }
   std::printf("algorithm  %5zu clusters, %zu placements (%zu decisions per round, %zu rounds; min / median / max)\n", n,
               placements_n, count, rounds);
@@ -179,6 +198,8 @@ void Algorithm(size_t rounds, size_t n, size_t placements_n) {
   std::printf("  basic     decisions/s %s   p99 ms %s\n", Spread3(basic_s, "%.0f").c_str(),
               Spread3(basic_p99, "%.3f").c_str());
   std::printf("  ratio advanced/basic  %s\n", Spread3(ratio, "%.2f").c_str());
+  std::printf("  capacity  decisions/s %s   p99 ms %s   ratio capacity/advanced %s\n", Spread3(cap_s, "%.0f").c_str(),
+              Spread3(cap_p99, "%.3f").c_str(), Spread3(cap_ratio, "%.2f").c_str());
   std::printf("  memory    %.1f KiB per cluster, %.1f KiB per placement (heap in use, decoded objects)\n",
               (heap1 - heap0) / static_cast<double>(n), (heap2 - heap1) / 2.0 / static_cast<double>(placements_n));
 }

@@ -79,9 +79,8 @@ void FilterState(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& 
 // a cluster left for these reasons alone is a failover: one also deleted, deselected or no longer
 // serving the kinds is left at once, as without the gate (its copies must not wait for a replacement).
 void FilterNoExecute(const v1::WorkloadPlacement& p, const v1::ClusterRegistration& c, bool in_use,
-                     const ScheduleOptions& o, ClusterVerdict& v, std::vector<std::string>& hard,
+                     const ScheduleOptions& o, TimePoint now, ClusterVerdict& v, std::vector<std::string>& hard,
                      std::vector<std::string>& new_only, ScheduleResult& r) {
-  const TimePoint now = o.now == TimePoint{} ? std::chrono::system_clock::now() : o.now;
   const auto t = NoExecuteTolerance(c, p.spec.tolerations, now, o.taint_time);
   if (!t) return;
   in_use = in_use && hard.empty();
@@ -199,7 +198,8 @@ std::vector<size_t> ScoreOrder(const v1::WorkloadPlacement& placement, const std
   for (size_t i : feasible) {
     auto& v = r.verdicts[i];
     auto it = options.load.find(v.cluster);
-    ScoreContext ctx{previous.count(v.cluster) != 0, it == options.load.end() ? 0 : it->second, max_load, &v.reserved};
+    ScoreContext ctx{previous.count(v.cluster) != 0, it == options.load.end() ? 0 : it->second, max_load, &v.reserved,
+                     &v.free};
     v.scores = ScoreCluster(r.weights, placement.spec, *sorted[i], ctx);
     v.total = TotalScore(v.scores);
   }
@@ -391,8 +391,10 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
                         std::vector<const v1::ClusterRegistration*> clusters, const ScheduleOptions& options) {
   ScheduleResult r;
   std::vector<const v1::ClusterRegistration*>& sorted = clusters;
-  std::sort(sorted.begin(), sorted.end(),
-            [](const auto* a, const auto* b) { return a->metadata.name < b->metadata.name; });
+  const auto by_name = [](const auto* a, const auto* b) { return a->metadata.name < b->metadata.name; };
+  if (!std::is_sorted(sorted.begin(), sorted.end(), by_name)) std::sort(sorted.begin(), sorted.end(), by_name);
+  r.verdicts.reserve(sorted.size());
+  const TimePoint now = options.now == TimePoint{} ? std::chrono::system_clock::now() : options.now;
   std::set<std::string> previous;
   for (const auto& d : placement.status.decisions) previous.insert(d.cluster_name);
   std::vector<size_t> feasible;  // indexes into r.verdicts
@@ -402,7 +404,7 @@ ScheduleResult Schedule(const v1::WorkloadPlacement& placement, const std::strin
     FilterSelector(placement.spec.cluster_selector, *c, v.rejected);
     FilterState(placement, *c, options.advanced, v.rejected, new_only);
     if (options.advanced) {
-      FilterNoExecute(placement, *c, previous.count(v.cluster) != 0, options, v, v.rejected, new_only, r);
+      FilterNoExecute(placement, *c, previous.count(v.cluster) != 0, options, now, v, v.rejected, new_only, r);
     }
     if (options.advanced) FilterTopology(placement.spec.spread_constraints, *c, v.rejected);
     v.new_only = v.rejected.empty() && !new_only.empty();

@@ -33,15 +33,23 @@ std::map<std::string, int32_t> PlacementWeights(const v1::WorkloadPlacementSpec&
   return w;
 }
 
-int32_t FreeShare(const v1::ClusterRegistration& c, const Resources& reserved) {
+namespace {
+
+int32_t ShareOf(const v1::ClusterRegistration& c, const Resources& free_by_resource) {
   double sum = 0;
   int n = 0;
-  for (const auto& [r, free] : Free(c, reserved)) {
+  for (const auto& [r, free] : free_by_resource) {
     const double total = static_cast<double>(c.status.allocatable.at(r).MilliValue());
     sum += std::clamp(static_cast<double>(free) / total, 0.0, 1.0);
     ++n;
   }
   return n == 0 ? -1 : static_cast<int32_t>(std::lround(100 * sum / n));
+}
+
+}  // namespace
+
+int32_t FreeShare(const v1::ClusterRegistration& c, const Resources& reserved) {
+  return ShareOf(c, Free(c, reserved));
 }
 
 std::vector<PluginScore> ScoreCluster(const std::map<std::string, int32_t>& weights,
@@ -52,7 +60,10 @@ std::vector<PluginScore> ScoreCluster(const std::map<std::string, int32_t>& weig
   for (const auto& [plugin, weight] : weights) {
     int32_t score = 0;
     if (plugin == "Capacity") {
-      score = std::max(ctx.reserved == nullptr ? FreeShare(c) : FreeShare(c, *ctx.reserved), 0);
+      const int32_t share = ctx.free != nullptr       ? ShareOf(c, *ctx.free)
+                            : ctx.reserved == nullptr ? FreeShare(c)
+                                                      : FreeShare(c, *ctx.reserved);
+      score = std::max(share, 0);
     } else if (plugin == "Balance") {
       score =
           ctx.max_load == 0

@@ -45,6 +45,7 @@ struct ScoreContext {
   size_t load = 0;                      // decisions of the workspace's other placements on this cluster
   size_t max_load = 0;                  // the highest `load` among the feasible clusters
   const Resources* reserved = nullptr;  // what other placements reserve on the cluster (capacity)
+  const Resources* free = nullptr;      // Free(cluster, *reserved) when already computed (the capacity filter)
 };
 
 // Every weighted plugin's score for one cluster, in plugin name order.
