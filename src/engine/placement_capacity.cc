@@ -99,7 +99,10 @@ std::map<std::string, Resources> Reservations(const std::map<std::string, Worklo
     if (w.per_pod.empty()) continue;
     const bool split = divided && w.divisible;
     std::map<std::string, int32_t> share;
-    if (split) share = DivideReplicas(std::max(w.replicas, 0), weights, rs.min_replicas_per_cluster);
+    if (split) {
+      share =
+          DivideReplicas(std::max(w.replicas, 0), weights, rs.min_replicas_per_cluster, rs.max_replicas_per_cluster);
+    }
     for (const auto& d : decisions) {
       if (settled.count(d.cluster_name + "|" + key) != 0) continue;
       const int32_t pods = split ? share[d.cluster_name] : std::max(w.replicas, 0);

@@ -23,12 +23,15 @@ int64_t DivisionWeight(const v1::ReplicaScheduling& rs, const v1::ClusterRegistr
   return 0;
 }
 
-std::map<std::string, int32_t> DivideReplicas(int32_t total, const std::map<std::string, int64_t>& weights,
-                                              int32_t min_per_cluster) {
+namespace {
+
+// Hamilton's method with floors (DivideReplicas without a ceiling).
+std::map<std::string, int32_t> Apportion(int64_t total, const std::map<std::string, int64_t>& weights,
+                                         int32_t min_per_cluster) {
   std::map<std::string, int32_t> out;
   if (weights.empty()) return out;
   const auto n = static_cast<int64_t>(weights.size());
-  const int64_t floor = std::min<int64_t>(std::max(min_per_cluster, 0), std::max(total, 0) / n);
+  const int64_t floor = std::min<int64_t>(std::max(min_per_cluster, 0), std::max<int64_t>(total, 0) / n);
   int64_t rest = std::max<int64_t>(total, 0) - floor * n;
   int64_t sum = 0;
   for (const auto& [name, w] : weights) sum += std::max<int64_t>(w, 0);
@@ -45,6 +48,35 @@ std::map<std::string, int32_t> DivideReplicas(int32_t total, const std::map<std:
   }
   std::sort(remainders.begin(), remainders.end());
   for (size_t i = 0; rest > 0 && i < remainders.size(); ++i, --rest) ++out[remainders[i].second];
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, int32_t> DivideReplicas(int32_t total, const std::map<std::string, int64_t>& weights,
+                                              int32_t min_per_cluster, std::optional<int32_t> max_per_cluster) {
+  if (!max_per_cluster) return Apportion(total, weights, min_per_cluster);
+  // A ceiling: clusters whose share would pass it get it, and the others divide what is left by the
+  // same rule, until no share passes (at most one round per cluster).
+  const int32_t cap = std::max(*max_per_cluster, 0);
+  std::map<std::string, int64_t> open = weights;
+  std::map<std::string, int32_t> out;
+  int64_t left = std::max<int64_t>(total, 0);
+  while (!open.empty()) {
+    std::map<std::string, int32_t> shares = Apportion(left, open, std::min(min_per_cluster, cap));
+    bool capped = false;
+    for (const auto& [name, share] : shares) {
+      if (share <= cap) continue;
+      out[name] = cap;
+      left -= cap;
+      open.erase(name);
+      capped = true;
+    }
+    if (!capped) {
+      out.merge(shares);
+      break;
+    }
+  }
   return out;
 }
 

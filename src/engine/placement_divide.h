@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,11 @@ int64_t DivisionWeight(const v1::ReplicaScheduling& rs, const v1::ClusterRegistr
 // the largest remainders (ties: cluster name order). Weights that sum to 0 count as equal.
 // Deterministic, sums to `total` (≥ 0), and each share is within one of its exact proportion of
 // what the floors left (Hamilton's method: rescaling moves only the replicas the new proportion moves).
+// With `max_per_cluster`, a share that would pass it is capped and the other clusters divide the rest
+// by the same rule; when every cluster is at the ceiling, the replicas beyond it are not placed (the
+// shares then sum to clusters × max < total).
 std::map<std::string, int32_t> DivideReplicas(int32_t total, const std::map<std::string, int64_t>& weights,
-                                              int32_t min_per_cluster);
+                                              int32_t min_per_cluster,
+                                              std::optional<int32_t> max_per_cluster = std::nullopt);
 
 }  // namespace tmcd::engine

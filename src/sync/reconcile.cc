@@ -62,7 +62,8 @@ std::map<std::string, int32_t> Shares(const KindRules& rules, const Json& worklo
   const Json* replicas = rules.replicas->Find(workload);  // absent: the kinds' default of 1
   const int64_t total = replicas != nullptr && replicas->is_number_integer() ? replicas->get<int64_t>() : 1;
   return engine::DivideReplicas(static_cast<int32_t>(std::clamp<int64_t>(total, 0, INT32_MAX)), weights,
-                                p.spec.replica_scheduling.min_replicas_per_cluster);
+                                p.spec.replica_scheduling.min_replicas_per_cluster,
+                                p.spec.replica_scheduling.max_replicas_per_cluster);
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ def test_divided_replicas_follow_free_capacity_and_sum_upstream(clusters, daemon
     """With TMCAdvancedPlacement, replicaScheduling Divided/Dynamic weighs each chosen cluster by its free cpu
     when it is chosen — what the kwok Nodes of the three real clusters offer (16, 32 and 48 cores), as the
     cluster controller's inventory reads it — splits 10 replicas in that proportion on the real clusters,
-    re-divides when the Deployment is scaled, and sums the copies' replica counts upstream."""
+    re-divides when the Deployment is scaled, sums the copies' replica counts upstream, and caps a share at
+    maxReplicasPerCluster, the other clusters taking the rest."""
     d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates=TMCAdvancedPlacement=true")
     base = d.base
     names = ["small", "medium", "large"]
@@ -59,12 +60,24 @@ def test_divided_replicas_follow_free_capacity_and_sum_upstream(clusters, daemon
     w = eventually(lambda: len(weights()) == 3 and weights(), 30, "weights decided")
     assert w["large"] > w["medium"] > w["small"] > 0, w  # free millicores (other tests' Pods may request some)
 
-    def expected(total):  # largest remainders, ties by name (docs/placement.md#divided-replicas)
-        shares = {k: total * v // sum(w.values()) for k, v in w.items()}
-        rest = sorted(w, key=lambda k: (-(total * w[k] % sum(w.values())), k))
+    def apportion(total, ws):  # largest remainders, ties by name (docs/placement.md#divided-replicas)
+        shares = {k: total * v // sum(ws.values()) for k, v in ws.items()}
+        rest = sorted(ws, key=lambda k: (-(total * ws[k] % sum(ws.values())), k))
         for k in rest[:total - sum(shares.values())]:
             shares[k] += 1
         return shares
+
+    def expected(total, cap=None):  # a share over the ceiling is capped, the others divide the rest
+        out, open_ = {}, dict(w)
+        while open_:
+            shares = apportion(total, open_)
+            over = [k for k, v in shares.items() if cap is not None and v > cap]
+            if not over:
+                return out | shares
+            for k in over:
+                out[k], total = cap, total - cap
+                del open_[k]
+        return out
     body = deployment("split", replicas=10, labels={"app": "split"})
     body["spec"]["template"]["spec"].pop("volumes")
     body["spec"]["template"]["spec"]["containers"][0].pop("volumeMounts")
@@ -85,6 +98,15 @@ def test_divided_replicas_follow_free_capacity_and_sum_upstream(clusters, daemon
     eventually(lambda: copies() == want, 60, f"the copies re-divided {want}")
     eventually(lambda: (get(base, DEPLOY + "/split") or {}).get("status", {}).get("replicas") == 20, 90,
                "the copies' replicas summed upstream")
+
+    # A ceiling per cluster: the large cluster's share is capped, the others take the rest.
+    patch(base, f"{WP}/split", {"spec": {"replicaScheduling": {"maxReplicasPerCluster": 8}}})
+    eventually(lambda: (get(base, f"{WP}/split")["status"].get("observedGeneration") ==
+                        get(base, f"{WP}/split")["metadata"]["generation"]), 30, "the ceiling observed")
+    w = weights()  # a spec change weighs the clusters again
+    want = expected(20, cap=8)
+    assert want["large"] == 8 and sum(want.values()) == 20, want
+    eventually(lambda: copies() == want, 60, f"the copies under the ceiling {want}")
     assert d.stop() == 0
 
 

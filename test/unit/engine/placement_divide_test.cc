@@ -34,13 +34,20 @@ TEST_CASE("division: proportional, remainders to the largest, floors, zero weigh
   CHECK(DivideReplicas(7, {}, 0).empty());
 }
 
+// 1 to 6 clusters, one in five weighing 0, the others up to 64 cores in millicores.
+std::map<std::string, int64_t> RandomWeights(std::mt19937& rng) {
+  std::map<std::string, int64_t> w;
+  const size_t n = 1 + rng() % 6;
+  for (size_t i = 0; i < n; ++i)
+    w["c" + std::to_string(i)] = rng() % 5 == 0 ? 0 : static_cast<int64_t>(1 + rng() % 64000);
+  return w;
+}
+
 TEST_CASE("property: a division sums to the total and each share is within one of its quota") {
   std::mt19937 rng(11);
   for (int round = 0; round < 500; ++round) {
-    std::map<std::string, int64_t> w;
-    const size_t n = 1 + rng() % 6;
-    for (size_t i = 0; i < n; ++i)
-      w["c" + std::to_string(i)] = rng() % 5 == 0 ? 0 : static_cast<int64_t>(1 + rng() % 64000);
+    const auto w = RandomWeights(rng);
+    const size_t n = w.size();
     const auto total = static_cast<int32_t>(rng() % 200);
     const auto d = DivideReplicas(total, w, 0);
     CHECK(d == DivideReplicas(total, w, 0));
@@ -48,12 +55,41 @@ TEST_CASE("property: a division sums to the total and each share is within one o
     for (const auto& [k, v] : w) weights += v;
     for (const auto& [k, v] : d) {
       sum += v;
-      const double quota = weights == 0
-                               ? static_cast<double>(total) / static_cast<double>(n)
-                               : static_cast<double>(total) * static_cast<double>(w[k]) / static_cast<double>(weights);
+      const double quota =
+          weights == 0 ? static_cast<double>(total) / static_cast<double>(n)
+                       : static_cast<double>(total) * static_cast<double>(w.at(k)) / static_cast<double>(weights);
       CHECK(std::fabs(v - quota) < 1.0);
     }
     CHECK(sum == total);
+  }
+}
+
+TEST_CASE("division with a ceiling: capped shares, the rest re-divided, replicas beyond every ceiling left out") {
+  using M = std::map<std::string, int32_t>;
+  CHECK(DivideReplicas(10, {{"a", 1}, {"b", 1}, {"c", 8}}, 0, 4) == M{{"a", 3}, {"b", 3}, {"c", 4}});
+  CHECK(DivideReplicas(10, {{"a", 1}, {"b", 2}, {"c", 97}}, 0, 5) == M{{"a", 2}, {"b", 3}, {"c", 5}});  // twice
+  CHECK(DivideReplicas(20, {{"a", 1}, {"b", 1}, {"c", 1}}, 0, 5) == M{{"a", 5}, {"b", 5}, {"c", 5}});   // 5 not run
+  CHECK(DivideReplicas(6, {{"a", 1}, {"b", 99}}, 2, 3) == M{{"a", 3}, {"b", 3}});
+  CHECK(DivideReplicas(4, {{"a", 1}, {"b", 3}}, 0, 100) == DivideReplicas(4, {{"a", 1}, {"b", 3}}, 0));
+}
+
+TEST_CASE("property: with a ceiling, no share passes it and the shares sum to min(total, clusters x ceiling)") {
+  std::mt19937 rng(12);
+  for (int round = 0; round < 500; ++round) {
+    const auto w = RandomWeights(rng);
+    const size_t n = w.size();
+    const auto total = static_cast<int32_t>(rng() % 200);
+    const auto max = static_cast<int32_t>(1 + rng() % 40);
+    const auto min = static_cast<int32_t>(rng() % (max + 1));
+    const auto d = DivideReplicas(total, w, min, max);
+    CHECK(d == DivideReplicas(total, w, min, max));
+    int64_t sum = 0;
+    for (const auto& [k, v] : d) {
+      CHECK(v <= max);
+      CHECK(v >= 0);
+      sum += v;
+    }
+    CHECK(sum == std::min<int64_t>(total, static_cast<int64_t>(n) * max));
   }
 }
 

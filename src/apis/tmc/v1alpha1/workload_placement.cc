@@ -81,7 +81,12 @@ void CheckRules(const ReplicaScheduling& r, const std::string& path, FieldErrors
     if (!r.weights.empty()) errs.Forbidden(JoinPath(path, "weights"), "only for type Divided");
     if (r.min_replicas_per_cluster != 0)
       errs.Forbidden(JoinPath(path, "minReplicasPerCluster"), "only for type Divided");
-  } else if (r.weighting == "Dynamic" && !r.weights.empty()) {
+    if (r.max_replicas_per_cluster) errs.Forbidden(JoinPath(path, "maxReplicasPerCluster"), "only for type Divided");
+  } else if (r.max_replicas_per_cluster && *r.max_replicas_per_cluster < r.min_replicas_per_cluster) {
+    errs.Invalid(JoinPath(path, "maxReplicasPerCluster"), std::to_string(*r.max_replicas_per_cluster),
+                 "must not be below minReplicasPerCluster (" + std::to_string(r.min_replicas_per_cluster) + ")");
+  }
+  if (r.type == "Divided" && r.weighting == "Dynamic" && !r.weights.empty()) {
     errs.Forbidden(JoinPath(path, "weights"), "only with weighting Static (Dynamic weighs by available capacity)");
   }
 }

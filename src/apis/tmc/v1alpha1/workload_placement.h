@@ -99,6 +99,7 @@ struct ReplicaScheduling {
   std::string weighting;
   std::vector<ClusterWeight> weights;
   int32_t min_replicas_per_cluster = 0;
+  std::optional<int32_t> max_replicas_per_cluster;
   bool operator==(const ReplicaScheduling&) const = default;
 };
 
@@ -114,6 +115,10 @@ void Reflect(V& v, ReplicaScheduling& o) {
   v.Field("weights", o.weights, {.doc = "Divided + Static only: per-cluster weights.", .max_items = 64});
   v.Field("minReplicasPerCluster", o.min_replicas_per_cluster,
           {.doc = "Divided only: floor per chosen cluster.", .minimum = 0, .maximum = 10000});
+  v.Field("maxReplicasPerCluster", o.max_replicas_per_cluster,
+          {.doc = "Divided only: ceiling per chosen cluster; replicas beyond every ceiling are not run.",
+           .minimum = 1,
+           .maximum = 1000000});
   v.Rule("(has(self.type) && self.type == 'Divided') || (!has(self.weighting) && !has(self.weights))",
          "weighting and weights apply only to type Divided");
 }
