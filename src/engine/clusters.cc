@@ -63,8 +63,13 @@ ClusterController::ClusterController(upstream::Upstream& upstream, store::Store&
                  .Register(registry)),
       heartbeat_age_(prometheus::BuildGauge()
                          .Name("tmcd_cluster_heartbeat_age_seconds")
-                         .Help("Seconds since the last successful probe of the cluster.")
+                         .Help("Seconds since the last successful probe of the cluster, as of its latest probe "
+                               "(absent until one succeeds).")
                          .Register(registry)),
+      heartbeat_time_(prometheus::BuildGauge()
+                          .Name("tmcd_cluster_last_heartbeat_timestamp_seconds")
+                          .Help("Unix time of the last successful probe of the cluster.")
+                          .Register(registry)),
       capacity_(prometheus::BuildGauge()
                     .Name("tmcd_cluster_capacity")
                     .Help("Cluster capacity, allocatable and available, by resource (cpu in cores, memory in bytes).")
@@ -124,6 +129,7 @@ void ClusterController::Forget(const std::string& key, const std::string& worksp
   connections_.erase(key);
   ready_.Remove(&ready_.Add({{"workspace", workspace}, {"cluster", name}}));
   heartbeat_age_.Remove(&heartbeat_age_.Add({{"workspace", workspace}, {"cluster", name}}));
+  heartbeat_time_.Remove(&heartbeat_time_.Add({{"workspace", workspace}, {"cluster", name}}));
   for (const char* kind : {"capacity", "allocatable", "available"}) {
     for (const char* r : {"cpu", "memory", "pods"}) {
       capacity_.Remove(&capacity_.Add({{"workspace", workspace}, {"cluster", name}, {"resource", r}, {"kind", kind}}));
@@ -412,7 +418,10 @@ Result<bool> ClusterController::Finalize(const upstream::ObjectRef& ref, const v
 void ClusterController::Record(const std::string& ws, const std::string& name, bool ready, const ProbeResult& probe) {
   const std::map<std::string, std::string> labels = {{"workspace", ws}, {"cluster", name}};
   ready_.Add(labels).Set(ready ? 1 : 0);
-  if (probe.ok()) heartbeat_age_.Add(labels).Set(0);
+  // The age grows with each failed probe (every probe period), so an alert can read it without time().
+  const double now = std::chrono::duration<double>(clock_.Now().time_since_epoch()).count();
+  if (probe.ok()) heartbeat_time_.Add(labels).Set(now);
+  if (heartbeat_time_.Has(labels)) heartbeat_age_.Add(labels).Set(now - heartbeat_time_.Add(labels).Value());
   if (!probe.inventory) return;
   for (const auto& [kind, m] :
        {std::pair{"capacity", &probe.capacity}, {"allocatable", &probe.allocatable}, {"available", &probe.available}}) {

@@ -91,6 +91,7 @@ class ClusterController {
   std::map<std::string, std::set<std::string>> by_secret_;  // "ws|ns/name" → keys; guarded by mu_
   prometheus::Family<prometheus::Gauge>& ready_;
   prometheus::Family<prometheus::Gauge>& heartbeat_age_;
+  prometheus::Family<prometheus::Gauge>& heartbeat_time_;
   prometheus::Family<prometheus::Gauge>& capacity_;
   prometheus::Histogram& probe_latency_;
 };

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 
 #include "temp_store.h"
 #include "test_server.h"
@@ -96,6 +97,14 @@ TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, thresh
   prometheus::Registry registry;
   ClusterController ctl(up, *s, clock, registry);
   auto get = [&] { return *up.Get(ref); };
+  auto gauge = [&](const std::string& name) -> std::optional<double> {  // the edge cluster's series
+    for (const auto& fam : registry.Collect()) {
+      if (fam.name != name) continue;
+      for (const auto& m : fam.metric) return m.gauge.value;
+    }
+    return std::nullopt;
+  };
+  CHECK_FALSE(gauge("tmcd_cluster_heartbeat_age_seconds"));  // no probe yet: no age to report
 
   auto r = ctl.Reconcile("root|edge");
   REQUIRE_MESSAGE(r.ok(), r.status().ToString());
@@ -114,6 +123,8 @@ TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, thresh
   CHECK(Condition(obj, "ResourcesSupported")["message"] == "not served: deployments.apps");
   CHECK(obj["metadata"]["finalizers"] == Json::array({"tmc.kcp.io/cluster-cleanup"}));
   CHECK(writes() == 2);  // the status, and the cleanup finalizer
+  CHECK(gauge("tmcd_cluster_heartbeat_age_seconds") == 0.0);
+  CHECK(gauge("tmcd_cluster_last_heartbeat_timestamp_seconds") == 1795773600.0);
 
   // Nothing changed and the heartbeat is not due: no write. Due after 60 s: one write.
   clock.Advance(10s);
@@ -153,7 +164,8 @@ TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, thresh
   const int writes_when_failed = writes();
   clock.Advance(10s);
   REQUIRE(ctl.Reconcile("root|edge").ok());
-  CHECK(writes() == writes_when_failed);  // still failing, same condition: no rewrite
+  CHECK(writes() == writes_when_failed);                       // still failing, same condition: no rewrite
+  CHECK(gauge("tmcd_cluster_heartbeat_age_seconds") == 30.0);  // three failed probes, 10 s apart
 
   // Healthy again, then the endpoint reaches another cluster.
   api.readyz_code = 200;
