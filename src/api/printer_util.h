@@ -89,5 +89,6 @@ BuiltinPrinter IngressPrinter();
 BuiltinPrinter NetworkPolicyPrinter();
 BuiltinPrinter PersistentVolumeClaimPrinter();
 BuiltinPrinter PodDisruptionBudgetPrinter();
+BuiltinPrinter EventPrinter();
 
 }  // namespace tmcd::api::printing

@@ -141,6 +141,7 @@ const std::map<std::string_view, BuiltinPrinter>& Printers() {
       {"NetworkPolicy", NetworkPolicyPrinter()},
       {"PersistentVolumeClaim", PersistentVolumeClaimPrinter()},
       {"PodDisruptionBudget", PodDisruptionBudgetPrinter()},
+      {"Event", EventPrinter()},
       {"Role", Role()},
       {"ClusterRole", Role()},
       {"RoleBinding", Binding()},

@@ -23,6 +23,7 @@ struct BuiltinColumn {
 struct BuiltinPrinter {
   std::vector<BuiltinColumn> columns;  // after NAME
   std::function<nlohmann::json(const nlohmann::json& obj, std::chrono::system_clock::time_point now)> cells;
+  bool name_column = true;  // false: `columns` are all (Events lead with LAST SEEN)
 };
 
 // Null when tmcd prints `kind` from its printer columns (the TMC kinds) or only NAME and AGE.

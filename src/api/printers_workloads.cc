@@ -1,8 +1,12 @@
 // kube-apiserver's printers for the workload kinds tmcd syncs (pkg/printers/internalversion): the
 // same columns and cell formats, computed from tmcd's generic objects, which are not defaulted (an
 // absent spec.replicas prints as kube's default 1, an absent CronJob suspend as False).
+#include <algorithm>
+#include <cctype>
+
 #include "api/printer_util.h"
 #include "apis/meta/selector.h"
+#include "common/strings.h"
 
 namespace tmcd::api::printing {
 namespace {
@@ -233,6 +237,50 @@ BuiltinPrinter PodDisruptionBudgetPrinter() {
                                 IntOrString(Field(o, "spec", "maxUnavailable")),
                                 Int(Field(o, "status", "disruptionsAllowed")), Age(o, now)});
           }};
+}
+
+// kube's printEvent: no NAME column first; OBJECT is "<kind>/<name>" in lower-case kind.
+BuiltinPrinter EventPrinter() {
+  BuiltinPrinter p{
+      {{"Last Seen", "string", 0, ""},
+       {"Type", "string", 0, ""},
+       {"Reason", "string", 0, ""},
+       {"Object", "string", 0, ""},
+       {"Subobject", "string", 1, ""},
+       {"Source", "string", 1, ""},
+       {"Message", "string", 0, ""},
+       {"First Seen", "string", 1, ""},
+       {"Count", "integer", 1, ""},
+       {"Name", "string", 1, ""}},
+      [](const Json& o, TimePoint now) {
+        std::string first = Since(Field(o, "firstTimestamp"), now);
+        if (first.empty()) first = Since(Field(o, "eventTime"), now);
+        std::string last = Since(Field(o, "lastTimestamp"), now);
+        if (last.empty()) last = first;
+        int64_t count = Int(Field(o, "count"));
+        if (const Json& series = Field(o, "series"); series.is_object()) {
+          last = Since(Field(series, "lastObservedTime"), now);
+          count = Int(Field(series, "count"));
+        }
+        const Json& involved = Field(o, "involvedObject");
+        std::string kind = Str(Field(involved, "kind"));
+        std::transform(kind.begin(), kind.end(), kind.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        const std::string name = Str(Field(involved, "name"));
+        std::string source = Str(Field(o, "source", "component"));
+        if (source.empty()) source = Str(Field(o, "reportingComponent"));
+        if (const std::string host = Str(Field(o, "source", "host")); !host.empty()) {
+          source += ", " + host;
+        }
+        std::string message = Str(Field(o, "message"));
+        message = std::string(Trim(message));
+        return Json::array({last.empty() ? "<unknown>" : last, Str(Field(o, "type")), Str(Field(o, "reason")),
+                            name.empty() ? kind : kind + "/" + name, Str(Field(involved, "fieldPath")), source, message,
+                            first.empty() ? "<unknown>" : first, count == 0 ? 1 : count,
+                            Str(Field(o, "metadata", "name"))});
+      }};
+  p.name_column = false;
+  return p;
 }
 
 }  // namespace tmcd::api::printing

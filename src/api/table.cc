@@ -64,6 +64,7 @@ std::vector<Json> EvalJsonPath(const Json& obj, std::string_view path) {
 }
 
 std::string HumanAge(std::chrono::seconds age) {
+  if (age.count() < -1) return "<invalid>";  // duration.HumanDuration: a time in the future
   const int64_t s = std::max<int64_t>(age.count(), 0);
   auto two = [](int64_t a, const char* ua, int64_t b, const char* ub) {
     return std::to_string(a) + ua + (b != 0 ? std::to_string(b) + ub : "");
@@ -85,12 +86,16 @@ std::string HumanAge(std::chrono::seconds age) {
 Json ToTable(const ResourceInfo& r, const std::vector<Json>& objects, const std::string& rv,
              std::chrono::system_clock::time_point now) {
   Json table = {{"kind", "Table"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", {{"resourceVersion", rv}}}};
-  Json cols = Json::array({{{"name", "Name"},
-                            {"type", "string"},
-                            {"format", "name"},
-                            {"description", "Name must be unique within a namespace."},
-                            {"priority", 0}}});
   const BuiltinPrinter* printer = FindBuiltinPrinter(r.kind);
+  const bool name_column = printer == nullptr || printer->name_column;
+  Json cols = Json::array();
+  if (name_column) {
+    cols.push_back({{"name", "Name"},
+                    {"type", "string"},
+                    {"format", "name"},
+                    {"description", "Name must be unique within a namespace."},
+                    {"priority", 0}});
+  }
   if (printer != nullptr) {
     for (const auto& c : printer->columns) {
       cols.push_back({{"name", std::string(c.name)},
@@ -114,7 +119,8 @@ Json ToTable(const ResourceInfo& r, const std::vector<Json>& objects, const std:
   for (const auto& obj : objects) {
     const auto meta = obj.is_object() ? obj.find("metadata") : obj.end();
     const Json metadata = meta != obj.end() && meta->is_object() ? *meta : Json::object();
-    Json cells = Json::array({metadata.value("name", "")});
+    Json cells = Json::array();
+    if (name_column) cells.push_back(metadata.value("name", ""));
     if (printer != nullptr) {
       for (auto& cell : printer->cells(obj, now)) cells.push_back(std::move(cell));
     }

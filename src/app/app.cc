@@ -25,6 +25,7 @@
 #include "app/security_setup.h"
 #include "engine/clusters.h"
 #include "engine/controller.h"
+#include "engine/event_ttl.h"
 #include "engine/placement.h"
 #include "kube/kubeconfig.h"
 #include "observability/logging.h"
@@ -210,6 +211,8 @@ void App::StartControllers() {
       config_.clusters_inventory_interval + std::chrono::seconds(15));
   placement_->Register(*manager_);
   syncer_->Register(*manager_);
+  event_expiry_ = std::make_unique<engine::EventExpiry>(*store_, clock_, config_.event_ttl);
+  event_expiry_->Register(*manager_);
   clusters_->SetCopyCounter(
       [this](const std::string& ws, const std::string& cluster) { return syncer_->CopiesOn(ws, cluster); });
   manager_->Start();
@@ -452,6 +455,7 @@ void App::Stop() {
   stop_stage_ = "stopping the placement and cluster controllers";
   placement_.reset();
   manager_.reset();
+  event_expiry_.reset();
   clusters_.reset();
   stop_stage_ = "stopping the upstream";
   if (upstream_) upstream_->Stop();

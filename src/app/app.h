@@ -35,6 +35,7 @@ namespace tmcd::engine {
 class Manager;
 class ClusterController;
 class PlacementController;
+class EventExpiry;
 }  // namespace tmcd::engine
 namespace tmcd::sync {
 class Syncer;
@@ -100,6 +101,7 @@ class App {
   std::unique_ptr<engine::Manager> manager_;
   std::unique_ptr<engine::ClusterController> clusters_;
   std::unique_ptr<engine::PlacementController> placement_;
+  std::unique_ptr<engine::EventExpiry> event_expiry_;
   std::unique_ptr<sync::Syncer> syncer_;
   std::unique_ptr<security::Authenticator> authn_;
   std::unique_ptr<security::Authorizer> authz_;

@@ -252,6 +252,19 @@ void AddProcessKeys(std::vector<ConfigKey>& keys) {
                   [](Config& c, const std::string& v) {
                     return OneOf("log format", v, {"text", "json"}, c.log_format);
                   }});
+  keys.push_back({"events.ttl", "event-ttl", "TMCD_EVENT_TTL", "duration",
+                  "How long an Event of the local store is kept after its last change (1m..24h), as kube-apiserver's "
+                  "--event-ttl.",
+                  false, [](const Config& c) { return FormatDuration(c.event_ttl); },
+                  [](Config& c, const std::string& v) {
+                    auto d = ParseDuration(v);
+                    if (!d.ok()) return d.status();
+                    if (*d < std::chrono::minutes(1) || *d > std::chrono::hours(24)) {
+                      return Invalid("out of range " + Quote(v) + ": want 1m..24h");
+                    }
+                    c.event_ttl = *d;
+                    return Status::Ok();
+                  }});
   keys.push_back({"shutdownTimeout", "shutdown-timeout", "TMCD_SHUTDOWN_TIMEOUT", "duration",
                   "How long a graceful stop may take before tmcd exits anyway (1s..10m).", false,
                   [](const Config& c) { return FormatDuration(c.shutdown_timeout); },

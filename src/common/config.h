@@ -58,6 +58,7 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "text";
   std::chrono::milliseconds shutdown_timeout{10000};
+  std::chrono::milliseconds event_ttl{3600000};  // Events of the local store expire this long after their last change
   // Where the TMC objects come from (docs/design/architecture.md §1): "embedded" (the local API) or "kcp".
   std::string upstream_kind = "embedded";
   std::string upstream_kubeconfig;  // kcp mode: kubeconfig for the provider workspace

@@ -239,6 +239,7 @@ Result<Json> ObjectService::Prepare(const Request& p, const ResourceInfo& r, Jso
   TMCD_TRY(PrepareCustom(p, r, obj, current));
   if (r.validate) {
     if (Status s = r.validate(obj, current); !s.ok()) {
+      if (!s.causes().empty()) return s;  // field errors, already "<Kind> "<name>" is invalid: [...]"
       return Status(Reason::kInvalid, r.kind + " " + Quote(m.name) + " is invalid: " + s.message());
     }
   }

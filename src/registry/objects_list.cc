@@ -1,4 +1,5 @@
 // ObjectService: list and watch, with label/field selectors and continue tokens.
+#include <algorithm>
 #include <charconv>
 
 #include "common/strings.h"
@@ -13,7 +14,17 @@ std::string FieldValue(const Json& obj, const std::string& field) {
   const Json& meta = obj.contains("metadata") ? obj["metadata"] : Json::object();
   if (field == "metadata.name") return meta.value("name", "");
   if (field == "metadata.namespace") return meta.value("namespace", "");
-  return "";
+  // A kind's own field labels (ResourceInfo::field_labels): a dotted path to a scalar; Events'
+  // "source" is source.component, as kube-apiserver maps it.
+  const Json* v = &obj;
+  for (const auto& part : Split(field == "source" ? "source.component" : field, '.')) {
+    if (!v->is_object()) return "";
+    const auto it = v->find(std::string(part));
+    if (it == v->end()) return "";
+    v = &*it;
+  }
+  if (v->is_string()) return v->get<std::string>();
+  return v->is_number() || v->is_boolean() ? v->dump() : "";
 }
 
 // Continue tokens carry the key to resume after, base64 of {"start": <hex key>}.
@@ -112,7 +123,8 @@ Result<Filters> ObjectService::CompileFilters(const ResourceInfo& r, const ListO
     }
     if (pos == std::string_view::npos) return BadRequest("invalid field selector term " + Quote(term));
     std::string field(Trim(term.substr(0, pos)));
-    if (field != "metadata.name" && !(field == "metadata.namespace" && r.namespaced)) {
+    if (field != "metadata.name" && !(field == "metadata.namespace" && r.namespaced) &&
+        std::find(r.field_labels.begin(), r.field_labels.end(), field) == r.field_labels.end()) {
       return BadRequest("field label not supported: " + field);
     }
     f.fields.push_back({field, {equal, std::string(Trim(term.substr(pos + len)))}});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "apis/meta/field_errors.h"
 #include "common/strings.h"
 #include "security/rbac.h"
 
@@ -82,6 +83,37 @@ ResourceInfo Review(std::string resource, std::string singular, std::string kind
   return r;
 }
 
+// core/v1 Events (docs/observability.md#events): what tmcd's controllers report about the objects they act
+// on, and what clients post. Kept for events.ttl after their last change (engine/event_ttl.h).
+ResourceInfo Events() {
+  ResourceInfo r = Generic("", "v1", "events", "event", "Event", true, false, {"ev"});
+  r.field_labels = {"involvedObject.kind",
+                    "involvedObject.namespace",
+                    "involvedObject.name",
+                    "involvedObject.uid",
+                    "involvedObject.apiVersion",
+                    "involvedObject.resourceVersion",
+                    "involvedObject.fieldPath",
+                    "reason",
+                    "reportingComponent",
+                    "source",
+                    "type"};
+  r.validate = [](const nlohmann::json& obj, const nlohmann::json*) -> Status {
+    // kube's legacy ValidateEvent for core/v1: the event lives in its object's namespace (or
+    // "default" for cluster-scoped objects). Its type is free text there (only events.k8s.io checks it).
+    apis::FieldErrors errs;
+    const auto involved = obj.find("involvedObject");
+    const std::string ns = obj["metadata"].value("namespace", "");
+    if (involved == obj.end() || !involved->is_object()) {
+      errs.Required("involvedObject");
+    } else if (const std::string ins = involved->value("namespace", ""); !ins.empty() && ins != ns) {
+      errs.Invalid("involvedObject.namespace", Quote(ins), "does not match event.namespace");
+    }
+    return errs.empty() ? Status::Ok() : errs.ToStatus("Event", obj["metadata"].value("name", ""));
+  };
+  return r;
+}
+
 std::vector<ResourceInfo> Build() {
   std::vector<ResourceInfo> out;
   out.push_back(Typed<v1::ClusterRegistration>());
@@ -94,6 +126,7 @@ std::vector<ResourceInfo> Build() {
   out.push_back(Generic("", "v1", "secrets", "secret", "Secret", true, false, {}));
   out.push_back(Generic("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, false, {"sa"}));
   out.push_back(Generic("", "v1", "services", "service", "Service", true, true, {"svc"}));
+  out.push_back(Events());
   out.push_back(Generic("apps", "v1", "deployments", "deployment", "Deployment", true, true, {"deploy"}));
   out.back().scale = true;
   // The other workload kinds tmcd syncs (sync/interpreter.h), held as generic objects.

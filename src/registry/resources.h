@@ -41,6 +41,9 @@ struct ResourceInfo {
   std::vector<std::string> short_names;
   std::vector<std::string> categories;
   std::vector<Column> columns;
+  // Field selector labels beyond metadata.name (and metadata.namespace): dotted paths into the object,
+  // as kube-apiserver offers them per kind (Events: involvedObject.*, reason, type, source).
+  std::vector<std::string> field_labels;
   // Typed resources: strict decode + defaults + validation of a whole object; returns the canonical
   // JSON to store. Empty for generic resources.
   std::function<Result<nlohmann::json>(const nlohmann::json&)> normalize;

@@ -29,6 +29,7 @@ std::map<std::string, std::vector<PolicyRule>, std::less<>> BuildBuiltins() {
       Rule({"get", "list", "watch", "create"}, {""}, {"namespaces"}),
       Rule(read, {"tmc.kcp.io"}, {"workloadplacements", "workloadplacements/explain", "syncrecords"}),
       Rule({"create"}, {"tmc.kcp.io"}, {"workloadplacements/explain"}),  // the dry run: evaluates, stores nothing
+      Rule(read, {""}, {"events"}),
   };
   out["tmc:tenant"] = {
       Rule(write, {"tmc.kcp.io"}, {"workloadplacements"}),
@@ -36,12 +37,13 @@ std::map<std::string, std::vector<PolicyRule>, std::less<>> BuildBuiltins() {
       Rule(read, {"tmc.kcp.io"}, {"syncrecords"}),
       Rule(write, {"apps"}, {"deployments", "deployments/scale"}),
       Rule(write, {""}, {"configmaps", "secrets", "services", "serviceaccounts"}),
+      Rule(read, {""}, {"events"}),
   };
   out["tmc:viewer"] = {
       Rule(read, {"tmc.kcp.io"},
            {"clusterregistrations", "workloadplacements", "workloadplacements/explain", "syncrecords"}),
       Rule(read, {"apps"}, {"deployments", "deployments/scale"}),
-      Rule(read, {""}, {"namespaces", "configmaps", "services", "serviceaccounts"}),
+      Rule(read, {""}, {"namespaces", "configmaps", "services", "serviceaccounts", "events"}),
   };
   out["tmc:monitoring"] = {PolicyRule{{"get"}, {}, {}, {}, {"/metrics"}}};
   return out;

@@ -244,3 +244,47 @@ def test_official_python_client_passes_on_both(sides):
             assert e.status == 409, (side, e.status)
         core.delete_namespaced_config_map("c", ns)
         assert core.list_namespaced_config_map(ns, field_selector="metadata.name=c").items == [], side
+
+
+def test_events_match_kube_apiserver(sides, peer_bin, tmp_path):
+    """core/v1 Events: kubectl's table (no NAME column, OBJECT as kind/name), field selectors on
+    involvedObject, reason, type and source, and validation errors, as kube-apiserver gives them."""
+    def event(name, reason, type_="Normal", kind="Deployment", obj="web", ns="shop"):
+        return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "shop"},
+                "involvedObject": {"apiVersion": "apps/v1", "kind": kind, "name": obj, "namespace": ns},
+                "reason": reason, "message": f"{reason} happened", "type": type_, "count": 3,
+                "source": {"component": "tester"},
+                "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2030-01-01T00:00:00Z"}
+    good = tmp_path / "events.yaml"
+    good.write_text(yaml.safe_dump_all([NS, event("a", "Scheduled"), event("b", "SyncFailed", "Warning"),
+                                        event("c", "Ready", kind="ClusterRegistration", obj="east")]))
+    bad_ns = tmp_path / "bad-ns.yaml"
+    bad_ns.write_text(yaml.safe_dump(event("d", "X", ns="other")))
+    free_type = tmp_path / "free-type.yaml"  # core/v1 does not check the type (events.k8s.io would)
+    free_type.write_text(yaml.safe_dump(event("e", "X", type_="Info")))
+    steps = [
+        ["create", "-f", str(good)],
+        ["get", "events", "-n", "shop"],
+        ["get", "ev", "-n", "shop", "-o", "wide"],
+        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "involvedObject.kind=Deployment"],
+        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "type=Warning,reason=SyncFailed"],
+        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "involvedObject.name!=web"],
+        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "source=tester"],
+        ["get", "events", "-n", "shop", "--field-selector", "message=x"],
+        ["create", "-f", str(bad_ns)],
+        ["create", "-f", str(free_type)],
+        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "type=Info"],
+    ]
+    for step in steps:
+        out = {}
+        for side, config in sides.items():
+            r = run(peer_bin, config, step)
+            # kube's wording names its own validation paths; the exit code and the field must match.
+            out[side] = (r.returncode, r.stdout.replace("  ", " ") if r.returncode == 0 else "")
+            if step[0] == "create" and r.returncode != 0:
+                assert "involvedObject.namespace" in r.stderr, f"{side}: {step}: {r.stderr}"
+            if "message=x" in step:
+                assert "field label not supported: message" in r.stderr, f"{side}: {r.stderr}"
+        t = [" ".join(line.split()) for line in out["tmcd"][1].splitlines()]
+        k = [" ".join(line.split()) for line in out["kube"][1].splitlines()]
+        assert out["tmcd"][0] == out["kube"][0] and t == k, f"{step}:\ntmcd: {out['tmcd']}\nkube: {out['kube']}"
