@@ -39,6 +39,10 @@ std::vector<Gvr> CachedResources(bool workload_types, const std::vector<ClaimedR
 Status CheckClaims(bool workload_types, const std::vector<ClaimedResource>& claimed) {
   const auto own = CachedResources(workload_types, {});
   for (const auto& c : claimed) {
+    if (c.group.empty() && c.resource == "events") {  // claimed (and written) by tmcd, never cached
+      return Invalid("upstream.claimedResources: " + c.String() +
+                     " is already claimed by tmcd itself (it writes Events); claim only other exports' resources");
+    }
     for (const auto& g : own) {
       if (g.group == c.group && g.resource == c.resource) {
         return Invalid(
@@ -419,18 +423,17 @@ KcpUpstream::Stats KcpUpstream::GetStats() const {
   return st;
 }
 
-Result<Json> KcpUpstream::Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) {
-  std::shared_ptr<Endpoint> ep;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [url, e] : endpoints_) {
-      std::lock_guard<std::mutex> ep_lock(e->mu);
-      if (e->bound.count(ref.workspace) != 0) ep = e;
-    }
+Result<std::shared_ptr<KcpUpstream::Endpoint>> KcpUpstream::EndpointFor(const std::string& cluster) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [url, e] : endpoints_) {
+    std::lock_guard<std::mutex> ep_lock(e->mu);
+    if (e->bound.count(cluster) != 0) return e;
   }
-  if (!ep)
-    return NotFound("logical cluster " + ref.workspace + " has no binding to the APIExport " +
-                    std::string(v1::kExportName));
+  return NotFound("logical cluster " + cluster + " has no binding to the APIExport " + std::string(v1::kExportName));
+}
+
+Result<Json> KcpUpstream::Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) {
+  TMCD_ASSIGN_OR_RETURN(auto ep, EndpointFor(ref.workspace));
   const kube::ResourceRef rr{ref.group, ref.version, ref.resource, ref.namespace_, ref.workspace};
   Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -442,6 +445,17 @@ Result<Json> KcpUpstream::Mutate(const ObjectRef& ref, bool status, const Mutate
     last = written.status();
   }
   return last.Annotate("writing " + ref.String() + " in kcp kept conflicting after 5 tries");
+}
+
+Result<Json> KcpUpstream::Create(const ObjectRef& ref, const Json& obj) {
+  TMCD_ASSIGN_OR_RETURN(auto ep, EndpointFor(ref.workspace));
+  return ep->client->Create({ref.group, ref.version, ref.resource, ref.namespace_, ref.workspace}, obj);
+}
+
+Result<Json> KcpUpstream::MergePatch(const ObjectRef& ref, const Json& patch) {
+  TMCD_ASSIGN_OR_RETURN(auto ep, EndpointFor(ref.workspace));
+  return ep->client->Patch({ref.group, ref.version, ref.resource, ref.namespace_, ref.workspace}, ref.name,
+                           kube::PatchType::kMerge, patch);
 }
 
 }  // namespace tmcd::upstream

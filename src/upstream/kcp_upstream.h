@@ -44,6 +44,8 @@ class KcpUpstream : public Upstream {
   std::string NotReadyReason() const override;
   bool AcceptsLocalWrites() const override { return false; }
   Result<Json> Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) override;
+  Result<Json> Create(const ObjectRef& ref, const Json& obj) override;
+  Result<Json> MergePatch(const ObjectRef& ref, const Json& patch) override;
 
   // The resources cached per endpoint: the exported TMC (and workload) types and the claimed ones.
   const std::vector<Gvr>& Resources() const { return resources_; }
@@ -62,6 +64,8 @@ class KcpUpstream : public Upstream {
   Status Bootstrap();
   void Reconcile(const std::vector<std::string>& urls);
   std::shared_ptr<Endpoint> StartEndpoint(const std::string& url);
+  // The virtual workspace endpoint that serves `cluster` (NotFound when no binding is known).
+  Result<std::shared_ptr<Endpoint>> EndpointFor(const std::string& cluster) const;
   void InitialReconcile(Endpoint& ep);
   void OnBinding(Endpoint& ep, const Json& binding, bool deleted);
   void SyncCluster(Endpoint& ep, const std::string& cluster);

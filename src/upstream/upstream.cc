@@ -34,20 +34,38 @@ Result<std::vector<Json>> Upstream::List(const std::string& workspace, const std
   return out;
 }
 
-Result<Json> EmbeddedUpstream::Write(const ObjectRef& ref, const Json& desired, bool status) {
+Result<registry::ResourcePtr> EmbeddedUpstream::Prepare(const ObjectRef& ref, registry::Request& req) const {
   // The workspace's catalog: custom resources are written with their CRD's rules too.
-  const registry::ResourcePtr r = objects_.catalog().Find(ref.workspace, ref.group, ref.version, ref.resource);
+  registry::ResourcePtr r = objects_.catalog().Find(ref.workspace, ref.group, ref.version, ref.resource);
   if (r == nullptr) return NotFound("the local API does not serve " + ref.resource);
-  registry::Request req;
   req.workspace = ref.workspace;
   req.group = ref.group;
   req.version = ref.version;
   req.resource = ref.resource;
   req.namespace_ = ref.namespace_;
   req.name = ref.name;
-  if (status) req.subresource = "status";
   req.field_manager = "tmcd";  // the in-process controllers, in managedFields
+  return r;
+}
+
+Result<Json> EmbeddedUpstream::Write(const ObjectRef& ref, const Json& desired, bool status) {
+  registry::Request req;
+  TMCD_ASSIGN_OR_RETURN(registry::ResourcePtr r, Prepare(ref, req));
+  if (status) req.subresource = "status";
   return objects_.Update(req, *r, desired, status);
+}
+
+Result<Json> EmbeddedUpstream::Create(const ObjectRef& ref, const Json& obj) {
+  registry::Request req;
+  TMCD_ASSIGN_OR_RETURN(registry::ResourcePtr r, Prepare(ref, req));
+  req.name.clear();  // a create names the collection; the name is the body's
+  return objects_.Create(req, *r, obj);
+}
+
+Result<Json> EmbeddedUpstream::MergePatch(const ObjectRef& ref, const Json& patch) {
+  registry::Request req;
+  TMCD_ASSIGN_OR_RETURN(registry::ResourcePtr r, Prepare(ref, req));
+  return objects_.Patch(req, *r, "application/merge-patch+json", patch.dump(), false);
 }
 
 Result<Json> EmbeddedUpstream::Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) {

@@ -66,6 +66,10 @@ class Upstream {
   // Conflict (5 tries). `status` writes the /status subresource. Returns the written object
   // (or the current one when `mutate` returned false).
   virtual Result<Json> Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) = 0;
+  // Creates `obj` at the source (ref.name is the object's name), and merge-patches an object there:
+  // the event recorder's writes (engine/events.h), which need no read first.
+  virtual Result<Json> Create(const ObjectRef& ref, const Json& obj) = 0;
+  virtual Result<Json> MergePatch(const ObjectRef& ref, const Json& patch) = 0;
 
   // Typed access to the TMC kinds for the reconcilers, which then never handle JSON themselves.
   // Reads decode the stored text straight into the struct (no JSON tree in between).
@@ -172,10 +176,14 @@ class EmbeddedUpstream : public Upstream {
   std::string NotReadyReason() const override { return ""; }
   bool AcceptsLocalWrites() const override { return true; }
   Result<Json> Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) override;
+  Result<Json> Create(const ObjectRef& ref, const Json& obj) override;
+  Result<Json> MergePatch(const ObjectRef& ref, const Json& patch) override;
 
  private:
   bool SourceVersions() const override { return false; }
   Result<Json> Write(const ObjectRef& ref, const Json& desired, bool status);
+  // The request and the workspace's resource for a write of `ref` (NotFound when not served).
+  Result<registry::ResourcePtr> Prepare(const ObjectRef& ref, registry::Request& req) const;
   registry::ObjectService& objects_;
 };
 

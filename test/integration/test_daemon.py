@@ -102,6 +102,8 @@ def test_claimed_resources_are_checked_before_kcp_is_contacted(tmp_path):
     r = run(*kcp, "--upstream-claimed-resources", "deployments.v1.apps")
     assert r.returncode == 1 and "already exported or claimed by tmcd itself" in r.stderr, r.stderr
     assert "upstream.exportWorkloadTypes: false" in r.stderr
+    r = run(*kcp, "--upstream-claimed-resources", "events.v1")  # tmcd claims (and writes) events itself
+    assert r.returncode == 1 and "already claimed by tmcd itself (it writes Events)" in r.stderr, r.stderr
     r = run(*kcp, "--upstream-claimed-resources", "widgets")
     assert r.returncode == 2 and "want <resource>.<version>[.<group>][:<identityHash>]" in r.stderr, r.stderr
     r = run(*kcp, "--upstream-claimed-resources", "widgets.v1.example.com:abc")
