@@ -26,6 +26,7 @@
 #include "engine/clusters.h"
 #include "engine/controller.h"
 #include "engine/event_ttl.h"
+#include "engine/events.h"
 #include "engine/placement.h"
 #include "kube/kubeconfig.h"
 #include "observability/logging.h"
@@ -175,6 +176,7 @@ void App::StartControllers() {
     spdlog::info("feature gate TMC is off: no controllers run; tmcd serves its API, health and metrics only");
     return;
   }
+  recorder_ = std::make_unique<engine::EventRecorder>(*upstream_, clock_, *registry_);
   manager_ = std::make_unique<engine::Manager>(*registry_, [this] { return upstream_->NotReadyReason(); });
   engine::ClusterControllerOptions co;
   co.inventory_interval = std::chrono::duration_cast<std::chrono::seconds>(config_.clusters_inventory_interval);
@@ -209,10 +211,14 @@ void App::StartControllers() {
         return rules == nullptr ? std::nullopt : sync::PodDemand(*rules, obj);
       },
       config_.clusters_inventory_interval + std::chrono::seconds(15));
+  clusters_->SetRecorder(recorder_.get());
+  placement_->SetRecorder(recorder_.get());
+  syncer_->SetRecorder(recorder_.get());
   placement_->Register(*manager_);
   syncer_->Register(*manager_);
   event_expiry_ = std::make_unique<engine::EventExpiry>(*store_, clock_, config_.event_ttl);
   event_expiry_->Register(*manager_);
+  recorder_->Start();
   clusters_->SetCopyCounter(
       [this](const std::string& ws, const std::string& cluster) { return syncer_->CopiesOn(ws, cluster); });
   manager_->Start();
@@ -457,6 +463,9 @@ void App::Stop() {
   manager_.reset();
   event_expiry_.reset();
   clusters_.reset();
+  stop_stage_ = "stopping the event recorder";
+  if (recorder_) recorder_->Stop();  // drops what is left: the upstream it writes to stops next
+  recorder_.reset();
   stop_stage_ = "stopping the upstream";
   if (upstream_) upstream_->Stop();
   upstream_.reset();

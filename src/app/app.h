@@ -36,6 +36,7 @@ class Manager;
 class ClusterController;
 class PlacementController;
 class EventExpiry;
+class EventRecorder;
 }  // namespace tmcd::engine
 namespace tmcd::sync {
 class Syncer;
@@ -98,6 +99,7 @@ class App {
   FdBudget fd_budget_;
   std::unique_ptr<registry::ObjectService> objects_;
   std::unique_ptr<upstream::Upstream> upstream_;
+  std::unique_ptr<engine::EventRecorder> recorder_;  // outlives the controllers that report to it
   std::unique_ptr<engine::Manager> manager_;
   std::unique_ptr<engine::ClusterController> clusters_;
   std::unique_ptr<engine::PlacementController> placement_;

@@ -240,6 +240,34 @@ void SetReady(v1::ClusterRegistrationStatus& st, const Outcome& o, bool was_read
   }
 }
 
+// The status from one probe's outcome, written when it changed or the heartbeat is due; `before` gets
+// the conditions it replaced (the events compare them). Returns the registration as written.
+Result<v1::ClusterRegistration> WriteStatus(upstream::Upstream& up, const upstream::ObjectRef& ref, const Outcome& o,
+                                            Clock::TimePoint now, std::chrono::seconds heartbeat,
+                                            std::vector<apis::Condition>& before) {
+  return up.MutateStatus<v1::ClusterRegistration>(ref, [&](v1::ClusterRegistration& fresh) -> Result<bool> {
+    const int64_t gen = fresh.metadata.generation;
+    const Time t = Time::FromTimePoint(now);
+    v1::ClusterRegistrationStatus st = fresh.status;
+    const bool was_ready = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
+    SetReachability(st, o, gen, t);
+    if (o.inventory != nullptr) SetInventory(st, *o.inventory, gen, t);
+    SetReady(st, o, was_ready, gen, t);
+    st.observed_generation = gen;
+    // The heartbeat moves with a write that happens anyway, or when it is due.
+    v1::ClusterRegistrationStatus without_heartbeat = st;
+    without_heartbeat.last_heartbeat_time = fresh.status.last_heartbeat_time;
+    const bool changed = !(without_heartbeat == fresh.status);
+    const bool due = !fresh.status.last_heartbeat_time.set ||
+                     t.seconds - fresh.status.last_heartbeat_time.seconds >= heartbeat.count();
+    if (o.probe.ok() && (changed || due)) st.last_heartbeat_time = t;
+    before = fresh.status.conditions;
+    if (st == fresh.status) return false;
+    fresh.status = std::move(st);
+    return true;
+  });
+}
+
 }  // namespace
 
 Status ClusterController::Credentials(const std::string& key, const std::string& ws,
@@ -335,30 +363,21 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
   o.insecure = creg->spec.endpoint.insecure_skip_tls_verify;
   if (state->inventory.inventory) o.inventory = &state->inventory;
 
-  bool ready_now = false;
-  auto written =
-      upstream_.MutateStatus<v1::ClusterRegistration>(ref, [&](v1::ClusterRegistration& fresh) -> Result<bool> {
-        const int64_t gen = fresh.metadata.generation;
-        const Time t = Time::FromTimePoint(now);
-        v1::ClusterRegistrationStatus st = fresh.status;
-        const bool was_ready = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
-        SetReachability(st, o, gen, t);
-        if (o.inventory != nullptr) SetInventory(st, *o.inventory, gen, t);
-        SetReady(st, o, was_ready, gen, t);
-        ready_now = apis::IsConditionTrue(st.conditions, v1::kConditionReady);
-        st.observed_generation = gen;
-        // The heartbeat moves with a write that happens anyway, or when it is due.
-        v1::ClusterRegistrationStatus without_heartbeat = st;
-        without_heartbeat.last_heartbeat_time = fresh.status.last_heartbeat_time;
-        const bool changed = !(without_heartbeat == fresh.status);
-        const bool due = !fresh.status.last_heartbeat_time.set ||
-                         t.seconds - fresh.status.last_heartbeat_time.seconds >= options_.heartbeat_interval.count();
-        if (o.probe.ok() && (changed || due)) st.last_heartbeat_time = t;
-        if (st == fresh.status) return false;
-        fresh.status = std::move(st);
-        return true;
-      });
-  TMCD_TRY(written.status());
+  std::vector<apis::Condition> before;  // for the events
+  TMCD_ASSIGN_OR_RETURN(const v1::ClusterRegistration written,
+                        WriteStatus(upstream_, ref, o, now, options_.heartbeat_interval, before));
+  const bool ready_now = apis::IsConditionTrue(written.status.conditions, v1::kConditionReady);
+  if (recorder_ != nullptr) {
+    const InvolvedObject obj{ws,
+                             "tmc.kcp.io/v1alpha1",
+                             "ClusterRegistration",
+                             "",
+                             name,
+                             written.metadata.uid,
+                             written.metadata.resource_version};
+    recorder_->RecordTransition(obj, before, written.status.conditions, std::string(v1::kConditionReady), "True",
+                                "ClusterReady");
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (ready_now && o.cred.ok()) {

@@ -26,6 +26,7 @@
 
 #include "engine/cluster_probe.h"
 #include "engine/controller.h"
+#include "engine/events.h"
 #include "upstream/upstream.h"
 
 namespace tmcd::engine {
@@ -53,6 +54,9 @@ class ClusterController {
   void SetCopyCounter(std::function<size_t(const std::string& workspace, const std::string& name)> f) {
     copies_ = std::move(f);
   }
+  // Events on the registrations (docs/observability.md#events): Ready turning True (ClusterReady) or
+  // False (the condition's reason: Unreachable, ClusterIDChanged, ...). Null: none.
+  void SetRecorder(EventRecorder* recorder) { recorder_ = recorder; }
   static std::string KeyFor(const std::string& workspace, const std::string& name) { return workspace + "|" + name; }
   // How to reach a Ready cluster (endpoint and resolved credentials), for the syncer's own clients;
   // nullopt while the cluster is not Ready. `fingerprint` changes whenever the configuration does.
@@ -85,6 +89,7 @@ class ClusterController {
   GenerationFilter generations_;
   std::function<void(const std::string&, const std::string&, bool)> on_ready_change_;
   std::function<size_t(const std::string&, const std::string&)> copies_;
+  EventRecorder* recorder_ = nullptr;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<State>> states_;    // guarded by mu_
   std::map<std::string, Connection> connections_;           // Ready clusters; guarded by mu_

@@ -471,6 +471,35 @@ void PlacementController::Report(const std::string& id, const v1::WorkloadPlacem
   spdlog::info("placement {}: decisions now [{}]", id, s);
 }
 
+void PlacementController::Announce(const upstream::ObjectRef& ref, const v1::WorkloadPlacement& written,
+                                   const std::vector<apis::Condition>& before,
+                                   const std::vector<v1::ClusterEviction>& fresh, bool moved) {
+  if (recorder_ == nullptr) return;
+  const InvolvedObject obj{ref.workspace,
+                           "tmc.kcp.io/v1alpha1",
+                           "WorkloadPlacement",
+                           ref.namespace_,
+                           ref.name,
+                           written.metadata.uid,
+                           written.metadata.resource_version};
+  const auto& st = written.status;
+  const bool scheduled = apis::IsConditionTrue(st.conditions, v1::kConditionScheduled);
+  if (scheduled && moved) {
+    std::string clusters;
+    for (const auto& d : st.decisions) clusters += (clusters.empty() ? "" : ", ") + d.cluster_name;
+    recorder_->Record(obj, EventType::kNormal, "Scheduled",
+                      "chose " + (clusters.empty() ? std::string("no cluster") : clusters) + " (decision generation " +
+                          std::to_string(st.decision_generation) + ")");
+  } else if (!scheduled) {
+    recorder_->RecordTransition(obj, before, st.conditions, std::string(v1::kConditionScheduled), "True", "Scheduled");
+  }
+  for (const auto& e : fresh) {
+    recorder_->Record(obj, EventType::kWarning, "Evicting",
+                      "leaving cluster " + e.cluster_name + " (" + e.reason + ": " + e.message +
+                          "); its copies stay until the new ones are Ready");
+  }
+}
+
 Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   const auto bar = key.find('|');
   const auto slash = key.find('/', bar);
@@ -480,9 +509,8 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
       key.substr(slash + 1)};
   std::vector<std::shared_ptr<const v1::ClusterRegistration>> hold;
   TMCD_ASSIGN_OR_RETURN(auto clusters, Clusters(ref.workspace, hold));
-  // Advanced placement: one reconcile per workspace at a time, from reading the load to recording the
-  // new decisions, so that Balance sees the others' latest choices (two workers reading each other's
-  // old decisions moved two placements back and forth when a cluster joined).
+  // Advanced placement: one reconcile per workspace at a time (load read to decisions recorded), so Balance
+  // sees the others' latest choices (two workers reading old decisions flip-flopped when a cluster joined).
   std::unique_lock<std::mutex> serial;
   if (advanced_) serial = std::unique_lock<std::mutex>(WorkspaceLock(ref.workspace));
   const std::string self = ref.namespace_ + "/" + ref.name;
@@ -496,6 +524,7 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   std::optional<TimePoint> again;
   std::vector<v1::ClusterEviction> fresh;
   std::vector<std::string> held;
+  std::vector<apis::Condition> before;  // for the events
   bool short_now = false;
   auto written = upstream_.MutateStatus<v1::WorkloadPlacement>(ref, [&](v1::WorkloadPlacement& p) -> Result<bool> {
     again.reset();  // a conflict runs this again
@@ -527,6 +556,7 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     SetSummaryConditions(st, Total(copies, st.evictions), r.condition_status == "True", gen, t);
     outcome = r.condition_reason;
     short_now = r.short_of_capacity > 0;
+    before = p.status.conditions;
     if (st == p.status) return false;
     p.status = std::move(st);
     return true;
@@ -546,6 +576,7 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
   const bool freed = reservations_.Set(ref.workspace, self, std::move(reserve));
   for (const auto& k : Waiting(ref.workspace, self, short_now, freed)) controller_->queue().AddAfter(k, kCoalesce);
   Report(id, written->status, fresh, held.size(), moved ? outcome : "");
+  Announce(ref, *written, before, fresh, moved);
   if (!again) return ReconcileResult{};
   const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*again - clock_.Now());
   return ReconcileResult{std::max(wait, std::chrono::milliseconds(1000))};

@@ -24,6 +24,7 @@
 #include <set>
 
 #include "engine/controller.h"
+#include "engine/events.h"
 #include "engine/placement_schedule.h"
 #include "upstream/upstream.h"
 
@@ -52,6 +53,8 @@ class PlacementController {
   // copy reserves its requests on its cluster until `settle` after it was applied (the cluster's
   // inventory interval plus the time its Pods take to appear).
   void SetCapacity(DemandFn demand, std::chrono::milliseconds settle);
+  // Events on the placements (docs/observability.md#events). Null: none. Before Register.
+  void SetRecorder(EventRecorder* recorder) { recorder_ = recorder; }
   // Adds the controller and its sources (placements, clusters, workloads, sync records) to `m`.
   void Register(Manager& m);
   Result<ReconcileResult> Reconcile(const std::string& key);
@@ -93,6 +96,10 @@ class PlacementController {
   // the Scheduled reason) the new decisions.
   void Report(const std::string& id, const v1::WorkloadPlacementStatus& st,
               const std::vector<v1::ClusterEviction>& fresh, size_t held, const std::string& moved);
+  // The same outcome as Events on the placement: Scheduled (new decisions), the Scheduled condition's
+  // reason when it turns False, Evicting per eviction begun.
+  void Announce(const upstream::ObjectRef& ref, const v1::WorkloadPlacement& written,
+                const std::vector<apis::Condition>& before, const std::vector<v1::ClusterEviction>& fresh, bool moved);
   // Capacity: records whether `self` was left out of a cluster for capacity alone; returns, when
   // `freed`, the keys of the workspace's other placements that were (they may fit now).
   std::vector<std::string> Waiting(const std::string& workspace, const std::string& self, bool short_now, bool freed);
@@ -115,6 +122,7 @@ class PlacementController {
   const bool advanced_;  // TMCAdvancedPlacement: scored strategies (engine/placement_score.h)
   const std::vector<v1::GroupResource> workload_kinds_;
   Controller* controller_ = nullptr;
+  EventRecorder* recorder_ = nullptr;
   GenerationFilter generations_;  // placement events: spec changes, not its own status writes
   prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Family<prometheus::Counter>& evictions_;  // by reason, and result=held for budget waits

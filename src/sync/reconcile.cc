@@ -136,7 +136,46 @@ Status Syncer::ReconcileCopies(Pass& p) {
   for (auto& [cluster, s] : SyncCopies(p.w, *p.obj, p.targets, p.records, p.kept)) {
     if (!s.ok()) p.Fail(s, "cluster " + cluster);
   }
+  AnnounceCopies(p);
   return Status::Ok();
+}
+
+engine::InvolvedObject Syncer::Involved(const Pass& p) const {
+  const upstream::ObjectRef& ref = p.w.ref;
+  const Json meta = p.obj ? p.obj->value("metadata", Json::object()) : Json::object();
+  return {ref.workspace,
+          ref.group.empty() ? ref.version : ref.group + "/" + ref.version,
+          p.w.rules->kind,
+          ref.namespace_,
+          ref.name,
+          meta.value("uid", ""),
+          meta.value("resourceVersion", "")};
+}
+
+void Syncer::AnnounceCopies(const Pass& p) {
+  if (recorder_ == nullptr || !p.obj) return;
+  const engine::InvolvedObject obj = Involved(p);
+  for (const auto& now : p.kept) {
+    const std::string& cluster = now.spec.cluster_name;
+    const auto was = std::find_if(p.records.begin(), p.records.end(),
+                                  [&](const v1::SyncRecord& r) { return r.spec.cluster_name == cluster; });
+    const apis::Condition* synced = apis::FindCondition(now.status.conditions, "Synced");
+    if (synced == nullptr) continue;
+    const apis::Condition* prior =
+        was == p.records.end() ? nullptr : apis::FindCondition(was->status.conditions, "Synced");
+    const bool changed = prior == nullptr || prior->status != synced->status || prior->reason != synced->reason;
+    if (synced->status == "True") {
+      // A new copy, a recovered one, or a new generation applied.
+      const bool newer = was != p.records.end() && was->status.applied_generation != now.status.applied_generation;
+      if (!changed && !newer) continue;
+      recorder_->Record(obj, engine::EventType::kNormal, "Synced",
+                        "cluster " + cluster + ": " + synced->message +
+                            (now.status.downstream_namespace.empty() ? "" : " in " + now.status.downstream_namespace));
+    } else if (changed) {
+      recorder_->Record(obj, engine::EventType::kWarning, synced->reason,
+                        "cluster " + cluster + ": " + synced->message);
+    }
+  }
 }
 
 Status Syncer::ReconcileRemovals(Pass& p) {
@@ -150,6 +189,13 @@ Status Syncer::ReconcileRemovals(Pass& p) {
       continue;
     }
     p.labelled.erase(r.spec.cluster_name);
+    if (recorder_ != nullptr && p.obj && !p.deleting) {  // a workload being deleted is told nothing more
+      const bool orphaned = r.status.phase == "Orphaned";
+      recorder_->Record(Involved(p), engine::EventType::kNormal, orphaned ? "CopyOrphaned" : "CopyRemoved",
+                        "cluster " + r.spec.cluster_name + ": " +
+                            (orphaned ? "the copy was left in place (deletionPolicy Orphan) and is no longer synced"
+                                      : "the copy was deleted: no placement chooses the cluster any more"));
+    }
   }
   return Status::Ok();
 }

@@ -35,6 +35,7 @@
 #include <set>
 
 #include "engine/controller.h"
+#include "engine/events.h"
 #include "sync/custom.h"
 #include "sync/downstream.h"
 #include "sync/index.h"
@@ -79,6 +80,9 @@ class Syncer {
   size_t CopiesOn(const std::string& workspace, const std::string& cluster) const;
   // The rules of a kind synced in `ws` (built-in, or a ResourceInterpreter's there), or null.
   RulesPtr RulesFor(const std::string& ws, const std::string& group, const std::string& resource) const;
+  // Events on the workloads (docs/observability.md#events): Synced per cluster, the failure reason when
+  // a copy starts failing, CopyRemoved/CopyOrphaned. Null: none. Before Register.
+  void SetRecorder(engine::EventRecorder* recorder) { recorder_ = recorder; }
 
  private:
   struct Target {
@@ -115,6 +119,9 @@ class Syncer {
   Status ReconcileCopies(Pass& p);    // apply to every target, records written
   Status ReconcileRemovals(Pass& p);  // copies on clusters no longer chosen, or of a deleted workload
   Status ReconcileStatus(Pass& p);    // the per-cluster annotation, labels, aggregated status
+  // Events on the workload for its copies' Synced transitions (and each new generation applied).
+  void AnnounceCopies(const Pass& p);
+  engine::InvolvedObject Involved(const Pass& p) const;
   // A dependency as it is applied downstream.
   struct DesiredDependency {
     Dependency ref;
@@ -188,6 +195,7 @@ class Syncer {
   void ObserveStage(std::map<std::string, Clock::TimePoint>& m, const std::string& key, prometheus::Histogram& h);
 
   upstream::Upstream& upstream_;
+  engine::EventRecorder* recorder_ = nullptr;
   store::Store& store_;
   const Clock& clock_;
   RecordStore records_;

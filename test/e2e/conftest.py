@@ -93,7 +93,7 @@ class Kcp:
         """Binds tmcd's export from `provider` into `ws`, accepting its claims (and `extra_claims`,
         {group, resource, identityHash} of upstream.claimedResources); waits until served."""
         claims = [{"group": "", "resource": r, "all": True, "state": "Accepted"}
-                  for r in ("secrets", "configmaps", "serviceaccounts", "namespaces")]
+                  for r in ("secrets", "configmaps", "serviceaccounts", "namespaces", "events")]
         claims += [dict(c, all=True, state="Accepted") for c in extra_claims]
         self.apply(ws, {"apiVersion": "apis.kcp.io/v1alpha1", "kind": "APIBinding", "metadata": {"name": "tmc"},
                         "spec": {"reference": {"export": {"path": provider, "name": "tmc.kcp.io"}},

@@ -406,6 +406,20 @@ def test_workloads_sync_from_kcp_tenants_to_clusters(kcp_peer, clusters, daemon,
     assert sum(1 for k in up["metadata"]["labels"] if k.startswith("state.tmc.kcp.io/")) == 2
     assert set(json.loads(up["metadata"]["annotations"]["tmc.kcp.io/cluster-status"])) == {"east", "west"}
 
+    # Events go to the tenant's own workspace in kcp (the events claim): the placement's decision, one
+    # Synced per copy, the clusters turning Ready; tenant b's name only b's clusters.
+    def kcp_events(t, ns):
+        return [(e["reason"], e["involvedObject"]["kind"], e["involvedObject"]["name"], e["message"],
+                 e["involvedObject"].get("uid")) for e in (kcp_get(t, "events", "-n", ns) or {"items": []})["items"]]
+    synced = eventually(lambda: (lambda s: len(s) == 2 and s)(
+        [e for e in kcp_events("a", "shop") if e[0] == "Synced" and e[1] == "Deployment"]), 60, "Synced events in kcp")
+    assert sorted(e[3].split(":")[0] for e in synced) == ["cluster east", "cluster west"]
+    assert {e[4] for e in synced} == {up["metadata"]["uid"]}  # kcp's uid, so kubectl describe finds them
+    assert any(e[0] == "Scheduled" and e[1] == "WorkloadPlacement" for e in kcp_events("a", "shop"))
+    eventually(lambda: {e[2] for e in kcp_events("a", "default") if e[0] == "ClusterReady"} == {"east", "west"}, 30,
+               "ClusterReady events in kcp")
+    assert [e[3].split(":")[0] for e in kcp_events("b", "shop") if e[0] == "Synced"] == ["cluster east"]
+
     # Scaling in kcp reaches both clusters; deleting in kcp removes the copies, then the finalizer.
     kcp.kubectl("root:sync-a", "scale", "deployment", "web", "-n", "shop", "--replicas=3")
     for c in clusters:

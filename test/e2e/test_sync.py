@@ -7,6 +7,7 @@ replicas, overrides, failover) is tested on three clusters in test_placement.py.
 import json
 import os
 import signal
+import subprocess
 import time
 
 import requests
@@ -292,6 +293,72 @@ def test_workspaces_map_apart_and_collisions_are_left_alone(clusters, daemon, tm
     finally:
         os.kill(pid, signal.SIGCONT)
     c2.kubectl("delete", "namespace", blue_ns, "--wait=false")
+    assert d.stop() == 0
+
+
+def test_events_say_where_a_workload_went_and_why_not(clusters, daemon, peer_bin, tmp_path):
+    """Events an operator reads with kubectl: clusters turning Ready (or not), the placement's decisions
+    (and why it cannot schedule), each copy synced and removed; deduplicated, in the tenant's own
+    workspace only."""
+    d = daemon("--data-dir", str(tmp_path / "data"))
+    base, blue = d.base, d.base + "/clusters/blue"
+    register(base, "/clusters/blue", clusters, ["east", "west"])
+    post(base, "/clusters/blue/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
+         registration("dead", {**peer(clusters[0]), "server": "https://127.0.0.1:1"}, "east-token", threshold=1))
+
+    def events(ws_base, ns, **selector):
+        q = ",".join(f"{k.replace('_', '.')}={v}" for k, v in selector.items())
+        r = requests.get(f"{ws_base}/api/v1/namespaces/{ns}/events", params={"fieldSelector": q}, timeout=10)
+        assert r.status_code == 200, r.text
+        return [(e["type"], e["reason"], e["involvedObject"]["kind"], e["involvedObject"]["name"], e["message"],
+                 e["count"]) for e in r.json()["items"]]
+
+    kinds = {"involvedObject_kind": "ClusterRegistration"}
+    eventually(lambda: {(e[1], e[3]) for e in events(blue, "default", **kinds)} >=
+               {("ClusterReady", "east"), ("ClusterReady", "west"), ("Unreachable", "dead")}, 30, "cluster events")
+    dead = [e for e in events(blue, "default", **kinds) if e[3] == "dead"]
+    assert dead[0][0] == "Warning" and "127.0.0.1:1" in dead[0][4] and len(dead) == 1
+
+    post(blue, CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "shop"},
+                    "data": {"color": "blue"}})
+    post(blue, WP, placement("web", n=2))
+    post(blue, DEPLOY, deployment("web"))
+    synced = eventually(lambda: (lambda s: len(s) == 2 and s)(
+        [e for e in events(blue, "shop", involvedObject_name="web", reason="Synced") if e[2] == "Deployment"]),
+        60, "a Synced event per cluster")
+    assert sorted(e[4].split(":")[0] for e in synced) == ["cluster east", "cluster west"]
+    assert all(e[0] == "Normal" and "applied at upstream generation 1" in e[4] for e in synced)
+    scheduled = events(blue, "shop", involvedObject_kind="WorkloadPlacement", reason="Scheduled")
+    assert len(scheduled) == 1 and "chose east, west" in scheduled[0][4]
+
+    # kubectl describe finds them by involvedObject (name, namespace, kind, uid).
+    cfg = d.kubeconfig(tmp_path / "blue.kubeconfig", workspace="blue")
+    out = subprocess.run([os.path.join(peer_bin, "kubectl"), "--kubeconfig", str(cfg), "describe", "deployment",
+                          "web", "-n", "shop"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "Synced" in out.stdout and "cluster east: applied" in out.stdout, out.stdout
+
+    # Why not: a placement no cluster matches says so once, as a Warning, however often it is retried.
+    nowhere = placement("nowhere", app="none")
+    nowhere["spec"]["clusterSelector"] = {"locations": ["mars"]}
+    post(blue, WP, nowhere)
+    warn = eventually(lambda: events(blue, "shop", involvedObject_name="nowhere", type="Warning"), 30,
+                      "the unschedulable placement's event")
+    assert warn[0][1] == "NoFeasibleClusters" and warn[0][5] == 1, warn
+
+    # A copy leaving a cluster is told on the workload.
+    patch(blue, WP + "/web", {"spec": {"numberOfClusters": 1}})
+    removed = eventually(lambda: events(blue, "shop", involvedObject_name="web", reason="CopyRemoved"), 60,
+                         "the CopyRemoved event")
+    assert removed[0][0] == "Normal" and "no placement chooses the cluster" in removed[0][4]
+
+    # Only in blue: the root workspace and another tenant see none of it.
+    for other in (base, base + "/clusters/red"):
+        r = requests.get(other + "/api/v1/events", timeout=10)
+        assert r.status_code == 200 and r.json()["items"] == [], r.text
+    text = requests.get(base + "/metrics").text
+    assert 'tmcd_events_written_total{operation="create"}' in text
+    assert 'tmcd_events_dropped_total{reason="write_failed"} 0' in text
     assert d.stop() == 0
 
 

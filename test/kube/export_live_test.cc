@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 
 Json Binding(const std::string& provider) {
   Json claims = Json::array();
-  for (const char* r : {"secrets", "configmaps", "serviceaccounts", "namespaces"}) {
+  for (const char* r : {"secrets", "configmaps", "serviceaccounts", "namespaces", "events"}) {
     claims.push_back({{"group", ""}, {"resource", r}, {"all", true}, {"state", "Accepted"}});
   }
   return {{"apiVersion", "apis.kcp.io/v1alpha1"},

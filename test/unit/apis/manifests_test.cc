@@ -71,7 +71,9 @@ TEST_CASE("APIResourceSchema names are content-addressed; the APIExport points a
   CHECK(exp["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha2");
   CHECK(exp["spec"]["resources"][0]["schema"].as<std::string>() == name);
   CHECK(exp["spec"]["resources"].size() == 15);
-  CHECK(exp["spec"]["permissionClaims"].size() == 4);
+  CHECK(exp["spec"]["permissionClaims"].size() == 5);
+  CHECK(exp["spec"]["permissionClaims"][4]["resource"].as<std::string>() == "events");  // written: create, patch
+  CHECK(exp["spec"]["permissionClaims"][4]["verbs"].size() == 6);
   YAML::Node old = YAML::Load(kcp.back().yaml);
   CHECK(old["apiVersion"].as<std::string>() == "apis.kcp.io/v1alpha1");
   CHECK(old["spec"]["latestResourceSchemas"][0].as<std::string>() == name);
@@ -80,15 +82,15 @@ TEST_CASE("APIResourceSchema names are content-addressed; the APIExport points a
   // upstream.claimedResources: claims with the providing export's identity, full access (status,
   // finalizer and labels are written back) in either export version.
   const std::string hash(64, 'f');
-  const std::vector<ClaimedResource> claimed = {{"example.com", "v1", "widgets", hash}, {"", "v1", "events", ""}};
+  const std::vector<ClaimedResource> claimed = {{"example.com", "v1", "widgets", hash}, {"", "v1", "pods", ""}};
   auto v1claims = KcpObjects("v1alpha1", true, claimed).back()["spec"]["permissionClaims"];
-  REQUIRE(v1claims.size() == 6);
-  CHECK(v1claims[4] ==
+  REQUIRE(v1claims.size() == 7);
+  CHECK(v1claims[5] ==
         OrderedJson({{"group", "example.com"}, {"resource", "widgets"}, {"identityHash", hash}, {"all", true}}));
-  CHECK(!v1claims[5].contains("identityHash"));
+  CHECK(!v1claims[6].contains("identityHash"));
   auto v2claims = KcpObjects("v1alpha2", true, claimed).back()["spec"]["permissionClaims"];
-  CHECK(v2claims[4]["verbs"].size() == 5);
-  CHECK(v2claims[4]["identityHash"] == hash);
+  CHECK(v2claims[5]["verbs"].size() == 5);
+  CHECK(v2claims[5]["identityHash"] == hash);
   OrderedJson a = {{"x", 1}};
   OrderedJson b = {{"x", 2}};
   CHECK(SchemaPrefix(a) == SchemaPrefix(a));

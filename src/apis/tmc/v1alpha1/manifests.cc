@@ -67,6 +67,9 @@ std::vector<Exported> ExportedKinds() {
 }
 
 OrderedJson Claim(std::string_view resource) {
+  if (resource == "events") {  // written, not only read
+    return {{"group", ""}, {"resource", "events"}, {"verbs", {"get", "list", "watch", "create", "update", "patch"}}};
+  }
   return {{"group", ""}, {"resource", std::string(resource)}, {"verbs", {"get", "list", "watch"}}};
 }
 
@@ -126,7 +129,8 @@ std::vector<OrderedJson> KcpObjects(std::string_view export_version, bool worklo
   }
   // Read access tmcd needs in tenant workspaces: credentials and dependencies of synced workloads,
   // and the namespaces they live in.
-  const std::vector<std::string_view> claimed = {"secrets", "configmaps", "serviceaccounts", "namespaces"};
+  // Events: tmcd reports on the tenants' objects in their own workspaces (docs/observability.md#events).
+  const std::vector<std::string_view> claimed = {"secrets", "configmaps", "serviceaccounts", "namespaces", "events"};
   OrderedJson exp = {{"apiVersion", "apis.kcp.io/" + std::string(export_version)}, {"kind", "APIExport"}};
   exp["metadata"] = {{"name", std::string(kExportName)}};
   exp["spec"] = OrderedJson::object();
