@@ -249,14 +249,16 @@ def test_official_python_client_passes_on_both(sides):
 def test_events_match_kube_apiserver(sides, peer_bin, tmp_path):
     """core/v1 Events: kubectl's table (no NAME column, OBJECT as kind/name), field selectors on
     involvedObject, reason, type and source, and validation errors, as kube-apiserver gives them."""
-    def event(name, reason, type_="Normal", kind="Deployment", obj="web", ns="shop"):
-        return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "shop"},
+    # Its own namespace: the module's kube-apiserver is shared, and the session test left "shop" there.
+    def event(name, reason, type_="Normal", kind="Deployment", obj="web", ns="news"):
+        return {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": "news"},
                 "involvedObject": {"apiVersion": "apps/v1", "kind": kind, "name": obj, "namespace": ns},
                 "reason": reason, "message": f"{reason} happened", "type": type_, "count": 3,
                 "source": {"component": "tester"},
                 "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2030-01-01T00:00:00Z"}
     good = tmp_path / "events.yaml"
-    good.write_text(yaml.safe_dump_all([NS, event("a", "Scheduled"), event("b", "SyncFailed", "Warning"),
+    good.write_text(yaml.safe_dump_all([{**NS, "metadata": {"name": "news"}}, event("a", "Scheduled"),
+                                        event("b", "SyncFailed", "Warning"),
                                         event("c", "Ready", kind="ClusterRegistration", obj="east")]))
     bad_ns = tmp_path / "bad-ns.yaml"
     bad_ns.write_text(yaml.safe_dump(event("d", "X", ns="other")))
@@ -264,16 +266,16 @@ def test_events_match_kube_apiserver(sides, peer_bin, tmp_path):
     free_type.write_text(yaml.safe_dump(event("e", "X", type_="Info")))
     steps = [
         ["create", "-f", str(good)],
-        ["get", "events", "-n", "shop"],
-        ["get", "ev", "-n", "shop", "-o", "wide"],
-        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "involvedObject.kind=Deployment"],
-        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "type=Warning,reason=SyncFailed"],
-        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "involvedObject.name!=web"],
-        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "source=tester"],
-        ["get", "events", "-n", "shop", "--field-selector", "message=x"],
+        ["get", "events", "-n", "news"],
+        ["get", "ev", "-n", "news", "-o", "wide"],
+        ["get", "events", "-n", "news", "-o", "name", "--field-selector", "involvedObject.kind=Deployment"],
+        ["get", "events", "-n", "news", "-o", "name", "--field-selector", "type=Warning,reason=SyncFailed"],
+        ["get", "events", "-n", "news", "-o", "name", "--field-selector", "involvedObject.name!=web"],
+        ["get", "events", "-n", "news", "-o", "name", "--field-selector", "source=tester"],
+        ["get", "events", "-n", "news", "--field-selector", "message=x"],
         ["create", "-f", str(bad_ns)],
         ["create", "-f", str(free_type)],
-        ["get", "events", "-n", "shop", "-o", "name", "--field-selector", "type=Info"],
+        ["get", "events", "-n", "news", "-o", "name", "--field-selector", "type=Info"],
     ]
     for step in steps:
         out = {}
