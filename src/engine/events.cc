@@ -103,12 +103,8 @@ void EventRecorder::Record(const InvolvedObject& obj, EventType type, std::strin
 bool EventRecorder::RecordTransition(const InvolvedObject& obj, const std::vector<apis::Condition>& before,
                                      const std::vector<apis::Condition>& after, const std::string& type,
                                      const std::string& good, const std::string& good_reason) {
-  auto find = [&](const std::vector<apis::Condition>& list) -> const apis::Condition* {
-    const auto it = std::find_if(list.begin(), list.end(), [&](const apis::Condition& c) { return c.type == type; });
-    return it == list.end() ? nullptr : &*it;
-  };
-  const apis::Condition* was = find(before);
-  const apis::Condition* now = find(after);
+  const apis::Condition* was = apis::FindCondition(before, type);
+  const apis::Condition* now = apis::FindCondition(after, type);
   if (now == nullptr || (was != nullptr && was->status == now->status && was->reason == now->reason)) return false;
   const bool is_good = now->status == good;
   Record(obj, is_good ? EventType::kNormal : EventType::kWarning, is_good ? good_reason : now->reason, now->message);
