@@ -292,7 +292,8 @@ def test_workspaces_map_apart_and_collisions_are_left_alone(clusters, daemon, tm
         assert get(base, f"/clusters/blue{SR}")["items"] == []
     finally:
         os.kill(pid, signal.SIGCONT)
-    c2.kubectl("delete", "namespace", blue_ns, "--wait=false")
+    # Gone before the next test: a namespace left terminating would refuse its copies.
+    c2.kubectl("delete", "namespace", blue_ns, "--timeout=120s")
     assert d.stop() == 0
 
 
@@ -301,9 +302,9 @@ def test_events_say_where_a_workload_went_and_why_not(clusters, daemon, peer_bin
     (and why it cannot schedule), each copy synced and removed; deduplicated, in the tenant's own
     workspace only."""
     d = daemon("--data-dir", str(tmp_path / "data"))
-    base, blue = d.base, d.base + "/clusters/blue"
-    register(base, "/clusters/blue", clusters, ["east", "west"])
-    post(base, "/clusters/blue/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
+    base, green = d.base, d.base + "/clusters/green"
+    register(base, "/clusters/green", clusters, ["east", "west"])
+    post(base, "/clusters/green/apis/tmc.kcp.io/v1alpha1/clusterregistrations",
          registration("dead", {**peer(clusters[0]), "server": "https://127.0.0.1:1"}, "east-token", threshold=1))
 
     def events(ws_base, ns, **selector):
@@ -314,25 +315,25 @@ def test_events_say_where_a_workload_went_and_why_not(clusters, daemon, peer_bin
                  e["count"]) for e in r.json()["items"]]
 
     kinds = {"involvedObject_kind": "ClusterRegistration"}
-    eventually(lambda: {(e[1], e[3]) for e in events(blue, "default", **kinds)} >=
+    eventually(lambda: {(e[1], e[3]) for e in events(green, "default", **kinds)} >=
                {("ClusterReady", "east"), ("ClusterReady", "west"), ("Unreachable", "dead")}, 30, "cluster events")
-    dead = [e for e in events(blue, "default", **kinds) if e[3] == "dead"]
+    dead = [e for e in events(green, "default", **kinds) if e[3] == "dead"]
     assert dead[0][0] == "Warning" and "127.0.0.1:1" in dead[0][4] and len(dead) == 1
 
-    post(blue, CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "shop"},
-                    "data": {"color": "blue"}})
-    post(blue, WP, placement("web", n=2))
-    post(blue, DEPLOY, deployment("web"))
+    post(green, CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "shop"},
+                     "data": {"color": "green"}})
+    post(green, WP, placement("web", n=2))
+    post(green, DEPLOY, deployment("web"))
     synced = eventually(lambda: (lambda s: len(s) == 2 and s)(
-        [e for e in events(blue, "shop", involvedObject_name="web", reason="Synced") if e[2] == "Deployment"]),
+        [e for e in events(green, "shop", involvedObject_name="web", reason="Synced") if e[2] == "Deployment"]),
         60, "a Synced event per cluster")
     assert sorted(e[4].split(":")[0] for e in synced) == ["cluster east", "cluster west"]
     assert all(e[0] == "Normal" and "applied at upstream generation 1" in e[4] for e in synced)
-    scheduled = events(blue, "shop", involvedObject_kind="WorkloadPlacement", reason="Scheduled")
+    scheduled = events(green, "shop", involvedObject_kind="WorkloadPlacement", reason="Scheduled")
     assert len(scheduled) == 1 and "chose east, west" in scheduled[0][4]
 
     # kubectl describe finds them by involvedObject (name, namespace, kind, uid).
-    cfg = d.kubeconfig(tmp_path / "blue.kubeconfig", workspace="blue")
+    cfg = d.kubeconfig(tmp_path / "green.kubeconfig", workspace="green")
     out = subprocess.run([os.path.join(peer_bin, "kubectl"), "--kubeconfig", str(cfg), "describe", "deployment",
                           "web", "-n", "shop"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -341,18 +342,18 @@ def test_events_say_where_a_workload_went_and_why_not(clusters, daemon, peer_bin
     # Why not: a placement no cluster matches says so once, as a Warning, however often it is retried.
     nowhere = placement("nowhere", app="none")
     nowhere["spec"]["clusterSelector"] = {"locations": ["mars"]}
-    post(blue, WP, nowhere)
-    warn = eventually(lambda: events(blue, "shop", involvedObject_name="nowhere", type="Warning"), 30,
+    post(green, WP, nowhere)
+    warn = eventually(lambda: events(green, "shop", involvedObject_name="nowhere", type="Warning"), 30,
                       "the unschedulable placement's event")
     assert warn[0][1] == "NoFeasibleClusters" and warn[0][5] == 1, warn
 
     # A copy leaving a cluster is told on the workload.
-    patch(blue, WP + "/web", {"spec": {"numberOfClusters": 1}})
-    removed = eventually(lambda: events(blue, "shop", involvedObject_name="web", reason="CopyRemoved"), 60,
+    patch(green, WP + "/web", {"spec": {"numberOfClusters": 1}})
+    removed = eventually(lambda: events(green, "shop", involvedObject_name="web", reason="CopyRemoved"), 60,
                          "the CopyRemoved event")
     assert removed[0][0] == "Normal" and "no placement chooses the cluster" in removed[0][4]
 
-    # Only in blue: the root workspace and another tenant see none of it.
+    # Only in green: the root workspace and another tenant see none of it.
     for other in (base, base + "/clusters/red"):
         r = requests.get(other + "/api/v1/events", timeout=10)
         assert r.status_code == 200 and r.json()["items"] == [], r.text
