@@ -77,12 +77,50 @@ Server::Server(ServerOptions options, ObjectService& objects, store::Store& stor
                           .Name("tmcd_store_revision")
                           .Help("Current store revision (the newest resourceVersion).")
                           .Register(registry)
-                          .Add({})),
-      rejected_(prometheus::BuildCounter()
-                    .Name("tmcd_http_budget_rejections_total")
-                    .Help("Connections the HTTP server's memory budgets ended since start, by budget: "
-                          "buffered_request_bytes (503) and stalled_stream (a watch whose reader stopped).")
-                    .Register(registry)) {}
+                          .Add({})) {
+  AddHttpMetrics();
+}
+
+void Server::AddHttpMetrics() {
+  // Read only while serving /metrics, which the HTTP server itself serves: http_ exists by then.
+  auto stats = [this] { return http_ ? http_->Stats() : net::HttpServerStats{}; };
+  using observability::Sample;
+  collector_.Counters("tmcd_http_budget_rejections_total",
+                      "Connections the HTTP server's memory budgets ended since start, by budget: "
+                      "buffered_request_bytes (503) and stalled_stream (a watch whose reader stopped).",
+                      [this] {
+                        const double refused = http_ ? static_cast<double>(http_->refused_requests()) : 0;
+                        const double evicted = http_ ? static_cast<double>(http_->evicted_streams()) : 0;
+                        return std::vector<Sample>{{{{"budget", "buffered_request_bytes"}}, refused},
+                                                   {{{"budget", "stalled_stream"}}, evicted}};
+                      });
+  collector_.Gauge("tmcd_http_open_connections", "Open client connections (TCP and Unix socket).",
+                   [stats] { return static_cast<double>(stats().open_connections); });
+  collector_.Counter("tmcd_http_connections_total", "Client connections accepted since start.",
+                     [stats] { return static_cast<double>(stats().accepted_connections); });
+  collector_.Counter(
+      "tmcd_http_accept_pauses_total",
+      "Times the server stopped accepting: at its connection limit (the fd budget) or out of file descriptors.",
+      [stats] { return static_cast<double>(stats().accept_pauses); });
+  collector_.Gauge("tmcd_http_buffered_request_bytes",
+                   "Request bytes buffered over all connections (budget: api.maxBufferedRequestBytes).",
+                   [stats] { return static_cast<double>(stats().buffered_request_bytes); });
+  collector_.Gauge("tmcd_http_pending_stream_bytes",
+                   "Watch output not yet written to its clients (budget: api.maxWatchOutputBytes).",
+                   [stats] { return static_cast<double>(stats().pending_stream_bytes); });
+  collector_.Counters(
+      "tmcd_http_refused_requests_total",
+      "Requests the HTTP server answered itself before any handler, by status code "
+      "(400 framing, 408 slow request, 413 too large, 431 headers, 501, 503 budget, 505; "
+      "other: any other code).",
+      [stats] {
+        std::vector<Sample> out;
+        for (const auto& [code, n] : stats().refused_by_status) {
+          out.push_back({{{"code", code == 0 ? "other" : std::to_string(code)}}, static_cast<double>(n)});
+        }
+        return out;
+      });
+}
 
 Server::~Server() {
   Stop();
@@ -136,17 +174,10 @@ net::HttpResponse Server::ProtocolError(int code, const std::string& message) co
 void Server::Metrics(net::HttpResponse& res) {
   revision_gauge_.Set(static_cast<double>(store_.CurrentRevision()));
   watches_gauge_.Set(static_cast<double>(open_watches_.load()));
-  if (http_) {
-    std::lock_guard<std::mutex> lock(rejected_mu_);
-    const uint64_t now[2] = {http_->refused_requests(), http_->evicted_streams()};
-    const char* budgets[2] = {"buffered_request_bytes", "stalled_stream"};
-    for (size_t i = 0; i < 2; ++i) {
-      rejected_.Add({{"budget", budgets[i]}}).Increment(static_cast<double>(now[i] - rejected_seen_[i]));
-      rejected_seen_[i] = now[i];
-    }
-  }
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry_.Collect());
+  auto families = registry_.Collect();
+  for (auto& f : collector_.Collect()) families.push_back(std::move(f));
+  prometheus::TextSerializer().Serialize(out, families);
   res.status = 200;
   res.SetContent(out.str(), "text/plain; version=0.0.4");
 }

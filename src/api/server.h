@@ -20,6 +20,7 @@
 #include "api/request.h"
 #include "common/status.h"
 #include "net/http_server.h"
+#include "observability/collector.h"
 #include "registry/objects.h"
 #include "security/audit.h"
 #include "security/authn.h"
@@ -84,6 +85,8 @@ class Server {
   void Stop();
   // New connections use this TLS context (certificate rotation).
   void SetTls(std::shared_ptr<net::TlsContext> tls);
+  // Families read at each scrape of /metrics besides the registry's (process, store, HTTP server).
+  observability::CallbackCollector& collector() { return collector_; }
   size_t OpenWatches() const { return open_watches_.load(); }
 
  private:
@@ -110,6 +113,7 @@ class Server {
                   net::HttpResponse& res);
   class WatchStream;
   void Metrics(net::HttpResponse& res);
+  void AddHttpMetrics();
   net::HttpResponse ProtocolError(int code, const std::string& message) const;
 
   ServerOptions options_;
@@ -125,9 +129,7 @@ class Server {
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Gauge& watches_gauge_;
   prometheus::Gauge& revision_gauge_;
-  prometheus::Family<prometheus::Counter>& rejected_;  // the HTTP server's budget refusals, read at scrape
-  std::mutex rejected_mu_;
-  uint64_t rejected_seen_[2] = {0, 0};  // guarded by rejected_mu_: what the counters already hold
+  observability::CallbackCollector collector_;
 };
 
 }  // namespace tmcd::api

@@ -23,6 +23,7 @@
 #include "api/server.h"
 #include "app/notify.h"
 #include "app/security_setup.h"
+#include "app/store_metrics.h"
 #include "engine/clusters.h"
 #include "engine/controller.h"
 #include "engine/event_ttl.h"
@@ -305,6 +306,8 @@ Status App::StartApi() {
                             {"featureGates", config_.gates.Effective()}};
   server_ = std::make_unique<api::Server>(
       so, *objects_, *store_, *registry_, [this] { return Readiness(); }, version);
+  observability::AddProcessMetrics(server_->collector());
+  AddStoreMetrics(server_->collector(), *store_);
   auto port = server_->Start();
   if (!port.ok()) return port.status();
   spdlog::info("local API listening on {}:{} over {}{}", so.host, *port, transport,

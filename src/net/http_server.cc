@@ -196,6 +196,7 @@ void HttpServer::Run() {
 
 void HttpServer::PauseListening() {
   listening_paused_ = true;  // resumed by Sweep once connections drop
+  accept_pauses_.fetch_add(1, std::memory_order_relaxed);
   for (const Listener& l : listeners_) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, l.fd, nullptr);
 }
 
@@ -237,6 +238,8 @@ void HttpServer::Accept(size_t listener, TimePoint now) {
     c->events = EPOLLIN;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     conns_.emplace(c->id, std::move(c));
+    accepted_conns_.fetch_add(1, std::memory_order_relaxed);
+    open_conns_.store(conns_.size(), std::memory_order_relaxed);
   }
 }
 
@@ -319,6 +322,7 @@ void HttpServer::OnReadable(Conn& c, TimePoint now) {
       return Refuse(c, 503, "the server is buffering too many request bytes; retry later", now);
     }
     buffered_in_ += got;
+    buffered_in_seen_.store(buffered_in_, std::memory_order_relaxed);
     c.in.append(read_buf_.data(), got);
   }
   if (c.tls) {
@@ -550,6 +554,7 @@ void HttpServer::EnforceStreamBudget(TimePoint now) {
     stream_out_ += c->Pending();
     if (c->Pending() > 0 && now - c->drained >= options_.stall_grace) stalled.emplace_back(c->drained, id);
   }
+  stream_out_seen_.store(stream_out_, std::memory_order_relaxed);
   if (stream_out_ <= options_.max_stream_bytes) return;
   std::sort(stalled.begin(), stalled.end());
   for (const auto& [since, id] : stalled) {
@@ -558,6 +563,7 @@ void HttpServer::EnforceStreamBudget(TimePoint now) {
     evicted_streams_.fetch_add(1, std::memory_order_relaxed);
     CloseConn(id);
   }
+  stream_out_seen_.store(stream_out_, std::memory_order_relaxed);
 }
 
 void HttpServer::BeginStop(TimePoint now) {
@@ -599,10 +605,14 @@ void HttpServer::Linger(Conn& c, TimePoint now) {
 void HttpServer::DropInput(Conn& c, size_t n) {
   n = std::min(n, c.in.size());
   buffered_in_ -= std::min(buffered_in_, n);
+  buffered_in_seen_.store(buffered_in_, std::memory_order_relaxed);
   c.in.erase(0, n);
 }
 
 void HttpServer::Refuse(Conn& c, int status, const std::string& why, TimePoint now) {
+  size_t i = 0;
+  while (i < std::size(kRefusalCodes) && kRefusalCodes[i] != status) ++i;
+  refusals_[i].fetch_add(1, std::memory_order_relaxed);
   c.keep_alive = false;
   DropInput(c, c.in.size());
   c.phase = Conn::Phase::kHandling;
@@ -628,6 +638,21 @@ void HttpServer::CloseConn(uint64_t id) {
   c.tls.reset();  // close_notify before the socket goes
   ::close(c.fd);
   conns_.erase(it);
+  open_conns_.store(conns_.size(), std::memory_order_relaxed);
+}
+
+HttpServerStats HttpServer::Stats() const {
+  HttpServerStats st;
+  st.open_connections = open_conns_.load(std::memory_order_relaxed);
+  st.accepted_connections = accepted_conns_.load(std::memory_order_relaxed);
+  st.accept_pauses = accept_pauses_.load(std::memory_order_relaxed);
+  st.buffered_request_bytes = buffered_in_seen_.load(std::memory_order_relaxed);
+  st.pending_stream_bytes = stream_out_seen_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i <= std::size(kRefusalCodes); ++i) {
+    const int code = i < std::size(kRefusalCodes) ? kRefusalCodes[i] : 0;
+    st.refused_by_status.emplace_back(code, refusals_[i].load(std::memory_order_relaxed));
+  }
+  return st;
 }
 
 void HttpServer::WorkerLoop() {

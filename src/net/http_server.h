@@ -16,8 +16,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,6 +59,17 @@ struct HttpServerOptions {
   std::chrono::milliseconds stall_grace{1000};
 };
 
+// What the server did so far, for /metrics (docs/metrics.md#http-server).
+struct HttpServerStats {
+  uint64_t open_connections = 0;
+  uint64_t accepted_connections = 0;
+  uint64_t accept_pauses = 0;  // accepting stopped at max_connections or on EMFILE/ENFILE
+  uint64_t buffered_request_bytes = 0;
+  uint64_t pending_stream_bytes = 0;
+  // Requests the server answered itself (framing, 408, 413, 431, 501, 503, 505) by status code.
+  std::vector<std::pair<int, uint64_t>> refused_by_status;
+};
+
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
@@ -77,6 +90,7 @@ class HttpServer {
   // What the memory budgets did so far (any thread).
   uint64_t evicted_streams() const { return evicted_streams_.load(std::memory_order_relaxed); }
   uint64_t refused_requests() const { return refused_requests_.load(std::memory_order_relaxed); }
+  HttpServerStats Stats() const;
 
  private:
   struct Conn;
@@ -142,7 +156,15 @@ class HttpServer {
 
   std::atomic<uint64_t> evicted_streams_{0};
   std::atomic<uint64_t> refused_requests_{0};
-  std::atomic<bool> streams_woken_{false};  // some connection's `woken` flag is set
+  // Mirrors of I/O-thread state and counters for Stats() (any thread).
+  std::atomic<uint64_t> open_conns_{0};
+  std::atomic<uint64_t> accepted_conns_{0};
+  std::atomic<uint64_t> accept_pauses_{0};
+  std::atomic<uint64_t> buffered_in_seen_{0};
+  std::atomic<uint64_t> stream_out_seen_{0};
+  static constexpr int kRefusalCodes[] = {400, 408, 413, 431, 501, 503, 505};
+  std::atomic<uint64_t> refusals_[std::size(kRefusalCodes) + 1] = {};  // the last one: other codes
+  std::atomic<bool> streams_woken_{false};                             // some connection's `woken` flag is set
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> grace_ms_{0};
   bool started_ = false;

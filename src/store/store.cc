@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 #include <rocksdb/options.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/write_batch.h>
 #include <sys/statvfs.h>
 
@@ -50,11 +51,41 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const Cl
   return store;
 }
 
+EngineStats Store::Stats() const {
+  EngineStats st;
+  auto sum = [this](const std::string& name) {
+    uint64_t v = 0;
+    return db_->GetAggregatedIntProperty(name, &v) ? v : 0;
+  };
+  auto one = [this](const std::string& name) {
+    uint64_t v = 0;
+    return db_->GetIntProperty(name, &v) ? v : 0;
+  };
+  st.sst_bytes = sum(rocksdb::DB::Properties::kTotalSstFilesSize);
+  st.live_sst_bytes = sum(rocksdb::DB::Properties::kLiveSstFilesSize);
+  st.memtable_bytes = sum(rocksdb::DB::Properties::kCurSizeAllMemTables);
+  st.pending_compaction_bytes = sum(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  st.running_compactions = one(rocksdb::DB::Properties::kNumRunningCompactions);
+  st.running_flushes = one(rocksdb::DB::Properties::kNumRunningFlushes);
+  st.write_stopped = one(rocksdb::DB::Properties::kIsWriteStopped) != 0;
+  st.delayed_write_rate = one(rocksdb::DB::Properties::kActualDelayedWriteRate);
+  st.stall_micros = statistics_->getTickerCount(rocksdb::STALL_MICROS);
+  st.wal_syncs = statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
+  st.wal_bytes = statistics_->getTickerCount(rocksdb::WAL_FILE_BYTES);
+  st.compaction_read_bytes = statistics_->getTickerCount(rocksdb::COMPACT_READ_BYTES);
+  st.compaction_write_bytes = statistics_->getTickerCount(rocksdb::COMPACT_WRITE_BYTES);
+  st.flush_write_bytes = statistics_->getTickerCount(rocksdb::FLUSH_WRITE_BYTES);
+  return st;
+}
+
 Status Store::OpenDb() {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_open_files = options_.max_open_files;
+  statistics_ = rocksdb::CreateDBStatistics();
+  statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
+  db_options.statistics = statistics_;
   std::vector<std::string> existing;
   auto ls = rocksdb::DB::ListColumnFamilies(db_options, options_.path, &existing);
   if (ls.ok()) {

@@ -69,6 +69,24 @@ struct ListResult {
   std::string next_key;  // non-empty when `limit` cut the list: pass as start_after to continue
 };
 
+// RocksDB's own figures for /metrics (docs/metrics.md#store), summed over the column families.
+struct EngineStats {
+  uint64_t sst_bytes = 0;       // every SST file, including ones only an open iterator or snapshot keeps
+  uint64_t live_sst_bytes = 0;  // the SST files of the current version
+  uint64_t memtable_bytes = 0;
+  uint64_t pending_compaction_bytes = 0;  // what compaction must rewrite to reach its targets
+  uint64_t running_compactions = 0;
+  uint64_t running_flushes = 0;
+  bool write_stopped = false;       // RocksDB refuses writes until compaction catches up
+  uint64_t delayed_write_rate = 0;  // bytes/s while writes are slowed down; 0 when they are not
+  uint64_t stall_micros = 0;        // time writers spent stalled or delayed, since open
+  uint64_t wal_syncs = 0;
+  uint64_t wal_bytes = 0;
+  uint64_t compaction_read_bytes = 0;
+  uint64_t compaction_write_bytes = 0;
+  uint64_t flush_write_bytes = 0;
+};
+
 class Store {
  public:
   static Result<std::unique_ptr<Store>> Open(const StoreOptions& options, const Clock& clock);
@@ -97,6 +115,7 @@ class Store {
   // retry can fix (corruption) and the process should exit so that an operator looks.
   Status Recover();
 
+  EngineStats Stats() const;
   uint64_t CurrentRevision() const { return revision_.load(); }
   uint64_t CompactedRevision() const { return compacted_.load(); }
   std::string InstanceId() const { return instance_; }
@@ -150,6 +169,7 @@ class Store {
 
   StoreOptions options_;
   const Clock& clock_;
+  std::shared_ptr<rocksdb::Statistics> statistics_;  // tickers only (no histograms or timers)
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned by db_ until destroyed in ~Store
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;

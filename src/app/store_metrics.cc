@@ -1,0 +1,48 @@
+#include "app/store_metrics.h"
+
+namespace tmcd::app {
+
+void AddStoreMetrics(observability::CallbackCollector& c, const store::Store& store) {
+  const store::Store* s = &store;
+  auto stat = [s](uint64_t store::EngineStats::*field) {
+    return [s, field] { return static_cast<double>(s->Stats().*field); };
+  };
+  c.Gauge("tmcd_store_compacted_revision", "Oldest revision a watch can still resume after (older: 410 Gone).",
+          [s] { return static_cast<double>(s->CompactedRevision()); });
+  c.Gauge("tmcd_store_watchers", "Store watchers (local API watches and the controllers' sources).",
+          [s] { return static_cast<double>(s->WatcherCount()); });
+  c.Gauge("tmcd_store_sst_bytes", "Size of RocksDB's SST files, including ones kept only by an open snapshot.",
+          stat(&store::EngineStats::sst_bytes));
+  c.Gauge("tmcd_store_live_sst_bytes", "Size of the SST files of RocksDB's current version.",
+          stat(&store::EngineStats::live_sst_bytes));
+  c.Gauge("tmcd_store_memtable_bytes", "Size of RocksDB's memtables (not yet flushed).",
+          stat(&store::EngineStats::memtable_bytes));
+  c.Gauge("tmcd_store_pending_compaction_bytes",
+          "Bytes RocksDB estimates compaction must rewrite; writes slow down and stop as this grows.",
+          stat(&store::EngineStats::pending_compaction_bytes));
+  c.Gauge("tmcd_store_running_compactions", "RocksDB compactions running now.",
+          stat(&store::EngineStats::running_compactions));
+  c.Gauge("tmcd_store_running_flushes", "RocksDB memtable flushes running now.",
+          stat(&store::EngineStats::running_flushes));
+  c.Gauge("tmcd_store_write_stopped", "1 while RocksDB stops writes until compaction catches up.",
+          [s] { return s->Stats().write_stopped ? 1.0 : 0.0; });
+  c.Gauge("tmcd_store_delayed_write_rate_bytes",
+          "Bytes per second RocksDB lets writers write while it slows them down; 0 while it does not.",
+          stat(&store::EngineStats::delayed_write_rate));
+  c.Counter("tmcd_store_write_stall_seconds_total", "Time writers spent stopped or slowed down by RocksDB.",
+            [s] { return static_cast<double>(s->Stats().stall_micros) / 1e6; });
+  c.Counter("tmcd_store_wal_syncs_total",
+            "fsyncs of RocksDB's write-ahead log (one per commit group with store.fsync).",
+            stat(&store::EngineStats::wal_syncs));
+  c.Counter("tmcd_store_wal_written_bytes_total", "Bytes written to RocksDB's write-ahead log.",
+            stat(&store::EngineStats::wal_bytes));
+  c.Counters("tmcd_store_background_bytes_total", "Bytes RocksDB's background work read and wrote, by operation.", [s] {
+    const store::EngineStats st = s->Stats();
+    return std::vector<observability::Sample>{
+        {{{"operation", "compaction_read"}}, static_cast<double>(st.compaction_read_bytes)},
+        {{{"operation", "compaction_write"}}, static_cast<double>(st.compaction_write_bytes)},
+        {{{"operation", "flush_write"}}, static_cast<double>(st.flush_write_bytes)}};
+  });
+}
+
+}  // namespace tmcd::app

@@ -1,0 +1,47 @@
+#include "observability/collector.h"
+
+#include <doctest/doctest.h>
+#include <prometheus/text_serializer.h>
+
+#include <map>
+#include <sstream>
+
+namespace tmcd::observability {
+
+TEST_CASE("callback metrics are read at each collection, with their type and labels") {
+  CallbackCollector c;
+  double level = 1;
+  c.Gauge("g", "a gauge", [&level] { return level; });
+  c.Counter("c_total", "a counter", [] { return 7.0; });
+  c.Counters("by_code_total", "by code", [] {
+    return std::vector<Sample>{{{{"code", "400"}}, 2}, {{{"code", "413"}}, 3}};
+  });
+  c.Gauges("none", "no samples", [] { return std::vector<Sample>{}; });
+  level = 5;
+  auto families = c.Collect();
+  REQUIRE(families.size() == 4);
+  CHECK(families[0].type == prometheus::MetricType::Gauge);
+  CHECK(families[0].metric.at(0).gauge.value == 5);
+  CHECK(families[1].type == prometheus::MetricType::Counter);
+  CHECK(families[1].metric.at(0).counter.value == 7);
+  REQUIRE(families[2].metric.size() == 2);
+  CHECK(families[2].metric[1].label.at(0).value == "413");
+  CHECK(families[3].metric.empty());
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  CHECK(out.str().find("by_code_total{code=\"413\"} 3") != std::string::npos);
+}
+
+TEST_CASE("process metrics read this process") {
+  CallbackCollector c;
+  AddProcessMetrics(c);
+  std::map<std::string, double> v;
+  for (const auto& f : c.Collect()) v[f.name] = f.metric.at(0).gauge.value + f.metric.at(0).counter.value;
+  CHECK(v.at("process_resident_memory_bytes") > 1 << 20);
+  CHECK(v.at("process_virtual_memory_bytes") >= v.at("process_resident_memory_bytes"));
+  CHECK(v.at("process_open_fds") >= 3);  // stdin, stdout, stderr
+  CHECK(v.at("tmcd_process_threads") >= 1);
+  CHECK(v.at("process_start_time_seconds") > 1.7e9);
+}
+
+}  // namespace tmcd::observability
