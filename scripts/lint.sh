@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lint gate: file sizes, clang-format, clang-tidy. Non-zero exit on any finding.
+# Lint gate: file sizes, clang-format, clang-tidy, the generated metrics reference. Non-zero exit on any finding.
 # Usage: scripts/lint.sh [BUILD_DIR]   (BUILD_DIR must hold compile_commands.json for clang-tidy)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +24,8 @@ if ! clang-format --dry-run --Werror "${cxx[@]}" 2>/tmp/tmcd-format.$$; then
   fail=1
 fi
 rm -f /tmp/tmcd-format.$$
+
+if ! python3 scripts/metrics-reference.py --check; then fail=1; fi
 
 if [ -f "$build/compile_commands.json" ]; then
   mapfile -t tidy < <(printf '%s\n' "${cxx[@]}" | grep -E '^src/.*\.cc$')

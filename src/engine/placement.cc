@@ -254,6 +254,11 @@ PlacementController::PlacementController(upstream::Upstream& upstream, store::St
                      .Help("Failover: placements that began leaving a cluster (by reason), or whose move waited for "
                            "the workspace's budget (result=held).")
                      .Register(registry)),
+      placements_(
+          prometheus::BuildGauge()
+              .Name("tmcd_placements")
+              .Help("WorkloadPlacements by their Scheduled condition: status (True, False, Unknown) and reason.")
+              .Register(registry)),
       failover_(failover),
       budget_(failover.max_moves, failover.interval) {}
 
@@ -454,8 +459,33 @@ std::vector<std::string> PlacementController::Waiting(const std::string& workspa
   return out;
 }
 
+ReconcileResult PlacementController::Forget(const std::string& workspace, const std::string& self,
+                                            const std::string& id) {
+  Track(id, "", "");
+  RecordLoad(workspace, self, {});
+  for (const auto& k : Waiting(workspace, self, false, reservations_.Set(workspace, self, {}))) {
+    controller_->queue().AddAfter(k, kCoalesce);
+  }
+  return ReconcileResult{};
+}
+
+void PlacementController::Track(const std::string& id, const std::string& status, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(track_mu_);
+  auto it = tracked_.find(id);
+  if (it != tracked_.end()) {
+    if (it->second == std::make_pair(status, reason)) return;
+    placements_.Add({{"status", it->second.first}, {"reason", it->second.second}}).Decrement();
+    tracked_.erase(it);
+  }
+  if (status.empty()) return;
+  placements_.Add({{"status", status}, {"reason", reason}}).Increment();
+  tracked_.emplace(id, std::make_pair(status, reason));
+}
+
 void PlacementController::Report(const std::string& id, const v1::WorkloadPlacementStatus& st,
                                  const std::vector<v1::ClusterEviction>& fresh, size_t held, const std::string& moved) {
+  const apis::Condition* scheduled = apis::FindCondition(st.conditions, v1::kConditionScheduled);
+  Track(id, scheduled != nullptr ? scheduled->status : "Unknown", scheduled != nullptr ? scheduled->reason : "");
   for (const auto& e : fresh) {
     evictions_.Add({{"reason", e.reason}, {"result", "evicted"}}).Increment();
     spdlog::info("placement {}: failover: leaving {} ({}); its copies stay until the new ones are Ready", id,
@@ -561,13 +591,7 @@ Result<ReconcileResult> PlacementController::Reconcile(const std::string& key) {
     p.status = std::move(st);
     return true;
   });
-  if (!written.ok() && written.status().reason() == Reason::kNotFound) {
-    RecordLoad(ref.workspace, self, {});
-    for (const auto& k : Waiting(ref.workspace, self, false, reservations_.Set(ref.workspace, self, {}))) {
-      controller_->queue().AddAfter(k, kCoalesce);
-    }
-    return ReconcileResult{};
-  }
+  if (!written.ok() && written.status().reason() == Reason::kNotFound) return Forget(ref.workspace, self, id);
   TMCD_TRY(written.status());
   RecordLoad(ref.workspace, self, ClusterSet(written->status.decisions));
   // Capacity freed here may let another placement in (nothing else would requeue it: the cluster's

@@ -14,6 +14,7 @@
 // Thread-safe: Reconcile runs on the controller's workers, one key at a time; Explain from any thread.
 
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <functional>
@@ -126,6 +127,13 @@ class PlacementController {
   GenerationFilter generations_;  // placement events: spec changes, not its own status writes
   prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Family<prometheus::Counter>& evictions_;  // by reason, and result=held for budget waits
+  prometheus::Family<prometheus::Gauge>& placements_;   // by the Scheduled condition's status and reason
+  // A deleted placement: its load, reservations and tracked outcome go; waiting placements are requeued.
+  ReconcileResult Forget(const std::string& workspace, const std::string& self, const std::string& id);
+  // Counts placements by Scheduled status and reason; status "" forgets the placement.
+  void Track(const std::string& id, const std::string& status, const std::string& reason);
+  std::mutex track_mu_;
+  std::map<std::string, std::pair<std::string, std::string>> tracked_;  // guarded by track_mu_
   const FailoverOptions failover_;
   mutable FailoverBudget budget_;
   DemandFn demand_;                                       // capacity (SetCapacity); null: off
