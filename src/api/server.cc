@@ -94,6 +94,15 @@ void Server::AddHttpMetrics() {
                         return std::vector<Sample>{{{{"budget", "buffered_request_bytes"}}, refused},
                                                    {{{"budget", "stalled_stream"}}, evicted}};
                       });
+  tls_ = options_.tls;
+  collector_.Gauges("tmcd_tls_serving_certificate_expiry_timestamp_seconds",
+                    "Unix time the serving certificate in use expires (no sample without TLS).", [this] {
+                      std::lock_guard<std::mutex> lock(tls_mu_);
+                      std::vector<Sample> out;
+                      if (tls_ && tls_->NotAfterUnix() > 0)
+                        out.push_back({{}, static_cast<double>(tls_->NotAfterUnix())});
+                      return out;
+                    });
   collector_.Gauge("tmcd_http_open_connections", "Open client connections (TCP and Unix socket).",
                    [stats] { return static_cast<double>(stats().open_connections); });
   collector_.Counter("tmcd_http_connections_total", "Client connections accepted since start.",
@@ -153,6 +162,10 @@ void Server::Stop() {
 }
 
 void Server::SetTls(std::shared_ptr<net::TlsContext> tls) {
+  {
+    std::lock_guard<std::mutex> lock(tls_mu_);
+    tls_ = tls;
+  }
   if (http_) http_->SetTls(std::move(tls));
 }
 

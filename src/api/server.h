@@ -130,6 +130,8 @@ class Server {
   prometheus::Gauge& watches_gauge_;
   prometheus::Gauge& revision_gauge_;
   observability::CallbackCollector collector_;
+  std::mutex tls_mu_;
+  std::shared_ptr<net::TlsContext> tls_;  // guarded by tls_mu_: the serving certificate now in use
 };
 
 }  // namespace tmcd::api

@@ -94,6 +94,7 @@ Result<std::shared_ptr<TlsContext>> TlsContext::Load(const TlsFiles& files) {
   X509* leaf = SSL_CTX_get0_certificate(ctx);
   out->description_ = "CN=" + NameEntries(X509_get_subject_name(leaf), NID_commonName, nullptr) + ", expires " +
                       NotAfter(leaf) + (files.client_ca_file.empty() ? "" : ", client CA " + files.client_ca_file);
+  if (std::tm tm{}; ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) == 1) out->not_after_ = timegm(&tm);
   return out;
 }
 

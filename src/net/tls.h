@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -43,11 +44,14 @@ class TlsContext {
   ssl_ctx_st* get() const { return ctx_; }
   // "CN=..., expires 2027-11-29T10:00:00Z" for logs.
   const std::string& Describe() const { return description_; }
+  // The leaf certificate's notAfter, seconds since the epoch (0 if unreadable).
+  int64_t NotAfterUnix() const { return not_after_; }
 
  private:
   explicit TlsContext(ssl_ctx_st* ctx) : ctx_(ctx) {}
   ssl_ctx_st* ctx_;
   std::string description_;
+  int64_t not_after_ = 0;
 };
 
 // One server-side TLS connection over a non-blocking socket the caller owns.

@@ -2,11 +2,14 @@
 each figure is compared with an independent reading (/proc, the requests this test sent), so a
 metric that is stuck, mislabelled or counts the wrong thing fails."""
 import os
+import ssl
+import subprocess
 import time
 
 import requests
 
 from api_helpers import CREG, creg
+from daemon import pki
 
 
 def scrape(d):
@@ -109,4 +112,19 @@ def test_http_metrics_count_connections_and_refusals(daemon, tmp_path):
     assert after["other"] == before["other"]
     assert one(s, "tmcd_http_open_connections") <= 2
     assert one(s, "tmcd_http_buffered_request_bytes") == 0
+    assert d.stop() == 0
+
+
+def test_serving_certificate_expiry_is_the_served_certificates(daemon, tmp_path):
+    d = daemon("--feature-gates=TMC=false", "--data-dir", str(tmp_path / "data"))
+    not_after = ssl.cert_time_to_seconds(ssl._ssl._test_decode_cert(str(pki().serving_cert))["notAfter"])
+    assert one(scrape(d)[0], "tmcd_tls_serving_certificate_expiry_timestamp_seconds") == not_after
+    assert d.stop() == 0
+    d = daemon("--feature-gates=TMC=false", "--data-dir", str(tmp_path / "plain"), "--insecure-http=true")
+    d.base  # noqa: B018 (waits until tmcd listens)
+    text = subprocess.run(["curl", "-sf", "--unix-socket", d.unix_path, "http://tmcd/metrics"], capture_output=True,
+                          text=True, timeout=10).stdout
+    samples = [ln for ln in text.splitlines() if not ln.startswith("#")]
+    assert any(ln.startswith("tmcd_store_revision ") for ln in samples)
+    assert not any(ln.startswith("tmcd_tls_serving_certificate_expiry_timestamp_seconds") for ln in samples)
     assert d.stop() == 0
