@@ -3,6 +3,8 @@
 #   build.sh [k8s]  etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl at the version in
 #                   k8s/go.mod
 #   build.sh kcp    kcp at the version in kcp/go.mod
+#   build.sh prometheus  prometheus and promtool at the version in prometheus/go.mod, without the cloud
+#                   service discoveries (tag remove_all_sd: tests scrape static targets)
 #   build.sh kwok   kwok (fake Nodes and kubelets) at the version in kwok/go.mod, with its "fast" node and
 #                   Pod stages (and the node heartbeat) from the same module as bin/stages.yaml
 # Output: $TMCD_CACHE/peers/<name>-<version>/bin (default ~/.cache/tmcd). A stamp keyed by the hash of
@@ -35,6 +37,23 @@ if [ "${1:-k8s}" = kcp ]; then
   echo "build.sh: kcp $kcpver built in $(( $(date +%s) - start ))s" >&2
   echo "$kwant" >"$kbin/.stamp"
   echo "$kbin"
+  exit 0
+fi
+
+if [ "${1:-k8s}" = prometheus ]; then
+  pver=$(awk '$1 == "require" && $2 == "github.com/prometheus/prometheus" { print $3; exit }' "$here/prometheus/go.mod")
+  pbin="$cache/peers/prometheus-${pver#v}/bin"
+  pwant=$(cat "$here/prometheus/go.mod" "$here/prometheus/go.sum" | sha256sum | cut -c1-16)
+  if [ -f "$pbin/.stamp" ] && [ "$(cat "$pbin/.stamp")" = "$pwant" ]; then echo "$pbin"; exit 0; fi
+  mkdir -p "$pbin"
+  start=$(date +%s)
+  for c in prometheus promtool; do
+    (cd "$here/prometheus" && CGO_ENABLED=0 go build -trimpath -tags remove_all_sd -ldflags "-s -w" \
+      -o "$pbin/$c" "github.com/prometheus/prometheus/cmd/$c")
+  done
+  echo "build.sh: prometheus $pver built in $(( $(date +%s) - start ))s" >&2
+  echo "$pwant" >"$pbin/.stamp"
+  echo "$pbin"
   exit 0
 fi
 
