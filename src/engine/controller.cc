@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "observability/logging.h"
+
 namespace tmcd::engine {
 
 Controller::Controller(std::string name, const Clock& clock, ReconcileFn reconcile, int workers, QueueOptions queue)
@@ -77,6 +79,7 @@ void Controller::Work() {
 }
 
 void Controller::ProcessOne(const std::string& key) {
+  const observability::ScopedLogFields fields(observability::FieldsFromKey(name_, key));
   const auto started = std::chrono::steady_clock::now();
   Result<ReconcileResult> r = Status(Reason::kInternalError, "reconcile threw");
   try {

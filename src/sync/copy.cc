@@ -6,6 +6,7 @@
 
 #include "apis/meta/time.h"
 #include "common/strings.h"
+#include "observability/logging.h"
 #include "sync/naming.h"
 #include "sync/overrides.h"
 #include "sync/status.h"
@@ -117,6 +118,7 @@ Status Syncer::DependenciesAccepted(const std::string& ws, const std::string& cl
 
 Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& cluster, const Target& t,
                         v1::SyncRecord& record) {
+  const observability::ScopedLogFields fields({.cluster = cluster});
   const upstream::ObjectRef& ref = w.ref;
   const apis::Time now = apis::Time::FromTimePoint(clock_.Now());
   const int64_t generation = workload["metadata"].value("generation", int64_t{0});
@@ -314,6 +316,7 @@ Status Syncer::PruneDependencies(Downstream& ds, const v1::SyncRecord& record, b
 }
 
 Result<bool> Syncer::RemoveCopy(const Work& w, v1::SyncRecord& record, const std::vector<v1::SyncRecord>& all) {
+  const observability::ScopedLogFields fields({.cluster = record.spec.cluster_name});
   const apis::Time now = apis::Time::FromTimePoint(clock_.Now());
   const std::string& ws = record.spec.upstream.workspace;
   const std::string& cluster = record.spec.cluster_name;

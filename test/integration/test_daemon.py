@@ -3,6 +3,7 @@ import json
 import signal
 import time
 
+import requests
 import yaml
 
 from conftest import run
@@ -159,12 +160,23 @@ def test_second_instance_on_same_data_dir_is_refused(tmp_path, daemon):
 
 
 def test_json_log_format(tmp_path, daemon):
-    d = daemon("--data-dir", str(tmp_path / "data"), "--log-format", "json")
+    d = daemon("--data-dir", str(tmp_path / "data"), "--log-format", "json", "--log-level", "debug")
     d.wait_for_log("tmcd ready")
+    # A controller's lines carry the fields of the object it reconciles (docs/observability.md#logs).
+    wp = {"apiVersion": "tmc.kcp.io/v1alpha1", "kind": "WorkloadPlacement",
+          "metadata": {"name": "web", "namespace": "shop"},
+          "spec": {"workloadSelector": {"labelSelector": {"matchLabels": {"app": "web"}}}}}
+    r = requests.post(d.base + "/apis/tmc.kcp.io/v1alpha1/namespaces/shop/workloadplacements", json=wp, timeout=10)
+    assert r.status_code == 201, r.text
+    d.wait_for_log("NoClusters")
     assert d.stop() == 0
     lines = [json.loads(line) for line in d.log().splitlines() if line.strip()]
     assert lines and all({"ts", "level", "logger", "msg"} <= set(line) for line in lines)
     assert any(line["msg"] == "tmcd ready" for line in lines)
+    mine = [line for line in lines if line.get("controller") == "placement"]
+    assert mine and all(line["workspace"] == "root" and line["namespace"] == "shop" and line["name"] == "web"
+                        for line in mine), mine
+    assert not any("controller" in line for line in lines if line["msg"] == "tmcd ready")
 
 
 def test_generate_prints_manifests_that_match_config(tmp_path):
