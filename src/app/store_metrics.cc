@@ -1,11 +1,39 @@
 #include "app/store_metrics.h"
 
+#include <memory>
+#include <mutex>
+
 namespace tmcd::app {
+namespace {
+
+// One read of RocksDB's properties per scrape serves every store family (CallbackCollector::OnCollect).
+class StatsCache {
+ public:
+  explicit StatsCache(const store::Store& store) : store_(store) {}
+  void Refresh() {
+    const store::EngineStats fresh = store_.Stats();
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_ = fresh;
+  }
+  store::EngineStats Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+ private:
+  const store::Store& store_;
+  std::mutex mu_;
+  store::EngineStats stats_;  // guarded by mu_
+};
+
+}  // namespace
 
 void AddStoreMetrics(observability::CallbackCollector& c, const store::Store& store) {
   const store::Store* s = &store;
-  auto stat = [s](uint64_t store::EngineStats::*field) {
-    return [s, field] { return static_cast<double>(s->Stats().*field); };
+  auto cache = std::make_shared<StatsCache>(store);
+  c.OnCollect([cache] { cache->Refresh(); });
+  auto stat = [cache](uint64_t store::EngineStats::*field) {
+    return [cache, field] { return static_cast<double>(cache->Get().*field); };
   };
   c.Gauge("tmcd_store_compacted_revision", "Oldest revision a watch can still resume after (older: 410 Gone).",
           [s] { return static_cast<double>(s->CompactedRevision()); });
@@ -25,24 +53,25 @@ void AddStoreMetrics(observability::CallbackCollector& c, const store::Store& st
   c.Gauge("tmcd_store_running_flushes", "RocksDB memtable flushes running now.",
           stat(&store::EngineStats::running_flushes));
   c.Gauge("tmcd_store_write_stopped", "1 while RocksDB stops writes until compaction catches up.",
-          [s] { return s->Stats().write_stopped ? 1.0 : 0.0; });
+          [cache] { return cache->Get().write_stopped ? 1.0 : 0.0; });
   c.Gauge("tmcd_store_delayed_write_rate_bytes",
           "Bytes per second RocksDB lets writers write while it slows them down; 0 while it does not.",
           stat(&store::EngineStats::delayed_write_rate));
   c.Counter("tmcd_store_write_stall_seconds_total", "Time writers spent stopped or slowed down by RocksDB.",
-            [s] { return static_cast<double>(s->Stats().stall_micros) / 1e6; });
+            [cache] { return static_cast<double>(cache->Get().stall_micros) / 1e6; });
   c.Counter("tmcd_store_wal_syncs_total",
             "fsyncs of RocksDB's write-ahead log (one per commit group with store.fsync).",
             stat(&store::EngineStats::wal_syncs));
   c.Counter("tmcd_store_wal_written_bytes_total", "Bytes written to RocksDB's write-ahead log.",
             stat(&store::EngineStats::wal_bytes));
-  c.Counters("tmcd_store_background_bytes_total", "Bytes RocksDB's background work read and wrote, by operation.", [s] {
-    const store::EngineStats st = s->Stats();
-    return std::vector<observability::Sample>{
-        {{{"operation", "compaction_read"}}, static_cast<double>(st.compaction_read_bytes)},
-        {{{"operation", "compaction_write"}}, static_cast<double>(st.compaction_write_bytes)},
-        {{{"operation", "flush_write"}}, static_cast<double>(st.flush_write_bytes)}};
-  });
+  c.Counters("tmcd_store_background_bytes_total", "Bytes RocksDB's background work read and wrote, by operation.",
+             [cache] {
+               const store::EngineStats st = cache->Get();
+               return std::vector<observability::Sample>{
+                   {{{"operation", "compaction_read"}}, static_cast<double>(st.compaction_read_bytes)},
+                   {{{"operation", "compaction_write"}}, static_cast<double>(st.compaction_write_bytes)},
+                   {{{"operation", "flush_write"}}, static_cast<double>(st.flush_write_bytes)}};
+             });
 }
 
 }  // namespace tmcd::app

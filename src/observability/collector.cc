@@ -34,8 +34,14 @@ void CallbackCollector::Counters(std::string name, std::string help, Many fn) {
   Add(std::move(name), std::move(help), prometheus::MetricType::Counter, std::move(fn));
 }
 
+void CallbackCollector::OnCollect(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  before_.push_back(std::move(fn));
+}
+
 std::vector<prometheus::MetricFamily> CallbackCollector::Collect() const {
   std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& fn : before_) fn();
   std::vector<prometheus::MetricFamily> out;
   out.reserve(families_.size());
   for (const Family& f : families_) {

@@ -30,6 +30,9 @@ class CallbackCollector : public prometheus::Collectable {
   void Gauges(std::string name, std::string help, Many fn);
   void Counters(std::string name, std::string help, Many fn);
 
+  // Runs at the start of every collection, before the callbacks (one reading shared by several families).
+  void OnCollect(std::function<void()> fn);
+
   std::vector<prometheus::MetricFamily> Collect() const override;
 
  private:
@@ -42,7 +45,8 @@ class CallbackCollector : public prometheus::Collectable {
   void Add(std::string name, std::string help, prometheus::MetricType type, Many fn);
 
   mutable std::mutex mu_;
-  std::vector<Family> families_;  // guarded by mu_
+  std::vector<Family> families_;               // guarded by mu_
+  std::vector<std::function<void()>> before_;  // guarded by mu_
 };
 
 // process_* metrics as Prometheus' client libraries name them (cpu, memory, fds, start time) plus

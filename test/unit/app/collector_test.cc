@@ -32,6 +32,25 @@ TEST_CASE("callback metrics are read at each collection, with their type and lab
   CHECK(out.str().find("by_code_total{code=\"413\"} 3") != std::string::npos);
 }
 
+TEST_CASE("one reading per collection serves several families") {
+  CallbackCollector c;
+  int readings = 0;
+  int value = 0;
+  c.OnCollect([&] {
+    ++readings;
+    value = readings * 10;
+  });
+  c.Gauge("a", "first", [&value] { return value; });
+  c.Gauge("b", "second", [&value] { return value + 1; });
+  auto first = c.Collect();
+  CHECK(readings == 1);
+  CHECK(first[0].metric[0].gauge.value == 10);
+  CHECK(first[1].metric[0].gauge.value == 11);
+  auto second = c.Collect();
+  CHECK(readings == 2);
+  CHECK(second[1].metric[0].gauge.value == 21);
+}
+
 TEST_CASE("process metrics read this process") {
   CallbackCollector c;
   AddProcessMetrics(c);
