@@ -128,3 +128,28 @@ def test_serving_certificate_expiry_is_the_served_certificates(daemon, tmp_path)
     assert any(ln.startswith("tmcd_store_revision ") for ln in samples)
     assert not any(ln.startswith("tmcd_tls_serving_certificate_expiry_timestamp_seconds") for ln in samples)
     assert d.stop() == 0
+
+
+def test_invented_names_methods_and_paths_do_not_grow_the_series(daemon, tmp_path):
+    """Label values come from fixed sets or validated names: 600 requests for resources, groups, workspaces,
+    object names, paths and methods that do not exist add no series (docs/metrics.md#labels-and-cardinality)."""
+    d = daemon("--feature-gates=TMC=false", "--data-dir", str(tmp_path / "data"))
+    d.base  # noqa: B018 (a session made after tmcd listens trusts it: daemon.py)
+    s = requests.Session()
+
+    def probe(i):
+        s.get(f"{d.base}/apis/x{i}.example.io/v1/foos{i}", timeout=10)
+        s.get(f"{d.base}/clusters/ws{i}/api/v1/namespaces/n{i}/pods{i}/p{i}", timeout=10)
+        s.get(f"{d.base}/api/v1/namespaces/n{i}/configmaps/missing-{i}", timeout=10)
+        s.get(f"{d.base}/no/such/path/{i}", timeout=10)
+        s.request(f"M{i:03d}X", f"{d.base}/api/v1/namespaces", timeout=10)
+        s.delete(f"{d.base}{CREG}/nothing-{i}", timeout=10)
+
+    probe(0)  # every label set these requests (and a scrape) can produce exists from here on
+    scrape(d)
+    before = set(scrape(d)[0])
+    for i in range(1, 101):
+        probe(i)
+    after = set(scrape(d)[0])
+    assert not after - before, sorted(after - before)[:10]
+    assert d.stop() == 0
