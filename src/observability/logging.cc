@@ -119,10 +119,12 @@ class RepeatFilterSink final : public spdlog::sinks::sink {
         auto [it, fresh] = held_.try_emplace(key);
         if (!fresh && msg.time - it->second.printed < kRepeatWindow) {
           ++it->second.suppressed;
+          it->second.last = msg.time;
           hold = true;
         } else {
           repeats = it->second.suppressed;
-          it->second = Held{msg.time, 0, msg.level, std::string(msg.payload.data(), msg.payload.size()), t_fields};
+          it->second =
+              Held{msg.time, msg.time, 0, msg.level, std::string(msg.payload.data(), msg.payload.size()), t_fields};
         }
       }
     }
@@ -142,6 +144,7 @@ class RepeatFilterSink final : public spdlog::sinks::sink {
  private:
   struct Held {
     spdlog::log_clock::time_point printed;
+    spdlog::log_clock::time_point last;  // the latest held-back repeat
     size_t suppressed = 0;
     spdlog::level::level_enum level = spdlog::level::warn;
     std::string text;
@@ -165,7 +168,8 @@ class RepeatFilterSink final : public spdlog::sinks::sink {
   void Summarize(const Held& h, const spdlog::details::log_msg& now) {
     const std::string text =
         h.text + " (" + MoreTimes(h.suppressed) + " in the " +
-        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time - h.printed).count()) + " s after it)";
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(h.last - h.printed).count()) +
+        " s after it was printed)";
     spdlog::details::log_msg m(now.time, {}, now.logger_name, h.level, text);
     const LogFields mine = std::exchange(t_fields, h.fields);
     out_->log(m);
