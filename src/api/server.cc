@@ -2,6 +2,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <memory>
 #include <sstream>
 
 #include "api/discovery.h"
@@ -82,13 +83,17 @@ Server::Server(ServerOptions options, ObjectService& objects, store::Store& stor
 }
 
 void Server::AddHttpMetrics() {
-  // Read only while serving /metrics, which the HTTP server itself serves: http_ exists by then.
-  auto stats = [this] { return http_ ? http_->Stats() : net::HttpServerStats{}; };
+  // One reading of the server's counters per scrape serves every family below: the hook runs first in
+  // each collection and the callbacks after it, all under the collector's lock. Read only while serving
+  // /metrics, which the HTTP server itself serves: http_ exists by then.
+  auto seen = std::make_shared<net::HttpServerStats>();
+  collector_.OnCollect([this, seen] { *seen = http_ ? http_->Stats() : net::HttpServerStats{}; });
+  auto stats = [seen]() -> const net::HttpServerStats& { return *seen; };
   using observability::Sample;
   collector_.Counters("tmcd_http_budget_rejections_total",
                       "Connections the HTTP server's memory budgets ended since start, by budget: "
                       "buffered_request_bytes (503) and stalled_stream (a watch whose reader stopped).",
-                      [this] {
+                      [this] {  // two atomics: read directly
                         const double refused = http_ ? static_cast<double>(http_->refused_requests()) : 0;
                         const double evicted = http_ ? static_cast<double>(http_->evicted_streams()) : 0;
                         return std::vector<Sample>{{{{"budget", "buffered_request_bytes"}}, refused},
