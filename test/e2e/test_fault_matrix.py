@@ -328,6 +328,10 @@ def test_out_of_file_descriptors_with_real_clusters(clusters, daemon, tmp_path):
     run = Run(daemon, clusters, tmp_path, "fd", nofile=400)
     assert "open-file limit 400" in run.d.log()
     held = []
+    # The checker's connection is one of the open connections: opened now, it is not queued behind the
+    # held ones (tmcd stops accepting at its connection budget, and a queued TCP connection would wait
+    # for the held ones' idle timeout, or win a freed slot only by racing the Unix socket's backlog).
+    assert run.session.get(run.base + "/readyz", timeout=10).text == "ok"
     with Storm(run) as storm:
         time.sleep(2)
         try:
