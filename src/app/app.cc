@@ -31,6 +31,7 @@
 #include "engine/placement.h"
 #include "kube/kubeconfig.h"
 #include "observability/logging.h"
+#include "observability/trace.h"
 #include "registry/objects.h"
 #include "security/audit.h"
 #include "security/authn.h"
@@ -116,6 +117,7 @@ Status App::Start() {
         "run `tmcd encryption rewrite`",
         sealed->plaintext, sealed->old_key, (*sealer)->current_name());
   }
+  TMCD_TRY(StartTracing());
   objects_ = std::make_unique<registry::ObjectService>(*store_, clock_);
   objects_->set_advanced_placement(config_.gates.Enabled(kGateAdvancedPlacement));
   TMCD_TRY(StartUpstream());
@@ -126,6 +128,19 @@ Status App::Start() {
   spdlog::info("tmcd {} started: upstream={} dataDir={} config={} revision={} gates: {}", TMCD_VERSION,
                upstream_->Kind(), config_.data_dir, config_.source_file.empty() ? "(none)" : config_.source_file,
                store_->CurrentRevision(), gates);
+  return Status::Ok();
+}
+
+Status App::StartTracing() {
+  if (!config_.gates.Enabled(kGateTracing)) return Status::Ok();
+  observability::TracingOptions o;
+  o.endpoint = config_.tracing_endpoint;
+  o.sampling_ratio = config_.tracing_sampling_ratio;
+  o.service_version = TMCD_VERSION;
+  o.service_instance = store_->InstanceId();
+  TMCD_TRY(observability::StartTracing(true, o));
+  spdlog::info("tracing: {} of new traces sampled, {}", o.sampling_ratio,
+               o.endpoint.empty() ? "spans not exported (no tracing.endpoint)" : "spans exported to " + o.endpoint);
   return Status::Ok();
 }
 
@@ -308,6 +323,7 @@ Status App::StartApi() {
       so, *objects_, *store_, *registry_, [this] { return Readiness(); }, version);
   observability::AddProcessMetrics(server_->collector());
   AddStoreMetrics(server_->collector(), *store_);
+  observability::AddTracingMetrics(server_->collector());
   auto port = server_->Start();
   if (!port.ok()) return port.status();
   spdlog::info("local API listening on {}:{} over {}{}", so.host, *port, transport,
@@ -475,6 +491,8 @@ void App::Stop() {
   objects_.reset();
   stop_stage_ = "closing the store";
   store_.reset();
+  stop_stage_ = "exporting the last spans";
+  observability::StopTracing();
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);
     lock_fd_ = -1;

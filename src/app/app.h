@@ -72,6 +72,7 @@ class App {
   void Reload();
   void Stop();
   Status LockDataDir();
+  Status StartTracing();  // when the TMCTracing gate is on (docs/observability.md#traces)
   Status StartUpstream();
   void StartControllers();
   Status StartApi();

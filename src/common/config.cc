@@ -2,7 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <array>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -231,6 +233,18 @@ void AddStoreKeys(std::vector<ConfigKey>& keys) {
                   }});
 }
 
+// "0.25", "1": the shortest text that reads back as the same ratio.
+std::string FormatRatio(double r) {
+  std::array<char, 32> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.17g", r);
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::array<char, 32> shorter{};
+    std::snprintf(shorter.data(), shorter.size(), "%.*g", digits, r);
+    if (std::strtod(shorter.data(), nullptr) == r) return shorter.data();
+  }
+  return buf.data();
+}
+
 void AddProcessKeys(std::vector<ConfigKey>& keys) {
   keys.push_back({"dataDir", "data-dir", "TMCD_DATA_DIR", "string",
                   "Directory for the RocksDB store and the instance lock; created if missing.", false,
@@ -251,6 +265,28 @@ void AddProcessKeys(std::vector<ConfigKey>& keys) {
                   [](const Config& c) { return c.log_format; },
                   [](Config& c, const std::string& v) {
                     return OneOf("log format", v, {"text", "json"}, c.log_format);
+                  }});
+  keys.push_back({"tracing.endpoint", "tracing-endpoint", "TMCD_TRACING_ENDPOINT", "string",
+                  "OTLP/HTTP collector URL spans are exported to (needs the TMCTracing gate; \"\" = none).", false,
+                  [](const Config& c) { return c.tracing_endpoint.empty() ? "\"\"" : c.tracing_endpoint; },
+                  [](Config& c, const std::string& v) {
+                    if (!v.empty() && !StartsWith(v, "http://") && !StartsWith(v, "https://")) {
+                      return Invalid("not an http:// or https:// URL: " + Quote(v));
+                    }
+                    c.tracing_endpoint = v;
+                    return Status::Ok();
+                  }});
+  keys.push_back({"tracing.samplingRatio", "tracing-sampling-ratio", "TMCD_TRACING_SAMPLING_RATIO", "float",
+                  "Share of traces started by tmcd that are recorded (0..1; a traceparent's sampled flag wins).", false,
+                  [](const Config& c) { return FormatRatio(c.tracing_sampling_ratio); },
+                  [](Config& c, const std::string& v) {
+                    char* end = nullptr;
+                    const double r = std::strtod(v.c_str(), &end);
+                    if (v.empty() || end != v.c_str() + v.size() || !(r >= 0 && r <= 1)) {
+                      return Invalid("not a ratio between 0 and 1: " + Quote(v));
+                    }
+                    c.tracing_sampling_ratio = r;
+                    return Status::Ok();
                   }});
   keys.push_back({"events.ttl", "event-ttl", "TMCD_EVENT_TTL", "duration",
                   "How long an Event of the local store is kept after its last change (1m..24h), as kube-apiserver's "
@@ -633,6 +669,11 @@ Status ValidateConfig(const Config& c) {
       return Invalid("insecureHTTP serves plain HTTP and is refused on the non-loopback address " + Quote(c.listen) +
                      ": use TLS (the default) for a network listener");
     }
+  }
+  if (!c.tracing_endpoint.empty() && !c.gates.Enabled(kGateTracing)) {
+    return Invalid("tracing.endpoint is set, but the feature gate TMCTracing is off" +
+                   std::string(c.gates.Enabled(kGateTMC) ? "" : " (TMC=false switches every TMC gate off)") +
+                   ": enable it with --feature-gates=TMCTracing=true, or leave tracing.endpoint empty");
   }
   if (c.upstream_kind != "kcp" && !c.upstream_claimed_resources.empty()) {
     return Invalid("upstream.claimedResources is set, but upstream.kind is " + c.upstream_kind +

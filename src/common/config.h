@@ -57,6 +57,8 @@ struct Config {
   std::string data_dir = "/var/lib/tmcd";
   std::string log_level = "info";
   std::string log_format = "text";
+  std::string tracing_endpoint;  // OTLP/HTTP; "" = spans are not exported (docs/observability.md#traces)
+  double tracing_sampling_ratio = 1.0;
   std::chrono::milliseconds shutdown_timeout{10000};
   std::chrono::milliseconds event_ttl{3600000};  // Events of the local store expire this long after their last change
   // Where the TMC objects come from (docs/design/architecture.md §1): "embedded" (the local API) or "kcp".

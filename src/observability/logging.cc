@@ -14,19 +14,26 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "observability/trace.h"
 
 namespace tmcd::observability {
 namespace {
 
-thread_local LogFields t_fields;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables): per thread
+thread_local LogFields t_fields;      // NOLINT(cppcoreguidelines-avoid-non-const-global-variables): per thread
+thread_local std::string t_trace_id;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables): per thread
 
-std::vector<std::pair<const char*, const std::string*>> Pairs(const LogFields& f) {
+// with_trace: also the trace id (repeats of a line are the same line whatever trace they are in).
+std::vector<std::pair<const char*, const std::string*>> Pairs(const LogFields& f, bool with_trace = true) {
   std::vector<std::pair<const char*, const std::string*>> out;
   for (const auto& p : {std::pair{"controller", &f.controller}, std::pair{"workspace", &f.workspace},
                         std::pair{"namespace", &f.namespace_}, std::pair{"name", &f.name},
                         std::pair{"resource", &f.resource}, std::pair{"cluster", &f.cluster}}) {
     if (!p.second->empty()) out.push_back(p);
   }
+  if (!with_trace) return out;
+  const SpanContext span = CurrentSpanContext();  // the trace the line belongs to (docs/observability.md#logs)
+  t_trace_id = span.valid() ? span.TraceIdHex() : std::string();
+  if (!t_trace_id.empty()) out.emplace_back("trace_id", &t_trace_id);
   return out;
 }
 
@@ -107,7 +114,7 @@ class RepeatFilterSink final : public spdlog::sinks::sink {
     std::string key;
     if (msg.level >= spdlog::level::warn) {
       key = std::string(LevelName(msg.level)) + '\n' + std::string(msg.payload.data(), msg.payload.size());
-      for (const auto& [k, v] : Pairs(t_fields)) key += std::string("\n") + k + "=" + *v;
+      for (const auto& [k, v] : Pairs(t_fields, false)) key += std::string("\n") + k + "=" + *v;
     }
     std::vector<Held> due;
     size_t repeats = 0;

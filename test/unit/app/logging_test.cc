@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "observability/trace.h"
+
 namespace tmcd::observability {
 namespace {
 
@@ -58,6 +60,25 @@ TEST_CASE("a controller key's fields go on every line logged while it is reconci
   CHECK(cluster.cluster == "east");
   CHECK(cluster.name == "east");
   CHECK(FieldsFromKey("placement", "root|shop/web").cluster.empty());
+}
+
+TEST_CASE("a line logged inside a span carries its trace id; repeats in other traces are still repeats") {
+  Capture json("json");
+  auto parent = ParseTraceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  REQUIRE(parent.has_value());
+  {
+    const ScopedSpanContext in(*parent);
+    json.Log(spdlog::level::warn, "apply failed", std::chrono::seconds(1000));
+  }
+  {
+    const ScopedSpanContext other(*ParseTraceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+    json.Log(spdlog::level::warn, "apply failed", std::chrono::seconds(1001));  // held back: same line
+  }
+  json.Log(spdlog::level::info, "outside", std::chrono::seconds(1002));
+  const auto lines = json.Lines();
+  REQUIRE(lines.size() == 2);
+  CHECK(nlohmann::json::parse(lines[0])["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736");
+  CHECK_FALSE(nlohmann::json::parse(lines[1]).contains("trace_id"));
 }
 
 TEST_CASE("text lines put the fields after the message, quoted when they must be; journald gets priorities") {
