@@ -11,6 +11,7 @@
 #include "api/status_body.h"
 #include "api/table.h"
 #include "common/strings.h"
+#include "observability/trace.h"
 
 namespace tmcd::api {
 namespace {
@@ -200,6 +201,22 @@ void Server::Metrics(net::HttpResponse& res) {
   res.SetContent(out.str(), "text/plain; version=0.0.4");
 }
 
+namespace {
+
+// The request's span: named after the verb and resource when there is one (OpenTelemetry's HTTP
+// conventions for its attributes).
+void Annotate(observability::Span& span, const net::HttpRequest& req, const net::HttpResponse& res,
+              const std::string& verb, const std::string& resource) {
+  if (!span.recording()) return;
+  if (!resource.empty()) span.SetName(verb + " " + resource);
+  span.SetAttribute("http.request.method", req.method);
+  span.SetAttribute("url.path", req.path);
+  span.SetAttribute("http.response.status_code", int64_t{res.status});
+  if (res.status >= 500) span.SetError("HTTP " + std::to_string(res.status));
+}
+
+}  // namespace
+
 net::HttpResponse Server::Handle(const net::HttpRequest& req) {
   const auto start = Clock::now();
   const std::string& method = req.method;
@@ -211,6 +228,10 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
   std::string reason;
   bool allowed = false;
   const auto received = std::chrono::system_clock::now();
+  // A client's W3C traceparent makes this request part of its trace (docs/observability.md#traces).
+  observability::Span span(
+      "HTTP " + method, observability::SpanKind::kServer,
+      observability::ParseTraceparent(req.Header("traceparent")).value_or(observability::SpanContext{}));
   try {
     const Status text = CheckRequestText(req);
     allowed = text.ok() && Admit(req, res, user, attrs, reason);
@@ -263,6 +284,7 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
     ReplyError(res, Internal(std::string("internal error: ") + e.what()));
   }
   Audit(req, res, user, attrs, allowed, reason, received);
+  Annotate(span, req, res, verb, resource_label);
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   requests_.Add({{"verb", verb}, {"resource", resource_label}, {"code", std::to_string(res.status)}}).Increment();
   latency_

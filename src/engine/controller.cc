@@ -72,14 +72,28 @@ void Controller::Stop() {
 }
 
 void Controller::Work() {
-  while (auto key = queue_.Get()) {
-    ProcessOne(*key);
+  QueuedTrace trace;
+  while (auto key = queue_.Get(&trace)) {
+    ProcessOne(*key, std::move(trace));
+    trace = QueuedTrace{};
     queue_.Done(*key);
   }
 }
 
-void Controller::ProcessOne(const std::string& key) {
-  const observability::ScopedLogFields fields(observability::FieldsFromKey(name_, key));
+void Controller::ProcessOne(const std::string& key, QueuedTrace trace) {
+  const observability::LogFields log_fields = observability::FieldsFromKey(name_, key);
+  const observability::ScopedLogFields fields(log_fields);
+  // A child of the change that queued the key (docs/design/tracing.md), or a new trace.
+  observability::Span span("reconcile " + name_, observability::SpanKind::kInternal, trace.parent,
+                           std::move(trace.links));
+  if (span.recording()) {
+    span.SetAttribute("tmcd.controller", name_);
+    for (const auto& [k, v] :
+         {std::pair{"tmcd.workspace", &log_fields.workspace}, std::pair{"tmcd.namespace", &log_fields.namespace_},
+          std::pair{"tmcd.name", &log_fields.name}, std::pair{"tmcd.resource", &log_fields.resource}}) {
+      if (!v->empty()) span.SetAttribute(k, *v);
+    }
+  }
   const auto started = std::chrono::steady_clock::now();
   Result<ReconcileResult> r = Status(Reason::kInternalError, "reconcile threw");
   try {
@@ -100,6 +114,7 @@ void Controller::ProcessOne(const std::string& key) {
     }
   }
   if (!r.ok()) {
+    span.SetError(r.status().message());
     if (errors_ != nullptr) errors_->Increment();
     const auto delay = queue_.AddRateLimited(key);
     if (!was_failing)

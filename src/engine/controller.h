@@ -54,7 +54,7 @@ class Controller {
 
  private:
   void Work();
-  void ProcessOne(const std::string& key);
+  void ProcessOne(const std::string& key, QueuedTrace trace);
 
   const std::string name_;
   ReconcileFn reconcile_;

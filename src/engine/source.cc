@@ -81,6 +81,8 @@ void StoreInformer::Cycle() {
     if (!next.ok()) break;  // closed: too slow, or stopping
     if (!next->has_value()) continue;
     const store::Event& e = ***next;
+    // What the handlers queue continues the trace of the commit (docs/design/tracing.md).
+    observability::ScopedSpanContext trace(e.trace);
     Dispatch(e.key, e.type == store::EventType::kDeleted ? std::string() : e.object.json);
   }
   std::lock_guard<std::mutex> lock(mu_);

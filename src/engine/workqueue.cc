@@ -19,9 +19,21 @@ void WorkQueue::AddLocked(const std::string& key) {
   cv_.notify_one();
 }
 
+void WorkQueue::NoteTraceLocked(const std::string& key) {
+  const observability::SpanContext c = observability::CurrentSpanContext();
+  if (!c.valid() || shutting_down_) return;
+  QueuedTrace& t = traces_[key];
+  if (!t.parent.valid()) {
+    t.parent = c;  // the first change that queued the key: its trace goes on
+  } else if (t.links.size() < kMaxTraceLinks && c.trace_id != t.parent.trace_id) {
+    t.links.push_back(c);  // later ones: linked
+  }
+}
+
 void WorkQueue::Add(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   AddLocked(key);
+  NoteTraceLocked(key);
 }
 
 void WorkQueue::AddAfter(const std::string& key, milliseconds delay) {
@@ -52,6 +64,7 @@ milliseconds WorkQueue::AddRateLimited(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     const int n = failures_[key]++;
     ++retries_;
+    NoteTraceLocked(key);  // a retry continues the failed attempt's trace
     const double backoff = static_cast<double>(options_.base_delay.count()) * std::pow(2.0, std::min(n, 40));
     const auto per_key = milliseconds(static_cast<int64_t>(std::min(backoff, double(options_.max_delay.count()))));
     delay = std::max(per_key, BucketDelayLocked(clock_.Now()));
@@ -83,6 +96,10 @@ void WorkQueue::PromoteLocked(TimePoint now) {
 }
 
 std::optional<std::string> WorkQueue::Get() {
+  return Get(nullptr);
+}
+
+std::optional<std::string> WorkQueue::Get(QueuedTrace* trace) {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     if (shutting_down_) return std::nullopt;
@@ -99,6 +116,10 @@ std::optional<std::string> WorkQueue::Get() {
   queue_.pop_front();
   dirty_.erase(key);
   processing_[key] = clock_.Now();
+  if (auto it = traces_.find(key); it != traces_.end()) {
+    if (trace != nullptr) *trace = std::move(it->second);
+    traces_.erase(it);
+  }
   return key;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "observability/trace.h"
 
 namespace tmcd::engine {
 
@@ -40,6 +41,15 @@ struct QueueStats {
   std::chrono::duration<double> longest_running{0};  // oldest key being processed
 };
 
+// The trace context a key was queued in (docs/design/tracing.md): Add and AddRateLimited note the
+// calling thread's span; the first becomes the parent of the key's next reconcile, later ones (of
+// other traces, up to kMaxTraceLinks) its links. AddAfter (periodic work) notes nothing.
+struct QueuedTrace {
+  observability::SpanContext parent;
+  std::vector<observability::SpanContext> links;
+};
+inline constexpr size_t kMaxTraceLinks = 8;
+
 class WorkQueue {
  public:
   WorkQueue(const Clock& clock, QueueOptions options = {});
@@ -53,6 +63,8 @@ class WorkQueue {
 
   // The next key, blocking; nullopt once shut down (and, for ShutDown, at once).
   std::optional<std::string> Get();
+  // Also hands over the trace context the key was queued in (empty when none).
+  std::optional<std::string> Get(QueuedTrace* trace);
   void Done(const std::string& key);
 
   void ShutDown();
@@ -65,6 +77,7 @@ class WorkQueue {
   using TimePoint = Clock::TimePoint;
   void PromoteLocked(TimePoint now);
   void AddLocked(const std::string& key);
+  void NoteTraceLocked(const std::string& key);
   std::chrono::milliseconds BucketDelayLocked(TimePoint now);
 
   const Clock& clock_;
@@ -83,6 +96,7 @@ class WorkQueue {
   bool shutting_down_ = false;                   // guarded by mu_
   uint64_t adds_ = 0;                            // guarded by mu_
   uint64_t retries_ = 0;                         // guarded by mu_
+  std::map<std::string, QueuedTrace> traces_;    // queued keys' trace contexts; guarded by mu_
 };
 
 }  // namespace tmcd::engine

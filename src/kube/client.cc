@@ -15,6 +15,7 @@
 #include "common/strings.h"
 #include "kube/errors.h"
 #include "kube/url.h"
+#include "observability/trace.h"
 
 namespace tmcd::kube {
 namespace {
@@ -222,6 +223,15 @@ Result<Client::Response> Client::DoOnce(const std::string& method, const std::st
   req.method = method;
   req.path = PrefixFor(path) + path;
   req.headers = {{"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
+  // The request is part of the caller's trace, and tells the server so (docs/design/tracing.md).
+  observability::Span span("HTTP " + method, observability::SpanKind::kClient);
+  if (span.context().valid()) req.headers.emplace("traceparent", observability::FormatTraceparent(span.context()));
+  if (span.recording()) {
+    span.SetAttribute("http.request.method", method);
+    span.SetAttribute("server.address", host_);
+    span.SetAttribute("server.port", int64_t{port_});
+    span.SetAttribute("url.path", req.path.substr(0, req.path.find('?')));
+  }
   if (const std::string t = Token(); !t.empty()) {
     // A token with CR/LF would inject headers (a token file can hold anything): never sent.
     if (std::string why = TokenProblem(t); !why.empty()) return BadRequest("the bearer token " + why);
@@ -248,10 +258,13 @@ Result<Client::Response> Client::DoOnce(const std::string& method, const std::st
   if (!res) {
     const bool tls_error =
         res.error() == httplib::Error::SSLServerVerification || res.error() == httplib::Error::SSLConnection;
+    span.SetError(TransportError(res.error(), *cli));
     return Status(tls_error ? Reason::kBadRequest : Reason::kServiceUnavailable,
                   TransportError(res.error(), *cli) + " (" + method + " " + (tls_ ? "https://" : "http://") + host_ +
                       ":" + std::to_string(port_) + req.path + ")");
   }
+  span.SetAttribute("http.response.status_code", int64_t{res->status});
+  if (res->status >= 400) span.SetError("HTTP " + std::to_string(res->status));
   Response out{res->status, std::move(body_in)};
   retry_after = res->has_header("Retry-After") ? std::atoi(res->get_header_value("Retry-After").c_str()) : -1;
   Release(std::move(cli));

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "observability/trace.h"
 
 namespace tmcd::store {
 
@@ -67,6 +68,9 @@ struct Event {
   uint64_t unix_ms = 0;
   std::string key;      // encoded object key
   StoredObject object;  // for DELETED: the last state, with mod_revision = the delete revision
+  // In memory only (never encoded): the span that committed the change, so that the work it causes
+  // continues the same trace (docs/design/tracing.md). Invalid for history read back from the log.
+  observability::SpanContext trace;
 };
 
 std::string EncodeEvent(const Event& e);

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "common/strings.h"
+#include "observability/trace.h"
 
 namespace tmcd::store {
 namespace {
@@ -225,6 +226,7 @@ struct Store::Request {
   int op = kOpCreate;
   std::string uid;
   std::chrono::steady_clock::time_point started;
+  observability::SpanContext trace;  // the commit's span
   Result<StoredObject> result = Internal("not committed");
   bool done = false;  // guarded by queue_mu_
 };
@@ -232,7 +234,10 @@ struct Store::Request {
 Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op,
                                    std::string uid) {
   TMCD_TRY(CheckKey(key));
+  static constexpr std::array<std::string_view, 3> kOps = {"store create", "store update", "store delete"};
+  observability::Span span(kOps.at(static_cast<size_t>(op)));
   Request me;
+  me.trace = span.context();
   me.key = &key;
   me.encoded = EncodeKey(key);
   me.json = std::move(json);
@@ -259,6 +264,11 @@ Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint6
     for (Request* r : group) r->done = true;
     committing_ = false;
     queue_cv_.notify_all();
+  }
+  if (span.recording()) {
+    span.SetAttribute("tmcd.key", key.String());
+    if (me.result.ok()) span.SetAttribute("tmcd.revision", static_cast<int64_t>(me.result->mod_revision));
+    if (!me.result.ok()) span.SetError(me.result.status().message());
   }
   return std::move(me.result);
 }
@@ -346,6 +356,7 @@ void Store::CommitGroup(const std::vector<Request*>& group) {
       continue;
     }
     ++rev;
+    event->trace = r->trace;
     accepted.emplace_back(r, std::move(event).value());
   }
   if (accepted.empty()) return;

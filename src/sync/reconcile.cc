@@ -14,6 +14,7 @@
 #include "common/strings.h"
 #include "engine/placement_divide.h"
 #include "engine/placement_schedule.h"
+#include "observability/trace.h"
 #include "sync/naming.h"
 #include "sync/status.h"
 #include "sync/syncer.h"
@@ -182,7 +183,10 @@ Status Syncer::ReconcileRemovals(Pass& p) {
   for (auto& r : p.records) {
     // Failover is make-before-break: a cluster being left keeps its copy until the placement lets go.
     if (p.targets.count(r.spec.cluster_name) != 0 || p.held.count(r.spec.cluster_name) != 0) continue;
+    observability::Span span("remove copy");
+    span.SetAttribute("tmcd.cluster", r.spec.cluster_name);
     auto gone = RemoveCopy(p.w, r, p.records);
+    if (!gone.ok()) span.SetError(gone.status().message());
     if (!gone.ok()) p.Fail(gone.status(), "removing from " + r.spec.cluster_name);
     if (!gone.ok() || !*gone) {
       p.pending = true;
@@ -260,14 +264,19 @@ std::vector<std::pair<std::string, Status>> Syncer::SyncCopies(const Work& w, co
   const std::vector<std::pair<std::string, Target>> order(targets.begin(), targets.end());
   std::vector<std::pair<std::string, Status>> results(order.size());
   kept.assign(order.size(), v1::SyncRecord{});
+  const observability::SpanContext reconcile = observability::CurrentSpanContext();  // other threads below
   auto one = [&](size_t i) {
     const auto& [cluster, t] = order[i];
+    observability::Span span("sync copy", observability::SpanKind::kInternal, reconcile);
+    span.SetAttribute("tmcd.cluster", cluster);
     for (const auto& r : records) {
       if (r.spec.cluster_name == cluster) kept[i] = r;
     }
     Status s = SyncCopy(w, workload, cluster, t, kept[i]);
+    NoteApplied(w.key, cluster, span.context());
     Status put = records_.Put(kept[i]);
     results[i] = {cluster, s.ok() ? put : s};
+    if (!results[i].second.ok()) span.SetError(results[i].second.message());
   };
   // The copies of one workload are independent (own cluster, own record): they run side by side,
   // at most kCopyFanOut at a time, so that a workload's latency is its slowest cluster's, not the

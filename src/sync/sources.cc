@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apis/tmc/v1alpha1/register.h"
+#include "common/strings.h"
 #include "sync/syncer.h"
 
 namespace tmcd::sync {
@@ -210,6 +211,34 @@ void Syncer::Forget(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   upstream_seen_.erase(key);
   downstream_seen_.erase(key);
+  const std::string prefix = key + "|";
+  for (auto it = applied_.lower_bound(prefix); it != applied_.end() && StartsWith(it->first, prefix);) {
+    it = applied_.erase(it);
+  }
+}
+
+void Syncer::NoteApplied(const std::string& key, const std::string& cluster, const observability::SpanContext& c) {
+  if (!c.valid()) return;
+  const Clock::TimePoint now = clock_.Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  // The window runs from the trace's first apply: the reconciles a status report causes (same trace)
+  // do not extend it, so a copy whose status keeps changing does not grow one trace forever.
+  auto [it, fresh] = applied_.try_emplace(key + "|" + cluster, c, now + kStatusTraceWindow);
+  if (!fresh && (it->second.first.trace_id != c.trace_id || it->second.second < now)) {
+    it->second = {c, now + kStatusTraceWindow};
+  }
+  if (applied_.size() < applied_sweep_at_) return;
+  std::erase_if(applied_, [&](const auto& e) { return e.second.second < now; });
+  applied_sweep_at_ = std::max<size_t>(1024, 2 * applied_.size());
+}
+
+observability::SpanContext Syncer::AppliedTrace(const std::string& key, const std::string& cluster) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = applied_.find(key + "|" + cluster);
+  if (it == applied_.end()) return {};
+  if (it->second.second >= clock_.Now()) return it->second.first;
+  applied_.erase(it);
+  return {};
 }
 
 void Syncer::Seen(std::map<std::string, Clock::TimePoint>& m, const std::string& key) {

@@ -75,11 +75,13 @@ std::shared_ptr<Downstream> Syncer::DownstreamFor(const std::string& ws, const s
   co.timeout = std::chrono::seconds(10);
   auto client = kube::Client::Create(conn->rest, co);
   if (!client.ok()) return nullptr;
-  auto ds = std::make_shared<Downstream>(std::move(client).value(), conn->fingerprint, [this](const UpstreamId& id) {
+  auto on_change = [this, cluster](const UpstreamId& id) {
     const std::string key = WorkloadKey{id.workspace, id.group, id.resource, id.namespace_, id.name}.String();
-    if (options_.aggregate_status) Seen(downstream_seen_, key);  // observed when the status is written
+    if (options_.aggregate_status) Seen(downstream_seen_, key);                // observed when the status is written
+    const observability::ScopedSpanContext trace(AppliedTrace(key, cluster));  // status back: same trace
     controller_->queue().Add(key);
-  });
+  };
+  auto ds = std::make_shared<Downstream>(std::move(client).value(), conn->fingerprint, std::move(on_change));
   downstreams_[k] = ds;
   return ds;
 }

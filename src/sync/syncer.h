@@ -36,6 +36,7 @@
 
 #include "engine/controller.h"
 #include "engine/events.h"
+#include "observability/trace.h"
 #include "sync/custom.h"
 #include "sync/downstream.h"
 #include "sync/index.h"
@@ -192,6 +193,11 @@ class Syncer {
   // Drops what is kept in memory for a workload that is gone with all its copies.
   void Forget(const std::string& key);
   void Seen(std::map<std::string, Clock::TimePoint>& m, const std::string& key);
+  // The trace of a copy's last apply (docs/design/tracing.md): what its cluster reports within
+  // kStatusTraceWindow after the apply continues that trace. Kept only while tracing is on.
+  void NoteApplied(const std::string& key, const std::string& cluster, const observability::SpanContext& c);
+  observability::SpanContext AppliedTrace(const std::string& key, const std::string& cluster);
+  static constexpr std::chrono::minutes kStatusTraceWindow{2};
   void ObserveStage(std::map<std::string, Clock::TimePoint>& m, const std::string& key, prometheus::Histogram& h);
 
   upstream::Upstream& upstream_;
@@ -210,6 +216,9 @@ class Syncer {
   std::map<std::string, std::string> cluster_selectable_;           // labels + location; guarded by mu_
   std::map<std::string, Clock::TimePoint> upstream_seen_;           // key → first unapplied change; guarded
   std::map<std::string, Clock::TimePoint> downstream_seen_;         // key → first unreported change; guarded
+  using Applied = std::pair<observability::SpanContext, Clock::TimePoint>;
+  std::map<std::string, Applied> applied_;  // "key|cluster" → last apply's span, until; guarded by mu_
+  size_t applied_sweep_at_ = 1024;          // guarded by mu_
   prometheus::Family<prometheus::Counter>& applies_;
   prometheus::Family<prometheus::Histogram>& apply_latency_;
   prometheus::Family<prometheus::Histogram>& stages_;

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/clock.h"
+#include "engine/workqueue.h"
 
 namespace tmcd::observability {
 namespace {
@@ -163,6 +165,31 @@ TEST_CASE("the export queue is bounded: spans beyond it are dropped and counted"
   CHECK(after.failed - before.failed == 10);
   CHECK(after.exported == before.exported);
   CHECK_FALSE(StartTracing(true, TracingOptions{.endpoint = "ftp://x"}).ok());
+}
+
+TEST_CASE("a queued key carries the trace it was queued in to its next reconcile") {
+  TracingOn on;
+  RealClock clock;
+  engine::WorkQueue q(clock);
+  Span first("first");
+  q.Add("k");
+  SpanContext second_ctx;
+  std::thread([&] {
+    Span second("second");  // another trace queues the same key: a link
+    second_ctx = second.context();
+    q.Add("k");
+  }).join();
+  engine::QueuedTrace t;
+  REQUIRE(q.Get(&t) == "k");
+  CHECK(t.parent.span_id == first.context().span_id);
+  REQUIRE(t.links.size() == 1);
+  CHECK(t.links[0].span_id == second_ctx.span_id);
+  q.Done("k");
+  q.AddAfter("k", std::chrono::milliseconds(1));  // periodic work starts new traces
+  engine::QueuedTrace none;
+  REQUIRE(q.Get(&none) == "k");
+  CHECK_FALSE(none.parent.valid());
+  q.Done("k");
 }
 
 }  // namespace
