@@ -5,6 +5,8 @@
 #   build.sh kcp    kcp at the version in kcp/go.mod
 #   build.sh prometheus  prometheus and promtool at the version in prometheus/go.mod, without the cloud
 #                   service discoveries (tag remove_all_sd: tests scrape static targets)
+#   build.sh jaeger Jaeger (v2: an OpenTelemetry Collector with Jaeger's storage and query API) at the
+#                   version in jaeger/go.mod; the tracing test receives tmcd's OTLP spans with it
 #   build.sh kwok   kwok (fake Nodes and kubelets) at the version in kwok/go.mod, with its "fast" node and
 #                   Pod stages (and the node heartbeat) from the same module as bin/stages.yaml
 # Output: $TMCD_CACHE/peers/<name>-<version>/bin (default ~/.cache/tmcd). A stamp keyed by the hash of
@@ -54,6 +56,21 @@ if [ "${1:-k8s}" = prometheus ]; then
   echo "build.sh: prometheus $pver built in $(( $(date +%s) - start ))s" >&2
   echo "$pwant" >"$pbin/.stamp"
   echo "$pbin"
+  exit 0
+fi
+
+if [ "${1:-k8s}" = jaeger ]; then
+  jver=$(awk '$1 == "require" && $2 == "github.com/jaegertracing/jaeger" { print $3; exit }' "$here/jaeger/go.mod")
+  jbin="$cache/peers/jaeger-${jver#v}/bin"
+  jwant=$(cat "$here/jaeger/go.mod" "$here/jaeger/go.sum" | sha256sum | cut -c1-16)
+  if [ -f "$jbin/.stamp" ] && [ "$(cat "$jbin/.stamp")" = "$jwant" ]; then echo "$jbin"; exit 0; fi
+  mkdir -p "$jbin"
+  start=$(date +%s)
+  (cd "$here/jaeger" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$jbin/jaeger" \
+    github.com/jaegertracing/jaeger/cmd/jaeger)
+  echo "build.sh: jaeger $jver built in $(( $(date +%s) - start ))s" >&2
+  echo "$jwant" >"$jbin/.stamp"
+  echo "$jbin"
   exit 0
 fi
 

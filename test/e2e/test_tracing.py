@@ -1,0 +1,193 @@
+"""Tracing with a real Jaeger (docs/observability.md#traces; built from Go modules by test/peers/build.sh
+jaeger): tmcd exports OTLP/JSON spans to Jaeger's OTLP/HTTP receiver while it syncs a Deployment to two
+real clusters. A client's traceparent on the create makes the whole journey one trace that Jaeger gives
+back: the API request, the store commit, the placement and sync reconciles (across the work queues),
+the copy on each cluster, the requests to each cluster's kube-apiserver and the status the clusters
+report back - each span under its parent, none orphaned."""
+import pathlib
+import secrets
+import socket
+import subprocess
+import time
+from urllib.parse import urlparse
+
+import pytest
+import requests
+import yaml
+
+from test_clusters import peer, post
+from test_sync import CM, DEPLOY, WP, deployment, eventually, placement, register
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jaeger(tmp_path_factory):
+    """A Jaeger with in-memory storage: (OTLP/HTTP base URL, query API base URL)."""
+    r = subprocess.run([str(ROOT / "test" / "peers" / "build.sh"), "jaeger"], capture_output=True, text=True,
+                       timeout=3600)
+    assert r.returncode == 0, f"building Jaeger failed:\n{r.stderr[-4000:]}"
+    binary = pathlib.Path(r.stdout.strip().splitlines()[-1]) / "jaeger"
+    otlp, query, grpc = free_port(), free_port(), free_port()
+    config = {
+        "service": {"extensions": ["jaeger_storage", "jaeger_query"],
+                    "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["batch"],
+                                             "exporters": ["jaeger_storage_exporter"]}},
+                    "telemetry": {"metrics": {"level": "none"}, "logs": {"level": "warn"}}},
+        "extensions": {"jaeger_query": {"storage": {"traces": "mem"}, "http": {"endpoint": f"127.0.0.1:{query}"},
+                                        "grpc": {"endpoint": f"127.0.0.1:{grpc}"}},
+                       "jaeger_storage": {"backends": {"mem": {"memory": {"max_traces": 10000}}}}},
+        "receivers": {"otlp": {"protocols": {"http": {"endpoint": f"127.0.0.1:{otlp}"}}}},
+        "processors": {"batch": {"timeout": "100ms"}},
+        "exporters": {"jaeger_storage_exporter": {"trace_storage": "mem"}}}
+    d = tmp_path_factory.mktemp("jaeger")
+    (d / "config.yaml").write_text(yaml.safe_dump(config))
+    log = open(d / "jaeger.log", "wb")
+    proc = subprocess.Popen([str(binary), "--config", str(d / "config.yaml")], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{query}/api/services", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, (d / "jaeger.log").read_text()[-4000:]
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{otlp}", f"http://127.0.0.1:{query}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def trace_spans(query, trace_id):
+    r = requests.get(f"{query}/api/traces/{trace_id}", timeout=10)
+    if r.status_code != 200 or not r.json().get("data"):
+        return []
+    return r.json()["data"][0]["spans"]
+
+
+def tags(span):
+    return {t["key"]: t["value"] for t in span.get("tags", [])}
+
+
+def parent_of(span):
+    return next((r["spanID"] for r in span.get("references", []) if r["refType"] == "CHILD_OF"), None)
+
+
+def print_tree(spans, root, depth=0):
+    """The trace as Jaeger returned it, indented (for the test log and docs/observability.md)."""
+    for s in sorted((s for s in spans if parent_of(s) == root), key=lambda s: s["startTime"]):
+        t = tags(s)
+        what = t.get("tmcd.cluster") or t.get("server.port") or t.get("tmcd.key") or t.get("tmcd.name") or ""
+        print(f"{'  ' * depth}{s['operationName']} {what} {s['duration']}us")
+        print_tree(spans, s["spanID"], depth + 1)
+
+
+def ports(clusters):
+    return {str(urlparse(peer(c)["server"]).port) for c in clusters}
+
+
+def journey_complete(spans, clusters):
+    """Both copies applied: a "sync copy" span per cluster with a request to that cluster under it."""
+    by_id = {s["spanID"]: s for s in spans}
+    want = ports(clusters)
+    seen = set()
+    for s in spans:
+        p = by_id.get(parent_of(s))
+        if s["operationName"].startswith("HTTP ") and p is not None and p["operationName"] == "sync copy":
+            seen.add(str(tags(s).get("server.port")))
+    return want <= seen
+
+
+def test_a_workload_journey_is_one_trace_in_jaeger(clusters, daemon, jaeger, tmp_path):
+    otlp, query = jaeger
+    d = daemon("--data-dir", str(tmp_path / "data"), "--feature-gates", "TMCTracing=true",
+               "--tracing-endpoint", otlp)
+    base = d.base
+    d.wait_for_log("spans exported to " + otlp)
+    register(base, "", clusters, ["east", "west"], ready=True)
+    post(base, CM, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "shop"},
+                    "data": {"color": "blue"}})
+    post(base, WP, placement("web", n=2))
+    time.sleep(2)  # the placement has chosen; the create below is what the trace follows
+    trace_id, client_span = secrets.token_hex(16), secrets.token_hex(8)
+    r = requests.post(base + DEPLOY, json=deployment("web"), timeout=10,
+                      headers={"traceparent": f"00-{trace_id}-{client_span}-01"})
+    assert r.status_code == 201, r.text
+    spans = eventually(lambda: (lambda s: s if journey_complete(s, clusters) else None)(trace_spans(query, trace_id)),
+                       timeout=60, what="the workload's whole journey in Jaeger")
+
+    by_id = {s["spanID"]: s for s in spans}
+    names = [s["operationName"] for s in spans]
+    print_tree(spans, client_span)
+    # The API request is the root of tmcd's part, under the client's span.
+    request = [s for s in spans if s["operationName"] == "create deployments.apps"]
+    assert len(request) == 1, names
+    assert parent_of(request[0]) == client_span
+    t = tags(request[0])
+    assert t["http.request.method"] == "POST" and t["http.response.status_code"] == 201, t
+    assert "tmcd" in requests.get(f"{query}/api/services", timeout=10).json()["data"]
+    # Every other span hangs under a span of the same trace: nothing is orphaned across the queue hops.
+    for s in spans:
+        if s is not request[0]:
+            assert parent_of(s) in by_id, f"{s['operationName']} has no parent in the trace: {names}"
+
+    def chain(s):
+        out = []
+        while s is not None:
+            out.append(s["operationName"])
+            s = by_id.get(parent_of(s))
+        return out
+
+    # The request's commit, then the sync reconcile it queued, then one copy per cluster and the
+    # requests to that cluster.
+    commit = [s for s in spans if s["operationName"] == "store create" and parent_of(s) == request[0]["spanID"]]
+    assert len(commit) == 1, names
+    assert tags(commit[0])["tmcd.key"].endswith("shop/web"), tags(commit[0])
+    syncs = [s for s in spans if s["operationName"] == "reconcile sync"]
+    assert syncs and any(parent_of(s) == commit[0]["spanID"] for s in syncs), [chain(s) for s in syncs]
+    assert all(tags(s)["tmcd.name"] == "web" for s in syncs if tags(s).get("tmcd.namespace") == "shop")
+    copies = [s for s in spans if s["operationName"] == "sync copy"]
+    assert {tags(s)["tmcd.cluster"] for s in copies} == {"east", "west"}, names
+    for s in copies:
+        assert "reconcile sync" in chain(s) and chain(s)[-1] == "create deployments.apps", chain(s)
+    downstream = [s for s in spans if s["operationName"].startswith("HTTP ") and "sync copy" in chain(s)]
+    assert {str(tags(s)["server.port"]) for s in downstream} == ports(clusters)
+    assert all(tags(s)["http.response.status_code"] < 400 for s in downstream
+               if tags(s)["http.request.method"] != "GET"), [(tags(s)) for s in downstream]
+
+    # Status back: what a cluster reported after the apply is reconciled in the same trace, under the
+    # copy that applied, and the aggregated status is written to the workload there.
+    def status_back(spans):
+        by = {s["spanID"]: s for s in spans}
+        back = [s for s in spans if s["operationName"] == "reconcile sync"
+                and by.get(parent_of(s), {}).get("operationName") == "sync copy"]
+        return [s for s in spans if s["operationName"] == "store update" and parent_of(s) in {b["spanID"] for b in back}
+                and tags(s)["tmcd.key"].endswith("deployments/shop/web")]
+    eventually(lambda: status_back(trace_spans(query, trace_id)), timeout=60, what="the status back in the trace")
+
+    # The exporter's own figures: spans went out, none failed.
+    m = requests.get(base + "/metrics", timeout=10).text
+    values = {line.split()[0]: float(line.split()[1]) for line in m.splitlines()
+              if line.startswith("tmcd_tracing_")}
+    assert values["tmcd_tracing_spans_exported_total"] >= len(spans), values
+    assert values["tmcd_tracing_spans_failed_total"] == 0, values
+    assert values["tmcd_tracing_spans_dropped_total"] == 0, values
+
+
+def test_tracing_is_refused_without_its_gate(daemon, tmp_path):
+    from daemon import run
+    r = run("--data-dir", str(tmp_path / "data"), "--tracing-endpoint", "http://127.0.0.1:4318")
+    assert r.returncode != 0
+    assert "TMCTracing is off" in r.stderr, r.stderr
+    r = run("--data-dir", str(tmp_path / "data"), "--feature-gates", "TMCTracing=true",
+            "--tracing-sampling-ratio", "1.5")
+    assert r.returncode != 0 and "not a ratio between 0 and 1" in r.stderr, r.stderr
