@@ -42,35 +42,34 @@ if [ "${1:-k8s}" = kcp ]; then
   exit 0
 fi
 
-if [ "${1:-k8s}" = prometheus ]; then
-  pver=$(awk '$1 == "require" && $2 == "github.com/prometheus/prometheus" { print $3; exit }' "$here/prometheus/go.mod")
-  pbin="$cache/peers/prometheus-${pver#v}/bin"
-  pwant=$(cat "$here/prometheus/go.mod" "$here/prometheus/go.sum" | sha256sum | cut -c1-16)
-  if [ -f "$pbin/.stamp" ] && [ "$(cat "$pbin/.stamp")" = "$pwant" ]; then echo "$pbin"; exit 0; fi
-  mkdir -p "$pbin"
+# One peer from one Go module: go_peer NAME MODULE [GO BUILD FLAGS...] -- COMMAND... builds each
+# MODULE/cmd/COMMAND at the version NAME/go.mod requires into $cache/peers/NAME-VERSION/bin (stamped).
+go_peer() {
+  local name=$1 module=$2 flags=() ver bin want start c
+  shift 2
+  while [ "$1" != -- ]; do flags+=("$1"); shift; done
+  shift
+  ver=$(awk -v m="$module" '$1 == "require" && $2 == m { print $3; exit }' "$here/$name/go.mod")
+  bin="$cache/peers/$name-${ver#v}/bin"
+  want=$(cat "$here/$name/go.mod" "$here/$name/go.sum" | sha256sum | cut -c1-16)
+  if [ -f "$bin/.stamp" ] && [ "$(cat "$bin/.stamp")" = "$want" ]; then echo "$bin"; return 0; fi
+  mkdir -p "$bin"
   start=$(date +%s)
-  for c in prometheus promtool; do
-    (cd "$here/prometheus" && CGO_ENABLED=0 go build -trimpath -tags remove_all_sd -ldflags "-s -w" \
-      -o "$pbin/$c" "github.com/prometheus/prometheus/cmd/$c")
+  for c in "$@"; do
+    (cd "$here/$name" && CGO_ENABLED=0 go build -trimpath "${flags[@]}" -ldflags "-s -w" -o "$bin/$c" "$module/cmd/$c")
   done
-  echo "build.sh: prometheus $pver built in $(( $(date +%s) - start ))s" >&2
-  echo "$pwant" >"$pbin/.stamp"
-  echo "$pbin"
+  echo "build.sh: $name $ver built in $(( $(date +%s) - start ))s" >&2
+  echo "$want" >"$bin/.stamp"
+  echo "$bin"
+}
+
+if [ "${1:-k8s}" = prometheus ]; then
+  go_peer prometheus github.com/prometheus/prometheus -tags remove_all_sd -- prometheus promtool
   exit 0
 fi
 
 if [ "${1:-k8s}" = jaeger ]; then
-  jver=$(awk '$1 == "require" && $2 == "github.com/jaegertracing/jaeger" { print $3; exit }' "$here/jaeger/go.mod")
-  jbin="$cache/peers/jaeger-${jver#v}/bin"
-  jwant=$(cat "$here/jaeger/go.mod" "$here/jaeger/go.sum" | sha256sum | cut -c1-16)
-  if [ -f "$jbin/.stamp" ] && [ "$(cat "$jbin/.stamp")" = "$jwant" ]; then echo "$jbin"; exit 0; fi
-  mkdir -p "$jbin"
-  start=$(date +%s)
-  (cd "$here/jaeger" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$jbin/jaeger" \
-    github.com/jaegertracing/jaeger/cmd/jaeger)
-  echo "build.sh: jaeger $jver built in $(( $(date +%s) - start ))s" >&2
-  echo "$jwant" >"$jbin/.stamp"
-  echo "$jbin"
+  go_peer jaeger github.com/jaegertracing/jaeger -- jaeger
   exit 0
 fi
 
