@@ -64,7 +64,9 @@ milliseconds WorkQueue::AddRateLimited(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     const int n = failures_[key]++;
     ++retries_;
-    NoteTraceLocked(key);  // a retry continues the failed attempt's trace
+    // The first retries continue the failed attempt's trace (about 5 s of backoff); a key that keeps
+    // failing then starts new traces rather than nesting one deeper forever.
+    if (n < kTracedRetries) NoteTraceLocked(key);
     const double backoff = static_cast<double>(options_.base_delay.count()) * std::pow(2.0, std::min(n, 40));
     const auto per_key = milliseconds(static_cast<int64_t>(std::min(backoff, double(options_.max_delay.count()))));
     delay = std::max(per_key, BucketDelayLocked(clock_.Now()));

@@ -42,13 +42,15 @@ struct QueueStats {
 };
 
 // The trace context a key was queued in (docs/design/tracing.md): Add and AddRateLimited note the
-// calling thread's span; the first becomes the parent of the key's next reconcile, later ones (of
-// other traces, up to kMaxTraceLinks) its links. AddAfter (periodic work) notes nothing.
+// calling thread's span (AddRateLimited for the first kTracedRetries retries only); the first becomes
+// the parent of the key's next reconcile, later ones (of other traces, up to kMaxTraceLinks) its
+// links. AddAfter (periodic work) notes nothing.
 struct QueuedTrace {
   observability::SpanContext parent;
   std::vector<observability::SpanContext> links;
 };
 inline constexpr size_t kMaxTraceLinks = 8;
+inline constexpr int kTracedRetries = 10;  // retries that stay in the failed attempt's trace
 
 class WorkQueue {
  public:

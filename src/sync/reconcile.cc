@@ -184,7 +184,7 @@ Status Syncer::ReconcileRemovals(Pass& p) {
     // Failover is make-before-break: a cluster being left keeps its copy until the placement lets go.
     if (p.targets.count(r.spec.cluster_name) != 0 || p.held.count(r.spec.cluster_name) != 0) continue;
     observability::Span span("remove copy");
-    span.SetAttribute("tmcd.cluster", r.spec.cluster_name);
+    if (span.recording()) span.SetAttribute("tmcd.cluster", r.spec.cluster_name);
     auto gone = RemoveCopy(p.w, r, p.records);
     if (!gone.ok()) span.SetError(gone.status().message());
     if (!gone.ok()) p.Fail(gone.status(), "removing from " + r.spec.cluster_name);
@@ -268,7 +268,7 @@ std::vector<std::pair<std::string, Status>> Syncer::SyncCopies(const Work& w, co
   auto one = [&](size_t i) {
     const auto& [cluster, t] = order[i];
     observability::Span span("sync copy", observability::SpanKind::kInternal, reconcile);
-    span.SetAttribute("tmcd.cluster", cluster);
+    if (span.recording()) span.SetAttribute("tmcd.cluster", cluster);
     for (const auto& r : records) {
       if (r.spec.cluster_name == cluster) kept[i] = r;
     }

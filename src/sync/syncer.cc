@@ -77,8 +77,10 @@ std::shared_ptr<Downstream> Syncer::DownstreamFor(const std::string& ws, const s
   if (!client.ok()) return nullptr;
   auto on_change = [this, cluster](const UpstreamId& id) {
     const std::string key = WorkloadKey{id.workspace, id.group, id.resource, id.namespace_, id.name}.String();
-    if (options_.aggregate_status) Seen(downstream_seen_, key);                // observed when the status is written
-    const observability::ScopedSpanContext trace(AppliedTrace(key, cluster));  // status back: same trace
+    if (options_.aggregate_status) Seen(downstream_seen_, key);  // observed when the status is written
+    // Status back: in the trace of the copy's apply (no lookup at all with tracing off).
+    const observability::ScopedSpanContext trace(observability::TracingEnabled() ? AppliedTrace(key, cluster)
+                                                                                 : observability::SpanContext{});
     controller_->queue().Add(key);
   };
   auto ds = std::make_shared<Downstream>(std::move(client).value(), conn->fingerprint, std::move(on_change));

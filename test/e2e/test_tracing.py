@@ -27,13 +27,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def jaeger(tmp_path_factory):
-    """A Jaeger with in-memory storage: (OTLP/HTTP base URL, query API base URL)."""
+def jaeger_binary():
     r = subprocess.run([str(ROOT / "test" / "peers" / "build.sh"), "jaeger"], capture_output=True, text=True,
                        timeout=3600)
     assert r.returncode == 0, f"building Jaeger failed:\n{r.stderr[-4000:]}"
-    binary = pathlib.Path(r.stdout.strip().splitlines()[-1]) / "jaeger"
+    return pathlib.Path(r.stdout.strip().splitlines()[-1]) / "jaeger"
+
+
+def start_jaeger(d):
+    """A Jaeger with in-memory storage on free ports, its files in `d`: (process, OTLP/HTTP base URL,
+    query API base URL). Also used by bench/tracing_bench.py."""
     otlp, query, grpc = free_port(), free_port(), free_port()
     config = {
         "service": {"extensions": ["jaeger_storage", "jaeger_query"],
@@ -46,25 +49,32 @@ def jaeger(tmp_path_factory):
         "receivers": {"otlp": {"protocols": {"http": {"endpoint": f"127.0.0.1:{otlp}"}}}},
         "processors": {"batch": {"timeout": "100ms"}},
         "exporters": {"jaeger_storage_exporter": {"trace_storage": "mem"}}}
-    d = tmp_path_factory.mktemp("jaeger")
     (d / "config.yaml").write_text(yaml.safe_dump(config))
-    log = open(d / "jaeger.log", "wb")
-    proc = subprocess.Popen([str(binary), "--config", str(d / "config.yaml")], stdout=log, stderr=subprocess.STDOUT)
+    with open(d / "jaeger.log", "wb") as log:
+        proc = subprocess.Popen([str(jaeger_binary()), "--config", str(d / "config.yaml")], stdout=log,
+                                stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{query}/api/services", timeout=2).ok:
+                return proc, f"http://127.0.0.1:{otlp}", f"http://127.0.0.1:{query}"
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError((d / "jaeger.log").read_text()[-4000:])
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def jaeger(tmp_path_factory):
+    """(OTLP/HTTP base URL, query API base URL) of a running Jaeger."""
+    proc, otlp, query = start_jaeger(tmp_path_factory.mktemp("jaeger"))
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{query}/api/services", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, (d / "jaeger.log").read_text()[-4000:]
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{otlp}", f"http://127.0.0.1:{query}"
+        yield otlp, query
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-        log.close()
 
 
 def trace_spans(query, trace_id):
