@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -85,7 +86,8 @@ class Tracer {
   explicit Tracer(TracingOptions o) : options_(std::move(o)) {
     const double r = std::clamp(options_.sampling_ratio, 0.0, 1.0);
     always_ = r >= 1.0;
-    threshold_ = static_cast<uint64_t>(r * 18446744073709551615.0);
+    // r × 2^64, below 2^64 for r < 1 (2^64 itself does not fit: the ratio 1 never compares).
+    threshold_ = always_ ? 0 : static_cast<uint64_t>(std::ldexp(r, 64));
   }
   ~Tracer() { Stop(); }
   Tracer(const Tracer&) = delete;
