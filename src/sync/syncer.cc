@@ -78,9 +78,13 @@ std::shared_ptr<Downstream> Syncer::DownstreamFor(const std::string& ws, const s
   auto on_change = [this, cluster](const UpstreamId& id) {
     const std::string key = WorkloadKey{id.workspace, id.group, id.resource, id.namespace_, id.name}.String();
     if (options_.aggregate_status) Seen(downstream_seen_, key);  // observed when the status is written
-    // Status back: in the trace of the copy's apply (no lookup at all with tracing off).
-    const observability::ScopedSpanContext trace(observability::TracingEnabled() ? AppliedTrace(key, cluster)
-                                                                                 : observability::SpanContext{});
+    // Status back: a report within the window after a copy's apply is a span of that apply's trace,
+    // and the reconcile it queues continues there (no lookup at all with tracing off).
+    const observability::SpanContext applied =
+        observability::TracingEnabled() ? AppliedTrace(key, cluster) : observability::SpanContext{};
+    if (!applied.valid()) return controller_->queue().Add(key);
+    observability::Span report("cluster report", observability::SpanKind::kConsumer, applied);
+    if (report.recording()) report.SetAttribute("tmcd.cluster", cluster);
     controller_->queue().Add(key);
   };
   auto ds = std::make_shared<Downstream>(std::move(client).value(), conn->fingerprint, std::move(on_change));
