@@ -4,8 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -219,12 +219,18 @@ void Tracer::Export(std::vector<SpanData>& batch) {
   spdlog::warn("tracing: {} spans not exported to {}{}: {}", batch.size(), base_, path_, why);
 }
 
-TracerStats Tracer::Stats() const {
+// The process-wide counters (the queue length is the running tracer's).
+static TracerStats Counters() {
   TracerStats s;
   s.started = g_started.load(std::memory_order_relaxed);
   s.exported = g_exported.load(std::memory_order_relaxed);
   s.dropped = g_dropped.load(std::memory_order_relaxed);
   s.failed = g_failed.load(std::memory_order_relaxed);
+  return s;
+}
+
+TracerStats Tracer::Stats() const {
+  TracerStats s = Counters();
   std::lock_guard<std::mutex> lock(mu_);
   s.queued = queue_.size();
   return s;
@@ -356,13 +362,7 @@ TracerStats TracingStats() {
     std::lock_guard<std::mutex> lock(g_mu);
     t = g_tracer;
   }
-  if (t) return t->Stats();
-  TracerStats s;
-  s.started = g_started.load(std::memory_order_relaxed);
-  s.exported = g_exported.load(std::memory_order_relaxed);
-  s.dropped = g_dropped.load(std::memory_order_relaxed);
-  s.failed = g_failed.load(std::memory_order_relaxed);
-  return s;
+  return t ? t->Stats() : Counters();
 }
 
 void AddTracingMetrics(CallbackCollector& c) {
