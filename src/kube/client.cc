@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
 #include <csignal>
 #include <fstream>
@@ -101,6 +102,12 @@ Result<std::unique_ptr<Client>> Client::Create(RestConfig config, ClientOptions 
   std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });  // NOLINT(cert-err33-c)
   std::unique_ptr<Client> c(new Client(std::move(config), std::move(options)));
   const std::string& url = c->config_.server;
+  if (StartsWith(url, "unix:///")) {  // tmcd's own Unix socket (tmcctl): port 0 marks it, see NewConnection
+    c->tls_ = false;
+    c->host_ = url.substr(7);
+    c->port_ = 0;
+    return c;  // nothing to validate before the first request
+  }
   c->tls_ = StartsWith(url, "https://");
   if (!c->tls_ && !StartsWith(url, "http://")) return BadRequest("server " + Quote(url) + " is not an http(s) URL");
   std::string rest = url.substr(c->tls_ ? 8 : 7);
@@ -125,7 +132,10 @@ Result<std::unique_ptr<Client>> Client::Create(RestConfig config, ClientOptions 
 
 Result<std::unique_ptr<httplib::ClientImpl>> Client::NewConnection(std::chrono::seconds read_timeout) {
   std::unique_ptr<httplib::ClientImpl> cli;
-  if (!tls_) {
+  if (port_ == 0) {  // a Unix socket path (unix:///path); ClusterRegistration endpoints are http(s) only
+    cli = std::make_unique<httplib::ClientImpl>(host_, 80);
+    cli->set_address_family(AF_UNIX);
+  } else if (!tls_) {
     cli = std::make_unique<httplib::ClientImpl>(host_, port_);
   } else {
     const std::string sni = config_.tls_server_name.empty() ? host_ : config_.tls_server_name;

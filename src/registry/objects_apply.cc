@@ -7,6 +7,7 @@
 
 #include "common/strings.h"
 #include "registry/objects.h"
+#include "registry/yaml_body.h"
 
 namespace tmcd::registry {
 namespace {
@@ -56,6 +57,8 @@ Result<Json> ToJson(const YAML::Node& n, size_t depth, size_t& budget) {
   return Json(s);
 }
 
+}  // namespace
+
 Result<Json> ParseApplyBody(std::string_view body) {
   if (JsonTooDeep(body)) return BadRequest("the apply body nests deeper than " + std::to_string(kMaxJsonDepth));
   Json j = Json::parse(body, nullptr, false);  // what kubectl and client-go send
@@ -70,8 +73,6 @@ Result<Json> ParseApplyBody(std::string_view body) {
   if (!j.is_object()) return BadRequest("the apply body must be an object");
   return j;
 }
-
-}  // namespace
 
 Result<Json> ObjectService::Apply(const Request& p, const ResourceInfo& r, std::string_view body, bool status_only) {
   if (!p.field_manager_given) {
