@@ -1,0 +1,126 @@
+// `tmcctl workload status|where` (docs/tmcctl.md "Workloads").
+#include <map>
+
+#include "common/strings.h"
+#include "ctl/describe.h"
+#include "ctl/workloads.h"
+
+namespace tmcd::ctl {
+namespace {
+
+std::string S(const Json& obj, const Json::json_pointer& p) {
+  if (!obj.contains(p)) return "";
+  const Json& v = obj.at(p);
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// The SyncRecords of one workload by cluster; `available` false when the server serves none (kcp).
+struct Copies {
+  bool available = true;
+  std::map<std::string, Json> by_cluster;
+};
+
+Result<Copies> CopiesOf(Session& s, const WorkloadRef& w) {
+  Copies out;
+  auto list = s.conn.client->ListAll(s.Tmc("syncrecords", s.namespace_), {});
+  if (!list.ok()) {
+    if (list.status().reason() != Reason::kNotFound) return list.status();
+    out.available = false;
+    return out;
+  }
+  for (auto& r : list->items) {
+    if (S(r, "/spec/upstream/name"_json_pointer) == w.name &&
+        S(r, "/spec/upstream/resource"_json_pointer) == w.resource &&
+        S(r, "/spec/upstream/group"_json_pointer) == w.group) {
+      const std::string cluster = S(r, "/spec/clusterName"_json_pointer);
+      out.by_cluster[cluster] = std::move(r);
+    }
+  }
+  return out;
+}
+
+std::string Replicas(const Json& e) {
+  if (!e.contains("replicas") && !e.contains("readyReplicas")) return "-";
+  return std::to_string(e.value("readyReplicas", 0)) + "/" + std::to_string(e.value("replicas", 0));
+}
+
+}  // namespace
+
+int WorkloadStatus(Session& s, const std::string& arg) {
+  auto w = ParseWorkload(s, arg);
+  if (!w.ok()) return Fail(s, w.status());
+  auto obj = s.conn.client->Get(s.Ref(w->group, w->version, w->resource, s.namespace_), w->name);
+  if (!obj.ok()) return Fail(s, obj.status(), "`tmcctl workload list` shows the workloads tmcd syncs");
+  auto copies = CopiesOf(s, *w);
+  if (!copies.ok()) return Fail(s, copies.status());
+  Json per_cluster = Json::object();
+  const std::string ann = S(*obj, "/metadata/annotations/tmc.kcp.io~1cluster-status"_json_pointer);
+  if (!ann.empty()) per_cluster = Json::parse(ann, nullptr, false);
+  if (!per_cluster.is_object()) per_cluster = Json::object();
+  for (const auto& [cluster, r] : copies->by_cluster) {
+    if (!per_cluster.contains(cluster)) per_cluster[cluster] = {{"phase", S(r, "/status/phase"_json_pointer)}};
+  }
+  if (s.format == Format::kJson || s.format == Format::kYaml) {
+    Json doc = {
+        {"workload", {{"group", w->group}, {"resource", w->resource}, {"namespace", s.namespace_}, {"name", w->name}}},
+        {"status", obj->value("status", Json::object())},
+        {"clusters", per_cluster}};
+    *s.out << (s.format == Format::kJson ? doc.dump(4) + "\n" : ToYaml(doc));
+    return kExitOk;
+  }
+  Describer d;
+  const std::string gen = S(*obj, "/metadata/generation"_json_pointer);
+  const std::string observed = S(*obj, "/status/observedGeneration"_json_pointer);
+  d.Section({{"Workload", (w->group.empty() ? w->resource : w->resource + "." + w->group) + "/" + w->name},
+             {"Namespace", s.namespace_},
+             {"Generation", gen + (observed.empty() ? "" : " (observed " + observed + " on every cluster)")},
+             {"Replicas", Replicas(obj->value("status", Json::object())) + " ready (aggregated)"}});
+  d.Heading("Clusters");
+  Table t{{"CLUSTER", "PHASE", "CURRENT", "HEALTHY", "READY", "NAMESPACE", "LAST SYNC", "ERROR"}, {}, {}};
+  for (const auto& [cluster, e] : per_cluster.items()) {
+    const auto rec = copies->by_cluster.find(cluster);
+    const Json r = rec == copies->by_cluster.end() ? Json::object() : rec->second;
+    std::string err = e.value("error", "");
+    if (err.empty()) err = S(r, "/status/lastError"_json_pointer);
+    t.rows.push_back(
+        {cluster, e.value("phase", ""), e.value("current", false) ? "yes" : "no",
+         e.value("healthy", false) ? "yes" : "no", Replicas(e), S(r, "/status/downstreamNamespace"_json_pointer),
+         copies->available ? Age(S(r, "/status/lastSyncTime"_json_pointer), s.now) : "-", err.empty() ? "-" : err});
+  }
+  d.Indented(t.rows.empty() ? "<none> (no placement selects it yet)" : RenderTable(t, false));
+  d.Heading("Conditions");
+  d.Indented(ConditionTable(obj->value("status", Json::object()).value("conditions", Json::array()), s.now));
+  *s.out << d.str();
+  return kExitOk;
+}
+
+int WorkloadWhere(Session& s, const std::string& arg) {
+  auto w = ParseWorkload(s, arg);
+  if (!w.ok()) return Fail(s, w.status());
+  auto copies = CopiesOf(s, *w);
+  if (!copies.ok()) return Fail(s, copies.status());
+  if (!copies->available) {
+    return Fail(s, NotFound("this server serves no SyncRecords"),
+                "in kcp mode, ask tmcd itself (--socket) with --workspace, or read the workload's "
+                "tmc.kcp.io/cluster-status annotation");
+  }
+  if (copies->by_cluster.empty()) {
+    *s.err << "not placed: no cluster runs " << arg << " in namespace " << s.namespace_ << "\n";
+    return kExitFailure;
+  }
+  if (s.format == Format::kJson || s.format == Format::kYaml || s.format == Format::kName) {
+    std::vector<Json> items;
+    for (const auto& [c, r] : copies->by_cluster) items.push_back(r);
+    *s.out << RenderObjects(items, s.format, true);
+    return kExitOk;
+  }
+  Table t{{"CLUSTER", "NAMESPACE", "PHASE", "PLACEMENT"}, {}, {}};
+  for (const auto& [c, r] : copies->by_cluster) {
+    t.rows.push_back({c, S(r, "/status/downstreamNamespace"_json_pointer), S(r, "/status/phase"_json_pointer),
+                      S(r, "/spec/placementName"_json_pointer)});
+  }
+  *s.out << RenderTable(t, false);
+  return kExitOk;
+}
+
+}  // namespace tmcd::ctl
