@@ -504,3 +504,16 @@ def kinds_in_kcp(kcp, kcp_get, clusters, ns):
     kcp.kubectl(ws, "delete", "job", "once", "-n", "shop", "--wait=false")
     for c in clusters:
         eventually(lambda: downstream(c, ns, "job", "once") is None, 90, "the Job removed downstream")
+
+
+def test_tmcctl_in_kcp_mode(kcp_peer, clusters, daemon, tmp_path):
+    """tmcctl's operator flow against a tenant workspace in kcp (tmcctl_kcp.py)."""
+    from tmcctl_kcp import tmcctl_flow_in_kcp
+    kcp = kcp_peer
+    kcp.workspace("tmc-cli")
+    d = start_kcp_mode(daemon, kcp, tmp_path / "data", "root:tmc-cli")
+    wait_ready(d)
+    lc = kcp.workspace("cli-a")
+    kcp.bind("root:cli-a", "root:tmc-cli")
+    tmcctl_flow_in_kcp(kcp, clusters[0], d, lc)
+    assert d.stop() == 0

@@ -1,0 +1,65 @@
+"""tmcctl in kcp mode (called from test_kcp_mode.py, which owns kcp, the clusters and tmcd): the same flow as
+test_tmcctl.py with a tenant's kcp workspace as the server — register a cluster into the workspace (Ready
+written back by tmcd, using only the ServiceAccount tmcctl made), place a Deployment with `placement create`,
+`workload status` from kcp (the tmc.kcp.io/cluster-status annotation), `workload where` from tmcd's own
+socket, and `deregister` removing the registration in kcp and the identity on the cluster."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+from tmcctl_helpers import tmcctl  # noqa: E402
+
+
+def eventually(fn, timeout=90, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = fn()
+        if got:
+            return got
+        time.sleep(0.5)
+    raise AssertionError(f"{what} not reached within {timeout}s")
+
+
+def ok(*args):
+    r = tmcctl(*args)
+    assert r.returncode == 0, f"tmcctl {' '.join(args)}: exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+    return r
+
+
+def tmcctl_flow_in_kcp(kcp, cluster, d, lc):
+    """`d` is tmcd in kcp mode with the tenant workspace root:cli-a (logical cluster `lc`) bound."""
+    t = ["--kubeconfig", str(kcp.kubeconfig), "--context", "root", "--workspace", "root:cli-a"]
+    peer_dir = os.path.dirname(cluster.kubeconfig)
+    r = ok(*t, "cluster", "register", "edge", "--cluster-kubeconfig", cluster.kubeconfig, "--ca-file",
+           os.path.join(peer_dir, "certs", "apiserver.crt"), "--location", "lab", "--wait", "--timeout", "90")
+    assert "clusterregistration.tmc.kcp.io/edge is Ready" in r.stdout, r.stdout
+    reg = json.loads(kcp.kubectl("root:cli-a", "get", "clusterregistration", "edge", "-o", "json").stdout)
+    assert reg["spec"]["credentialsRef"] == {"namespace": "tmc", "name": "edge-credentials"}
+    assert "edge" in ok(*t, "cluster", "list").stdout
+    kcp.apply("root:cli-a", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    kcp.apply("root:cli-a", {"apiVersion": "apps/v1", "kind": "Deployment",
+                             "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
+                             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                                      "template": {"metadata": {"labels": {"app": "web"}},
+                                                   "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+    ok(*t, "-n", "shop", "placement", "create", "web", "--selector", "app=web")
+
+    def status():
+        r = tmcctl(*t, "-n", "shop", "workload", "status", "deployment/web")
+        return r.returncode == 0 and any(line.split()[:2] == ["edge", "Applied"] for line in r.stdout.splitlines())
+    eventually(status, 90, "workload status from kcp shows the copy on edge")
+    where_kcp = tmcctl(*t, "-n", "shop", "workload", "where", "deployment/web")
+    assert where_kcp.returncode == 1 and "--socket" in where_kcp.stderr  # kcp serves no SyncRecords: says where
+    where = ok("--socket", d.unix_path, "--workspace", lc, "-n", "shop", "workload", "where", "deployment/web")
+    assert where.stdout.splitlines()[1].split()[:1] == ["edge"], where.stdout
+    assert "PlacementExplanation" not in ok(*t, "-n", "shop", "placement", "describe", "web").stdout
+
+    r = ok(*t, "cluster", "deregister", "edge", "--cluster-kubeconfig", cluster.kubeconfig, "--timeout", "120")
+    assert kcp.kubectl("root:cli-a", "get", "clusterregistration", "edge", check=False).returncode != 0
+    assert kcp.kubectl("root:cli-a", "get", "secret", "edge-credentials", "-n", "tmc", check=False).returncode != 0
+    roles = cluster.kubectl("get", "clusterroles,clusterrolebindings", "-o", "name").stdout
+    assert "tmcd-edge-" not in roles, roles
+    sas = cluster.kubectl("get", "serviceaccounts", "-A", "-o", "name").stdout
+    assert "tmcd-edge-" not in sas
