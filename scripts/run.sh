@@ -14,7 +14,7 @@ build=${TMCD_BUILD_DIR:-$root/build}
 
 "$root/scripts/install-deps.sh"
 [ -f "$build/build.ninja" ] || meson setup "$build" --wrap-mode=nofallback
-ninja -C "$build" src/cmd/tmcd/tmcd
+ninja -C "$build" src/cmd/tmcd/tmcd src/cmd/tmcctl/tmcctl
 
 mkdir -p "$run_dir"
 "$root/test/peers/up.sh" "$run_dir/clusters" "$n"
