@@ -9,12 +9,6 @@
 namespace tmcd::ctl {
 namespace {
 
-std::string S(const Json& obj, const Json::json_pointer& p) {
-  if (!obj.contains(p)) return "";
-  const Json& v = obj.at(p);
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 std::string CapacityTable(const Json& c) {
   const Json st = c.value("status", Json::object());
   Table t{{"RESOURCE", "CAPACITY", "ALLOCATABLE", "AVAILABLE"}, {}, {}};
@@ -55,8 +49,8 @@ std::string Placed(Session& s, const std::string& name) {
     const std::string g = up.value("group", "");
     t.rows.push_back({up.value("namespace", ""),
                       up.value("resource", "") + (g.empty() ? "" : "." + g) + "/" + up.value("name", ""),
-                      S(r, "/spec/placementName"_json_pointer), S(r, "/status/phase"_json_pointer),
-                      Age(S(r, "/status/lastSyncTime"_json_pointer), s.now)});
+                      Text(r, "/spec/placementName"_json_pointer), Text(r, "/status/phase"_json_pointer),
+                      Age(Text(r, "/status/lastSyncTime"_json_pointer), s.now)});
   }
   return RenderTable(t, false);
 }
@@ -74,22 +68,22 @@ int ClusterDescribe(Session& s, const std::string& name) {
                      t.value("effect", ""));
   }
   const std::string creds = c["spec"].contains("credentialsRef")
-                                ? S(c, "/spec/credentialsRef/namespace"_json_pointer) + "/" +
-                                      S(c, "/spec/credentialsRef/name"_json_pointer) + " (Secret)"
+                                ? Text(c, "/spec/credentialsRef/namespace"_json_pointer) + "/" +
+                                      Text(c, "/spec/credentialsRef/name"_json_pointer) + " (Secret)"
                                 : "";
   d.Section({{"Name", name},
              {"Labels", LabelLines(c["metadata"].value("labels", Json::object()))},
-             {"Location", S(c, "/spec/location"_json_pointer)},
-             {"Zone", S(c, "/spec/zone"_json_pointer)},
-             {"Provider", S(c, "/spec/provider"_json_pointer)},
-             {"Server", S(c, "/spec/endpoint/server"_json_pointer)},
+             {"Location", Text(c, "/spec/location"_json_pointer)},
+             {"Zone", Text(c, "/spec/zone"_json_pointer)},
+             {"Provider", Text(c, "/spec/provider"_json_pointer)},
+             {"Server", Text(c, "/spec/endpoint/server"_json_pointer)},
              {"Credentials", creds},
              {"Unschedulable", c["spec"].value("unschedulable", false) ? "true" : "false"},
              {"Taints", taints.empty() ? "<none>" : Join(taints, "\n")},
-             {"Kubernetes Version", S(c, "/status/kubernetesVersion"_json_pointer)},
-             {"Cluster ID", S(c, "/status/clusterID"_json_pointer)},
-             {"Last Heartbeat", S(c, "/status/lastHeartbeatTime"_json_pointer)},
-             {"Created", S(c, "/metadata/creationTimestamp"_json_pointer)}});
+             {"Kubernetes Version", Text(c, "/status/kubernetesVersion"_json_pointer)},
+             {"Cluster ID", Text(c, "/status/clusterID"_json_pointer)},
+             {"Last Heartbeat", Text(c, "/status/lastHeartbeatTime"_json_pointer)},
+             {"Created", Text(c, "/metadata/creationTimestamp"_json_pointer)}});
   d.Heading("Capacity");
   d.Indented(CapacityTable(c));
   d.Heading("Synced Resources");

@@ -60,6 +60,12 @@ std::string BinaryQuantity(const std::string& q) {
   return unit == 0 ? q : std::to_string(v) + kUnits[unit];
 }
 
+std::string Text(const Json& obj, const Json::json_pointer& p) {
+  if (!obj.contains(p)) return "";
+  const Json& v = obj.at(p);
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
 std::string ToYaml(const Json& j) {
   return apis::ToYaml(apis::OrderedJson::parse(j.dump()));
 }

@@ -38,6 +38,8 @@ std::string HumanDuration(std::chrono::seconds d);
 // A quantity of bytes in whole binary units as Kubernetes prints them ("68719476736" → "64Gi");
 // anything else unchanged.
 std::string BinaryQuantity(const std::string& q);
+// The value at `p` as text: a string as itself, other values as JSON, "" when absent.
+std::string Text(const Json& obj, const Json::json_pointer& p);
 // JSON → YAML in block style (keys in the object's order).
 std::string ToYaml(const Json& j);
 

@@ -27,12 +27,6 @@ const std::map<std::string, std::string>& ShortNames() {
   return kShort;
 }
 
-std::string S(const Json& obj, const Json::json_pointer& p) {
-  if (!obj.contains(p)) return "";
-  const Json& v = obj.at(p);
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 std::string GroupResource(const std::string& group, const std::string& resource) {
   return group.empty() ? resource : resource + "." + group;
 }
@@ -78,7 +72,7 @@ Result<WorkloadRef> ParseWorkload(Session& s, const std::string& arg) {
   auto g = s.conn.client->GetPath(path + "/apis/" + group);
   if (!g.ok()) return Status(g.status().reason(), "API group " + Quote(group) + ": " + g.status().message());
   out.group = group;
-  out.version = S(*g, "/preferredVersion/version"_json_pointer);
+  out.version = Text(*g, "/preferredVersion/version"_json_pointer);
   out.resource = head;
   if (out.version.empty()) return NotFound("API group " + Quote(group) + " has no preferred version");
   return out;
@@ -91,9 +85,9 @@ int WorkloadList(Session& s) {
   std::map<std::tuple<std::string, std::string, std::string>, std::vector<const Json*>> by;
   for (const auto& r : *records) {
     const std::string gr =
-        GroupResource(S(r, "/spec/upstream/group"_json_pointer), S(r, "/spec/upstream/resource"_json_pointer));
-    by[{S(r, "/spec/upstream/namespace"_json_pointer), gr + "/" + S(r, "/spec/upstream/name"_json_pointer),
-        S(r, "/spec/placementName"_json_pointer)}]
+        GroupResource(Text(r, "/spec/upstream/group"_json_pointer), Text(r, "/spec/upstream/resource"_json_pointer));
+    by[{Text(r, "/spec/upstream/namespace"_json_pointer), gr + "/" + Text(r, "/spec/upstream/name"_json_pointer),
+        Text(r, "/spec/placementName"_json_pointer)}]
         .push_back(&r);
   }
   if (s.format == Format::kJson || s.format == Format::kYaml || s.format == Format::kName) {
@@ -110,8 +104,8 @@ int WorkloadList(Session& s) {
     std::map<std::string, int> phases;
     int ready = 0;
     for (const Json* r : rs) {
-      clusters.push_back(S(*r, "/spec/clusterName"_json_pointer));
-      ++phases[S(*r, "/status/phase"_json_pointer).empty() ? "Pending" : S(*r, "/status/phase"_json_pointer)];
+      clusters.push_back(Text(*r, "/spec/clusterName"_json_pointer));
+      ++phases[Text(*r, "/status/phase"_json_pointer).empty() ? "Pending" : Text(*r, "/status/phase"_json_pointer)];
       for (const auto& c : r->value("status", Json::object()).value("conditions", Json::array())) {
         if (c.value("type", "") == "Ready" && c.value("status", "") == "True") ++ready;
       }

@@ -8,12 +8,6 @@
 namespace tmcd::ctl {
 namespace {
 
-std::string S(const Json& obj, const Json::json_pointer& p) {
-  if (!obj.contains(p)) return "";
-  const Json& v = obj.at(p);
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 // The SyncRecords of one workload by cluster; `available` false when the server serves none (kcp).
 struct Copies {
   bool available = true;
@@ -29,10 +23,10 @@ Result<Copies> CopiesOf(Session& s, const WorkloadRef& w) {
     return out;
   }
   for (auto& r : list->items) {
-    if (S(r, "/spec/upstream/name"_json_pointer) == w.name &&
-        S(r, "/spec/upstream/resource"_json_pointer) == w.resource &&
-        S(r, "/spec/upstream/group"_json_pointer) == w.group) {
-      const std::string cluster = S(r, "/spec/clusterName"_json_pointer);
+    if (Text(r, "/spec/upstream/name"_json_pointer) == w.name &&
+        Text(r, "/spec/upstream/resource"_json_pointer) == w.resource &&
+        Text(r, "/spec/upstream/group"_json_pointer) == w.group) {
+      const std::string cluster = Text(r, "/spec/clusterName"_json_pointer);
       out.by_cluster[cluster] = std::move(r);
     }
   }
@@ -54,11 +48,11 @@ int WorkloadStatus(Session& s, const std::string& arg) {
   auto copies = CopiesOf(s, *w);
   if (!copies.ok()) return Fail(s, copies.status());
   Json per_cluster = Json::object();
-  const std::string ann = S(*obj, "/metadata/annotations/tmc.kcp.io~1cluster-status"_json_pointer);
+  const std::string ann = Text(*obj, "/metadata/annotations/tmc.kcp.io~1cluster-status"_json_pointer);
   if (!ann.empty()) per_cluster = Json::parse(ann, nullptr, false);
   if (!per_cluster.is_object()) per_cluster = Json::object();
   for (const auto& [cluster, r] : copies->by_cluster) {
-    if (!per_cluster.contains(cluster)) per_cluster[cluster] = {{"phase", S(r, "/status/phase"_json_pointer)}};
+    if (!per_cluster.contains(cluster)) per_cluster[cluster] = {{"phase", Text(r, "/status/phase"_json_pointer)}};
   }
   if (s.format == Format::kJson || s.format == Format::kYaml) {
     Json doc = {
@@ -69,8 +63,8 @@ int WorkloadStatus(Session& s, const std::string& arg) {
     return kExitOk;
   }
   Describer d;
-  const std::string gen = S(*obj, "/metadata/generation"_json_pointer);
-  const std::string observed = S(*obj, "/status/observedGeneration"_json_pointer);
+  const std::string gen = Text(*obj, "/metadata/generation"_json_pointer);
+  const std::string observed = Text(*obj, "/status/observedGeneration"_json_pointer);
   d.Section({{"Workload", (w->group.empty() ? w->resource : w->resource + "." + w->group) + "/" + w->name},
              {"Namespace", s.namespace_},
              {"Generation", gen + (observed.empty() ? "" : " (observed " + observed + " on every cluster)")},
@@ -81,11 +75,11 @@ int WorkloadStatus(Session& s, const std::string& arg) {
     const auto rec = copies->by_cluster.find(cluster);
     const Json r = rec == copies->by_cluster.end() ? Json::object() : rec->second;
     std::string err = e.value("error", "");
-    if (err.empty()) err = S(r, "/status/lastError"_json_pointer);
+    if (err.empty()) err = Text(r, "/status/lastError"_json_pointer);
     t.rows.push_back(
         {cluster, e.value("phase", ""), e.value("current", false) ? "yes" : "no",
-         e.value("healthy", false) ? "yes" : "no", Replicas(e), S(r, "/status/downstreamNamespace"_json_pointer),
-         copies->available ? Age(S(r, "/status/lastSyncTime"_json_pointer), s.now) : "-", err.empty() ? "-" : err});
+         e.value("healthy", false) ? "yes" : "no", Replicas(e), Text(r, "/status/downstreamNamespace"_json_pointer),
+         copies->available ? Age(Text(r, "/status/lastSyncTime"_json_pointer), s.now) : "-", err.empty() ? "-" : err});
   }
   d.Indented(t.rows.empty() ? "<none> (no placement selects it yet)" : RenderTable(t, false));
   d.Heading("Conditions");
@@ -116,8 +110,8 @@ int WorkloadWhere(Session& s, const std::string& arg) {
   }
   Table t{{"CLUSTER", "NAMESPACE", "PHASE", "PLACEMENT"}, {}, {}};
   for (const auto& [c, r] : copies->by_cluster) {
-    t.rows.push_back({c, S(r, "/status/downstreamNamespace"_json_pointer), S(r, "/status/phase"_json_pointer),
-                      S(r, "/spec/placementName"_json_pointer)});
+    t.rows.push_back({c, Text(r, "/status/downstreamNamespace"_json_pointer), Text(r, "/status/phase"_json_pointer),
+                      Text(r, "/spec/placementName"_json_pointer)});
   }
   *s.out << RenderTable(t, false);
   return kExitOk;
