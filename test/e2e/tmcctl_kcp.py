@@ -6,26 +6,9 @@ socket, and `deregister` removing the registration in kcp and the identity on th
 import json
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
-from tmcctl_helpers import tmcctl  # noqa: E402
-
-
-def eventually(fn, timeout=90, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = fn()
-        if got:
-            return got
-        time.sleep(0.5)
-    raise AssertionError(f"{what} not reached within {timeout}s")
-
-
-def ok(*args):
-    r = tmcctl(*args)
-    assert r.returncode == 0, f"tmcctl {' '.join(args)}: exit {r.returncode}\n{r.stdout}\n{r.stderr}"
-    return r
+from tmcctl_helpers import eventually, ok, tmcctl  # noqa: E402
 
 
 def tmcctl_flow_in_kcp(kcp, cluster, d, lc):

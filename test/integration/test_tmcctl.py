@@ -9,7 +9,7 @@ import subprocess
 
 import yaml
 from daemon import run
-from tmcctl_helpers import check_golden, result, tmcctl
+from tmcctl_helpers import check_golden, eventually, result, tmcctl
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MAN = ROOT / "man" / "tmcctl.1"
@@ -114,6 +114,9 @@ def test_placements_from_flags_and_files_in_every_format(daemon, tmp_path):
     check_golden("placement-list-all-namespaces", result(tmcctl("--socket", d.unix_path, "placement", "list", "-A")))
     as_json = json.loads(tmcctl(*t, "-o", "json", "placement", "list").stdout)
     assert as_json["kind"] == "List" and sorted(i["metadata"]["name"] for i in as_json["items"]) == ["api", "web"]
+    eventually(lambda: "Scheduled" in tmcctl(*t, "placement", "describe", "web").stdout, 30, "status written")
+    check_golden("placement-get-yaml", result(tmcctl(*t, "-o", "yaml", "placement", "get", "web")))
+    check_golden("placement-get-json", result(tmcctl(*t, "-o", "json", "placement", "get", "web")))
     one = yaml.safe_load(tmcctl(*t, "-o", "yaml", "placement", "get", "web").stdout)
     assert one["kind"] == "WorkloadPlacement" and one["spec"]["numberOfClusters"] == 2
     assert one["spec"]["clusterSelector"]["locations"] == ["us-east", "us-west"]
