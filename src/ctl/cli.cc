@@ -66,8 +66,8 @@ void AddMiscCommands(CLI::App& app, Action& action) {
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   completion->footer(
-      "Examples:\n  source <(tmcctl completion bash)\n  tmcctl completion fish > "
-      "~/.config/fish/completions/tmcctl.fish");
+      "Examples:\n  tmcctl completion fish > ~/.config/fish/completions/tmcctl.fish\n"
+      "  source <(tmcctl completion bash)");
   completion->callback([&action, &app, shell] {
     action = {[&app, shell](Session& s) {
                 auto script = CompletionScript(app, *shell);

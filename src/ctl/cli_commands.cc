@@ -126,6 +126,9 @@ void AddClusterCommands(CLI::App& app, Action& action) {
   auto* cluster = app.add_subcommand("cluster", "Register, inspect and operate clusters (ClusterRegistrations)");
   cluster->alias("clusters");
   cluster->require_subcommand(1);
+  cluster->footer(
+      "Examples:\n  tmcctl cluster list -o wide\n  tmcctl cluster register east --cluster-kubeconfig "
+      "east.kubeconfig --wait\n  tmcctl cluster drain east");
   AddRegister(cluster, action);
   AddDeregister(cluster, action);
   AddClusterViews(cluster, action);
@@ -135,6 +138,9 @@ void AddPlacementCommands(CLI::App& app, Action& action) {
   auto* placement = app.add_subcommand("placement", "Create and inspect WorkloadPlacements");
   placement->alias("placements");
   placement->require_subcommand(1);
+  placement->footer(
+      "Examples:\n  tmcctl -n shop placement create web --selector app=web --clusters 2\n"
+      "  tmcctl -n shop placement explain web");
   auto* create = placement->add_subcommand("create", "Create a placement from flags or a file");
   auto name = std::make_shared<std::string>();
   auto f = std::make_shared<PlacementFlags>();
@@ -198,6 +204,7 @@ void AddWorkloadCommands(CLI::App& app, Action& action) {
   auto* workload = app.add_subcommand("workload", "Where workloads run and how they are doing");
   workload->alias("workloads");
   workload->require_subcommand(1);
+  workload->footer("Examples:\n  tmcctl workload list -A\n  tmcctl -n shop workload status deployment/web");
   auto* list = workload->add_subcommand("list", "Every synced workload with its clusters and sync phase");
   list->footer("Examples:\n  tmcctl workload list -A");
   OnRun(list, action, [](Session& s) { return WorkloadList(s); });

@@ -162,6 +162,7 @@ def test_register_dry_run_prints_both_sides_and_the_least_privileges(daemon, tmp
 def help_tree(path=()):
     """Every command path with the flags its --help lists."""
     out = tmcctl(*path, "--help").stdout
+    assert re.search(r"\nExamples:\n(  #.*\n)?  tmcctl ", out), f"tmcctl {' '.join(path)} --help has no examples"
     flags = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", out.split("Examples:")[0]))
     tree = {path: flags}
     if "Subcommands:" in out:
