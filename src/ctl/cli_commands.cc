@@ -120,27 +120,30 @@ void AddClusterViews(CLI::App* cluster, Action& action) {
   });
 }
 
+// A command group: its plural as an alias, one subcommand required, examples.
+CLI::App* Group(CLI::App& app, const std::string& name, const std::string& help, const std::string& examples) {
+  auto* group = app.add_subcommand(name, help);
+  group->alias(name + "s");
+  group->require_subcommand(1);
+  group->footer("Examples:\n" + examples);
+  return group;
+}
+
 }  // namespace
 
 void AddClusterCommands(CLI::App& app, Action& action) {
-  auto* cluster = app.add_subcommand("cluster", "Register, inspect and operate clusters (ClusterRegistrations)");
-  cluster->alias("clusters");
-  cluster->require_subcommand(1);
-  cluster->footer(
-      "Examples:\n  tmcctl cluster list -o wide\n  tmcctl cluster register east --cluster-kubeconfig "
-      "east.kubeconfig --wait\n  tmcctl cluster drain east");
+  auto* cluster = Group(app, "cluster", "Register, inspect and operate clusters (ClusterRegistrations)",
+                        "  tmcctl cluster list -o wide\n  tmcctl cluster register east --cluster-kubeconfig "
+                        "east.kubeconfig --wait\n  tmcctl cluster drain east");
   AddRegister(cluster, action);
   AddDeregister(cluster, action);
   AddClusterViews(cluster, action);
 }
 
 void AddPlacementCommands(CLI::App& app, Action& action) {
-  auto* placement = app.add_subcommand("placement", "Create and inspect WorkloadPlacements");
-  placement->alias("placements");
-  placement->require_subcommand(1);
-  placement->footer(
-      "Examples:\n  tmcctl -n shop placement create web --selector app=web --clusters 2\n"
-      "  tmcctl -n shop placement explain web");
+  auto* placement = Group(app, "placement", "Create and inspect WorkloadPlacements",
+                          "  tmcctl -n shop placement create web --selector app=web --clusters 2\n"
+                          "  tmcctl -n shop placement explain web");
   auto* create = placement->add_subcommand("create", "Create a placement from flags or a file");
   auto name = std::make_shared<std::string>();
   auto f = std::make_shared<PlacementFlags>();
@@ -201,10 +204,8 @@ void AddPlacementCommands(CLI::App& app, Action& action) {
 }
 
 void AddWorkloadCommands(CLI::App& app, Action& action) {
-  auto* workload = app.add_subcommand("workload", "Where workloads run and how they are doing");
-  workload->alias("workloads");
-  workload->require_subcommand(1);
-  workload->footer("Examples:\n  tmcctl workload list -A\n  tmcctl -n shop workload status deployment/web");
+  auto* workload = Group(app, "workload", "Where workloads run and how they are doing",
+                         "  tmcctl workload list -A\n  tmcctl -n shop workload status deployment/web");
   auto* list = workload->add_subcommand("list", "Every synced workload with its clusters and sync phase");
   list->footer("Examples:\n  tmcctl workload list -A");
   OnRun(list, action, [](Session& s) { return WorkloadList(s); });

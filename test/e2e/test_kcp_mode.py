@@ -13,7 +13,7 @@ import requests
 import yaml
 
 from conftest import PEERS
-from daemon import anonymous_session
+from daemon import anonymous_session, eventually
 
 
 def get(base, path):
@@ -22,17 +22,6 @@ def get(base, path):
         return r.status_code, r.json() if "json" in r.headers.get("Content-Type", "") else r.text
     except ValueError:
         return r.status_code, r.text
-
-
-def eventually(fn, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.25)
-    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
 
 
 def metric(base, name):

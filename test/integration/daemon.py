@@ -215,6 +215,18 @@ class Daemon:
         self._log.close()
 
 
+def eventually(fn, timeout=60, what="condition"):
+    """fn()'s first truthy value within `timeout` seconds, polled every 0.25 s."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
 def run(*args, env=None, timeout=10):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TMCD_")}
     full_env.update(env or {})

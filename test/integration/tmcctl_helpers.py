@@ -7,7 +7,8 @@ import os
 import pathlib
 import re
 import subprocess
-import time
+
+from daemon import eventually  # noqa: F401  (re-exported for the tmcctl tests)
 
 TMCCTL = os.environ.get("TMCCTL_BIN", "tmcctl")
 GOLDEN = pathlib.Path(__file__).resolve().parents[1] / "golden" / "tmcctl"
@@ -51,18 +52,6 @@ def check_golden(name, text):
 def result(r):
     """One text for a run: its exit code, stdout and stderr (what the golden files hold for commands)."""
     return f"exit {r.returncode}\n--- stdout ---\n{r.stdout}--- stderr ---\n{r.stderr}"
-
-
-def eventually(fn, timeout=90, what="condition"):
-    """fn()'s first truthy value within `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
 
 
 def ok(*args, **kw):
