@@ -79,28 +79,16 @@ kube::ResourceRef RefOf(const Json& obj) {
           api.substr(slash == std::string::npos ? 0 : slash + 1), resource, ns, ""};
 }
 
-// Creates `obj`, or brings an existing one up to date (its rules, roleRef, subjects, data; a registration's
-// spec fields are merged over the stored ones, so cordon and taints stay); returns what happened.
+// Server-side apply as field manager tmcctl (force: tmcctl owns what it sets): fields it does not set, such as a
+// registration's cordon and taints, stay. Returns "created", "configured" or "unchanged" (kubectl apply's words).
 Result<std::string> Upsert(kube::Client& c, const kube::ResourceRef& r, const Json& obj) {
-  auto created = c.Create(r, obj);
-  if (created.ok()) return std::string("created");
-  if (created.status().reason() != Reason::kAlreadyExists) return created.status();
-  TMCD_ASSIGN_OR_RETURN(Json existing, c.Get(r, obj["metadata"].value("name", "")));
-  Json updated = existing;
-  for (const char* field : {"rules", "roleRef", "subjects", "data"}) {
-    if (obj.contains(field)) updated[field] = obj[field];
-  }
-  if (obj.contains("spec")) {
-    updated["spec"] = existing.value("spec", Json::object());
-    updated["spec"].update(obj["spec"]);
-  }
-  if (obj["metadata"].contains("labels")) {
-    updated["metadata"]["labels"] = existing["metadata"].value("labels", Json::object());
-    updated["metadata"]["labels"].update(obj["metadata"]["labels"]);
-  }
-  if (updated == existing) return std::string("unchanged");
-  TMCD_ASSIGN_OR_RETURN(Json done, c.Update(r, updated));
-  return std::string("configured");
+  const std::string name = obj["metadata"].value("name", "");
+  auto before = c.Get(r, name);
+  if (!before.ok() && before.status().reason() != Reason::kNotFound) return before.status();
+  TMCD_ASSIGN_OR_RETURN(Json after, c.Apply(r, name, obj, "tmcctl", true));
+  if (!before.ok()) return std::string("created");
+  const auto rv = [](const Json& o) { return o.value("metadata", Json::object()).value("resourceVersion", ""); };
+  return std::string(rv(*before) == rv(after) ? "unchanged" : "configured");
 }
 
 Result<std::unique_ptr<kube::Client>> MemberClient(const std::string& kubeconfig, const std::string& context) {
@@ -159,8 +147,8 @@ Result<Json> Labels(const std::string& spec) {
 
 namespace {
 
-Result<std::pair<Json, Json>> UpstreamObjects(const Session& s, const std::string& name, const RegisterFlags& f,
-                                              const Endpoint& e, const std::string& token) {
+Result<std::pair<Json, Json>> UpstreamObjects(const std::string& name, const RegisterFlags& f, const Endpoint& e,
+                                              const std::string& token) {
   TMCD_ASSIGN_OR_RETURN(Json labels, Labels(f.labels));
   const std::string secret_name = name + "-credentials";
   Json secret = {
@@ -183,7 +171,6 @@ Result<std::pair<Json, Json>> UpstreamObjects(const Session& s, const std::strin
               {"metadata", {{"name", name}}},
               {"spec", spec}};
   if (!labels.empty()) reg["metadata"]["labels"] = labels;
-  (void)s;
   return std::make_pair(secret, reg);
 }
 
@@ -232,7 +219,7 @@ int ClusterRegister(Session& s, const std::string& name, const RegisterFlags& f)
   if (!endpoint.ok()) return Fail(s, endpoint.status());
   const std::vector<Json> member_objects = MemberObjects(name, Workspace(s), f.extra_resources);
   if (f.dry_run) {
-    auto up = UpstreamObjects(s, name, f, *endpoint, "");
+    auto up = UpstreamObjects(name, f, *endpoint, "");
     if (!up.ok()) return Fail(s, up.status());
     up->first.erase("data");
     up->first["stringData"] = {{"token", "<requested for the ServiceAccount at registration (TokenRequest)>"}};
@@ -258,7 +245,7 @@ int ClusterRegister(Session& s, const std::string& name, const RegisterFlags& f)
   std::string expires;
   auto token = RequestToken(**member, MemberName(name, Workspace(s)), f.token_ttl_hours, &expires);
   if (!token.ok()) return Fail(s, token.status().Annotate("requesting a token on the cluster"));
-  auto up = UpstreamObjects(s, name, f, *endpoint, *token);
+  auto up = UpstreamObjects(name, f, *endpoint, *token);
   if (!up.ok()) return Fail(s, up.status());
   auto ns = s.conn.client->Create(
       s.Ref("", "v1", "namespaces"),

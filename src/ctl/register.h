@@ -41,7 +41,7 @@ std::vector<Json> MemberObjects(const std::string& name, const std::string& work
 std::string MemberName(const std::string& name, const std::string& workspace);
 // The collection of a manifest's kind (the kinds above: lower-case kind + "s").
 kube::ResourceRef RefOf(const Json& obj);
-// Creates `obj`, or brings an existing one up to date; "created", "configured" or "unchanged".
+// Server-side apply of `obj` by tmcctl; "created", "configured" or "unchanged".
 Result<std::string> Upsert(kube::Client& c, const kube::ResourceRef& r, const Json& obj);
 Result<std::unique_ptr<kube::Client>> MemberClient(const std::string& kubeconfig, const std::string& context);
 

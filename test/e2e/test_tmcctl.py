@@ -111,6 +111,12 @@ def test_register_place_drain_deregister(clusters, daemon, tmp_path, peer_bin):
         watcher.kill()
         watcher.wait()
     assert "Cordoned" in ok(*t, "cluster", "get", "west").stdout
+    # Registering again rotates the token (server-side apply) and keeps what the operator set since.
+    r = ok(*t, "cluster", "register", "west", "--cluster-kubeconfig", west.kubeconfig, "--ca-file",
+           os.path.join(cluster_dir(west), "certs", "apiserver.crt"), "--location", "us-west", "--wait")
+    assert "secret/tmc/west-credentials configured" in r.stdout and "serviceaccount/" in r.stdout, r.stdout
+    assert "clusterrole/tmcd-west-" in r.stdout and " unchanged" in r.stdout, r.stdout
+    assert "Cordoned" in ok(*t, "cluster", "get", "west").stdout
     ok(*t, "cluster", "uncordon", "west")
     ok(*t, "cluster", "taint", "west", "gpu=true:NoSchedule")
     assert "gpu=true:NoSchedule" in ok(*t, "-o", "wide", "cluster", "get", "west").stdout
