@@ -138,6 +138,10 @@ class Store {
   // Each rewrite is an update (a new resourceVersion). Run while nothing else writes.
   Result<SealStats> Reseal();
 
+  // A consistent copy of the store as of now, in `dir` (must not exist; hard links where the file
+  // system allows): memtables flushed, no WAL needed (store/backup.h). Safe while others write.
+  Status Checkpoint(const std::string& dir);
+
  private:
   Store(const StoreOptions& options, const Clock& clock);
   Status OpenDb();
