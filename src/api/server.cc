@@ -201,6 +201,18 @@ void Server::Metrics(net::HttpResponse& res) {
   res.SetContent(out.str(), "text/plain; version=0.0.4");
 }
 
+void Server::Backup(const net::HttpRequest& req, net::HttpResponse& res) {
+  if (!options_.backup) {
+    ReplyError(res, NotFound("backups are not served here"));
+  } else if (req.method != "POST") {
+    ReplyError(res, Status(Reason::kMethodNotAllowed, "POST /admin/backup makes a backup"));
+  } else if (auto made = options_.backup(); made.ok()) {
+    Reply(res, 201, *made);
+  } else {
+    ReplyError(res, made.status());
+  }
+}
+
 namespace {
 
 // The request's span: named after the verb and resource when there is one (OpenTelemetry's HTTP
@@ -251,6 +263,8 @@ net::HttpResponse Server::Handle(const net::HttpRequest& req) {
       Reply(res, 200, version_);
     } else if (req.path == "/metrics") {
       Metrics(res);
+    } else if (req.path == "/admin/backup") {
+      Backup(req, res);
     } else if ((doc_path == "/openapi/v3" || StartsWith(doc_path, "/openapi/v3/")) && WorkspaceOf(req.path).empty()) {
       ReplyError(res, BadRequest("invalid workspace name in " + Quote(req.path)));
     } else if (doc_path == "/openapi/v3") {

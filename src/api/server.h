@@ -68,6 +68,9 @@ struct ServerOptions {
   // POST .../explain: the same for the WorkloadPlacement in the body, checked as a create, not stored.
   std::function<Result<nlohmann::json>(const std::string& workspace, const std::string& ns, const nlohmann::json& obj)>
       explain_candidate;
+  // POST /admin/backup: a consistent checkpoint of the store inside the data directory, for
+  // `tmcd backup` to copy out (app/backup.h); administrators only, by RBAC. Unset = 404.
+  std::function<Result<nlohmann::json>()> backup;
 };
 
 class Server {
@@ -113,6 +116,7 @@ class Server {
                   net::HttpResponse& res);
   class WatchStream;
   void Metrics(net::HttpResponse& res);
+  void Backup(const net::HttpRequest& req, net::HttpResponse& res);
   void AddHttpMetrics();
   net::HttpResponse ProtocolError(int code, const std::string& message) const;
 

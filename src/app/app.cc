@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "api/server.h"
+#include "app/backup.h"
 #include "app/notify.h"
 #include "app/security_setup.h"
 #include "app/store_metrics.h"
@@ -79,6 +80,10 @@ Status App::Start() {
   if (config_.encryption_key_file != "auto")
     TMCD_TRY(CheckPrivateFile(config_.encryption_key_file, "encryption.keyFile"));
   TMCD_TRY(LockDataDir());
+  {  // checkpoints a `tmcd backup` was copying when it or tmcd stopped (app/backup.h)
+    std::error_code ec;
+    std::filesystem::remove_all(config_.data_dir + "/backups", ec);
+  }
   fd_budget_ = PlanFdBudget(api::ServerOptions().max_connections);
   spdlog::info("{}", fd_budget_.Describe());
   store::StoreOptions so;
@@ -307,6 +312,7 @@ Status App::StartApi() {
       return placement_->ExplainCandidate(ws, ns, obj);
     };
   }
+  so.backup = [this] { return ServeBackup(*store_, config_.data_dir); };
   if (!upstream_->AcceptsLocalWrites()) {
     so.read_only_reason =
         "tmcd runs in kcp mode and serves a read-only cache of the workspaces bound to its "

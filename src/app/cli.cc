@@ -13,6 +13,7 @@
 #include "apis/tmc/v1alpha1/manifests.h"
 #include "apis/tmc/v1alpha1/reference_doc.h"
 #include "app/app.h"
+#include "app/backup.h"
 #include "app/security_setup.h"
 #include "common/config.h"
 #include "common/feature_gates.h"
@@ -96,6 +97,35 @@ struct KubeconfigCommand {
   }
 };
 
+// `tmcd backup DIR [--with-keys]` and `tmcd restore DIR` (app/backup.h).
+struct BackupCommands {
+  CLI::App* backup = nullptr;
+  CLI::App* restore = nullptr;
+  std::string backup_dir;
+  std::string restore_dir;
+  bool with_keys = false;
+
+  void Add(CLI::App& cli) {
+    backup = cli.add_subcommand("backup",
+                                "Copy the store and tmcd's CA into DIR (new or empty), consistently, while tmcd runs "
+                                "or not. Run as root or as tmcd's user.");
+    backup->fallthrough();
+    backup->add_option("dir", backup_dir, "Backup directory (created, mode 0700)")->required();
+    backup->add_flag("--with-keys", with_keys,
+                     "Also copy the Secret encryption key file (the backup is then as secret as the keys)");
+    restore = cli.add_subcommand(
+        "restore",
+        "Replace the store with the backup in DIR (tmcd must be stopped; the replaced store is kept beside). "
+        "Watches from before the restore get 410 and relist.");
+    restore->fallthrough();
+    restore->add_option("dir", restore_dir, "A directory made by tmcd backup")->required();
+  }
+  bool Parsed() const { return backup->parsed() || restore->parsed(); }
+  int Run(const Config& config) const {
+    return backup->parsed() ? BackupCommand(config, backup_dir, with_keys) : RestoreCommand(config, restore_dir);
+  }
+};
+
 }  // namespace
 
 int TmcdMain(int argc, char** argv) {
@@ -133,6 +163,8 @@ int TmcdMain(int argc, char** argv) {
   enc->add_option("what", encryption_what, "status | add-key | rewrite")
       ->required()
       ->check(CLI::IsMember({"status", "add-key", "rewrite"}));
+  BackupCommands backups;
+  backups.Add(cli);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -159,6 +191,8 @@ int TmcdMain(int argc, char** argv) {
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   if (kubeconfig.cmd->parsed()) return kubeconfig.Run(*config);
   if (enc->parsed()) return EncryptionCommand(*config, encryption_what);
+  if (backups.Parsed()) return backups.Run(*config);
+  if (int rc = CheckStoreFormat(*config); rc != kExitOk) return rc;
   Status s = observability::SetupLogging(config->log_format, config->log_level);
   if (!s.ok()) return Fail(kExitUsage, s.message());
   App app(*config, loader);
