@@ -14,6 +14,7 @@
 #include "apis/tmc/v1alpha1/reference_doc.h"
 #include "app/app.h"
 #include "app/backup.h"
+#include "app/config_manpage.h"
 #include "app/security_setup.h"
 #include "common/config.h"
 #include "common/feature_gates.h"
@@ -43,8 +44,10 @@ int Generate(const std::string& what, const std::string& output_dir) {
   if (what == "crds") manifests = v1::CrdManifests();
   if (what == "apiresourceschemas") manifests = v1::KcpManifests();
   if (what == "api-reference") manifests = {{"docs/api-reference.md", v1::ApiReferenceMarkdown()}};
+  if (what == "manpage") manifests = {{"man/tmcd.yaml.5", ConfigManPage()}};
   if (output_dir.empty()) {
-    std::cout << (what == "api-reference" ? manifests[0].yaml : v1::JoinYaml(manifests));
+    const bool single = what == "api-reference" || what == "manpage";
+    std::cout << (single ? manifests[0].yaml : v1::JoinYaml(manifests));
     return kExitOk;
   }
   for (const auto& m : manifests) {
@@ -147,10 +150,11 @@ int TmcdMain(int argc, char** argv) {
   }
   std::string generate_what;
   std::string generate_dir;
-  auto* gen = cli.add_subcommand("generate", "Print generated manifests: CRDs, or kcp APIResourceSchemas + APIExport");
-  gen->add_option("what", generate_what, "crds | apiresourceschemas | api-reference")
+  auto* gen = cli.add_subcommand(
+      "generate", "Print generated files: CRDs, kcp APIResourceSchemas + APIExport, the API reference, tmcd.yaml(5)");
+  gen->add_option("what", generate_what, "crds | apiresourceschemas | api-reference | manpage")
       ->required()
-      ->check(CLI::IsMember({"crds", "apiresourceschemas", "api-reference"}));
+      ->check(CLI::IsMember({"crds", "apiresourceschemas", "api-reference", "manpage"}));
   gen->add_option("--output-dir", generate_dir, "Write files under this repository root instead of printing");
   KubeconfigCommand kubeconfig;
   kubeconfig.Add(cli);
