@@ -1,11 +1,17 @@
-"""What the package ships, checked without installing it: the man pages against the binary, and
-the sd_notify contract a Type=notify unit relies on (docs/install.md)."""
+"""What the package ships, checked without installing it: the man pages against the binary, the
+systemd unit with systemd-analyze (docs/install.md). The installed package is checked by
+test/package/check.sh."""
 import pathlib
 import re
+import shutil
+import subprocess
+
+import pytest
 
 from conftest import run
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+UNIT = ROOT / "packaging" / "systemd" / "tmcd.service.in"
 
 
 def plain(roff):
@@ -55,6 +61,34 @@ def test_tmcd_8_documents_every_option_and_command():
         assert f"\n.B tmcd {c}" in tmcd8 or f".B {c}\n" in tmcd8, c
     for code in ("0", "1", "2", "3"):
         assert f".B {code}\n" in tmcd8, code
+
+
+@pytest.fixture
+def unit(tmp_path):
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed")
+    text = UNIT.read_text().replace("@BINDIR@/tmcd", shutil.which("true").rsplit("/", 1)[0] + "/true")
+    path = tmp_path / "tmcd.service"
+    path.write_text(text)
+    return path
+
+
+def test_the_unit_verifies(unit):
+    r = subprocess.run(["systemd-analyze", "verify", "--man=no", str(unit)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+def test_the_unit_sandbox_rates_at_most_2(unit):
+    r = subprocess.run(["systemd-analyze", "security", "--offline=true", "--threshold=20", str(unit)],
+                       capture_output=True, text=True)
+    m = re.search(r"Overall exposure level for tmcd.service: ([0-9.]+)", r.stdout + r.stderr)
+    assert r.returncode == 0 and m and float(m.group(1)) <= 2.0, r.stdout[-3000:] + r.stderr
+    # What the unit promises docs/install.md: notify + watchdog, the user, the directories.
+    text = UNIT.read_text()
+    for line in ("Type=notify", "WatchdogSec=", "User=tmcd", "StateDirectory=tmcd", "StateDirectoryMode=0700",
+                 "RuntimeDirectory=tmcd", "ConfigurationDirectory=tmcd", "ExecReload=/bin/kill -HUP $MAINPID",
+                 "RestartPreventExitStatus=2 3"):
+        assert line in text, line
 
 
 def test_the_notify_contract_the_unit_relies_on(daemon, tmp_path):
