@@ -27,6 +27,17 @@ test_rc=0
 meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || test_rc=$?
 python3 "$root/scripts/test-summary.py" "$build/meson-logs/testlog.json"
 
+# The Debian package: built and checked by lintian, installed, run as user tmcd, purged; then the
+# upgrade from a package of an earlier commit (docs/testing.md#package). Needs root (dpkg);
+# TMCD_SKIP_PACKAGE=1 skips it (local runs).
+if [ "${TMCD_SKIP_PACKAGE:-0}" != 1 ] && [ "$#" -eq 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "package: skipped (installing a package needs root)"
+  else
+    "$root/scripts/package-test.sh" || { echo "test.sh: package test failed"; test_rc=1; }
+  fi
+fi
+
 # The unit and integration suites again under ASan + UBSan, then every libFuzzer target for a short
 # run on its corpus, then both suites under ThreadSanitizer (docs/testing.md#sanitizers). TMCD_SKIP_SANITIZERS=1 skips both (local runs).
 if [ "${TMCD_SKIP_SANITIZERS:-0}" != 1 ] && [ "$#" -eq 0 ]; then
