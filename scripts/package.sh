@@ -2,8 +2,8 @@
 # Builds tmcd's Debian package from packaging/debian and checks it with lintian (docs/install.md).
 # Usage: scripts/package.sh [--commit REV] [--out DIR]
 #   default: the working tree as it is (tracked and untracked files, not ignored ones);
-#   --commit REV: that commit's sources, packaged with today's packaging/debian (the upgrade test
-#   builds an older tmcd this way). The .deb lands in DIR (default build-deb/).
+#   --commit REV: that commit's sources, packaged with its own packaging/debian (today's when it has
+#   none); the upgrade test builds an older tmcd this way. The .deb lands in DIR (default build-deb/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 commit=""
@@ -51,8 +51,13 @@ else
 fi
 upstream=$(sed -n "s/^ *version *: *'\([^']*\)'.*/\1/p" "$src/meson.build" | head -1)
 version="$upstream+git$count.$hash"
+# A commit is packaged with its own packaging/debian when it has one (an older package as it was).
 rm -rf "$src/debian"
-cp -r "$root/packaging/debian" "$src/debian"
+if [ -n "$commit" ] && [ -d "$src/packaging/debian" ]; then
+  cp -r "$src/packaging/debian" "$src/debian"
+else
+  cp -r "$root/packaging/debian" "$src/debian"
+fi
 sed -e "s/@VERSION@/$version/" -e "s/@COMMIT@/$hash/" \
     -e "s/@DATE@/$(date -R)/" "$src/debian/changelog.in" > "$src/debian/changelog"
 rm "$src/debian/changelog.in"
