@@ -8,13 +8,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # changes, so the test keeps covering an upgrade whose store the new tmcd reads or migrates.
 UPGRADE_FROM=${TMCD_UPGRADE_FROM:-1db5b7fb15b22faf937317387abfe56deaa31d16}
 start=$(date +%s)
-rm -f "$root"/build-deb/tmcd_*.deb "$root"/build-deb/old/tmcd_*.deb
+rm -f "$root"/build-deb/tmcd_*.deb
 "$root/scripts/package.sh"
 new=$(ls "$root"/build-deb/tmcd_*.deb)
 "$root/test/package/check.sh" "$new"
 if git -C "$root" cat-file -e "$UPGRADE_FROM^{commit}" 2>/dev/null; then
-  "$root/scripts/package.sh" --commit "$UPGRADE_FROM" --out "$root/build-deb/old"
-  "$root/test/package/upgrade.sh" "$(ls "$root"/build-deb/old/tmcd_*.deb)" "$new"
+  # The old package is the same every run: built once, kept with the other caches.
+  old_dir="${TMCD_CACHE:-$HOME/.cache/tmcd}/packages/$UPGRADE_FROM"
+  if ! ls "$old_dir"/tmcd_*.deb >/dev/null 2>&1; then
+    "$root/scripts/package.sh" --commit "$UPGRADE_FROM" --out "$old_dir"
+  fi
+  "$root/test/package/upgrade.sh" "$(ls "$old_dir"/tmcd_*.deb)" "$new"
 else
   echo "package: the upgrade test needs commit $UPGRADE_FROM (a shallow clone lacks it)" >&2
   exit 1
