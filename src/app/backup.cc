@@ -36,18 +36,6 @@ std::string Now() {
   return apis::Time::FromTimePoint(std::chrono::system_clock::now()).ToString();
 }
 
-// The data directory's lock (the daemon holds it while it runs). -1 when another process holds it.
-int TryLock(const std::string& data_dir) {
-  const std::string path = data_dir + "/tmcd.lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return -1;
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 Status CopyTree(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::copy(from, to, fs::copy_options::recursive, ec);
@@ -163,7 +151,7 @@ int BackupCommand(const Config& config, const std::string& dir, bool with_keys) 
   if (ec) return Fail("cannot create " + dir + ": " + ec.message());
   fs::permissions(out, fs::perms::owner_all, fs::perm_options::replace, ec);
   bool online = false;
-  const int lock = TryLock(config.data_dir);
+  const int lock = TryLockDataDir(config.data_dir);
   if (lock >= 0) {  // tmcd is stopped: the command makes the checkpoint, holding the lock meanwhile
     Status s = store::CheckpointClosedStore(store_dir.string(), (out / "store").string());
     ::close(lock);
@@ -220,7 +208,7 @@ int RestoreCommand(const Config& config, const std::string& dir) {
   auto info = ReadBackup(in);
   if (!info.ok()) return Fail(info.status().message());
   if (Status s = SecureDataDir(config.data_dir); !s.ok()) return Fail(s.message());
-  const int lock = TryLock(config.data_dir);
+  const int lock = TryLockDataDir(config.data_dir);
   if (lock < 0) {
     return Fail("data directory " + config.data_dir +
                 " is in use by a running tmcd: stop it first (systemctl stop tmcd); a live store is never "

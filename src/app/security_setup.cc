@@ -121,6 +121,17 @@ Result<std::shared_ptr<security::KeyFileSealer>> PrepareSealer(const Config& c) 
   return sealer;
 }
 
+int TryLockDataDir(const std::string& data_dir) {
+  const std::string path = data_dir + "/tmcd.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 int EncryptionCommand(const Config& c, const std::string& what) {
   auto fail = [](const std::string& msg) {
     std::fprintf(stderr, "tmcd: %s\n", msg.c_str());
@@ -134,9 +145,7 @@ int EncryptionCommand(const Config& c, const std::string& what) {
     return 0;
   }
   if (Status s = SecureDataDir(c.data_dir); !s.ok()) return fail(s.message());
-  const std::string lock_path = c.data_dir + "/tmcd.lock";
-  const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || ::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+  if (TryLockDataDir(c.data_dir) < 0) {
     return fail("data directory " + c.data_dir + " is in use: stop tmcd first");
   }
   auto sealer = PrepareSealer(c);

@@ -49,6 +49,9 @@ class TlsReloader {
 // use. Refuses a key file anyone but its owner may read.
 Result<std::shared_ptr<security::KeyFileSealer>> PrepareSealer(const Config& c);
 std::string KeyFilePath(const Config& c);
+// The data directory's lock for commands that need tmcd stopped (the daemon holds it while it runs):
+// the locked descriptor, held until it is closed or the process exits; -1 when another process holds it.
+int TryLockDataDir(const std::string& data_dir);
 // `tmcd encryption add-key|rewrite|status`: runs with the data directory locked (tmcd stopped).
 int EncryptionCommand(const Config& c, const std::string& what);
 
