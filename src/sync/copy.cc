@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 
 #include "apis/meta/time.h"
 #include "common/strings.h"
@@ -92,6 +94,25 @@ void Identify(v1::SyncRecord& record, const UpstreamId& id, const std::string& c
   record.status.downstream_namespace = dns;
   if (record.status.phase.empty()) record.status.phase = "Pending";
 }
+
+// How the copy on the cluster stands against what tmcd would apply now.
+enum class CopyState {
+  kCurrent,  // applied with this hash, and the cluster shows the generation tmcd left and its marks
+  kStale,    // something to apply: a new desired state, a failed or lagging one
+  kDrifted,  // nothing tmcd wants changed, yet the copy was edited, unmarked or deleted on the cluster
+};
+
+CopyState Compare(const v1::SyncRecord& record, const std::string& hash, const std::optional<Json>& cached,
+                  const std::function<bool()>& removed) {
+  if (record.status.desired_hash != hash || record.status.phase != "Applied") return CopyState::kStale;
+  if (!cached) return removed() ? CopyState::kDrifted : CopyState::kStale;
+  const int64_t gen = (*cached)["metadata"].value("generation", int64_t{0});
+  if (!HasMarks(*cached)) return CopyState::kDrifted;
+  if (gen == record.status.downstream_generation) return CopyState::kCurrent;
+  // A cached generation below the recorded one is the informer lagging behind tmcd's own apply.
+  return gen > record.status.downstream_generation ? CopyState::kDrifted : CopyState::kStale;
+}
+
 }  // namespace
 
 // What travels with a workload is synced only where the cluster's registration accepts its kind too: an
@@ -114,6 +135,13 @@ Status Syncer::DependenciesAccepted(const std::string& ws, const std::string& cl
     }
   }
   return Status::Ok();
+}
+
+void Syncer::CountDrift(const Work& w, const std::string& cluster, v1::SyncRecord& record, const apis::Time& now) {
+  ++record.status.drift_corrections;
+  record.status.last_drift_correction_time = now;
+  drift_.Add({{"workspace", w.ref.workspace}, {"cluster", cluster}}).Increment();
+  spdlog::info("sync: put back drift of {} on {} (correction {})", w.key, cluster, record.status.drift_corrections);
 }
 
 Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& cluster, const Target& t,
@@ -164,11 +192,10 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
   }
   const std::string hash = DesiredHash(desired, dep_objects);
   auto cached = ds->Cached(Ref(ref.group, ref.version, ref.resource, ""), dns, ref.name);
-  const bool unchanged = cached && record.status.desired_hash == hash && record.status.phase == "Applied" &&
-                         (*cached)["metadata"].value("generation", int64_t{0}) == record.status.downstream_generation &&
-                         HasMarks(*cached);
+  const CopyState state = Compare(
+      record, hash, cached, [&] { return ds->Removed(Ref(ref.group, ref.version, ref.resource, ""), dns, ref.name); });
   Json seen = cached ? *cached : Json::object();
-  if (!unchanged) {
+  if (state != CopyState::kCurrent) {
     if (Status s = DependenciesAccepted(ref.workspace, cluster, w, deps); !s.ok()) {
       Fail(record, s, "DependencyNotAccepted", now);
       record.status.phase = "Failed";  // a configuration error, as a namespace collision: not a transient one
@@ -191,6 +218,7 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
     record.status.applied_generation = generation;
     record.status.downstream_generation = seen["metadata"].value("generation", int64_t{0});
     record.status.last_sync_time = now;
+    if (state == CopyState::kDrifted) CountDrift(w, cluster, record, now);
   }
   record.status.dependencies = dep_names;
   MarkApplied(*w.rules, record, seen, now);

@@ -60,13 +60,43 @@ std::optional<Json> Downstream::Cached(const kube::ResourceRef& r, const std::st
       id.resource = all.resource;
       on_change(id);
     };
-    informer->AddHandlers(
-        {.on_add = notify, .on_update = [notify](const Json&, const Json& now) { notify(now); }, .on_delete = notify});
+    auto note = [this, k](const Json& obj, bool removed) {
+      const Json& m = obj.value("metadata", Json::object());
+      NoteRemoved(k + "|" + m.value("namespace", "") + "/" + m.value("name", ""), removed);
+    };
+    informer->AddHandlers({.on_add =
+                               [notify, note](const Json& obj) {
+                                 note(obj, false);
+                                 notify(obj);
+                               },
+                           .on_update = [notify](const Json&, const Json& now) { notify(now); },
+                           .on_delete =
+                               [notify, note](const Json& obj) {
+                                 note(obj, true);
+                                 notify(obj);
+                               }});
     inf = informer.get();
     informers_[k] = std::move(informer);
   }
   inf->Start();  // outside the lock: its first events may call back into the syncer
   return std::nullopt;
+}
+
+bool Downstream::Removed(const kube::ResourceRef& r, const std::string& ns, const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return removed_.count(r.group + "/" + r.version + "/" + r.resource + "|" + ns + "/" + name) != 0;
+}
+
+void Downstream::NoteRemoved(const std::string& key, bool removed) {
+  constexpr auto kKeep = std::chrono::minutes(10);
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!removed) {
+    removed_.erase(key);
+    return;
+  }
+  removed_[key] = now;
+  if (removed_.size() % 1024 == 0) std::erase_if(removed_, [&](const auto& e) { return now - e.second > kKeep; });
 }
 
 Status Downstream::EnsureNamespace(const std::string& workspace, const std::string& ns) {

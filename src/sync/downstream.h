@@ -7,6 +7,7 @@
 // resource, so that drift and status changes requeue the workload.
 // Thread-safe: every method may be called from any thread; `on_change` runs on the informer thread.
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +35,9 @@ class Downstream {
   // The managed object ns/name of `r` (namespace ignored) as last seen by its informer, which is
   // started by the first call for that resource.
   std::optional<Json> Cached(const kube::ResourceRef& r, const std::string& ns, const std::string& name);
+  // Whether the informer of `r` last saw ns/name go (deleted, or tmcd's label taken off) within the
+  // last ten minutes: the copy is missing because someone removed it, not because the informer lags.
+  bool Removed(const kube::ResourceRef& r, const std::string& ns, const std::string& name);
 
   // Creates the downstream namespace for (workspace, ns) with its locator, or checks the locator of
   // an existing one: a namespace that belongs to something else is a collision (Conflict, message
@@ -46,10 +50,14 @@ class Downstream {
   Result<Json> Apply(const kube::ResourceRef& r, const Json& obj);
 
  private:
+  void NoteRemoved(const std::string& key, bool removed);
+
   std::unique_ptr<kube::Client> client_;
   const std::string fingerprint_;
   const std::function<void(const UpstreamId&)> on_change_;
   std::mutex mu_;
+  // "group/version/resource|ns/name" → when its informer saw it go; guarded by mu_, pruned as it grows.
+  std::map<std::string, std::chrono::steady_clock::time_point> removed_;
   std::map<std::string, std::unique_ptr<kube::Informer>> informers_;  // "group/version/resource"; guarded
   std::set<std::string> namespaces_;  // downstream namespaces known to be ours; guarded by mu_
 };

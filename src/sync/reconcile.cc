@@ -160,6 +160,11 @@ void Syncer::AnnounceCopies(const Pass& p) {
     const std::string& cluster = now.spec.cluster_name;
     const auto was = std::find_if(p.records.begin(), p.records.end(),
                                   [&](const v1::SyncRecord& r) { return r.spec.cluster_name == cluster; });
+    if (was != p.records.end() && now.status.drift_corrections > was->status.drift_corrections) {
+      recorder_->Record(obj, engine::EventType::kWarning, "DriftCorrected",
+                        "cluster " + cluster + ": the copy was changed or deleted there and has been put back (" +
+                            std::to_string(now.status.drift_corrections) + " corrections)");
+    }
     const apis::Condition* synced = apis::FindCondition(now.status.conditions, "Synced");
     if (synced == nullptr) continue;
     const apis::Condition* prior =

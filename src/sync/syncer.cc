@@ -33,6 +33,10 @@ Syncer::Syncer(upstream::Upstream& upstream, store::Store& store, const Clock& c
                    .Name("tmcd_sync_applies_total")
                    .Help("Server-side applies of workload copies to clusters, by workspace, cluster and result.")
                    .Register(registry)),
+      drift_(prometheus::BuildCounter()
+                 .Name("tmcd_sync_drift_corrections_total")
+                 .Help("Copies found changed or deleted on a cluster and put back, by workspace and cluster.")
+                 .Register(registry)),
       apply_latency_(prometheus::BuildHistogram()
                          .Name("tmcd_sync_apply_duration_seconds")
                          .Help("Time to apply one workload copy (with its dependencies) to a cluster.")

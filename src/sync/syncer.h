@@ -147,6 +147,8 @@ class Syncer {
                                                          const std::vector<v1::SyncRecord>& records,
                                                          std::vector<v1::SyncRecord>& kept);
   std::shared_ptr<Downstream> DownstreamFor(const std::string& ws, const std::string& cluster);
+  // Counts a copy put back after drift (docs/sync.md): record, metric, log line.
+  void CountDrift(const Work& w, const std::string& cluster, v1::SyncRecord& record, const apis::Time& now);
   Status SyncCopy(const Work& w, const Json& workload, const std::string& cluster, const Target& t,
                   v1::SyncRecord& record);
   // The object to apply: Desired() with the kind's per-cluster fields stripped; `replicas` (Divided)
@@ -220,6 +222,7 @@ class Syncer {
   std::map<std::string, Applied> applied_;  // "key|cluster" → last apply's span, until; guarded by mu_
   size_t applied_sweep_at_ = 1024;          // guarded by mu_
   prometheus::Family<prometheus::Counter>& applies_;
+  prometheus::Family<prometheus::Counter>& drift_;
   prometheus::Family<prometheus::Histogram>& apply_latency_;
   prometheus::Family<prometheus::Histogram>& stages_;
   prometheus::Histogram& to_downstream_;

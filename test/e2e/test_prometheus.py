@@ -28,7 +28,8 @@ sys.path.insert(0, str(MON / "grafana"))
 import generate  # noqa: E402  (the dashboards' generator)
 
 # Families that a run in embedded mode with basic placement cannot show (docs/metrics.md says when they appear).
-CONDITIONAL = {"tmcd_upstream_kcp": "kcp mode only", "tmcd_placement_evictions_total": "failover only"}
+CONDITIONAL = {"tmcd_upstream_kcp": "kcp mode only", "tmcd_placement_evictions_total": "failover only",
+               "tmcd_sync_drift_corrections_total": "drift only"}
 
 
 @pytest.fixture(scope="module")

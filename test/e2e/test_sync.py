@@ -162,8 +162,22 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
     for c in clusters:
         eventually(lambda: downstream(c, ns, "deployment", "web")["spec"]["replicas"] == 3, what="scale")
         eventually(lambda: downstream(c, ns, "configmap", "conf")["data"]["color"] == "green", what="configmap")
+    drift = lambda: {r["spec"]["clusterName"]: r["status"].get("driftCorrections", 0)  # noqa: E731
+                     for r in get(base, SR)["items"]}
+    assert drift() == {"east": 0, "west": 0}  # changes made upstream are not drift
     c1.kubectl("scale", "deployment", "web", "-n", ns, "--replicas=7")
     eventually(lambda: downstream(c1, ns, "deployment", "web")["spec"]["replicas"] == 3, what="drift reverted")
+    # Each correction is counted on that copy's record, with an event on the workload; a deleted copy is
+    # drift too.
+    eventually(lambda: drift() == {"east": 1, "west": 0}, what="the correction counted on east only")
+    c1.kubectl("delete", "deployment", "web", "-n", ns)
+    eventually(lambda: downstream(c1, ns, "deployment", "web") is not None, what="deleted copy put back")
+    eventually(lambda: drift() == {"east": 2, "west": 0}, what="the deletion counted as drift")
+    east_record = [r for r in get(base, SR)["items"] if r["spec"]["clusterName"] == "east"][0]
+    assert east_record["status"]["lastDriftCorrectionTime"]
+    events = get(base, "/api/v1/namespaces/shop/events")["items"]
+    assert any(e["reason"] == "DriftCorrected" and e["involvedObject"]["name"] == "web" and "east" in e["message"]
+               for e in events), [(e["reason"], e["message"]) for e in events]
     eventually(lambda: get(base, DEPLOY + "/web")["status"].get("replicas") == 3, what="status after scaling")
 
     # Cordon only stops new placements: the copy on a cordoned cluster stays. NoExecute evicts it.

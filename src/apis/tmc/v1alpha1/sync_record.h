@@ -65,6 +65,8 @@ struct SyncRecordStatus {
   std::vector<std::string> dependencies;
   std::vector<std::string> overrides;
   Time last_sync_time;
+  int64_t drift_corrections = 0;
+  Time last_drift_correction_time;
   std::string last_error;
   RawJson downstream_status;
   std::vector<Condition> conditions;
@@ -85,6 +87,9 @@ void Reflect(V& v, SyncRecordStatus& o) {
   v.Field("overrides", o.overrides,
           {.doc = "The placement's overrides applied to this copy, in order.", .max_items = 32});
   v.Field("lastSyncTime", o.last_sync_time, {.doc = "Last successful apply."});
+  v.Field("driftCorrections", o.drift_corrections,
+          {.doc = "Times the copy was found changed or deleted on the cluster and put back.", .minimum = 0});
+  v.Field("lastDriftCorrectionTime", o.last_drift_correction_time, {.doc = "When drift was last put back."});
   v.Field("lastError", o.last_error, {.doc = "Last apply error, if any."});
   v.Field("downstreamStatus", o.downstream_status, {.doc = "The object's status as last seen on the cluster."});
   v.Field("conditions", o.conditions, {.doc = "Conditions.", .max_items = 16, .list_map_key = "type"});
