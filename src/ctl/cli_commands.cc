@@ -207,8 +207,10 @@ void AddWorkloadCommands(CLI::App& app, Action& action) {
   auto* workload = Group(app, "workload", "Where workloads run and how they are doing",
                          "  tmcctl workload list -A\n  tmcctl -n shop workload status deployment/web");
   auto* list = workload->add_subcommand("list", "Every synced workload with its clusters and sync phase");
-  list->footer("Examples:\n  tmcctl workload list -A");
-  OnRun(list, action, [](Session& s) { return WorkloadList(s); });
+  auto watch = std::make_shared<bool>(false);
+  list->add_flag("-w,--watch", *watch, "After listing, print every change (until interrupted)");
+  list->footer("Examples:\n  tmcctl workload list -A\n  tmcctl -n shop workload list --watch");
+  OnRun(list, action, [watch](Session& s) { return WorkloadList(s, *watch); });
   struct Named {
     const char* verb;
     const char* help;

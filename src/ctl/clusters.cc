@@ -125,7 +125,7 @@ int ClusterList(Session& s, const std::vector<std::string>& names, const std::st
     const int rc = Print(s, items, !watch);
     if (!watch) return rc;
     return WatchRows(s, s.Tmc("clusterregistrations"), list->resource_version, selector,
-                     [&s](const std::vector<Json>& changed) { return ClusterTable(s, changed); });
+                     [&s](const std::vector<Json>& changed, bool) { return ClusterTable(s, changed); });
   }
   int rc = kExitOk;
   for (const auto& n : names) {

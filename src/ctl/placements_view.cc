@@ -84,7 +84,7 @@ int PlacementList(Session& s, const std::vector<std::string>& names, bool watch)
   if (!watch || !names.empty()) return rc;
   s.out->flush();
   return WatchRows(s, s.Tmc("workloadplacements", s.ListNamespace()), rv, "",
-                   [&s](const std::vector<Json>& changed) { return PlacementTable(s, changed); });
+                   [&s](const std::vector<Json>& changed, bool) { return PlacementTable(s, changed); });
 }
 
 std::string ExplainText(const Json& e) {

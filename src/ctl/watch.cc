@@ -18,7 +18,9 @@ int WatchRows(Session& s, const kube::ResourceRef& ref, const std::string& resou
       Json obj = Json::parse(e.object, nullptr, false);
       if (obj.is_discarded()) return true;
       if (s.format == Format::kTable || s.format == Format::kWide) {
-        const std::string text = RenderTable(rows({obj}), s.format == Format::kWide);
+        const Table t = rows({obj}, e.type == kube::WatchEventType::kDeleted);
+        if (t.rows.empty()) return true;
+        const std::string text = RenderTable(t, s.format == Format::kWide);
         *s.out << text.substr(text.find('\n') + 1);  // the row without the header
       } else {
         *s.out << RenderObjects({obj}, s.format, false);

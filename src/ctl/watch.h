@@ -10,8 +10,9 @@
 
 namespace tmcd::ctl {
 
-// The rows of `items` in the list's columns (the header is not printed again).
-using RowsFn = std::function<Table(const std::vector<Json>& items)>;
+// The rows of `items` in the list's columns (the header is not printed again); `deleted` when the
+// watch said the object went (kubectl prints its last state; an aggregating list forgets it).
+using RowsFn = std::function<Table(const std::vector<Json>& items, bool deleted)>;
 
 // Watches `ref` from `resource_version`: table/wide print each changed object's row, json/yaml the
 // object, name its name. Runs until the process is interrupted, or returns the exit code of the error

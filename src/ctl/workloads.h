@@ -15,7 +15,8 @@ struct WorkloadRef {
 // the built-in kinds by kind, plural or short name; others as resource.group (version by discovery).
 Result<WorkloadRef> ParseWorkload(Session& s, const std::string& arg);
 
-int WorkloadList(Session& s);
+// With `watch`, every later change of a copy prints its workload's row again (kubectl get -w).
+int WorkloadList(Session& s, bool watch);
 int WorkloadStatus(Session& s, const std::string& arg);
 int WorkloadWhere(Session& s, const std::string& arg);
 

@@ -38,6 +38,14 @@ std::string Replicas(const Json& e) {
   return std::to_string(e.value("readyReplicas", 0)) + "/" + std::to_string(e.value("replicas", 0));
 }
 
+// Corrections of drift on the cluster: "0", or "2 (5m)" with the age of the last one.
+std::string Drift(const Json& record, std::chrono::system_clock::time_point now) {
+  const Json st = record.value("status", Json::object());
+  const int64_t n = st.value("driftCorrections", int64_t{0});
+  if (n == 0) return "0";
+  return std::to_string(n) + " (" + Age(Text(record, "/status/lastDriftCorrectionTime"_json_pointer), now) + ")";
+}
+
 }  // namespace
 
 int WorkloadStatus(Session& s, const std::string& arg) {
@@ -53,6 +61,11 @@ int WorkloadStatus(Session& s, const std::string& arg) {
   if (!per_cluster.is_object()) per_cluster = Json::object();
   for (const auto& [cluster, r] : copies->by_cluster) {
     if (!per_cluster.contains(cluster)) per_cluster[cluster] = {{"phase", Text(r, "/status/phase"_json_pointer)}};
+    const Json st = r.value("status", Json::object());
+    per_cluster[cluster]["driftCorrections"] = st.value("driftCorrections", int64_t{0});
+    if (st.contains("lastDriftCorrectionTime")) {
+      per_cluster[cluster]["lastDriftCorrectionTime"] = st["lastDriftCorrectionTime"];
+    }
   }
   if (s.format == Format::kJson || s.format == Format::kYaml) {
     Json doc = {
@@ -70,16 +83,17 @@ int WorkloadStatus(Session& s, const std::string& arg) {
              {"Generation", gen + (observed.empty() ? "" : " (observed " + observed + " on every cluster)")},
              {"Replicas", Replicas(obj->value("status", Json::object())) + " ready (aggregated)"}});
   d.Heading("Clusters");
-  Table t{{"CLUSTER", "PHASE", "CURRENT", "HEALTHY", "READY", "NAMESPACE", "LAST SYNC", "ERROR"}, {}, {}};
+  Table t{{"CLUSTER", "PHASE", "CURRENT", "HEALTHY", "READY", "NAMESPACE", "LAST SYNC", "DRIFT", "ERROR"}, {}, {}};
   for (const auto& [cluster, e] : per_cluster.items()) {
     const auto rec = copies->by_cluster.find(cluster);
     const Json r = rec == copies->by_cluster.end() ? Json::object() : rec->second;
     std::string err = e.value("error", "");
     if (err.empty()) err = Text(r, "/status/lastError"_json_pointer);
-    t.rows.push_back(
-        {cluster, e.value("phase", ""), e.value("current", false) ? "yes" : "no",
-         e.value("healthy", false) ? "yes" : "no", Replicas(e), Text(r, "/status/downstreamNamespace"_json_pointer),
-         copies->available ? Age(Text(r, "/status/lastSyncTime"_json_pointer), s.now) : "-", err.empty() ? "-" : err});
+    t.rows.push_back({cluster, e.value("phase", ""), e.value("current", false) ? "yes" : "no",
+                      e.value("healthy", false) ? "yes" : "no", Replicas(e),
+                      Text(r, "/status/downstreamNamespace"_json_pointer),
+                      copies->available ? Age(Text(r, "/status/lastSyncTime"_json_pointer), s.now) : "-",
+                      copies->available ? Drift(r, s.now) : "-", err.empty() ? "-" : err});
   }
   d.Indented(t.rows.empty() ? "<none> (no placement selects it yet)" : RenderTable(t, false));
   d.Heading("Conditions");

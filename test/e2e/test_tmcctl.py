@@ -10,6 +10,7 @@ import re
 import select
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
@@ -123,10 +124,25 @@ def test_register_place_drain_deregister(clusters, daemon, tmp_path, peer_bin):
     ok(*t, "cluster", "taint", "west", "gpu-")
     assert "<none>" in ok(*t, "-o", "wide", "cluster", "get", "west").stdout.splitlines()[1]
 
-    # Drain the cluster api runs on: api moves, web leaves it (it wants every matching cluster).
+    # Drain the cluster api runs on: api moves, web leaves it (it wants every matching cluster); a watching
+    # `workload list` prints api's row again as its copy moves.
     gone, other = first[0], ("west" if first[0] == "east" else "east")
-    r = ok(*t, "cluster", "drain", gone, "--timeout", "120")
-    assert "moved: 2 of 2 copies" in r.stdout, r.stdout
+    watcher = subprocess.Popen([os.environ.get("TMCCTL_BIN", "tmcctl"), *s, "workload", "list", "--watch"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert watcher.stdout.readline().split() == ["WORKLOAD", "PLACEMENT", "CLUSTERS", "PHASE", "READY"]
+        r = ok(*t, "cluster", "drain", gone, "--timeout", "120")
+        assert "moved: 2 of 2 copies" in r.stdout, r.stdout
+        seen = []  # read by a thread: select() on the pipe misses lines already in the file's buffer
+        threading.Thread(target=lambda: [seen.append(line.split()[:4]) for line in watcher.stdout],
+                         daemon=True).start()
+        try:
+            eventually(lambda: ["deployments.apps/api", "api", other, "Applied"] in seen, 30, "api moved")
+        except AssertionError:
+            raise AssertionError(f"the watching list never showed api Applied on {other}: {seen}")
+    finally:
+        watcher.kill()
+        watcher.wait()
     assert where("deploy/api") == [other] and where("deploy/web") == [other]
     drained = east if gone == "east" else west
     assert drained.kubectl("get", "deployments", "-A", "-l", "tmc.kcp.io/managed-by=tmcd", "-o", "name").stdout == ""
@@ -141,8 +157,24 @@ def test_register_place_drain_deregister(clusters, daemon, tmp_path, peer_bin):
     secrets = subprocess.run([*kubectl_tmcd, "-n", "tmc", "get", "secrets", "-o", "name"], capture_output=True,
                              text=True).stdout
     assert f"{gone}-credentials" not in secrets and f"{other}-credentials" in secrets
-    # The other cluster still runs both workloads; every table, now that the choice is settled.
+    # The other cluster still runs both workloads. Drift there is put back and counted per copy.
     assert where("deploy/api") == [other] and where("deploy/web") == [other]
+    kept = east if other == "east" else west
+    dns = json.loads(ok(*s, "-o", "json", "workload", "where", "deploy/web").stdout)["items"][0]["status"][
+        "downstreamNamespace"]
+    kept.kubectl("-n", dns, "scale", "deployment", "web", "--replicas=4")
+
+    def drift():
+        doc = json.loads(ok(*s, "-o", "json", "workload", "status", "deploy/web").stdout)
+        return doc["clusters"][other].get("driftCorrections")
+    eventually(lambda: drift() == 1, what="the drift on the remaining cluster counted")
+
+    def row():
+        lines = ok(*s, "workload", "status", "deploy/web").stdout.splitlines()
+        return next((line.split() for line in lines if line.startswith("  " + other)), [])
+    # Shown in the DRIFT column once the copy is back to its one ready replica.
+    eventually(lambda: row()[1:5] == ["Applied", "yes", "yes", "1/1"] and row()[7] == "1", what="DRIFT column")
+    # Every table, now that the choice is settled.
     for name, args in (("cluster-list-wide", [*t, "-o", "wide", "cluster", "list"]),
                        ("cluster-describe", [*t, "cluster", "describe", other]),
                        ("placement-describe", [*s, "placement", "describe", "api"]),

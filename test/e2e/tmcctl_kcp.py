@@ -1,8 +1,8 @@
 """tmcctl in kcp mode (called from test_kcp_mode.py, which owns kcp, the clusters and tmcd): the same flow as
 test_tmcctl.py with a tenant's kcp workspace as the server — register a cluster into the workspace (Ready
 written back by tmcd, using only the ServiceAccount tmcctl made), place a Deployment with `placement create`,
-`workload status` from kcp (the tmc.kcp.io/cluster-status annotation), `workload where` from tmcd's own
-socket, and `deregister` removing the registration in kcp and the identity on the cluster."""
+`workload status` and `workload list` from kcp (the tmc.kcp.io/cluster-status annotation), `workload where`
+from tmcd's own socket, and `deregister` removing the registration in kcp and the identity on the cluster."""
 import json
 import os
 import sys
@@ -33,6 +33,14 @@ def tmcctl_flow_in_kcp(kcp, cluster, d, lc):
         r = tmcctl(*t, "-n", "shop", "workload", "status", "deployment/web")
         return r.returncode == 0 and any(line.split()[:2] == ["edge", "Applied"] for line in r.stdout.splitlines())
     eventually(status, 90, "workload status from kcp shows the copy on edge")
+    # `workload list` from kcp alone: the placements' selections and each workload's annotation.
+    listed = ok(*t, "-n", "shop", "workload", "list").stdout.splitlines()
+    assert listed[0].split() == ["WORKLOAD", "PLACEMENT", "CLUSTERS", "PHASE", "READY"], listed
+    assert listed[1].split()[:4] == ["deployments.apps/web", "web", "edge", "Applied"], listed
+    names = ok(*t, "-A", "-o", "name", "workload", "list").stdout.split()
+    assert names == ["deployment.apps/web"], names
+    watching = tmcctl(*t, "-n", "shop", "workload", "list", "--watch")
+    assert watching.returncode == 1 and "--socket" in watching.stderr, watching.stderr
     where_kcp = tmcctl(*t, "-n", "shop", "workload", "where", "deployment/web")
     assert where_kcp.returncode == 1 and "--socket" in where_kcp.stderr  # kcp serves no SyncRecords: says where
     where = ok("--socket", d.unix_path, "--workspace", lc, "-n", "shop", "workload", "where", "deployment/web")
