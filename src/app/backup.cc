@@ -36,6 +36,13 @@ std::string Now() {
   return apis::Time::FromTimePoint(std::chrono::system_clock::now()).ToString();
 }
 
+// Now() usable in a file name: 2026-12-02T02-40-00Z.
+std::string FileStamp() {
+  std::string stamp = Now();
+  for (char& c : stamp) c = c == ':' ? '-' : c;
+  return stamp;
+}
+
 Status CopyTree(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   fs::copy(from, to, fs::copy_options::recursive, ec);
@@ -194,7 +201,14 @@ int CheckStoreFormat(const Config& config) {
   std::error_code ec;
   if (!fs::exists(path + "/CURRENT", ec)) return kExitOk;
   auto info = store::InspectStore(path);
-  if (!info.ok() || info->format <= store::kStoreFormat) return kExitOk;
+  if (!info.ok() || info->format == store::kStoreFormat) return kExitOk;
+  if (info->format < store::kStoreFormat) {
+    auto r = store::MigrateStore(path, store::kStoreFormat, store::MigrationSteps(), FileStamp());
+    if (!r.ok()) return Fail(r.status().message() + "; the checkpoint taken before it, if any, is beside the store");
+    std::fprintf(stderr, "tmcd: store %s migrated from format %u to %u; the store as it was is kept in %s\n",
+                 path.c_str(), r->from, r->to, r->checkpoints.empty() ? "-" : r->checkpoints.front().c_str());
+    return kExitOk;
+  }
   std::fprintf(stderr,
                "tmcd: store %s has format %u, written by a newer tmcd; this tmcd (%s) reads format %u: "
                "install the newer tmcd again, or restore a backup made by this version\n",
@@ -221,8 +235,7 @@ int RestoreCommand(const Config& config, const std::string& dir) {
   fs::remove_all(incoming, ec);
   if (Status s = CopyTree(in / "store", incoming); !s.ok()) return Fail(s.message());
   uint64_t replaced_revision = 0;
-  std::string stamp = Now();
-  for (char& c : stamp) c = c == ':' ? '-' : c;
+  const std::string stamp = FileStamp();
   const fs::path kept = data / ("store.before-restore-" + stamp);
   const bool had_store = fs::exists(store_dir, ec);
   if (had_store) {

@@ -24,7 +24,9 @@ int RestoreCommand(const Config& config, const std::string& dir);
 
 // Before the daemon starts: kExitNewerStore, with a message naming both versions, when the data
 // directory's store has a format newer than this tmcd reads; kExitOk otherwise (no store yet, or
-// one this tmcd opens; other problems are reported by the store when it opens).
+// one this tmcd opens; other problems are reported by the store when it opens). A store of an older
+// format is migrated in place first, after a checkpoint beside it (store::MigrateStore);
+// kExitFailure, the store left at its format, when that fails.
 int CheckStoreFormat(const Config& config);
 
 // The daemon's side: a checkpoint under <dataDir>/backups/; {"path": ..., "revision": ...}.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -83,7 +84,99 @@ Status Checkpoint(rocksdb::DB* db, const std::string& dir) {
   return s.ok() ? Status::Ok() : FromRocks(s, "cannot make a checkpoint in " + dir);
 }
 
+// A step's view of a store opened for writing: reads from a snapshot taken before the step.
+class RawMigrationBatch : public MigrationBatch {
+ public:
+  explicit RawMigrationBatch(RawDb& db) : db_(db), snapshot_(db.db()->GetSnapshot()) {}
+  ~RawMigrationBatch() override { db_.db()->ReleaseSnapshot(snapshot_); }
+  RawMigrationBatch(const RawMigrationBatch&) = delete;
+  RawMigrationBatch& operator=(const RawMigrationBatch&) = delete;
+
+  Status ForEach(const std::string& family,
+                 const std::function<Status(std::string_view, std::string_view)>& fn) override {
+    auto* h = db_.Family(family);
+    if (h == nullptr) return Internal("no column family " + family);
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_;
+    std::unique_ptr<rocksdb::Iterator> it(db_.db()->NewIterator(ro, h));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      TMCD_TRY(fn(std::string_view(it->key().data(), it->key().size()),
+                  std::string_view(it->value().data(), it->value().size())));
+    }
+    return it->status().ok() ? Status::Ok() : FromRocks(it->status(), "cannot read " + family);
+  }
+  void Put(const std::string& family, std::string_view key, std::string_view value) override {
+    Note(batch_.Put(db_.Family(family), rocksdb::Slice(key.data(), key.size()),
+                    rocksdb::Slice(value.data(), value.size())),
+         family);
+  }
+  void Delete(const std::string& family, std::string_view key) override {
+    Note(batch_.Delete(db_.Family(family), rocksdb::Slice(key.data(), key.size())), family);
+  }
+  // The step's changes and meta/format = `format`, in one synced write.
+  Status Commit(uint32_t format) {
+    if (!error_.ok()) return error_;
+    std::string v;
+    PutU32(v, format);
+    batch_.Put(db_.Family("meta"), "format", v);
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    auto s = db_.db()->Write(wo, &batch_);
+    return s.ok() ? Status::Ok() : FromRocks(s, "cannot write the migration");
+  }
+
+ private:
+  void Note(const rocksdb::Status& s, const std::string& family) {
+    if (!s.ok() && error_.ok()) error_ = FromRocks(s, "cannot stage a change of " + family);
+  }
+  RawDb& db_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::WriteBatch batch_;
+  Status error_ = Status::Ok();
+};
+
 }  // namespace
+
+const std::vector<MigrationStep>& MigrationSteps() {
+  static const std::vector<MigrationStep> kSteps;
+  return kSteps;
+}
+
+Result<MigrationResult> MigrateStore(const std::string& path, uint32_t target, const std::vector<MigrationStep>& steps,
+                                     const std::string& stamp) {
+  TMCD_ASSIGN_OR_RETURN(StoreInfo info, InspectStore(path));
+  MigrationResult out{info.format, info.format, {}};
+  if (info.format > target) {
+    return Internal("store " + path + " has format " + std::to_string(info.format) + ", newer than " +
+                    std::to_string(target));
+  }
+  std::vector<const MigrationStep*> chain;
+  for (uint32_t f = info.format; f < target; ++f) {
+    auto it = std::find_if(steps.begin(), steps.end(), [f](const MigrationStep& m) { return m.from == f; });
+    if (it == steps.end() || !it->apply) {
+      return Internal("store " + path + " has format " + std::to_string(info.format) +
+                      " and this tmcd has no migration from format " + std::to_string(f) + " to " +
+                      std::to_string(f + 1) + "; nothing was changed");
+    }
+    chain.push_back(&*it);
+  }
+  for (const MigrationStep* step : chain) {
+    const std::string kept = path + ".before-format-" + std::to_string(step->from) + "-" + stamp;
+    TMCD_TRY(CheckpointClosedStore(path, kept));
+    out.checkpoints.push_back(kept);
+    RawDb db;
+    TMCD_TRY(db.Open(path, /*read_only=*/false));
+    RawMigrationBatch batch(db);
+    if (Status s = step->apply(batch); !s.ok()) {
+      return Status(s.reason(), "migration from format " + std::to_string(step->from) + " (" + step->what +
+                                    ") failed, the store is still format " + std::to_string(step->from) + ": " +
+                                    s.message());
+    }
+    TMCD_TRY(batch.Commit(step->from + 1));
+    out.to = step->from + 1;
+  }
+  return out;
+}
 
 Status Store::Checkpoint(const std::string& dir) {
   return store::Checkpoint(db_.get(), dir);

@@ -10,7 +10,10 @@
 // of before the restore then gets 410 Expired and relists.
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -34,5 +37,39 @@ Status CheckpointClosedStore(const std::string& path, const std::string& dir);
 // After a restore into `path`: revision and compacted revision := max(its revision, min_revision) + 1,
 // the event log emptied. Returns the new revision.
 Result<uint64_t> FenceRestored(const std::string& path, uint64_t min_revision);
+
+// Format migrations (docs/storage-format.md#format-versions-and-migration). A step sees the store as
+// it was before the step and states its changes, which are written with meta/format in one commit.
+class MigrationBatch {
+ public:
+  virtual ~MigrationBatch() = default;
+  // Every key and value of the column family `family`, in key order.
+  virtual Status ForEach(const std::string& family,
+                         const std::function<Status(std::string_view key, std::string_view value)>& fn) = 0;
+  virtual void Put(const std::string& family, std::string_view key, std::string_view value) = 0;
+  virtual void Delete(const std::string& family, std::string_view key) = 0;
+};
+
+struct MigrationStep {
+  uint32_t from = 0;  // the step takes a store of this format to from + 1
+  std::string what;   // one line for the log
+  std::function<Status(MigrationBatch&)> apply;
+};
+
+// The steps of this tmcd: none yet, format 1 is the first. A change of kStoreFormat adds its step here,
+// and a unit test checks that every format below kStoreFormat has one.
+const std::vector<MigrationStep>& MigrationSteps();
+
+struct MigrationResult {
+  uint32_t from = 0, to = 0;
+  std::vector<std::string> checkpoints;  // one per step taken, the store as it was before that step
+};
+
+// Brings the store at `path` (no process has it open) from its format up to `target`. The chain of
+// steps is checked first (a missing one changes nothing); then, per step, a checkpoint of the store to
+// `<path>.before-format-<N>-<stamp>` and the step's changes with meta/format = N + 1 in one synced
+// batch, so an interrupted migration leaves format N and simply runs again.
+Result<MigrationResult> MigrateStore(const std::string& path, uint32_t target, const std::vector<MigrationStep>& steps,
+                                     const std::string& stamp);
 
 }  // namespace tmcd::store
