@@ -4,6 +4,7 @@
 #include "common/strings.h"
 #include "ctl/describe.h"
 #include "ctl/workloads.h"
+#include "sync/naming.h"
 
 namespace tmcd::ctl {
 namespace {
@@ -44,6 +45,35 @@ std::string Drift(const Json& record, std::chrono::system_clock::time_point now)
   const int64_t n = st.value("driftCorrections", int64_t{0});
   if (n == 0) return "0";
   return std::to_string(n) + " (" + Age(Text(record, "/status/lastDriftCorrectionTime"_json_pointer), now) + ")";
+}
+
+// kcp mode: kcp serves no SyncRecords. The workload's tmc.kcp.io/cluster-status annotation names its
+// clusters and phases, and its kcp.io/cluster annotation the logical cluster the namespace on each
+// cluster is derived from (docs/sync.md "Names and marks"); the placement is not recorded there.
+int WhereFromAnnotation(Session& s, const WorkloadRef& w, const std::string& arg) {
+  auto obj = s.conn.client->Get(s.Ref(w.group, w.version, w.resource, s.namespace_), w.name);
+  if (!obj.ok()) return Fail(s, obj.status(), "`tmcctl workload list` shows the workloads tmcd syncs");
+  Json per = Json::parse(Text(*obj, "/metadata/annotations/tmc.kcp.io~1cluster-status"_json_pointer), nullptr, false);
+  if (!per.is_object() || per.empty()) {
+    *s.err << "not placed: no cluster runs " << arg << " in namespace " << s.namespace_ << "\n";
+    return kExitFailure;
+  }
+  const std::string lc = Text(*obj, "/metadata/annotations/kcp.io~1cluster"_json_pointer);
+  const std::string dns = lc.empty() ? "-" : sync::DownstreamNamespace(lc, s.namespace_);
+  if (s.format == Format::kJson || s.format == Format::kYaml) {
+    Json doc = Json::object();
+    for (const auto& [cluster, e] : per.items()) doc[cluster] = {{"namespace", dns}, {"phase", e.value("phase", "")}};
+    *s.out << (s.format == Format::kJson ? doc.dump(4) + "\n" : ToYaml(doc));
+    return kExitOk;
+  }
+  if (s.format == Format::kName) {
+    for (const auto& [cluster, e] : per.items()) *s.out << "clusterregistration.tmc.kcp.io/" << cluster << "\n";
+    return kExitOk;
+  }
+  Table t{{"CLUSTER", "NAMESPACE", "PHASE", "PLACEMENT"}, {}, {}};
+  for (const auto& [cluster, e] : per.items()) t.rows.push_back({cluster, dns, e.value("phase", ""), "-"});
+  *s.out << RenderTable(t, false);
+  return kExitOk;
 }
 
 }  // namespace
@@ -107,11 +137,7 @@ int WorkloadWhere(Session& s, const std::string& arg) {
   if (!w.ok()) return Fail(s, w.status());
   auto copies = CopiesOf(s, *w);
   if (!copies.ok()) return Fail(s, copies.status());
-  if (!copies->available) {
-    return Fail(s, NotFound("this server serves no SyncRecords"),
-                "in kcp mode, ask tmcd itself (--socket) with --workspace, or read the workload's "
-                "tmc.kcp.io/cluster-status annotation");
-  }
+  if (!copies->available) return WhereFromAnnotation(s, *w, arg);
   if (copies->by_cluster.empty()) {
     *s.err << "not placed: no cluster runs " << arg << " in namespace " << s.namespace_ << "\n";
     return kExitFailure;

@@ -1,8 +1,8 @@
 """tmcctl in kcp mode (called from test_kcp_mode.py, which owns kcp, the clusters and tmcd): the same flow as
 test_tmcctl.py with a tenant's kcp workspace as the server — register a cluster into the workspace (Ready
 written back by tmcd, using only the ServiceAccount tmcctl made), place a Deployment with `placement create`,
-`workload status` and `workload list` from kcp (the tmc.kcp.io/cluster-status annotation), `workload where`
-from tmcd's own socket, and `deregister` removing the registration in kcp and the identity on the cluster."""
+`workload status`, `list` and `where` from kcp (the tmc.kcp.io/cluster-status annotation), `workload where`
+also from tmcd's own socket, and `deregister` removing the registration in kcp and the identity on the cluster."""
 import json
 import os
 import sys
@@ -41,10 +41,14 @@ def tmcctl_flow_in_kcp(kcp, cluster, d, lc):
     assert names == ["deployment.apps/web"], names
     watching = tmcctl(*t, "-n", "shop", "workload", "list", "--watch")
     assert watching.returncode == 1 and "--socket" in watching.stderr, watching.stderr
-    where_kcp = tmcctl(*t, "-n", "shop", "workload", "where", "deployment/web")
-    assert where_kcp.returncode == 1 and "--socket" in where_kcp.stderr  # kcp serves no SyncRecords: says where
+    # `where` from kcp (the annotations) and from tmcd's socket (the SyncRecords) name the same copy.
     where = ok("--socket", d.unix_path, "--workspace", lc, "-n", "shop", "workload", "where", "deployment/web")
-    assert where.stdout.splitlines()[1].split()[:1] == ["edge"], where.stdout
+    row = where.stdout.splitlines()[1].split()
+    assert row[0] == "edge" and row[1].startswith("tmc-") and row[2] == "Applied", where.stdout
+    where_kcp = ok(*t, "-n", "shop", "workload", "where", "deployment/web").stdout.splitlines()
+    assert where_kcp[1].split() == row[:3] + ["-"], (where_kcp, where.stdout)
+    assert ok(*t, "-n", "shop", "-o", "name", "workload", "where", "deploy/web").stdout == \
+        "clusterregistration.tmc.kcp.io/edge\n"
     assert "PlacementExplanation" not in ok(*t, "-n", "shop", "placement", "describe", "web").stdout
 
     r = ok(*t, "cluster", "deregister", "edge", "--cluster-kubeconfig", cluster.kubeconfig, "--timeout", "120")
