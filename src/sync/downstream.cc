@@ -150,7 +150,15 @@ Status Downstream::DeleteNamespace(const std::string& workspace, const std::stri
 }
 
 Result<Json> Downstream::Apply(const kube::ResourceRef& r, const Json& obj) {
-  return client_->Apply(r, obj["metadata"].value("name", ""), obj, kFieldManager, true);
+  const Json& m = obj["metadata"];
+  auto applied = client_->Apply(r, m.value("name", ""), obj, kFieldManager, true);
+  // Put back: no longer "seen going", even before the informer sees it come (so it counts once).
+  if (applied.ok()) {
+    NoteRemoved(
+        r.group + "/" + r.version + "/" + r.resource + "|" + m.value("namespace", "") + "/" + m.value("name", ""),
+        false);
+  }
+  return applied;
 }
 
 }  // namespace tmcd::sync
