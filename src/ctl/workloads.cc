@@ -186,13 +186,11 @@ Result<WorkloadRef> ParseWorkload(Session& s, const std::string& arg) {
     return BadRequest("unknown kind " + Quote(type) +
                       ": name other kinds as resource.group (e.g. widgets.example.com)");
   }
-  std::string path = s.conn.workspace.empty() ? "" : "/clusters/" + s.conn.workspace;
-  auto g = s.conn.client->GetPath(path + "/apis/" + group);
-  if (!g.ok()) return Status(g.status().reason(), "API group " + Quote(group) + ": " + g.status().message());
+  auto vk = VersionAndKind(s, group, head);
+  if (!vk.ok()) return Status(vk.status().reason(), "API group " + Quote(group) + ": " + vk.status().message());
   out.group = group;
-  out.version = Text(*g, "/preferredVersion/version"_json_pointer);
+  out.version = vk->first;
   out.resource = head;
-  if (out.version.empty()) return NotFound("API group " + Quote(group) + " has no preferred version");
   return out;
 }
 
