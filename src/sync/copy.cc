@@ -102,6 +102,15 @@ enum class CopyState {
   kDrifted,  // nothing tmcd wants changed, yet the copy was edited, unmarked or deleted on the cluster
 };
 
+// Whether an apply after drift changed the copy back: it was gone or unmarked, or the apply made a new
+// generation. An edit of fields tmcd does not own (an HPA's replicas on an autoscaled copy) stays as it
+// is, so it is not counted as put back.
+bool PutBack(const std::optional<Json>& before, const Json& after) {
+  if (!before || !HasMarks(*before)) return true;
+  const int64_t was = (*before)["metadata"].value("generation", int64_t{0});
+  return after.value("metadata", Json::object()).value("generation", int64_t{0}) > was;
+}
+
 CopyState Compare(const v1::SyncRecord& record, const std::string& hash, const std::optional<Json>& cached,
                   const std::function<bool()>& removed) {
   if (record.status.desired_hash != hash || record.status.phase != "Applied") return CopyState::kStale;
@@ -218,7 +227,7 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
     record.status.applied_generation = generation;
     record.status.downstream_generation = seen["metadata"].value("generation", int64_t{0});
     record.status.last_sync_time = now;
-    if (state == CopyState::kDrifted) CountDrift(w, cluster, record, now);
+    if (state == CopyState::kDrifted && PutBack(cached, seen)) CountDrift(w, cluster, record, now);
   }
   record.status.dependencies = dep_names;
   MarkApplied(*w.rules, record, seen, now);

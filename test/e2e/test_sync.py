@@ -175,6 +175,13 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
     eventually(lambda: drift() == {"east": 2, "west": 0}, what="the deletion counted as drift")
     east_record = [r for r in get(base, SR)["items"] if r["spec"]["clusterName"] == "east"][0]
     assert east_record["status"]["lastDriftCorrectionTime"]
+    # An edit of a field tmcd does not set is the cluster's: seen (a new generation), left, not counted.
+    c1.kubectl("patch", "deployment", "web", "-n", ns, "-p", '{"spec":{"minReadySeconds":5}}')
+    gen = downstream(c1, ns, "deployment", "web")["metadata"]["generation"]
+    eventually(lambda: [r for r in get(base, SR)["items"] if r["spec"]["clusterName"] == "east"][0]["status"][
+        "downstreamGeneration"] == gen, what="the edit seen by tmcd")
+    assert downstream(c1, ns, "deployment", "web")["spec"]["minReadySeconds"] == 5
+    assert drift() == {"east": 2, "west": 0}
     events = get(base, "/api/v1/namespaces/shop/events")["items"]
     assert any(e["reason"] == "DriftCorrected" and e["involvedObject"]["name"] == "web" and "east" in e["message"]
                for e in events), [(e["reason"], e["message"]) for e in events]
