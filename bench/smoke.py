@@ -4,7 +4,7 @@
 
 Each benchmark prints ratios against a baseline measured in the same run, so the machine's speed cancels
 out. Every case runs ROUNDS times; the check is on the median ratio, and fails only below half of the ratio
-documented in docs/performance.md, so noise never fails CI but a real 2x loss does. Every round's ratio is
+documented in docs/performance.md, so run-to-run noise should not fail CI while a real 2x loss does. Every round's ratio is
 printed (min / median / max), also when the check passes.
 
   bench/smoke.py BUILD_DIR [ROUNDS]

@@ -35,8 +35,9 @@ class Downstream {
   // The managed object ns/name of `r` (namespace ignored) as last seen by its informer, which is
   // started by the first call for that resource.
   std::optional<Json> Cached(const kube::ResourceRef& r, const std::string& ns, const std::string& name);
-  // Whether the informer of `r` last saw ns/name go (deleted, or tmcd's label taken off) within the
-  // last ten minutes: the copy is missing because someone removed it, not because the informer lags.
+  // Whether the informer of `r` saw ns/name go (deleted, or tmcd's label taken off) and nothing has
+  // applied it since: the copy is missing because someone removed it, not because the informer lags.
+  // Marks older than ten minutes are dropped whenever their number reaches a multiple of 1,024.
   bool Removed(const kube::ResourceRef& r, const std::string& ns, const std::string& name);
 
   // Creates the downstream namespace for (workspace, ns) with its locator, or checks the locator of
