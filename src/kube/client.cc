@@ -292,9 +292,21 @@ Result<Client::Response> Client::Do(const std::string& method, const std::string
   bool token_retried = false;
   for (int attempt = 0;; ++attempt) {
     std::this_thread::sleep_for(limiter_.Reserve(SteadyClock::now()));
+    if (options_.fail_fast) {
+      if (auto why = breaker_.Admit(SteadyClock::now())) {
+        return Status(Reason::kServiceUnavailable, "transport: failing fast, the last request failed: " + *why);
+      }
+    }
     int retry_after = -1;
     auto r = DoOnce(method, path, body, content_type, retry_after);
     const bool transport_error = !r.ok() && r.status().reason() == Reason::kServiceUnavailable;
+    if (options_.fail_fast) {
+      if (transport_error) {
+        breaker_.Failed(SteadyClock::now(), r.status().message());
+      } else if (r.ok() && breaker_.Succeeded() && on_breaker_closed_) {
+        on_breaker_closed_();
+      }
+    }
     if (r.ok() && r->code >= 200 && r->code < 300) return r;
     if (!r.ok() && !transport_error) return r.status();
     const int code = r.ok() ? r->code : 0;

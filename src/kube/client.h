@@ -78,6 +78,9 @@ struct ClientOptions {
   int burst = 10;
   int max_retries = 10;
   bool retry_reads = true;  // false: a failed GET is reported at once (health probes count failures themselves)
+  // A circuit breaker (rate.h) on requests (not watches): after a transport failure, fail fast instead of
+  // waiting for a timeout per request. For clients many workers share; not for health probes.
+  bool fail_fast = false;
   std::chrono::seconds timeout{30};
   std::string user_agent = "tmcd/0.1";
   // Bounds on what a server may make tmcd hold: one response body, and the items of a paged list.
@@ -127,6 +130,11 @@ class Client {
                WatchCancel* cancel = nullptr);
 
   const RestConfig& config() const { return config_; }
+  // With options.fail_fast: close the breaker now (the server was seen answering by someone else).
+  void ResetBreaker() { breaker_.Reset(); }
+  // Called (on the requesting thread) when an answer closes an open breaker. Set before use.
+  void OnBreakerClosed(std::function<void()> f) { on_breaker_closed_ = std::move(f); }
+  bool FailingFast() const { return options_.fail_fast && breaker_.Open(); }
 
   struct Response {
     int code = 0;
@@ -156,6 +164,8 @@ class Client {
   bool tls_ = true;
   std::string path_prefix_;  // the server URL's path, e.g. /clusters/root
   TokenBucket limiter_;
+  CircuitBreaker breaker_;  // used with options_.fail_fast
+  std::function<void()> on_breaker_closed_;
   std::mutex mu_;
   std::vector<std::unique_ptr<httplib::ClientImpl>> idle_;  // guarded by mu_
   std::string token_;                                       // guarded by mu_

@@ -32,4 +32,36 @@ Millis Backoff::Next(SteadyTime now) {
   return Millis(static_cast<int64_t>(static_cast<double>(current_.count()) * (1.0 + dist(rng_))));
 }
 
+std::optional<std::string> CircuitBreaker::Admit(SteadyTime now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (backoff_ == Millis(0)) return std::nullopt;
+  if (now >= until_ && !trial_) {
+    trial_ = true;
+    return std::nullopt;
+  }
+  const auto left = std::chrono::duration_cast<Millis>(until_ - now).count();
+  return why_ + (trial_ ? "; a trial request is in flight" : "; next trial in " + std::to_string(left) + " ms");
+}
+
+bool CircuitBreaker::Succeeded() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool was_open = backoff_ != Millis(0);
+  backoff_ = Millis(0);
+  trial_ = false;
+  return was_open;
+}
+
+void CircuitBreaker::Failed(SteadyTime now, const std::string& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  backoff_ = backoff_ == Millis(0) ? o_.initial : std::min(o_.cap, backoff_ * 2);
+  until_ = now + backoff_;
+  trial_ = false;
+  why_ = why;
+}
+
+bool CircuitBreaker::Open() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return backoff_ != Millis(0);
+}
+
 }  // namespace tmcd::kube

@@ -1,13 +1,15 @@
 #pragma once
 // Client-side pacing: a token bucket (client-go's QPS/burst; defaults 5/10) and the reflector's
 // exponential backoff (800 ms doubling to 30 s, full jitter, reset after 2 min without failure).
-// Both take the current time as an argument so tests drive them with a fake clock.
-// TokenBucket is thread-safe; Backoff is thread-compatible (one per loop).
+// And a circuit breaker for one server. All take the current time as an argument so tests drive them
+// with a fake clock. TokenBucket and CircuitBreaker are thread-safe; Backoff is thread-compatible.
 
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <random>
+#include <string>
 
 namespace tmcd::kube {
 
@@ -49,6 +51,36 @@ class Backoff {
   Millis current_{0};
   SteadyTime last_failure_{};
   std::mt19937_64 rng_;
+};
+
+// After a transport failure (no HTTP answer: refused, reset, TLS or read timeout) requests fail at once
+// for a backoff (1 s doubling to 30 s) instead of each waiting for its own timeout; when the backoff
+// ends, one request goes through as a trial while the others keep failing fast. Any answer closes the
+// breaker. This is what keeps one dead cluster from holding every sync worker for a timeout each
+// (docs/sync.md, "An unreachable cluster").
+class CircuitBreaker {
+ public:
+  struct Options {
+    Millis initial{1000};
+    Millis cap{30000};
+  };
+  explicit CircuitBreaker(Options o) : o_(o) {}
+  CircuitBreaker() : CircuitBreaker(Options{}) {}
+  // Empty when a request may go now; otherwise why not (the last failure and the wait left).
+  std::optional<std::string> Admit(SteadyTime now);
+  // True when this closed an open breaker (the requests failed meanwhile may be retried now).
+  bool Succeeded();
+  void Failed(SteadyTime now, const std::string& why);
+  void Reset() { Succeeded(); }
+  bool Open() const;
+
+ private:
+  const Options o_;
+  mutable std::mutex mu_;
+  Millis backoff_{0};   // guarded by mu_; 0 = closed
+  SteadyTime until_{};  // guarded by mu_; failing fast until then
+  bool trial_ = false;  // guarded by mu_; a trial request is in flight
+  std::string why_;     // guarded by mu_
 };
 
 }  // namespace tmcd::kube
