@@ -100,6 +100,7 @@ enum class CopyState {
   kCurrent,  // applied with this hash, and the cluster shows the generation tmcd left and its marks
   kStale,    // something to apply: a new desired state, a failed or lagging one
   kDrifted,  // nothing tmcd wants changed, yet the copy was edited, unmarked or deleted on the cluster
+  kLagging,  // applied with this hash moments ago; the informer has not seen that apply yet
 };
 
 // Whether an apply after drift changed the copy back: it was gone or unmarked, or the apply made a new
@@ -112,14 +113,19 @@ bool PutBack(const std::optional<Json>& before, const Json& after) {
 }
 
 CopyState Compare(const v1::SyncRecord& record, const std::string& hash, const std::optional<Json>& cached,
-                  const std::function<bool()>& removed) {
+                  const std::function<bool()>& removed, const std::function<bool()>& applied_recently) {
   if (record.status.desired_hash != hash || record.status.phase != "Applied") return CopyState::kStale;
-  if (!cached) return removed() ? CopyState::kDrifted : CopyState::kStale;
+  // Missing, or a generation below the recorded one: the informer lagging behind tmcd's own apply when
+  // that apply was recent (applying again would change nothing), else unknown (apply).
+  if (!cached) {
+    if (removed()) return CopyState::kDrifted;
+    return applied_recently() ? CopyState::kLagging : CopyState::kStale;
+  }
   const int64_t gen = (*cached)["metadata"].value("generation", int64_t{0});
   if (!HasMarks(*cached)) return CopyState::kDrifted;
   if (gen == record.status.downstream_generation) return CopyState::kCurrent;
-  // A cached generation below the recorded one is the informer lagging behind tmcd's own apply.
-  return gen > record.status.downstream_generation ? CopyState::kDrifted : CopyState::kStale;
+  if (gen > record.status.downstream_generation) return CopyState::kDrifted;
+  return applied_recently() ? CopyState::kLagging : CopyState::kStale;
 }
 
 }  // namespace
@@ -175,6 +181,10 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
   auto ds = DownstreamFor(ref.workspace, cluster);
   if (!ds) {
     Status s(Reason::kServiceUnavailable, "cluster " + cluster + " is not Ready");
+    // A copy applied at this generation stays as recorded: nothing new has to reach the cluster, and
+    // just after a start every cluster reads as not Ready until its first probe; marking the copy
+    // Failed then would re-apply every copy once the cluster is Ready (docs/sync.md, "After a restart").
+    if (record.status.phase == "Applied" && record.status.applied_generation == generation) return s;
     Fail(record, s, "ClusterNotReady", now);
     return s;
   }
@@ -200,9 +210,13 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
     return s;
   }
   const std::string hash = DesiredHash(desired, dep_objects);
-  auto cached = ds->Cached(Ref(ref.group, ref.version, ref.resource, ""), dns, ref.name);
+  const kube::ResourceRef all = Ref(ref.group, ref.version, ref.resource, "");
+  auto cached = ds->Cached(all, dns, ref.name);
   const CopyState state = Compare(
-      record, hash, cached, [&] { return ds->Removed(Ref(ref.group, ref.version, ref.resource, ""), dns, ref.name); });
+      record, hash, cached, [&] { return ds->Removed(all, dns, ref.name); },
+      [&] { return ds->AppliedRecently(all, dns, ref.name); });
+  // The record already says what that apply returned; the informer's event of it requeues the workload.
+  if (state == CopyState::kLagging) return Status::Ok();
   Json seen = cached ? *cached : Json::object();
   if (state != CopyState::kCurrent) {
     if (Status s = DependenciesAccepted(ref.workspace, cluster, w, deps); !s.ok()) {

@@ -36,55 +36,87 @@ Downstream::~Downstream() {
 std::optional<Json> Downstream::Cached(const kube::ResourceRef& r, const std::string& ns, const std::string& name) {
   const std::string k = r.group + "/" + r.version + "/" + r.resource;
   kube::Informer* inf = nullptr;
+  bool start = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = informers_.find(k);
-    if (it != informers_.end()) return it->second->Get(ns + "/" + name);
-    kube::Informer::Options o;
-    o.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedByValue);
-    o.transform = [](Json& obj) {
-      if (obj.contains("metadata")) obj["metadata"].erase("managedFields");
-    };
-    const kube::ResourceRef all = Ref(r.group, r.version, r.resource, "");
-    // A relist after a 410 means tmcd missed that cluster's changes for a while (a long partition,
-    // a restarted apiserver over a compacted etcd): say so, as drift found then is corrected late.
-    o.on_relist = [server = client_->config().server, k](const Status& cause) {
-      if (!cause.ok()) spdlog::info("sync: {} on {} relisted after: {}", k, server, cause.ToString());
-    };
-    auto informer = std::make_unique<kube::Informer>(*client_, all, o);
-    auto notify = [on_change = on_change_, all](const Json& obj) {
-      UpstreamId id;
-      if (!UpstreamFromAnnotation(obj, id)) return;
-      id.group = all.group;
-      id.version = all.version;
-      id.resource = all.resource;
-      on_change(id);
-    };
-    auto note = [this, k](const Json& obj, bool removed) {
-      const Json& m = obj.value("metadata", Json::object());
-      NoteRemoved(k + "|" + m.value("namespace", "") + "/" + m.value("name", ""), removed);
-    };
-    informer->AddHandlers({.on_add =
-                               [notify, note](const Json& obj) {
-                                 note(obj, false);
-                                 notify(obj);
-                               },
-                           .on_update = [notify](const Json&, const Json& now) { notify(now); },
-                           .on_delete =
-                               [notify, note](const Json& obj) {
-                                 note(obj, true);
-                                 notify(obj);
-                               }});
-    inf = informer.get();
-    informers_[k] = std::move(informer);
+    if (it != informers_.end()) {
+      inf = it->second.get();
+    } else {
+      inf = MakeInformer(k, r);
+      start = true;
+    }
   }
-  inf->Start();  // outside the lock: its first events may call back into the syncer
-  return std::nullopt;
+  if (start) inf->Start();  // outside the lock: its first events may call back into the syncer
+  // Not in a cache that has not listed yet is not "absent": after a restart every copy would be applied
+  // again. Wait for the first list (one request), or read the object itself when that takes too long.
+  constexpr auto kSyncWait = std::chrono::seconds(5);
+  if (inf->HasSynced() || (!client_->FailingFast() && inf->WaitForSync(kSyncWait))) return inf->Get(ns + "/" + name);
+  auto got = client_->Get(Ref(r.group, r.version, r.resource, ns), name);
+  if (!got.ok()) return std::nullopt;
+  if (got->contains("metadata")) (*got)["metadata"].erase("managedFields");
+  return *got;
+}
+
+kube::Informer* Downstream::MakeInformer(const std::string& k, const kube::ResourceRef& r) {
+  kube::Informer::Options o;
+  o.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedByValue);
+  o.transform = [](Json& obj) {
+    if (obj.contains("metadata")) obj["metadata"].erase("managedFields");
+  };
+  const kube::ResourceRef all = Ref(r.group, r.version, r.resource, "");
+  // A relist after a 410 means tmcd missed that cluster's changes for a while (a long partition,
+  // a restarted apiserver over a compacted etcd): say so, as drift found then is corrected late.
+  o.on_relist = [server = client_->config().server, k](const Status& cause) {
+    if (!cause.ok()) spdlog::info("sync: {} on {} relisted after: {}", k, server, cause.ToString());
+  };
+  auto informer = std::make_unique<kube::Informer>(*client_, all, o);
+  auto notify = [on_change = on_change_, all](const Json& obj) {
+    UpstreamId id;
+    if (!UpstreamFromAnnotation(obj, id)) return;
+    id.group = all.group;
+    id.version = all.version;
+    id.resource = all.resource;
+    on_change(id);
+  };
+  auto note = [this, k](const Json& obj, bool removed) {
+    const Json& m = obj.value("metadata", Json::object());
+    NoteRemoved(CopyKey(k, m.value("namespace", ""), m.value("name", "")), removed);
+  };
+  informer->AddHandlers({.on_add =
+                             [notify, note](const Json& obj) {
+                               note(obj, false);
+                               notify(obj);
+                             },
+                         .on_update = [notify](const Json&, const Json& now) { notify(now); },
+                         .on_delete =
+                             [notify, note](const Json& obj) {
+                               note(obj, true);
+                               notify(obj);
+                             }});
+  kube::Informer* inf = informer.get();
+  informers_[k] = std::move(informer);
+  return inf;
+}
+
+std::string Downstream::CopyKey(const std::string& gvr, const std::string& ns, const std::string& name) {
+  return gvr + "|" + ns + "/" + name;
+}
+
+std::string Downstream::CopyKey(const kube::ResourceRef& r, const std::string& ns, const std::string& name) {
+  return CopyKey(r.group + "/" + r.version + "/" + r.resource, ns, name);
 }
 
 bool Downstream::Removed(const kube::ResourceRef& r, const std::string& ns, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  return removed_.count(r.group + "/" + r.version + "/" + r.resource + "|" + ns + "/" + name) != 0;
+  return removed_.count(CopyKey(r, ns, name)) != 0;
+}
+
+bool Downstream::AppliedRecently(const kube::ResourceRef& r, const std::string& ns, const std::string& name) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = applied_.find(CopyKey(r, ns, name));
+  return it != applied_.end() && now - it->second < kAppliedMemo;
 }
 
 void Downstream::NoteRemoved(const std::string& key, bool removed) {
@@ -154,9 +186,13 @@ Result<Json> Downstream::Apply(const kube::ResourceRef& r, const Json& obj) {
   auto applied = client_->Apply(r, m.value("name", ""), obj, kFieldManager, true);
   // Put back: no longer "seen going", even before the informer sees it come (so it counts once).
   if (applied.ok()) {
-    NoteRemoved(
-        r.group + "/" + r.version + "/" + r.resource + "|" + m.value("namespace", "") + "/" + m.value("name", ""),
-        false);
+    const std::string key = CopyKey(r, m.value("namespace", ""), m.value("name", ""));
+    NoteRemoved(key, false);
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(mu_);
+    applied_[key] = now;
+    if (applied_.size() % 1024 == 0)
+      std::erase_if(applied_, [&](const auto& e) { return now - e.second > kAppliedMemo; });
   }
   return applied;
 }

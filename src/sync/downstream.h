@@ -33,12 +33,17 @@ class Downstream {
   kube::Client& client() { return *client_; }
   const std::string& fingerprint() const { return fingerprint_; }
   // The managed object ns/name of `r` (namespace ignored) as last seen by its informer, which is
-  // started by the first call for that resource.
+  // started by the first call for that resource; until that informer has listed (up to 5 s), read
+  // from the cluster (GET).
   std::optional<Json> Cached(const kube::ResourceRef& r, const std::string& ns, const std::string& name);
   // Whether the informer of `r` saw ns/name go (deleted, or tmcd's label taken off) and nothing has
   // applied it since: the copy is missing because someone removed it, not because the informer lags.
   // Marks older than ten minutes are dropped whenever their number reaches a multiple of 1,024.
   bool Removed(const kube::ResourceRef& r, const std::string& ns, const std::string& name);
+  // Whether this process applied ns/name of `r` within the last 30 s: a copy missing from the informer,
+  // or older there than the apply made it, is then the informer lagging behind tmcd's own write
+  // (the events of that write requeue the workload before the informer has seen it), not drift.
+  bool AppliedRecently(const kube::ResourceRef& r, const std::string& ns, const std::string& name);
 
   // Creates the downstream namespace for (workspace, ns) with its locator, or checks the locator of
   // an existing one: a namespace that belongs to something else is a collision (Conflict, message
@@ -51,7 +56,13 @@ class Downstream {
   Result<Json> Apply(const kube::ResourceRef& r, const Json& obj);
 
  private:
+  static constexpr std::chrono::seconds kAppliedMemo{30};
+  // "group/version/resource|ns/name", the key of removed_ and applied_.
+  static std::string CopyKey(const std::string& gvr, const std::string& ns, const std::string& name);
+  static std::string CopyKey(const kube::ResourceRef& r, const std::string& ns, const std::string& name);
   void NoteRemoved(const std::string& key, bool removed);
+  // Makes (not starts) the informer of "group/version/resource" `k`; with mu_ held.
+  kube::Informer* MakeInformer(const std::string& k, const kube::ResourceRef& r);
 
   std::unique_ptr<kube::Client> client_;
   const std::string fingerprint_;
@@ -59,6 +70,8 @@ class Downstream {
   std::mutex mu_;
   // "group/version/resource|ns/name" → when its informer saw it go; guarded by mu_, pruned as it grows.
   std::map<std::string, std::chrono::steady_clock::time_point> removed_;
+  // CopyKey → when this process last applied it; guarded by mu_, pruned as it grows.
+  std::map<std::string, std::chrono::steady_clock::time_point> applied_;
   std::map<std::string, std::unique_ptr<kube::Informer>> informers_;  // "group/version/resource"; guarded
   std::set<std::string> namespaces_;  // downstream namespaces known to be ours; guarded by mu_
 };

@@ -198,7 +198,9 @@ void Syncer::QueueNamespace(const std::string& ws, const std::string& ns) {
 void Syncer::QueueCluster(const std::string& ws, const std::string& cluster) {
   auto list = store_.List(store::ResourcePrefix(ws, kTmcGroup, "syncrecords"), 0, "");
   if (!list.ok()) return;
+  const std::string mention = "\"" + cluster + "\"";  // decode only the records that can be this cluster's
   for (const auto& [key, o] : list->items) {
+    if (o.json.find(mention) == std::string::npos) continue;
     auto r = v1::DecodeStored<v1::SyncRecord>(o.json);
     if (!r.ok() || r->spec.cluster_name != cluster) continue;
     const auto& u = r->spec.upstream;
