@@ -170,6 +170,15 @@ void Syncer::OnClusterEvent(const store::ObjectKey& k, const std::string& json) 
     if (!fresh && it->second == ready && !deleting && !relabelled) return;
     it->second = ready;
   }
+  if (ready) {
+    // The probe reached it: copies go through now rather than fail fast until the breaker's next trial.
+    std::shared_ptr<Downstream> ds;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = downstreams_.find(ck); it != downstreams_.end()) ds = it->second;
+    }
+    if (ds) ds->client().ResetBreaker();
+  }
   if (ready || deleting) QueueCluster(k.workspace, k.name);
 }
 

@@ -77,8 +77,11 @@ std::shared_ptr<Downstream> Syncer::DownstreamFor(const std::string& ws, const s
   co.burst = static_cast<int>(2 * options_.qps);
   co.max_retries = 2;
   co.timeout = std::chrono::seconds(10);
+  co.fail_fast = true;  // a dead cluster costs one timeout, not one per copy (docs/sync.md)
   auto client = kube::Client::Create(conn->rest, co);
   if (!client.ok()) return nullptr;
+  // What failed fast while the breaker was open is retried now, not after each key's grown backoff.
+  client.value()->OnBreakerClosed([this, ws, cluster] { QueueCluster(ws, cluster); });
   auto on_change = [this, cluster](const UpstreamId& id) {
     const std::string key = WorkloadKey{id.workspace, id.group, id.resource, id.namespace_, id.name}.String();
     if (options_.aggregate_status) Seen(downstream_seen_, key);  // observed when the status is written
