@@ -54,16 +54,14 @@ std::optional<Json> Downstream::Cached(const kube::ResourceRef& r, const std::st
   if (inf->HasSynced() || (!client_->FailingFast() && inf->WaitForSync(kSyncWait))) return inf->Get(ns + "/" + name);
   auto got = client_->Get(Ref(r.group, r.version, r.resource, ns), name);
   if (!got.ok()) return std::nullopt;
-  if (got->contains("metadata")) (*got)["metadata"].erase("managedFields");
+  TrimForCache(*got);
   return *got;
 }
 
 kube::Informer* Downstream::MakeInformer(const std::string& k, const kube::ResourceRef& r) {
   kube::Informer::Options o;
   o.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedByValue);
-  o.transform = [](Json& obj) {
-    if (obj.contains("metadata")) obj["metadata"].erase("managedFields");
-  };
+  o.transform = TrimForCache;
   const kube::ResourceRef all = Ref(r.group, r.version, r.resource, "");
   // A relist after a 410 means tmcd missed that cluster's changes for a while (a long partition,
   // a restarted apiserver over a compacted etcd): say so, as drift found then is corrected late.

@@ -144,4 +144,14 @@ std::string DesiredHash(const Json& desired, const std::vector<Json>& dependenci
   return HexEncode(Sha256(all)).substr(0, 32);
 }
 
+void TrimForCache(Json& downstream) {
+  if (!downstream.contains("metadata") || !downstream["metadata"].is_object()) return;
+  Json& m = downstream["metadata"];
+  m.erase("managedFields");
+  if (m.contains("annotations") && m["annotations"].is_object()) {
+    m["annotations"].erase("kcp.io/cluster");
+    if (m["annotations"].empty()) m.erase("annotations");
+  }
+}
+
 }  // namespace tmcd::sync

@@ -28,6 +28,10 @@ Json Desired(const Json& upstream, const UpstreamId& id, const std::string& down
 
 // The namespace object tmcd creates downstream for (workspace, ns).
 Json NamespaceObject(const std::string& workspace, const std::string& ns);
+// What a cluster's informer keeps of a copy: no managedFields, and no kcp.io/cluster annotation — a
+// kcp workspace used as a cluster marks every object with its logical cluster, which would file the
+// copy under "cluster|ns/name" and make every lookup by ns/name miss (every copy then looked gone).
+void TrimForCache(Json& downstream);
 
 // An object a Pod template refers to by name in its own namespace.
 struct Reference {

@@ -4,11 +4,30 @@
 
 #include <doctest/doctest.h>
 
+#include "kube/informer.h"
 #include "sync/interpreter.h"
 #include "sync/naming.h"
 
 namespace tmcd::sync {
 namespace {
+
+TEST_CASE("a copy is cached under ns/name, also when a kcp workspace serves as the cluster") {
+  Json copy = Json::parse(R"({"metadata": {"name": "web", "namespace": "tmc-x", "generation": 2,
+    "annotations": {"kcp.io/cluster": "2xrnodvyf5gkna7w", "tmc.kcp.io/upstream": "{}"},
+    "managedFields": [{"manager": "tmcd"}]}})");
+  CHECK(kube::Informer::KeyOf(copy) == "2xrnodvyf5gkna7w|tmc-x/web");  // what made every lookup miss
+  TrimForCache(copy);
+  CHECK(kube::Informer::KeyOf(copy) == "tmc-x/web");
+  CHECK_FALSE(copy["metadata"].contains("managedFields"));
+  CHECK(copy["metadata"]["annotations"] == Json{{"tmc.kcp.io/upstream", "{}"}});
+  CHECK(copy["metadata"]["generation"] == 2);
+  Json bare = Json::parse(R"({"metadata": {"name": "web", "annotations": {"kcp.io/cluster": "c"}}})");
+  TrimForCache(bare);
+  CHECK_FALSE(bare["metadata"].contains("annotations"));
+  Json odd = Json::parse(R"({"metadata": "not an object"})");
+  TrimForCache(odd);  // left alone, no throw
+  CHECK(odd["metadata"] == "not an object");
+}
 
 TEST_CASE("cluster keys, workspace hashes and downstream namespaces are the documented hashes") {
   CHECK(ClusterKey("root", "east") == "dtkv18vvkg");
