@@ -301,7 +301,8 @@ Result<Client::Response> Client::Do(const std::string& method, const std::string
     auto r = DoOnce(method, path, body, content_type, retry_after);
     const bool transport_error = !r.ok() && r.status().reason() == Reason::kServiceUnavailable;
     if (options_.fail_fast) {
-      if (transport_error) {
+      // Any request without an HTTP answer, a TLS handshake that hung included (a BadRequest here).
+      if (!r.ok() && IsTransportError(r.status())) {
         breaker_.Failed(SteadyClock::now(), r.status().message());
       } else if (r.ok() && breaker_.Succeeded() && on_breaker_closed_) {
         on_breaker_closed_();

@@ -128,6 +128,26 @@ CopyState Compare(const v1::SyncRecord& record, const std::string& hash, const s
   return applied_recently() ? CopyState::kLagging : CopyState::kStale;
 }
 
+// The names (for the record and the dependency index) and objects (for the hash) of a copy's dependencies.
+template <typename Dependencies>  // Syncer::DesiredDependency
+std::pair<std::vector<std::string>, std::vector<Json>> Split(const Dependencies& deps) {
+  std::pair<std::vector<std::string>, std::vector<Json>> out;
+  for (const auto& d : deps) {
+    out.first.push_back(d.ref.String());
+    out.second.push_back(d.object);
+  }
+  return out;
+}
+
+// The dependencies in `was` that are no longer in `now` (to be pruned from the cluster).
+std::vector<std::string> Dropped(const std::vector<std::string>& was, const std::vector<std::string>& now) {
+  std::vector<std::string> out;
+  for (const auto& d : was) {
+    if (std::find(now.begin(), now.end(), d) == now.end()) out.push_back(d);
+  }
+  return out;
+}
+
 }  // namespace
 
 // What travels with a workload is synced only where the cluster's registration accepts its kind too: an
@@ -195,12 +215,7 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
     return s;
   }
   const std::vector<DesiredDependency> deps = Dependencies(w, workload, dns);
-  std::vector<std::string> dep_names;
-  std::vector<Json> dep_objects;
-  for (const auto& d : deps) {
-    dep_names.push_back(d.ref.String());
-    dep_objects.push_back(d.object);
-  }
+  const auto [dep_names, dep_objects] = Split(deps);
   index_.SetDependencies(w.key, ref.workspace, ref.namespace_, dep_names);
   const bool autoscaled = Autoscaled(w);
   Json desired = DesiredCopy(w, workload, id, dns, t.replicas, autoscaled);
@@ -230,12 +245,7 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
       return applied.status();
     }
     seen = *applied;
-    std::vector<std::string> old = record.status.dependencies;
-    std::vector<std::string> dropped;
-    for (const auto& d : old) {
-      if (std::find(dep_names.begin(), dep_names.end(), d) == dep_names.end()) dropped.push_back(d);
-    }
-    record.status.dependencies = dropped;
+    record.status.dependencies = Dropped(record.status.dependencies, dep_names);
     TMCD_TRY(PruneDependencies(*ds, record, false));
     record.status.desired_hash = hash;
     record.status.applied_generation = generation;

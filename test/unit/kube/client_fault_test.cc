@@ -6,8 +6,10 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "kube/client.h"
+#include "kube/errors.h"
 #include "test_server.h"
 
 namespace tmcd::kube {
@@ -83,6 +85,42 @@ TEST_CASE("429 without Retry-After, and exhausted retries, surface TooManyReques
   CHECK(s.reason() == Reason::kServiceUnavailable);
   CHECK(s.message() == "HTTP 503: upstream down");
   CHECK(storm.requests == 6);  // 1 + 2 told to retry + 3 blind retries of the read
+}
+
+TEST_CASE("fail_fast: after a request without an answer, the next ones fail at once until one is answered") {
+  std::atomic<bool> hang{true};
+  std::atomic<int> requests{0};
+  net::testing::TestServer server([&](const net::HttpRequest&) {
+    ++requests;
+    if (hang) std::this_thread::sleep_for(1500ms);  // longer than the client's 1 s timeout
+    return Answer(200, R"({"metadata":{"name":"a"}})");
+  });
+  RestConfig cfg;
+  cfg.server = server.Url();
+  ClientOptions o;
+  o.timeout = std::chrono::seconds(1);
+  o.fail_fast = true;
+  o.retry_reads = false;
+  auto c = Client::Create(cfg, o);
+  REQUIRE(c.ok());
+  int closed = 0;
+  (*c)->OnBreakerClosed([&] { ++closed; });
+  const Json cm = {{"metadata", {{"name", "a"}}}};
+  auto first = (*c)->Create(kCms, cm).status();
+  CHECK(IsTransportError(first));
+  CHECK((*c)->FailingFast());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto second = (*c)->Create(kCms, cm).status();
+  CHECK(std::chrono::steady_clock::now() - t0 < 100ms);
+  CHECK(IsTransportError(second));  // so callers treat it like the timeout it stands for
+  CHECK(second.message().find("failing fast") != std::string::npos);
+  CHECK(requests == 1);  // never sent
+  hang = false;
+  std::this_thread::sleep_for(1100ms);  // the backoff (1 s) ends: the trial request goes and is answered
+  CHECK((*c)->Create(kCms, cm).ok());
+  CHECK_FALSE((*c)->FailingFast());
+  CHECK(closed == 1);
+  CHECK(requests == 2);
 }
 
 TEST_CASE("reads are retried after a bare 5xx with backoff; writes are not") {
