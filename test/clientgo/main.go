@@ -6,6 +6,7 @@
 // Usage: tmcd-clientgo-check KUBECONFIG NAMESPACE
 //
 //	tmcd-clientgo-check bench-apply ... (bench.go; bench/apply_bench.sh)
+//	tmcd-clientgo-check bench-copies ... (bench_copies.go; bench/scale_bench.py)
 package main
 
 import (
@@ -47,6 +48,10 @@ func expect(name string, cond bool, format string, args ...any) {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "bench-apply" {
 		benchApply(os.Args[2:])
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "bench-copies" {
+		benchCopies(os.Args[2:])
 		return
 	}
 	if len(os.Args) != 3 {
