@@ -6,7 +6,7 @@
 // Usage: tmcd-clientgo-check KUBECONFIG NAMESPACE
 //
 //	tmcd-clientgo-check bench-apply ... (bench.go; bench/apply_bench.sh)
-//	tmcd-clientgo-check bench-copies ... (bench_copies.go; bench/scale_bench.py)
+//	tmcd-clientgo-check bench-copies ... (bench.go; bench/scale_bench.py)
 package main
 
 import (
