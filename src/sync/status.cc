@@ -62,6 +62,9 @@ Json CombineConditions(const std::vector<CopyStatus>& copies, const std::vector<
       if (!t.empty() && std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
     }
   }
+  // By type, not by which cluster listed what first: the same copies always give the same list,
+  // so a cluster reordering its conditions writes nothing upstream (docs/sync.md "Status").
+  std::sort(types.begin(), types.end());
   Json out = Json::array();
   for (const auto& t : types) {
     const bool any = std::find(any_types.begin(), any_types.end(), t) != any_types.end();
