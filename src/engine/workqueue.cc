@@ -7,6 +7,15 @@ namespace tmcd::engine {
 
 using std::chrono::milliseconds;
 
+namespace {
+
+std::string_view LaneOf(const std::string& key) {
+  const auto bar = key.find('|');
+  return bar == std::string::npos ? std::string_view() : std::string_view(key).substr(0, bar);
+}
+
+}  // namespace
+
 WorkQueue::WorkQueue(const Clock& clock, QueueOptions options)
     : clock_(clock), options_(options), tokens_(options.burst), bucket_last_(clock.Now()) {}
 
@@ -15,8 +24,34 @@ void WorkQueue::AddLocked(const std::string& key) {
   dirty_.insert(key);
   ++adds_;
   if (processing_.count(key) != 0) return;  // re-queued by Done
-  queue_.push_back(key);
+  PushLocked(key);
   cv_.notify_one();
+}
+
+void WorkQueue::PushLocked(const std::string& key) {
+  const std::string_view lane = LaneOf(key);
+  auto it = lanes_.find(lane);
+  if (it == lanes_.end()) {
+    it = lanes_.emplace(std::string(lane), std::deque<std::string>()).first;
+    turns_.push_back(it->first);  // a lane that was empty joins the end of the round
+  }
+  it->second.push_back(key);
+  ++queued_;
+}
+
+std::string WorkQueue::PopLocked() {
+  std::string lane = std::move(turns_.front());
+  turns_.pop_front();
+  auto it = lanes_.find(lane);
+  std::string key = std::move(it->second.front());
+  it->second.pop_front();
+  --queued_;
+  if (it->second.empty()) {
+    lanes_.erase(it);
+  } else {
+    turns_.push_back(std::move(lane));  // its next key waits for every other lane's turn
+  }
+  return key;
 }
 
 void WorkQueue::NoteTraceLocked(const std::string& key) {
@@ -106,7 +141,7 @@ std::optional<std::string> WorkQueue::Get(QueuedTrace* trace) {
   while (true) {
     if (shutting_down_) return std::nullopt;
     PromoteLocked(clock_.Now());
-    if (!queue_.empty()) break;
+    if (queued_ != 0) break;
     auto wait = options_.poll;
     if (!delayed_.empty()) {
       auto until = std::chrono::duration_cast<milliseconds>(delayed_.top().first - clock_.Now());
@@ -114,8 +149,7 @@ std::optional<std::string> WorkQueue::Get(QueuedTrace* trace) {
     }
     cv_.wait_for(lock, wait);
   }
-  std::string key = std::move(queue_.front());
-  queue_.pop_front();
+  std::string key = PopLocked();
   dirty_.erase(key);
   processing_[key] = clock_.Now();
   if (auto it = traces_.find(key); it != traces_.end()) {
@@ -129,7 +163,7 @@ void WorkQueue::Done(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   processing_.erase(key);
   if (dirty_.count(key) != 0 && !shutting_down_) {
-    queue_.push_back(key);
+    PushLocked(key);
     cv_.notify_one();
   }
   cv_.notify_all();  // a draining ShutDown may be waiting
@@ -156,7 +190,8 @@ bool WorkQueue::ShuttingDown() const {
 QueueStats WorkQueue::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   QueueStats s;
-  s.depth = queue_.size();
+  s.depth = queued_;
+  s.lanes = lanes_.size();
   s.processing = processing_.size();
   s.waiting = delayed_at_.size();
   s.adds = adds_;

@@ -5,6 +5,10 @@
 // doubling to 1000 s) combined with an overall token bucket (the larger delay wins); Forget clears a
 // key's failures. ShutDown stops handing out work; ShutDownWithDrain also waits until every key
 // being processed is Done.
+// Fair between workspaces (docs/design/architecture.md §5 "Fairness"): queued keys wait in one lane
+// per workspace (the text before a key's first '|', the convention of every controller's keys) and
+// Get serves the lanes in turn, so one tenant's 10,000 queued keys delay another tenant's one key by
+// at most one key per other busy lane, not by 10,000. Within a lane keys keep their order.
 // Thread-safe. Time comes from a Clock so that tests can drive delays.
 
 #include <chrono>
@@ -16,6 +20,7 @@
 #include <queue>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
@@ -34,6 +39,7 @@ struct QueueOptions {
 
 struct QueueStats {
   size_t depth = 0;                                  // queued, not being processed
+  size_t lanes = 0;                                  // workspaces with keys queued
   size_t processing = 0;                             // handed out, not Done
   size_t waiting = 0;                                // delayed (AddAfter / AddRateLimited)
   uint64_t adds = 0;                                 // Add calls that queued something new
@@ -79,6 +85,8 @@ class WorkQueue {
   using TimePoint = Clock::TimePoint;
   void PromoteLocked(TimePoint now);
   void AddLocked(const std::string& key);
+  void PushLocked(const std::string& key);  // into its workspace's lane
+  std::string PopLocked();                  // from the lane whose turn it is
   void NoteTraceLocked(const std::string& key);
   std::chrono::milliseconds BucketDelayLocked(TimePoint now);
 
@@ -86,7 +94,9 @@ class WorkQueue {
   const QueueOptions options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> queue_;                // guarded by mu_
+  std::map<std::string, std::deque<std::string>, std::less<>> lanes_;  // non-empty only; guarded by mu_
+  std::deque<std::string> turns_;                // the lanes with keys, in the order they are served; guarded by mu_
+  size_t queued_ = 0;                            // keys in all lanes; guarded by mu_
   std::set<std::string> dirty_;                  // queued or to be re-queued; guarded by mu_
   std::map<std::string, TimePoint> processing_;  // key → handed out at; guarded by mu_
   std::map<std::string, int> failures_;          // guarded by mu_

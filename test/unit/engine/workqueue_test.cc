@@ -52,6 +52,46 @@ TEST_CASE("a key being processed is never handed to a second worker; Done re-que
   CHECK(q.Stats().processing == 0);
 }
 
+TEST_CASE("workspaces take turns: one tenant's backlog never starves another's key") {
+  auto clock = NewClock();
+  WorkQueue q(clock, Fast());
+  for (int i = 0; i < 1000; ++i) q.Add("big|deployments.apps|ns/w" + std::to_string(i));
+  q.Add("small|deployments.apps|ns/one");
+  q.Add("other|configmaps|ns/x");
+  q.Add("other|configmaps|ns/y");
+  CHECK(q.Stats().depth == 1003);
+  CHECK(q.Stats().lanes == 3);
+  // Lanes are served in the order they became non-empty, one key per turn.
+  CHECK(q.Get() == "big|deployments.apps|ns/w0");
+  CHECK(q.Get() == "small|deployments.apps|ns/one");  // second, not 1,001st
+  CHECK(q.Get() == "other|configmaps|ns/x");
+  CHECK(q.Get() == "big|deployments.apps|ns/w1");  // within a lane the order is kept
+  CHECK(q.Get() == "other|configmaps|ns/y");
+  CHECK(q.Stats().lanes == 1);
+  // A key re-queued by Done goes to the end of its own lane; a lane that empties and refills joins
+  // the end of the round.
+  q.Add("small|deployments.apps|ns/one");
+  q.Done("small|deployments.apps|ns/one");
+  CHECK(q.Get() == "big|deployments.apps|ns/w2");
+  CHECK(q.Get() == "small|deployments.apps|ns/one");
+  CHECK(q.Get() == "big|deployments.apps|ns/w3");
+  CHECK(q.Get() == "big|deployments.apps|ns/w4");
+  CHECK(q.Stats().depth == 995);
+}
+
+TEST_CASE("keys without a workspace share one lane, in order") {
+  auto clock = NewClock();
+  WorkQueue q(clock, Fast());
+  q.Add("b");
+  q.Add("a");
+  q.Add("ws|k");
+  q.Add("c");
+  CHECK(q.Get() == "b");
+  CHECK(q.Get() == "ws|k");
+  CHECK(q.Get() == "a");
+  CHECK(q.Get() == "c");
+}
+
 TEST_CASE("per-key exponential backoff from 5 ms, capped at 1000 s; Forget resets it") {
   auto clock = NewClock();
   QueueOptions o = Fast();
