@@ -408,13 +408,19 @@ Result<Json> Client::Apply(const ResourceRef& r, std::string_view name, const Js
 }
 
 Status Client::Delete(const ResourceRef& r, std::string_view name, const DeleteOptions& o) {
+  return DeleteCompleted(r, name, o).status();
+}
+
+Result<bool> Client::DeleteCompleted(const ResourceRef& r, std::string_view name, const DeleteOptions& o) {
   Json body = {{"kind", "DeleteOptions"}, {"apiVersion", "v1"}};
   if (!o.propagation_policy.empty()) body["propagationPolicy"] = o.propagation_policy;
   if (!o.precondition_uid.empty()) body["preconditions"]["uid"] = o.precondition_uid;
   if (!o.precondition_resource_version.empty()) {
     body["preconditions"]["resourceVersion"] = o.precondition_resource_version;
   }
-  return Do("DELETE", r.Path(name), body.dump(), "application/json").status();
+  TMCD_ASSIGN_OR_RETURN(auto res, Do("DELETE", r.Path(name), body.dump(), "application/json"));
+  const Json answer = Json::parse(res.body, nullptr, false);
+  return answer.is_object() && answer.value("kind", "") == "Status" && answer.value("status", "") == "Success";
 }
 
 }  // namespace tmcd::kube

@@ -120,6 +120,10 @@ class Client {
   Result<Json> Apply(const ResourceRef& r, std::string_view name, const Json& obj, std::string_view field_manager,
                      bool force, std::string_view subresource = "");
   Status Delete(const ResourceRef& r, std::string_view name, const DeleteOptions& o = {});
+  // Delete, and whether the answer says the object is gone: kube-apiserver answers a deletion that
+  // completed with a Status of Success, and one still waiting (finalizers, graceful deletion) with the
+  // object; so does a kind that returns what it deleted, which reads as not gone (look again).
+  Result<bool> DeleteCompleted(const ResourceRef& r, std::string_view name, const DeleteOptions& o = {});
   // Any GET under the server (discovery documents, /version); path starts with '/'.
   Result<Json> GetPath(const std::string& path);
 

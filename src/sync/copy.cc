@@ -60,8 +60,21 @@ Status StripMarks(kube::Client& c, const kube::ResourceRef& r, const std::string
   return s.reason() == Reason::kNotFound ? Status::Ok() : s;
 }
 
-// Deletes a downstream object if it carries tmcd's marks; true once it is gone.
-Result<bool> DeleteMarked(kube::Client& c, const kube::ResourceRef& r, const std::string& name) {
+// Deletes a downstream object if it carries tmcd's marks; true once it is gone. `cached` is the copy as
+// its informer last saw it: with it one DELETE (on its uid) usually settles the matter; without it, when
+// the cache is stale (another object by that name: the uid precondition fails) or when the answer does
+// not say the deletion completed, the object is read first, as it is then.
+Result<bool> DeleteMarked(kube::Client& c, const kube::ResourceRef& r, const std::string& name,
+                          const std::optional<Json>& cached = std::nullopt) {
+  kube::DeleteOptions o;
+  o.propagation_policy = "Background";
+  if (cached && HasMarks(*cached) && !(*cached)["metadata"].contains("deletionTimestamp")) {
+    o.precondition_uid = (*cached)["metadata"].value("uid", "");
+    auto done = c.DeleteCompleted(r, name, o);
+    if (done.ok() && *done) return true;
+    if (!done.ok() && done.status().reason() == Reason::kNotFound) return true;
+    if (!done.ok() && done.status().reason() != Reason::kConflict) return done.status();
+  }
   auto cur = c.Get(r, name);
   if (!cur.ok()) {
     if (cur.status().reason() == Reason::kNotFound) return true;
@@ -69,12 +82,11 @@ Result<bool> DeleteMarked(kube::Client& c, const kube::ResourceRef& r, const std
   }
   if (!HasMarks(*cur)) return true;  // not ours (any more): never touched
   if (!(*cur)["metadata"].contains("deletionTimestamp")) {
-    kube::DeleteOptions o;
-    o.propagation_policy = "Background";
     o.precondition_uid = (*cur)["metadata"].value("uid", "");
-    Status s = c.Delete(r, name, o);
-    if (s.reason() == Reason::kNotFound) return true;
-    TMCD_TRY(s);
+    auto done = c.DeleteCompleted(r, name, o);
+    if (done.ok() && *done) return true;
+    if (!done.ok() && done.status().reason() == Reason::kNotFound) return true;
+    TMCD_TRY(done.status());
   }
   auto after = c.Get(r, name);
   if (!after.ok() && after.status().reason() == Reason::kNotFound) return true;
@@ -413,7 +425,8 @@ Result<bool> Syncer::RemoveCopy(const Work& w, v1::SyncRecord& record, const std
   if (orphan) {
     TMCD_TRY(StripMarks(ds->client(), dref, record.spec.upstream.name));
   } else {
-    TMCD_ASSIGN_OR_RETURN(gone, DeleteMarked(ds->client(), dref, record.spec.upstream.name));
+    TMCD_ASSIGN_OR_RETURN(gone, DeleteMarked(ds->client(), dref, record.spec.upstream.name,
+                                             ds->Cached(dref, dns, record.spec.upstream.name)));
   }
   if (!gone) {
     if (record.status.phase != "Deleting") {

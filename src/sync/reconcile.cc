@@ -25,6 +25,19 @@ namespace {
 constexpr std::string_view kTmcGroup = "tmc.kcp.io";
 constexpr size_t kCopyFanOut = 8;  // copies of one workload synced at the same time
 
+// Runs one(0) .. one(n-1) side by side, at most kCopyFanOut at a time, the first of each group on the
+// calling thread.
+void FanOut(size_t n, const std::function<void(size_t)>& one) {
+  for (size_t first = 0; first < n; first += kCopyFanOut) {
+    const size_t last = std::min(n, first + kCopyFanOut);
+    std::vector<std::future<void>> others;
+    others.reserve(last - first);
+    for (size_t i = first + 1; i < last; ++i) others.push_back(std::async(std::launch::async, one, i));
+    one(first);
+    for (auto& f : others) f.get();
+  }
+}
+
 std::map<std::string, std::string> LabelsOf(const Json& obj) {
   std::map<std::string, std::string> out;
   const Json labels = obj["metadata"].value("labels", Json::object());  // items() must not outlive it
@@ -185,15 +198,25 @@ void Syncer::AnnounceCopies(const Pass& p) {
 }
 
 Status Syncer::ReconcileRemovals(Pass& p) {
+  std::vector<v1::SyncRecord*> leaving;
   for (auto& r : p.records) {
     // Failover is make-before-break: a cluster being left keeps its copy until the placement lets go.
-    if (p.targets.count(r.spec.cluster_name) != 0 || p.held.count(r.spec.cluster_name) != 0) continue;
-    observability::Span span("remove copy");
-    if (span.recording()) span.SetAttribute("tmcd.cluster", r.spec.cluster_name);
-    auto gone = RemoveCopy(p.w, r, p.records);
-    if (!gone.ok()) span.SetError(gone.status().message());
-    if (!gone.ok()) p.Fail(gone.status(), "removing from " + r.spec.cluster_name);
-    if (!gone.ok() || !*gone) {
+    if (p.targets.count(r.spec.cluster_name) == 0 && p.held.count(r.spec.cluster_name) == 0) leaving.push_back(&r);
+  }
+  // Like the copies, the removals are independent (own cluster, own record): side by side, so that
+  // deleting a workload takes its slowest cluster's time, not the sum.
+  std::vector<Result<bool>> gone(leaving.size(), Result<bool>(false));
+  const observability::SpanContext reconcile = observability::CurrentSpanContext();
+  FanOut(leaving.size(), [&](size_t i) {
+    observability::Span span("remove copy", observability::SpanKind::kInternal, reconcile);
+    if (span.recording()) span.SetAttribute("tmcd.cluster", leaving[i]->spec.cluster_name);
+    gone[i] = RemoveCopy(p.w, *leaving[i], p.records);
+    if (!gone[i].ok()) span.SetError(gone[i].status().message());
+  });
+  for (size_t i = 0; i < leaving.size(); ++i) {
+    const v1::SyncRecord& r = *leaving[i];
+    if (!gone[i].ok()) p.Fail(gone[i].status(), "removing from " + r.spec.cluster_name);
+    if (!gone[i].ok() || !*gone[i]) {
       p.pending = true;
       continue;
     }
@@ -283,17 +306,10 @@ std::vector<std::pair<std::string, Status>> Syncer::SyncCopies(const Work& w, co
     results[i] = {cluster, s.ok() ? put : s};
     if (!results[i].second.ok()) span.SetError(results[i].second.message());
   };
-  // The copies of one workload are independent (own cluster, own record): they run side by side,
-  // at most kCopyFanOut at a time, so that a workload's latency is its slowest cluster's, not the
-  // sum, and the store commits of its records share one fsync (RocksDB groups concurrent writes).
-  for (size_t first = 0; first < order.size(); first += kCopyFanOut) {
-    const size_t last = std::min(order.size(), first + kCopyFanOut);
-    std::vector<std::future<void>> others;
-    others.reserve(last - first);
-    for (size_t i = first + 1; i < last; ++i) others.push_back(std::async(std::launch::async, one, i));
-    one(first);
-    for (auto& f : others) f.get();
-  }
+  // The copies of one workload are independent (own cluster, own record): they run side by side, so
+  // that a workload's latency is its slowest cluster's, not the sum, and the store commits of its
+  // records share one fsync (RocksDB groups concurrent writes).
+  FanOut(order.size(), one);
   return results;
 }
 

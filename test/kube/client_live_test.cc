@@ -73,6 +73,30 @@ TEST_CASE("CRUD with optimistic concurrency, patches and delete preconditions") 
   CHECK(c->Delete(cms, "a").reason() == Reason::kNotFound);
 }
 
+TEST_CASE("DeleteCompleted tells a finished deletion from one waiting on a finalizer") {
+  auto c = NewClient();
+  const std::string ns = NewNamespace(*c, "delete");
+  const ResourceRef cms = ConfigMaps(ns);
+  REQUIRE(c->Create(cms, ConfigMap("now", "v")).ok());
+  auto now = c->DeleteCompleted(cms, "now");
+  REQUIRE(now.ok());
+  CHECK(*now);  // a Status of Success: gone
+  CHECK(c->Get(cms, "now").status().reason() == Reason::kNotFound);
+
+  Json held = ConfigMap("held", "v");
+  held["metadata"]["finalizers"] = Json::array({"example.com/hold"});
+  REQUIRE(c->Create(cms, held).ok());
+  auto waiting = c->DeleteCompleted(cms, "held");
+  REQUIRE(waiting.ok());
+  CHECK_FALSE(*waiting);  // the object came back, marked for deletion
+  auto still = c->Get(cms, "held");
+  REQUIRE(still.ok());
+  CHECK((*still)["metadata"].contains("deletionTimestamp"));
+  REQUIRE(c->Patch(cms, "held", PatchType::kMerge, {{"metadata", {{"finalizers", nullptr}}}}).ok());
+  CHECK(c->Get(cms, "held").status().reason() == Reason::kNotFound);
+  CHECK(c->DeleteCompleted(cms, "held").status().reason() == Reason::kNotFound);
+}
+
 TEST_CASE("server-side apply: create, update, and a field-manager conflict") {
   auto c = NewClient();
   const std::string ns = NewNamespace(*c, "ssa");
