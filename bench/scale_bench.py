@@ -13,6 +13,8 @@ timestamps it on arrival; so the latencies below include kcp's watch delivery.
 
 Phases, each reported with throughput, p50/p99/max latency, tmcd CPU and RSS:
   create  W creates at a steady RATE/s (8 writers): create returned -> every copy seen (ADDED);
+          meanwhile a quiet second workspace creates one Deployment every 0.5 s onto a cluster of
+          its own registration: its latency shows whether the busy tenant's backlog starves it;
   restart tmcd stopped (SIGTERM, then SIGKILL in a second restart) and started again: time until every
           workload was reconciled and the sync queue is empty, and the number of applies (want 0);
   update  one merge patch per workload at RATE/s (new image): patch returned -> every copy carries it;
@@ -24,7 +26,8 @@ Baseline, before and after the waves: the same kind of copies applied straight t
 a compiled client-go program (test/clientgo bench-copies), 10 in flight as tmcd has (4 sync workers x 2-3
 copies side by side): what the fake clusters on this machine take.
 Output: one JSON document (stdout); `--plot OUT.svg LABEL=RESULT.json...` draws the scaling curves.
-Usage: bench/scale_bench.py [BUILD_DIR] [CLUSTERS] [WORKLOADS] [RATE]   (extra tmcd flags: TMCD_BENCH_FLAGS)"""
+Usage: bench/scale_bench.py [BUILD_DIR] [CLUSTERS] [WORKLOADS] [RATE]   (extra tmcd flags: TMCD_BENCH_FLAGS;
+SCALE_KEEP=1 keeps the work directory with tmcd.log)"""
 import base64
 import concurrent.futures
 import json
@@ -42,16 +45,13 @@ import urllib3
 
 import tmcd_auth
 from scale_relay import Relay
+from scale_tenant import QuietTenant, pct
 
 urllib3.disable_warnings()
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 WRITERS = 8
 DIRECT_PARALLEL = 10  # tmcd's applies in flight: 4 sync workers x 2-3 copies of a workload side by side
 
-
-def pct(xs, p):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(len(xs) * p))] if xs else float("nan")
 
 
 def proc_stat(pid):
@@ -204,10 +204,10 @@ class Tmcd:
         port = self.work / "port"
         port.unlink(missing_ok=True)
         t0 = time.monotonic()
+        extra = os.environ.get("TMCD_BENCH_FLAGS", "").split()
         self.proc = subprocess.Popen(
             [str(self.build / "src/cmd/tmcd/tmcd"), "--data-dir", str(self.work / "data"), "--listen", "127.0.0.1:0",
-             "--port-file", str(port), "--log-level", "warn", *self.auth,
-             *os.environ.get("TMCD_BENCH_FLAGS", "").split()],
+             "--port-file", str(port), *self.auth, *(extra if "--log-level" in extra else [*extra, "--log-level", "warn"])],
             stdout=subprocess.DEVNULL, stderr=open(self.work / "tmcd.log", "a"))
         while not port.exists() or not port.read_text().strip():
             time.sleep(0.01)
@@ -285,9 +285,10 @@ def place(tmcd, namespaces):
     return out
 
 
-def wave(tmcd, jobs, rate, reached, copies_of, deadline_s=900):
+def wave(tmcd, jobs, rate, reached, copies_of, deadline_s=900, during=None):
     """Sends jobs (callables taking a session, returning the workload's name) at `rate`/s from WRITERS
-    threads; then waits until reached(copy) holds for every copy. Returns the phase's figures."""
+    threads; then waits until reached(copy) holds for every copy. Returns the phase's figures. `during`
+    (a QuietTenant) is stopped when the jobs are sent; its figures are added."""
     local = threading.local()
     done = {}
     t0 = time.monotonic()
@@ -305,6 +306,7 @@ def wave(tmcd, jobs, rate, reached, copies_of, deadline_s=900):
     with concurrent.futures.ThreadPoolExecutor(WRITERS) as ex:
         list(ex.map(run, range(len(jobs))))
     sent = time.monotonic() - t0
+    side = during.stop() if during else None
     pending = {(name, c) for name in done for c in copies_of(name)}
     last = {}
     limit = time.monotonic() + deadline_s
@@ -316,6 +318,7 @@ def wave(tmcd, jobs, rate, reached, copies_of, deadline_s=900):
                 pending.discard(key)
         time.sleep(0.2)
     cpu1, rss = proc_stat(tmcd.proc.pid)
+    memtables = tmcd.metrics().get("tmcd_store_memtable_bytes", 0) // 1024  # part of RSS: RocksDB's unflushed writes
     lats = {n: last[n] - done[n] for n in done if n in last and all((n, c) not in pending for c in copies_of(n))}
     lat = list(lats.values())
     end = max(last.values()) if last else time.monotonic()
@@ -326,7 +329,8 @@ def wave(tmcd, jobs, rate, reached, copies_of, deadline_s=900):
             "p50_ms": round(1000 * pct(lat, 0.5), 1), "p99_ms": round(1000 * pct(lat, 0.99), 1),
             "max_ms": round(1000 * max(lat, default=float("nan")), 1),
             "tmcd_cpu_s": round(cpu1 - cpu0, 1), "tmcd_cpu_cores": round((cpu1 - cpu0) / (end - t0), 2),
-            "tmcd_rss_kib": rss, "latencies": lats}
+            "tmcd_rss_kib": rss, "store_memtable_kib": memtables, "latencies": lats,
+            **({"quiet_tenant": side} if side else {})}
 
 
 def converge(tmcd, t0, workloads):
@@ -376,6 +380,8 @@ def main(build, clusters, workloads, rate):
         out["setup_kcp_s"] = round(time.monotonic() - t, 1)
         tmcd.start()
         register(tmcd, kcp, names, servers, {"cpu": "64", "memory": "256Gi", "pods": "1100"})
+        quiet = QuietTenant(tmcd, kcp, servers[-1], lcs[-1], watch)
+        quiet.setup()
         namespaces = [f"ns-{k}" for k in range(clusters)]
         decisions = place(tmcd, namespaces)
         out["setup_s"] = round(time.monotonic() - t, 1)
@@ -398,7 +404,10 @@ def main(build, clusters, workloads, rate):
                 assert r.status_code == 201, r.text
                 return name
             return job
-        out["create"] = wave(tmcd, [create(*x) for x in items], rate, lambda n, lc: watch.added.get((lc, n)), copies)
+        quiet.start()
+        out["create"] = wave(tmcd, [create(*x) for x in items], rate, lambda n, lc: watch.added.get((lc, n)), copies,
+                             during=quiet)
+        print("quiet", json.dumps(out["create"]["quiet_tenant"]), file=sys.stderr)
         out["create"]["rss_per_copy_kib"] = round((out["create"]["tmcd_rss_kib"] - rss_idle) /
                                                   max(out["create"]["copies"], 1), 2)
         out["create"].pop("latencies")
@@ -466,7 +475,11 @@ def main(build, clusters, workloads, rate):
             return job
         out["delete"] = wave(tmcd, [delete(*x) for x in items], rate, lambda n, lc: watch.deleted.get((lc, n)),
                              lambda n: live.get(n, []))
-        out["delete"].pop("latencies")
+        lat = out["delete"].pop("latencies")
+        for label, group in (("revived", [v for n, v in lat.items() if n not in healthy]),
+                             ("others", [v for n, v in lat.items() if n in healthy])):
+            out["delete"][f"{label}_p50_ms"] = round(1000 * pct(group, 0.5), 1)  # revived: a copy on the
+            out["delete"][f"{label}_p99_ms"] = round(1000 * pct(group, 0.99), 1)  # cluster that was hung
         print("delete", json.dumps(out["delete"]), file=sys.stderr)
         out["direct_after"] = direct(kcp, clusters, min(workloads, 2000), "after")
         print("direct", json.dumps(out["direct_after"]), file=sys.stderr)
@@ -476,7 +489,10 @@ def main(build, clusters, workloads, rate):
         if tmcd.proc and tmcd.proc.poll() is None:
             tmcd.stop(signal.SIGTERM)
         subprocess.run([str(ROOT / "test/peers/down.sh"), str(work / "peer")], capture_output=True)
-        subprocess.run(["rm", "-rf", str(work)])
+        if os.environ.get("SCALE_KEEP"):  # keep tmcd.log and the store for a look
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            subprocess.run(["rm", "-rf", str(work)])
 
 
 if __name__ == "__main__":
