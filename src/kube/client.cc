@@ -93,7 +93,58 @@ void WatchCancel::Cancel() {
 Client::Client(RestConfig config, ClientOptions options)
     : config_(std::move(config)), options_(std::move(options)), limiter_(options_.qps, options_.burst) {}
 
-Client::~Client() = default;
+Client::~Client() {
+  {
+    std::lock_guard<std::mutex> lock(prober_mu_);
+    stopping_ = true;
+  }
+  prober_cv_.notify_all();
+  if (prober_.joinable()) prober_.join();  // a trial in flight ends within kTrialTimeout
+}
+
+void Client::WakeProber() {
+  {
+    std::lock_guard<std::mutex> lock(prober_mu_);
+    if (!prober_.joinable() && !stopping_) prober_ = std::thread([this] { ProbeLoop(); });
+  }
+  prober_cv_.notify_all();
+}
+
+void Client::ProbeLoop() {
+  std::unique_lock<std::mutex> lock(prober_mu_);
+  while (!stopping_) {
+    if (!breaker_.Open()) {
+      prober_cv_.wait(lock);  // until the next failure (WakeProber) or the end
+      continue;
+    }
+    if (!breaker_.TakeTrial(SteadyClock::now())) {
+      prober_cv_.wait_until(lock, breaker_.NextTrial());
+      continue;
+    }
+    lock.unlock();
+    const Status s = TrialOnce();
+    if (!s.ok()) {
+      breaker_.Failed(SteadyClock::now(), s.message());
+    } else if (breaker_.Succeeded() && on_breaker_closed_) {
+      on_breaker_closed_();
+    }
+    lock.lock();
+  }
+}
+
+Status Client::TrialOnce() {
+  TMCD_ASSIGN_OR_RETURN(auto cli, NewConnection(std::min(options_.timeout, kTrialTimeout)));
+  httplib::Request req;
+  req.method = "GET";
+  req.path = PrefixFor("/readyz") + "/readyz";
+  req.headers = {{"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
+  if (const std::string t = Token(); !t.empty() && TokenProblem(t).empty()) {
+    req.headers.emplace("Authorization", "Bearer " + t);
+  }
+  auto res = cli->send(req);
+  if (!res) return Status(Reason::kServiceUnavailable, "trial GET /readyz: " + TransportError(res.error(), *cli));
+  return Status::Ok();  // any answer: the server is there
+}
 
 Result<std::unique_ptr<Client>> Client::Create(RestConfig config, ClientOptions options) {
   // OpenSSL writes to sockets with write(2): a server that closes first (a TLS alert, an idle
@@ -304,6 +355,7 @@ Result<Client::Response> Client::Do(const std::string& method, const std::string
       // Any request without an HTTP answer, a TLS handshake that hung included (a BadRequest here).
       if (!r.ok() && IsTransportError(r.status())) {
         breaker_.Failed(SteadyClock::now(), r.status().message());
+        WakeProber();
       } else if (r.ok() && breaker_.Succeeded() && on_breaker_closed_) {
         on_breaker_closed_();
       }

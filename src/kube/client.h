@@ -8,11 +8,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/status.h"
@@ -136,7 +138,8 @@ class Client {
   const RestConfig& config() const { return config_; }
   // With options.fail_fast: close the breaker now (the server was seen answering by someone else).
   void ResetBreaker() { breaker_.Reset(); }
-  // Called (on the requesting thread) when an answer closes an open breaker. Set before use.
+  // Called when an answer closes an open breaker: on the thread of the request or of the breaker's
+  // trial (see WakeProber). Set before use; it must not destroy this client.
   void OnBreakerClosed(std::function<void()> f) { on_breaker_closed_ = std::move(f); }
   bool FailingFast() const { return options_.fail_fast && breaker_.Open(); }
 
@@ -160,6 +163,13 @@ class Client {
   Result<Response> DoOnce(const std::string& method, const std::string& path, const std::string& body,
                           const std::string& content_type, int& retry_after);
   Result<Json> DecodeObject(Result<Response> r);
+  // The breaker's trials (options_.fail_fast): a thread, started at the first transport failure, that
+  // waits out each backoff and sends GET /readyz on a fresh connection with a timeout of at most
+  // kTrialTimeout; any HTTP answer closes the breaker. Callers' requests are never the trial.
+  static constexpr std::chrono::seconds kTrialTimeout{5};
+  void WakeProber();
+  void ProbeLoop();
+  Status TrialOnce();
 
   RestConfig config_;
   ClientOptions options_;
@@ -168,8 +178,13 @@ class Client {
   bool tls_ = true;
   std::string path_prefix_;  // the server URL's path, e.g. /clusters/root
   TokenBucket limiter_;
-  CircuitBreaker breaker_;  // used with options_.fail_fast
+  // Used with options_.fail_fast; the backoff stops at 5 s since a trial costs no caller anything.
+  CircuitBreaker breaker_{CircuitBreaker::Options{Millis(1000), Millis(5000)}};
   std::function<void()> on_breaker_closed_;
+  std::mutex prober_mu_;
+  std::condition_variable prober_cv_;
+  std::thread prober_;     // guarded by prober_mu_; started once
+  bool stopping_ = false;  // guarded by prober_mu_
   std::mutex mu_;
   std::vector<std::unique_ptr<httplib::ClientImpl>> idle_;  // guarded by mu_
   std::string token_;                                       // guarded by mu_

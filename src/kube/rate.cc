@@ -35,12 +35,21 @@ Millis Backoff::Next(SteadyTime now) {
 std::optional<std::string> CircuitBreaker::Admit(SteadyTime now) {
   std::lock_guard<std::mutex> lock(mu_);
   if (backoff_ == Millis(0)) return std::nullopt;
-  if (now >= until_ && !trial_) {
-    trial_ = true;
-    return std::nullopt;
-  }
-  const auto left = std::chrono::duration_cast<Millis>(until_ - now).count();
-  return why_ + (trial_ ? "; a trial request is in flight" : "; next trial in " + std::to_string(left) + " ms");
+  if (trial_) return why_ + "; a trial request is in flight";
+  const auto left = std::max<int64_t>(0, std::chrono::duration_cast<Millis>(until_ - now).count());
+  return why_ + "; next trial in " + std::to_string(left) + " ms";
+}
+
+bool CircuitBreaker::TakeTrial(SteadyTime now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (backoff_ == Millis(0) || trial_ || now < until_) return false;
+  trial_ = true;
+  return true;
+}
+
+SteadyTime CircuitBreaker::NextTrial() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return until_;
 }
 
 bool CircuitBreaker::Succeeded() {

@@ -54,10 +54,11 @@ class Backoff {
 };
 
 // After a transport failure (no HTTP answer: refused, reset, TLS or read timeout) requests fail at once
-// for a backoff (1 s doubling to 30 s) instead of each waiting for its own timeout; when the backoff
-// ends, one request goes through as a trial while the others keep failing fast. Any answer closes the
-// breaker. This is what keeps one dead cluster from holding every sync worker for a timeout each
-// (docs/sync.md, "An unreachable cluster").
+// for a backoff (1 s doubling to the cap) instead of each waiting for its own timeout. When the backoff
+// ends a trial may be taken (TakeTrial: one at a time) — by the client's own prober, not by a caller's
+// request, so no worker ever waits on a server that may still hang. Any answer closes the breaker.
+// This is what keeps one dead cluster from holding every sync worker for a timeout each (docs/sync.md,
+// "An unreachable cluster").
 class CircuitBreaker {
  public:
   struct Options {
@@ -66,8 +67,14 @@ class CircuitBreaker {
   };
   explicit CircuitBreaker(Options o) : o_(o) {}
   CircuitBreaker() : CircuitBreaker(Options{}) {}
-  // Empty when a request may go now; otherwise why not (the last failure and the wait left).
+  // Empty when a request may go now (the breaker is closed); otherwise why not (the last failure and
+  // when the next trial is due).
   std::optional<std::string> Admit(SteadyTime now);
+  // True when the breaker is open, its backoff is over and no trial is running: the caller makes the
+  // trial request and reports it with Succeeded or Failed.
+  bool TakeTrial(SteadyTime now);
+  // When the next trial is due (meaningful while open).
+  SteadyTime NextTrial() const;
   // True when this closed an open breaker (the requests failed meanwhile may be retried now).
   bool Succeeded();
   void Failed(SteadyTime now, const std::string& why);

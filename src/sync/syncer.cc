@@ -50,8 +50,13 @@ Syncer::Syncer(upstream::Upstream& upstream, store::Store& store, const Clock& c
       to_upstream_(stages_.Add({{"stage", "downstream_to_upstream"}}, LatencyBuckets())) {}
 
 Syncer::~Syncer() {
-  std::lock_guard<std::mutex> lock(mu_);
-  downstreams_.clear();
+  // Destroyed outside mu_: a client's destructor waits for its breaker trial, whose close callback
+  // (QueueCluster) takes mu_.
+  std::map<std::string, std::shared_ptr<Downstream>> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    gone.swap(downstreams_);
+  }
 }
 
 size_t Syncer::CopiesOn(const std::string& ws, const std::string& cluster) const {
@@ -68,10 +73,12 @@ size_t Syncer::CopiesOn(const std::string& ws, const std::string& cluster) const
 std::shared_ptr<Downstream> Syncer::DownstreamFor(const std::string& ws, const std::string& cluster) {
   auto conn = connection_(ws, cluster);
   const std::string k = ws + "|" + cluster;
+  std::shared_ptr<Downstream> replaced;  // destroyed after mu_ is released (see ~Syncer)
   std::lock_guard<std::mutex> lock(mu_);
   auto it = downstreams_.find(k);
   if (!conn) return nullptr;  // not Ready: copies fail fast; a running informer keeps going
   if (it != downstreams_.end() && it->second->fingerprint() == conn->fingerprint) return it->second;
+  if (it != downstreams_.end()) replaced = std::move(it->second);
   kube::ClientOptions co;
   co.qps = options_.qps;
   co.burst = static_cast<int>(2 * options_.qps);

@@ -87,11 +87,13 @@ TEST_CASE("429 without Retry-After, and exhausted retries, surface TooManyReques
   CHECK(storm.requests == 6);  // 1 + 2 told to retry + 3 blind retries of the read
 }
 
-TEST_CASE("fail_fast: after a request without an answer, the next ones fail at once until one is answered") {
+TEST_CASE("fail_fast: after a request without an answer, callers fail at once until a trial is answered") {
   std::atomic<bool> hang{true};
   std::atomic<int> requests{0};
-  net::testing::TestServer server([&](const net::HttpRequest&) {
+  std::atomic<int> trials{0};
+  net::testing::TestServer server([&](const net::HttpRequest& r) {
     ++requests;
+    if (r.path == "/readyz") ++trials;
     if (hang) std::this_thread::sleep_for(1500ms);  // longer than the client's 1 s timeout
     return Answer(200, R"({"metadata":{"name":"a"}})");
   });
@@ -103,7 +105,7 @@ TEST_CASE("fail_fast: after a request without an answer, the next ones fail at o
   o.retry_reads = false;
   auto c = Client::Create(cfg, o);
   REQUIRE(c.ok());
-  int closed = 0;
+  std::atomic<int> closed{0};
   (*c)->OnBreakerClosed([&] { ++closed; });
   const Json cm = {{"metadata", {{"name", "a"}}}};
   auto first = (*c)->Create(kCms, cm).status();
@@ -115,12 +117,22 @@ TEST_CASE("fail_fast: after a request without an answer, the next ones fail at o
   CHECK(IsTransportError(second));  // so callers treat it like the timeout it stands for
   CHECK(second.message().find("failing fast") != std::string::npos);
   CHECK(requests == 1);  // never sent
+  // The backoff (1 s) ends: the client's own trial (GET /readyz) hangs too and times out (1 s); callers
+  // meanwhile still fail at once, none of them waits on the hung server.
+  std::this_thread::sleep_for(1500ms);
+  const auto t1 = std::chrono::steady_clock::now();
+  CHECK(IsTransportError((*c)->Create(kCms, cm).status()));
+  CHECK(std::chrono::steady_clock::now() - t1 < 100ms);
+  CHECK(trials == 1);
+  CHECK(requests == 2);
   hang = false;
-  std::this_thread::sleep_for(1100ms);  // the backoff (1 s) ends: the trial request goes and is answered
-  CHECK((*c)->Create(kCms, cm).ok());
+  // The next trial (2 s after the failed one) is answered: the breaker closes without any caller.
+  for (int i = 0; i < 60 && (*c)->FailingFast(); ++i) std::this_thread::sleep_for(100ms);
   CHECK_FALSE((*c)->FailingFast());
   CHECK(closed == 1);
-  CHECK(requests == 2);
+  CHECK(trials == 2);
+  CHECK((*c)->Create(kCms, cm).ok());
+  CHECK(requests == 4);
 }
 
 TEST_CASE("reads are retried after a bare 5xx with backoff; writes are not") {

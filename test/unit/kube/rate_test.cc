@@ -44,39 +44,46 @@ TEST_CASE("backoff doubles from 800 ms to 30 s within its jitter, and resets aft
   CHECK(no_jitter.Next(t) == milliseconds(10));
 }
 
-TEST_CASE("the circuit breaker fails fast after a transport failure and lets one trial through") {
+TEST_CASE("the circuit breaker fails fast after a transport failure; one trial at a time, taken, not admitted") {
   CircuitBreaker b;
   const SteadyTime t0{};
   CHECK_FALSE(b.Admit(t0));  // closed: everything goes
   CHECK_FALSE(b.Admit(t0));
+  CHECK_FALSE(b.TakeTrial(t0));  // nothing to try while closed
   b.Failed(t0, "transport: timeout");
   CHECK(b.Open());
   auto why = b.Admit(t0 + milliseconds(10));
   REQUIRE(why);
   CHECK(why->find("transport: timeout") == 0);
   CHECK(why->find("next trial in 990 ms") != std::string::npos);
-  // After the backoff, one trial goes; the others keep failing fast while it runs.
-  CHECK_FALSE(b.Admit(t0 + milliseconds(1000)));
+  CHECK(b.NextTrial() == t0 + milliseconds(1000));
+  CHECK_FALSE(b.TakeTrial(t0 + milliseconds(999)));
+  // After the backoff callers still fail fast: the trial is taken by the prober, one at a time.
+  CHECK(b.Admit(t0 + milliseconds(1000)));
+  CHECK(b.TakeTrial(t0 + milliseconds(1000)));
+  CHECK_FALSE(b.TakeTrial(t0 + milliseconds(1001)));
   auto during = b.Admit(t0 + milliseconds(1001));
   REQUIRE(during);
   CHECK(during->find("a trial request is in flight") != std::string::npos);
-  // The trial fails: the backoff doubles (2 s), up to its 30 s cap.
+  // The trial fails: the backoff doubles (2 s), up to its cap (30 s by default).
   b.Failed(t0 + milliseconds(1100), "transport: timeout");
-  CHECK(b.Admit(t0 + milliseconds(3000)));
-  CHECK_FALSE(b.Admit(t0 + milliseconds(3100)));
+  CHECK_FALSE(b.TakeTrial(t0 + milliseconds(3000)));
+  CHECK(b.TakeTrial(t0 + milliseconds(3100)));
   SteadyTime t = t0 + milliseconds(3100);
   for (int i = 0; i < 10; ++i) b.Failed(t, "transport: timeout");
-  CHECK(b.Admit(t + milliseconds(29999)));
-  CHECK_FALSE(b.Admit(t + milliseconds(30000)));
+  CHECK_FALSE(b.TakeTrial(t + milliseconds(29999)));
+  CHECK(b.TakeTrial(t + milliseconds(30000)));
   // Any answer closes it (and says it was open, once).
   CHECK(b.Succeeded());
   CHECK_FALSE(b.Succeeded());
   CHECK_FALSE(b.Open());
   CHECK_FALSE(b.Admit(t));
-  CHECK_FALSE(b.Admit(t));
   b.Failed(t, "transport: refused");
   b.Reset();
   CHECK_FALSE(b.Admit(t));
+  CircuitBreaker capped(CircuitBreaker::Options{milliseconds(1000), milliseconds(5000)});
+  for (int i = 0; i < 10; ++i) capped.Failed(t0, "transport: timeout");
+  CHECK(capped.NextTrial() == t0 + milliseconds(5000));
 }
 
 }  // namespace
