@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """kcp mode's cache: time to initial sync and memory per cached object, for N objects across W
 workspaces of a real kcp (test/peers/kcp-up.sh), against baselines measured in the same run:
-  - sync time vs. one raw wildcard LIST of the same objects through the same virtual workspace
-    (curl, paged like tmcd: limit=500), i.e. the cost of just downloading them;
+  - sync time vs. one raw wildcard LIST of the same objects through the same virtual workspace, by a
+    compiled client (test/clientgo bench-list: client-go's transport, TLS and a bearer token, paged like
+    tmcd with limit=500, the two resources side by side as tmcd's informers list them, every page
+    decoded into unstructured objects), i.e. the cost of just downloading and decoding them;
   - memory vs. the objects' JSON size as kcp serves them.
 Half the objects are Deployments (exported), half ConfigMaps (claimed).
 Usage: bench/kcp_cache_bench.py [BUILD_DIR] [OBJECTS] [WORKSPACES]"""
@@ -105,29 +107,12 @@ def main():
         vw = slice_["status"]["endpoints"][0]["url"]
 
         def raw_list():
-            total = 0
-            count = 0
-            for path in ("/clusters/*/apis/apps/v1/deployments", "/clusters/*/api/v1/configmaps"):
-                cont = ""
-                while True:
-                    url = f"{vw}{path}?limit=500" + (f"&continue={cont}" if cont else "")
-                    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-                    import ssl
-                    ctx = ssl._create_unverified_context()
-                    with urllib.request.urlopen(req, context=ctx) as r:
-                        body = r.read()
-                    doc = json.loads(body)
-                    for it in doc["items"]:
-                        total += len(json.dumps(it, separators=(",", ":")))
-                        count += 1
-                    cont = doc["metadata"].get("continue", "")
-                    if not cont:
-                        break
-            return count, total
+            tool = sh(str(ROOT / "test/clientgo/build.sh")).strip().splitlines()[-1]
+            out = sh(tool, "bench-list", vw, token, "500", "/clusters/*/apis/apps/v1/deployments",
+                     "/clusters/*/api/v1/configmaps").split()
+            return int(out[1]), int(out[3]), float(out[5])
 
-        t0 = time.monotonic()
-        count, raw_bytes = raw_list()
-        raw_s = time.monotonic() - t0
+        count, raw_bytes, raw_s = raw_list()
         # Cold start of tmcd with an empty cache (the bootstrap's store is removed).
         subprocess.run(["rm", "-rf", str(data)])
         (work / "port").unlink(missing_ok=True)

@@ -2,9 +2,10 @@
 """Syncer throughput, latency and memory: N Deployments placed on two real kube-apiservers
 (test/peers/up.sh, with kube-controller-manager) by tmcd in embedded mode, against a baseline
 measured in the same run: the same N objects server-side applied directly to the same two
-apiservers by 4 concurrent writers (keep-alive HTTPS sessions). On tmcd's side the N objects are
-created upstream by the same number of concurrent writers, and the time runs until both clusters
-hold all N copies.
+apiservers by a compiled client-go program (test/clientgo bench-direct: TLS, bearer token, no
+client-side rate limit) with as many applies in flight as tmcd has (its 4 sync workers x the 2 copies
+of a workload side by side = 8). On tmcd's side the N objects are created upstream by 4 concurrent
+writers, and the time runs until both clusters hold all N copies.
 Reports: throughput ratio (copies per second, tmcd / direct) per round and its median over the rounds
 (each round runs the baseline and then tmcd on fresh namespaces: the machine's state drifts between
 runs, so a single pair is noisy), p50/p99 latency from the upstream create returning to the
@@ -34,6 +35,7 @@ N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 SAMPLES = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 ROUNDS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 WORKERS = int(os.environ.get("BENCH_WRITERS", "4"))
+DIRECT_PARALLEL = 8  # tmcd's applies in flight: 4 sync workers x 2 copies of a workload side by side
 sys.path.insert(0, str(ROOT / "test" / "e2e"))
 from test_sync import downstream_ns  # noqa: E402  (the documented namespace mapping)
 
@@ -78,22 +80,16 @@ class Peer:
         assert r.status_code in (200, 201), r.text
 
 
-def direct_baseline(peers, dirs, ns):
-    """Copies per second when the same objects are applied straight to the clusters."""
-    for p in peers:
-        p.s.post(f"{p.server}/api/v1/namespaces", json={"metadata": {"name": ns}}, timeout=30)
-    jobs = [(p, i) for i in range(N) for p in peers]
-    local = threading.local()
-
-    def one(job):
-        p, i = job
-        if not hasattr(local, "peers"):  # one keep-alive session per writer thread and cluster
-            local.peers = {d: Peer(d) for d in dirs}
-        local.peers[p.dir].apply(ns, deployment(f"d-{i:04d}", ns))
-    t0 = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(WORKERS) as ex:
-        list(ex.map(one, jobs))
-    return len(jobs) / (time.monotonic() - t0)
+def direct_baseline(dirs, ns):
+    """Copies per second when the same objects are applied straight to the clusters by client-go."""
+    tool = subprocess.run([str(ROOT / "test/clientgo/build.sh")], check=True, capture_output=True,
+                          text=True).stdout.strip().splitlines()[-1]
+    args = [tool, "bench-direct", ns, str(N), str(DIRECT_PARALLEL)]
+    for d in dirs:
+        args += [(d / "server").read_text().strip(), (d / "token").read_text().strip()]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout.split()
+    assert out[7] == "0", f"baseline errors: {out}"
+    return float(out[5])
 
 
 def settle(peers, ns, want):
@@ -196,7 +192,7 @@ def main():
         # Rounds alternate the baseline and tmcd on fresh namespaces, so that both meet the same
         # machine state; the ratio of each round is reported and the median is the result.
         for r in range(ROUNDS):
-            direct = direct_baseline(peers, dirs, f"direct-{r}")
+            direct = direct_baseline(dirs, f"direct-{r}")
             settle(peers, f"direct-{r}", 2 * N)
             if r == 0:
                 rss0 = rss_kib(tmcd.pid)

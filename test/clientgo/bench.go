@@ -101,45 +101,84 @@ func benchCopies(args []string) {
 		os.Exit(2)
 	}
 	clusters, _ := strconv.Atoi(args[2])
-	ns := args[3]
 	n, _ := strconv.Atoi(args[4])
 	parallel, _ := strconv.Atoi(args[5])
-	ctx := context.Background()
 	cs := make([]*kubernetes.Clientset, clusters)
 	for c := range cs {
-		cfg := &rest.Config{Host: fmt.Sprintf("%s/clusters/root:fake-%d", args[0], c), BearerToken: args[1],
-			TLSClientConfig: rest.TLSClientConfig{Insecure: true}, QPS: -1, UserAgent: "tmcd-bench"}
-		var err error
-		cs[c], err = kubernetes.NewForConfig(cfg)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
-		_, _ = cs[c].CoreV1().Namespaces().Create(ctx, nsObj, metav1.CreateOptions{})
+		cs[c] = copyClient(fmt.Sprintf("%s/clusters/root:fake-%d", args[0], c), args[1], args[3])
 	}
-	type job struct{ i, c int }
-	var jobs []job
+	var jobs []copyJob
 	for i := 0; i < n; i++ {
 		for k := 0; k < 2+i%2 && k < clusters; k++ {
-			jobs = append(jobs, job{i, (i + k) % clusters})
+			jobs = append(jobs, copyJob{fmt.Sprintf("d-%d", i), (i + k) % clusters})
 		}
 	}
+	applyCopies(cs, args[3], "scale", jobs, parallel)
+}
+
+// benchDirect is the sync benchmark's baseline (bench/sync_bench.py): N Deployments d-0000 .. d-<N-1>,
+// each server-side applied to every SERVER (its own bearer token, TLS), PARALLEL applies in flight in
+// all, no client-side rate limit: what tmcd does for the same workloads, minus tmcd. Prints the same
+// line as bench-copies.
+//
+// Usage: tmcd-clientgo-check bench-direct NAMESPACE N PARALLEL SERVER TOKEN [SERVER TOKEN]...
+func benchDirect(args []string) {
+	if len(args) < 5 || len(args)%2 != 1 {
+		fmt.Fprintln(os.Stderr, "usage: bench-direct NAMESPACE N PARALLEL SERVER TOKEN [SERVER TOKEN]...")
+		os.Exit(2)
+	}
+	n, _ := strconv.Atoi(args[1])
+	parallel, _ := strconv.Atoi(args[2])
+	var cs []*kubernetes.Clientset
+	for k := 3; k < len(args); k += 2 {
+		cs = append(cs, copyClient(args[k], args[k+1], args[0]))
+	}
+	var jobs []copyJob
+	for i := 0; i < n; i++ {
+		for c := range cs {
+			jobs = append(jobs, copyJob{fmt.Sprintf("d-%04d", i), c})
+		}
+	}
+	applyCopies(cs, args[0], "bench", jobs, parallel)
+}
+
+type copyJob struct {
+	name    string
+	cluster int
+}
+
+// copyClient is a client-go clientset for one cluster (TLS, bearer token, no client-side rate limit),
+// with namespace ns created there.
+func copyClient(host, token, ns string) *kubernetes.Clientset {
+	cfg := &rest.Config{Host: host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{Insecure: true},
+		QPS: -1, UserAgent: "tmcd-bench"}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	nsObj := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
+	_, _ = cs.CoreV1().Namespaces().Create(context.Background(), nsObj, metav1.CreateOptions{})
+	return cs
+}
+
+// applyCopies server-side applies one Deployment (replicas 0, label app=APP) per job, PARALLEL in
+// flight, and prints "copies <n> seconds <s> copies_per_s <r> errors <e>".
+func applyCopies(cs []*kubernetes.Clientset, ns, app string, jobs []copyJob, parallel int) {
+	ctx := context.Background()
 	start := time.Now()
-	errs := inParallel("bench-copies", len(jobs), parallel, func(x int) error {
+	errs := inParallel("copies", len(jobs), parallel, func(x int) error {
 		j := jobs[x]
-		name := fmt.Sprintf("d-%d", j.i)
-		labels := map[string]string{"pod": name}
-		d := appsv1ac.Deployment(name, ns).WithLabels(map[string]string{"app": "scale"}).
+		labels := map[string]string{"pod": j.name}
+		d := appsv1ac.Deployment(j.name, ns).WithLabels(map[string]string{"app": app}).
 			WithSpec(appsv1ac.DeploymentSpec().WithReplicas(0).
 				WithSelector(metav1ac.LabelSelector().WithMatchLabels(labels)).
 				WithTemplate(corev1ac.PodTemplateSpec().WithLabels(labels).
 					WithSpec(corev1ac.PodSpec().WithContainers(corev1ac.Container().
 						WithName("c").WithImage("registry.k8s.io/pause:3.9")))))
-		_, err := cs[j.c].AppsV1().Deployments(ns).Apply(ctx, d, metav1.ApplyOptions{FieldManager: "bench", Force: true})
+		_, err := cs[j.cluster].AppsV1().Deployments(ns).Apply(ctx, d, metav1.ApplyOptions{FieldManager: "bench", Force: true})
 		return err
 	})
-	copies := len(jobs)
 	s := time.Since(start).Seconds()
-	fmt.Printf("copies %d seconds %.3f copies_per_s %.1f errors %d\n", copies, s, float64(copies)/s, errs)
+	fmt.Printf("copies %d seconds %.3f copies_per_s %.1f errors %d\n", len(jobs), s, float64(len(jobs))/s, errs)
 }

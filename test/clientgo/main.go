@@ -7,6 +7,8 @@
 //
 //	tmcd-clientgo-check bench-apply ... (bench.go; bench/apply_bench.sh)
 //	tmcd-clientgo-check bench-copies ... (bench.go; bench/scale_bench.py)
+//	tmcd-clientgo-check bench-direct ... (bench.go; bench/sync_bench.py)
+//	tmcd-clientgo-check bench-list ... (benchlist.go; bench/kcp_cache_bench.py)
 package main
 
 import (
@@ -52,6 +54,14 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "bench-copies" {
 		benchCopies(os.Args[2:])
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "bench-direct" {
+		benchDirect(os.Args[2:])
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "bench-list" {
+		benchList(os.Args[2:])
 		return
 	}
 	if len(os.Args) != 3 {
