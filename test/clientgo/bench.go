@@ -24,15 +24,10 @@ import (
 //
 // Usage: tmcd-clientgo-check bench-apply SERVER TOKEN NAMESPACE PREFIX N PARALLEL
 func benchApply(args []string) {
-	if len(args) != 6 {
-		fmt.Fprintln(os.Stderr, "usage: bench-apply SERVER TOKEN NAMESPACE PREFIX N PARALLEL")
-		os.Exit(2)
-	}
+	needArgs(len(args) == 6, "bench-apply SERVER TOKEN NAMESPACE PREFIX N PARALLEL")
 	n, _ := strconv.Atoi(args[4])
 	parallel, _ := strconv.Atoi(args[5])
-	cfg := &rest.Config{Host: args[0], BearerToken: args[1], TLSClientConfig: rest.TLSClientConfig{Insecure: true},
-		QPS: -1, UserAgent: "tmcd-bench"}
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := kubernetes.NewForConfig(benchConfig(args[0], args[1]))
 	check("clientset", err)
 	ns, prefix := args[2], args[3]
 	ctx := context.Background()
@@ -96,10 +91,7 @@ func inParallel(name string, n, parallel int, do func(i int) error) int {
 //
 // Usage: tmcd-clientgo-check bench-copies SERVER TOKEN CLUSTERS NAMESPACE N PARALLEL
 func benchCopies(args []string) {
-	if len(args) != 6 {
-		fmt.Fprintln(os.Stderr, "usage: bench-copies SERVER TOKEN CLUSTERS NAMESPACE N PARALLEL")
-		os.Exit(2)
-	}
+	needArgs(len(args) == 6, "bench-copies SERVER TOKEN CLUSTERS NAMESPACE N PARALLEL")
 	clusters, _ := strconv.Atoi(args[2])
 	n, _ := strconv.Atoi(args[4])
 	parallel, _ := strconv.Atoi(args[5])
@@ -123,10 +115,7 @@ func benchCopies(args []string) {
 //
 // Usage: tmcd-clientgo-check bench-direct NAMESPACE N PARALLEL SERVER TOKEN [SERVER TOKEN]...
 func benchDirect(args []string) {
-	if len(args) < 5 || len(args)%2 != 1 {
-		fmt.Fprintln(os.Stderr, "usage: bench-direct NAMESPACE N PARALLEL SERVER TOKEN [SERVER TOKEN]...")
-		os.Exit(2)
-	}
+	needArgs(len(args) >= 5 && len(args)%2 == 1, "bench-direct NAMESPACE N PARALLEL SERVER TOKEN [SERVER TOKEN]...")
 	n, _ := strconv.Atoi(args[1])
 	parallel, _ := strconv.Atoi(args[2])
 	var cs []*kubernetes.Clientset
@@ -150,9 +139,7 @@ type copyJob struct {
 // copyClient is a client-go clientset for one cluster (TLS, bearer token, no client-side rate limit),
 // with namespace ns created there.
 func copyClient(host, token, ns string) *kubernetes.Clientset {
-	cfg := &rest.Config{Host: host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{Insecure: true},
-		QPS: -1, UserAgent: "tmcd-bench"}
-	cs, err := kubernetes.NewForConfig(cfg)
+	cs, err := kubernetes.NewForConfig(benchConfig(host, token))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -181,4 +168,19 @@ func applyCopies(cs []*kubernetes.Clientset, ns, app string, jobs []copyJob, par
 	})
 	s := time.Since(start).Seconds()
 	fmt.Printf("copies %d seconds %.3f copies_per_s %.1f errors %d\n", len(jobs), s, float64(len(jobs))/s, errs)
+}
+
+// benchConfig is every baseline's client configuration: TLS (the peers' self-signed certificates), a
+// bearer token, no client-side rate limit.
+func benchConfig(host, token string) *rest.Config {
+	return &rest.Config{Host: host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{Insecure: true},
+		QPS: -1, UserAgent: "tmcd-bench"}
+}
+
+// needArgs exits with the usage line unless ok.
+func needArgs(ok bool, usage string) {
+	if !ok {
+		fmt.Fprintln(os.Stderr, "usage: "+usage)
+		os.Exit(2)
+	}
 }

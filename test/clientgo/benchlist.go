@@ -22,14 +22,9 @@ import (
 //
 // Usage: tmcd-clientgo-check bench-list SERVER TOKEN PAGE PATH [PATH]...
 func benchList(args []string) {
-	if len(args) < 4 {
-		fmt.Fprintln(os.Stderr, "usage: bench-list SERVER TOKEN PAGE PATH [PATH]...")
-		os.Exit(2)
-	}
+	needArgs(len(args) >= 4, "bench-list SERVER TOKEN PAGE PATH [PATH]...")
 	page, _ := strconv.Atoi(args[2])
-	cfg := &rest.Config{Host: args[0], BearerToken: args[1], TLSClientConfig: rest.TLSClientConfig{Insecure: true},
-		QPS: -1, UserAgent: "tmcd-bench"}
-	hc, err := rest.HTTPClientFor(cfg)
+	hc, err := rest.HTTPClientFor(benchConfig(args[0], args[1]))
 	failOn("http client", err)
 	var mu sync.Mutex
 	var wg sync.WaitGroup

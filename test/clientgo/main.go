@@ -47,22 +47,17 @@ func expect(name string, cond bool, format string, args ...any) {
 	check(name, nil)
 }
 
+// The benchmarks' baselines (bench.go, benchlist.go), by their first argument.
+var benches = map[string]func(args []string){
+	"bench-apply": benchApply, "bench-copies": benchCopies, "bench-direct": benchDirect, "bench-list": benchList,
+}
+
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "bench-apply" {
-		benchApply(os.Args[2:])
-		return
-	}
-	if len(os.Args) > 1 && os.Args[1] == "bench-copies" {
-		benchCopies(os.Args[2:])
-		return
-	}
-	if len(os.Args) > 1 && os.Args[1] == "bench-direct" {
-		benchDirect(os.Args[2:])
-		return
-	}
-	if len(os.Args) > 1 && os.Args[1] == "bench-list" {
-		benchList(os.Args[2:])
-		return
+	if len(os.Args) > 1 {
+		if bench, ok := benches[os.Args[1]]; ok {
+			bench(os.Args[2:])
+			return
+		}
 	}
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, "usage: tmcd-clientgo-check KUBECONFIG NAMESPACE")
