@@ -63,7 +63,7 @@ Json CombineConditions(const std::vector<CopyStatus>& copies, const std::vector<
     }
   }
   // By type, not by which cluster listed what first: the same copies always give the same list,
-  // so a cluster reordering its conditions writes nothing upstream (docs/sync.md "Status").
+  // so a cluster reordering its conditions writes nothing upstream (docs/status.md).
   std::sort(types.begin(), types.end());
   Json out = Json::array();
   for (const auto& t : types) {
