@@ -160,6 +160,21 @@ std::vector<std::string> Dropped(const std::vector<std::string>& was, const std:
   return out;
 }
 
+// Remembered before anything exists downstream: a crash from then on leaves a record to act on. The
+// dependencies about to be written are in it too before the copy enters its namespace, so that a
+// removal pruning shared dependencies (in that namespace's gate) sees them (docs/sync.md). Writes only
+// for a new record or new dependencies.
+Status RecordBeforeEntering(RecordStore& records, v1::SyncRecord& record, const std::vector<std::string>& deps,
+                            bool fresh) {
+  std::vector<std::string> pending = record.status.dependencies;
+  for (const auto& d : deps) {
+    if (std::find(pending.begin(), pending.end(), d) == pending.end()) pending.push_back(d);
+  }
+  if (!fresh && pending.size() == record.status.dependencies.size()) return Status::Ok();
+  record.status.dependencies = std::move(pending);
+  return records.Put(record);
+}
+
 }  // namespace
 
 // What travels with a workload is synced only where the cluster's registration accepts its kind too: an
@@ -207,8 +222,10 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
                       ref.name,
                       workload["metadata"].value("uid", "")};
   Identify(record, id, cluster, t.placement, t.deletion_policy, dns);
-  // Remembered before anything exists downstream: a crash from here on leaves a record to act on.
-  if (fresh) TMCD_TRY(records_.Put(record));
+  const std::vector<DesiredDependency> deps = Dependencies(w, workload, dns);
+  const auto [dep_names, dep_objects] = Split(deps);
+  index_.SetDependencies(w.key, ref.workspace, ref.namespace_, dep_names);
+  TMCD_TRY(RecordBeforeEntering(records_, record, dep_names, fresh));
 
   auto ds = DownstreamFor(ref.workspace, cluster);
   if (!ds) {
@@ -220,15 +237,13 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
     Fail(record, s, "ClusterNotReady", now);
     return s;
   }
+  std::optional<NamespaceGate::Entry> entered = ds->gate().Shared(dns);
   if (Status s = ds->EnsureNamespace(ref.workspace, ref.namespace_); !s.ok()) {
     const bool collision = StartsWith(s.message(), "NamespaceCollision");
     Fail(record, s, collision ? "NamespaceCollision" : "NamespaceError", now);
     if (collision) record.status.phase = "Failed";
     return s;
   }
-  const std::vector<DesiredDependency> deps = Dependencies(w, workload, dns);
-  const auto [dep_names, dep_objects] = Split(deps);
-  index_.SetDependencies(w.key, ref.workspace, ref.namespace_, dep_names);
   const bool autoscaled = Autoscaled(w);
   Json desired = DesiredCopy(w, workload, id, dns, t.replicas, autoscaled);
   if (Status s = ApplyOverrides(*w.rules, t.overrides, autoscaled, desired, record.status.overrides); !s.ok()) {
@@ -257,6 +272,7 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
       return applied.status();
     }
     seen = *applied;
+    entered.reset();  // pruning enters exclusive
     record.status.dependencies = Dropped(record.status.dependencies, dep_names);
     TMCD_TRY(PruneDependencies(*ds, record, false));
     record.status.desired_hash = hash;
@@ -371,7 +387,9 @@ Result<Json> Syncer::ApplyCopy(Downstream& ds, const Work& w, const Json& desire
 
 Status Syncer::PruneDependencies(Downstream& ds, const v1::SyncRecord& record, bool orphan) {
   if (record.status.dependencies.empty()) return Status::Ok();
-  // Every record of the namespace: a dependency shared with another workload stays.
+  // Every record of the namespace, read with no copy writing there: a dependency shared with another
+  // workload stays, as does one a copy is about to write (its record names it before it enters).
+  const NamespaceGate::Entry entered = ds.gate().Exclusive(record.status.downstream_namespace);
   TMCD_ASSIGN_OR_RETURN(auto all, records_.InNamespace(record.spec.upstream.workspace, record.metadata.namespace_));
   for (const auto& dep : record.status.dependencies) {
     if (SharedDependency(dep, record, all)) continue;
@@ -438,16 +456,23 @@ Result<bool> Syncer::RemoveCopy(const Work& w, v1::SyncRecord& record, const std
   TMCD_TRY(PruneDependencies(*ds, record, orphan));
   TMCD_TRY(records_.Delete(record));
   // The namespace goes with the last copy, unless something is left in it (orphans, or objects
-  // somebody else put there).
+  // somebody else put there). Looked at again with no copy writing there (its gate): a copy of another
+  // workload records itself before it enters, so it is either seen here or enters after the delete
+  // and waits for the namespace to go (docs/sync.md).
   const bool last = std::none_of(all.begin(), all.end(), [&](const v1::SyncRecord& o) {
     return o.metadata.name != record.metadata.name && o.spec.cluster_name == cluster;
   });
-  auto others = records_.InNamespace(ws, record.metadata.namespace_);
-  const bool any = others.ok() && std::any_of(others->begin(), others->end(),
-                                              [&](const v1::SyncRecord& o) { return o.spec.cluster_name == cluster; });
-  if (last && !any && !orphan) {
-    auto left = ds->client().List(dref, kube::ListOptions{.limit = 1});
-    if (left.ok() && left->items.empty()) TMCD_TRY(ds->DeleteNamespace(ws, record.metadata.namespace_));
+  auto copies_left = [&] {
+    auto others = records_.InNamespace(ws, record.metadata.namespace_);
+    return !others.ok() || std::any_of(others->begin(), others->end(),
+                                       [&](const v1::SyncRecord& o) { return o.spec.cluster_name == cluster; });
+  };
+  if (last && !orphan && !copies_left()) {
+    const NamespaceGate::Entry entered = ds->gate().Exclusive(dns);
+    if (!copies_left()) {
+      auto left = ds->client().List(dref, kube::ListOptions{.limit = 1});
+      if (left.ok() && left->items.empty()) TMCD_TRY(ds->DeleteNamespace(ws, record.metadata.namespace_));
+    }
   }
   spdlog::info("sync: {} copy of {}/{} on {}", orphan ? "orphaned" : "removed", record.spec.upstream.namespace_,
                record.spec.upstream.name, cluster);

@@ -191,6 +191,15 @@ Result<Json> Downstream::Apply(const kube::ResourceRef& r, const Json& obj) {
     applied_[key] = now;
     if (applied_.size() % 1024 == 0)
       std::erase_if(applied_, [&](const auto& e) { return now - e.second > kAppliedMemo; });
+    return applied;
+  }
+  // The namespace is gone or going (deleted by hand, or by tmcd with its last copy): made sure of
+  // again by the next EnsureNamespace rather than trusted until the process ends.
+  const Reason why = applied.status().reason();
+  if (why == Reason::kNotFound ||
+      (why == Reason::kForbidden && applied.status().message().find("being terminated") != std::string::npos)) {
+    std::lock_guard<std::mutex> lock(mu_);
+    namespaces_.erase(m.value("namespace", ""));
   }
   return applied;
 }

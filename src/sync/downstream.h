@@ -18,6 +18,7 @@
 
 #include "kube/client.h"
 #include "kube/informer.h"
+#include "sync/namespace_gate.h"
 #include "sync/transform.h"
 
 namespace tmcd::sync {
@@ -49,10 +50,14 @@ class Downstream {
   // an existing one: a namespace that belongs to something else is a collision (Conflict, message
   // starting "NamespaceCollision: ") and is never written to.
   Status EnsureNamespace(const std::string& workspace, const std::string& ns);
-  // Deletes the namespace if it is tmcd's (labels and locator match); NotFound is success.
+  // Deletes the namespace if it is tmcd's (labels and locator match); NotFound is success. Called
+  // within gate().Exclusive of that namespace.
   Status DeleteNamespace(const std::string& workspace, const std::string& ns);
+  // Copies enter a downstream namespace shared; pruning and namespace deletion enter it exclusive.
+  NamespaceGate& gate() { return gate_; }
 
-  // Server-side apply with fieldManager tmcd, force.
+  // Server-side apply with fieldManager tmcd, force. An answer that says the object's namespace is
+  // missing or being deleted makes the next EnsureNamespace of it look at the cluster again.
   Result<Json> Apply(const kube::ResourceRef& r, const Json& obj);
 
  private:
@@ -74,6 +79,7 @@ class Downstream {
   std::map<std::string, std::chrono::steady_clock::time_point> applied_;
   std::map<std::string, std::unique_ptr<kube::Informer>> informers_;  // "group/version/resource"; guarded
   std::set<std::string> namespaces_;  // downstream namespaces known to be ours; guarded by mu_
+  NamespaceGate gate_;
 };
 
 // A v1 resource reference (core or apps) on a plain Kubernetes cluster.

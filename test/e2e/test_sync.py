@@ -187,6 +187,16 @@ def test_deployments_reach_both_clusters_and_come_back_aggregated(clusters, daem
                for e in events), [(e["reason"], e["message"]) for e in events]
     eventually(lambda: get(base, DEPLOY + "/web")["status"].get("replicas") == 3, what="status after scaling")
 
+    # The namespace deleted by hand on a cluster, with all in it: tmcd makes it again once it is gone and
+    # puts the copy back with its dependencies (an apply answered "namespace not found" or "being
+    # terminated" makes tmcd look at the namespace again rather than trust what it made before).
+    uid = downstream(c1, "", "namespace", ns)["metadata"]["uid"]
+    c1.kubectl("delete", "namespace", ns, "--wait=false")
+    eventually(lambda: (downstream(c1, "", "namespace", ns) or {"metadata": {"uid": uid}})["metadata"]["uid"] != uid
+               and all(downstream(c1, ns, kind, name) for kind, name in
+                       (("deployment", "web"), ("configmap", "conf"), ("service", "web"))),
+               timeout=120, what="namespace made again and the copy put back")
+
     # Cordon only stops new placements: the copy on a cordoned cluster stays. NoExecute evicts it.
     CR = "/apis/tmc.kcp.io/v1alpha1/clusterregistrations/"
     patch(base, CR + "east", {"spec": {"unschedulable": True}})
