@@ -213,6 +213,10 @@ ScopedLogFields::~ScopedLogFields() {
   t_fields = std::move(saved_);
 }
 
+LogFields CurrentLogFields() {
+  return t_fields;
+}
+
 LogFields FieldsFromKey(std::string_view controller, std::string_view key) {
   LogFields f;
   f.controller = controller;

@@ -45,6 +45,9 @@ class ScopedLogFields {
   LogFields saved_;
 };
 
+// This thread's fields: what a task handed to another thread takes along (ScopedLogFields there).
+LogFields CurrentLogFields();
+
 // The fields of a controller's work-queue key: "ws|name" (a cluster: name is also the cluster),
 // "ws|ns/name", "ws|resource.group|ns/name".
 LogFields FieldsFromKey(std::string_view controller, std::string_view key);

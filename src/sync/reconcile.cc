@@ -14,6 +14,7 @@
 #include "common/strings.h"
 #include "engine/placement_divide.h"
 #include "engine/placement_schedule.h"
+#include "observability/logging.h"
 #include "observability/trace.h"
 #include "sync/naming.h"
 #include "sync/status.h"
@@ -26,13 +27,18 @@ constexpr std::string_view kTmcGroup = "tmc.kcp.io";
 constexpr size_t kCopyFanOut = 8;  // copies of one workload synced at the same time
 
 // Runs one(0) .. one(n-1) side by side, at most kCopyFanOut at a time, the first of each group on the
-// calling thread.
+// calling thread; the others log with the calling thread's fields (workspace, workload).
 void FanOut(size_t n, const std::function<void(size_t)>& one) {
+  const observability::LogFields fields = observability::CurrentLogFields();
+  auto elsewhere = [&](size_t i) {
+    const observability::ScopedLogFields scoped(fields);
+    one(i);
+  };
   for (size_t first = 0; first < n; first += kCopyFanOut) {
     const size_t last = std::min(n, first + kCopyFanOut);
     std::vector<std::future<void>> others;
     others.reserve(last - first);
-    for (size_t i = first + 1; i < last; ++i) others.push_back(std::async(std::launch::async, one, i));
+    for (size_t i = first + 1; i < last; ++i) others.push_back(std::async(std::launch::async, elsewhere, i));
     one(first);
     for (auto& f : others) f.get();
   }
