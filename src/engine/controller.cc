@@ -27,6 +27,18 @@ void Controller::RegisterMetrics(prometheus::Registry& registry) {
                   .Help("How long the oldest key being reconciled has been running.")
                   .Register(registry)
                   .Add(labels);
+  lanes_ = &prometheus::BuildGauge()
+                .Name("tmcd_workqueue_lanes")
+                .Help(
+                    "Workspaces with keys waiting in a controller's queue; each is served in turn, so a key waits "
+                    "for about this many others, not for the whole depth.")
+                .Register(registry)
+                .Add(labels);
+  waiting_ = &prometheus::BuildGauge()
+                  .Name("tmcd_workqueue_delayed")
+                  .Help("Keys waiting out a retry backoff or a requeue delay before they join the queue.")
+                  .Register(registry)
+                  .Add(labels);
   adds_ = &prometheus::BuildCounter()
                .Name("tmcd_workqueue_adds_total")
                .Help("Keys added to a controller's queue (after dedupe).")
@@ -55,6 +67,8 @@ void Controller::UpdateMetrics() {
   const QueueStats s = queue_.Stats();
   depth_->Set(static_cast<double>(s.depth));
   longest_->Set(s.longest_running.count());
+  lanes_->Set(static_cast<double>(s.lanes));
+  waiting_->Set(static_cast<double>(s.waiting));
   adds_->Increment(static_cast<double>(s.adds - adds_seen_));
   retries_->Increment(static_cast<double>(s.retries - retries_seen_));
   adds_seen_ = s.adds;

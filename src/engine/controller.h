@@ -5,8 +5,8 @@
 // they read the current state for a key, never the event that queued it. An error requeues the key
 // with backoff (and is counted and logged once per transition to failing); success forgets the
 // key's failures; a result may ask to be called again after a delay (periodic work, e.g. probes).
-// Metrics per controller: tmcd_workqueue_{depth,adds_total,retries_total,work_duration_seconds,
-// longest_running_processor_seconds} and tmcd_reconcile_errors_total.
+// Metrics per controller: tmcd_workqueue_{depth,lanes,delayed,adds_total,retries_total,
+// work_duration_seconds,longest_running_processor_seconds} and tmcd_reconcile_errors_total.
 // Thread-safe: Start/Stop from the owner's thread; workers call reconcile concurrently for
 // different keys (never for the same key).
 
@@ -65,6 +65,8 @@ class Controller {
   std::set<std::string> failing_;  // keys whose last reconcile failed (log once per transition)
   prometheus::Gauge* depth_ = nullptr;
   prometheus::Gauge* longest_ = nullptr;
+  prometheus::Gauge* lanes_ = nullptr;
+  prometheus::Gauge* waiting_ = nullptr;
   prometheus::Counter* adds_ = nullptr;
   prometheus::Counter* retries_ = nullptr;
   prometheus::Counter* errors_ = nullptr;

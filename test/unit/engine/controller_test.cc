@@ -55,6 +55,26 @@ TEST_CASE("a failing key is retried with backoff until it succeeds, then forgott
   CHECK(saw_retries);
 }
 
+TEST_CASE("the queue's gauges: depth, workspaces waiting their turn, keys delayed") {
+  RealClock clock;
+  Controller c(
+      "gauges", clock, [](const std::string&) -> Result<ReconcileResult> { return ReconcileResult{}; }, 1);
+  prometheus::Registry registry;
+  c.RegisterMetrics(registry);
+  c.queue().Add("blue|a");
+  c.queue().Add("blue|b");
+  c.queue().Add("red|a");
+  c.queue().AddAfter("red|b", std::chrono::hours(1));
+  c.UpdateMetrics();  // not started: nothing is taken off the queue
+  std::map<std::string, double> gauges;
+  for (const auto& fam : registry.Collect()) {
+    if (fam.type == prometheus::MetricType::Gauge) gauges[fam.name] = fam.metric.at(0).gauge.value;
+  }
+  CHECK(gauges["tmcd_workqueue_depth"] == 3);
+  CHECK(gauges["tmcd_workqueue_lanes"] == 2);
+  CHECK(gauges["tmcd_workqueue_delayed"] == 1);
+}
+
 TEST_CASE("requeue_after schedules the key again; a throwing reconcile is an error, not a crash") {
   RealClock clock;
   std::atomic<int> periodic{0};
