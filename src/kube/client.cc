@@ -135,12 +135,7 @@ void Client::ProbeLoop() {
 Status Client::TrialOnce() {
   TMCD_ASSIGN_OR_RETURN(auto cli, NewConnection(std::min(options_.timeout, kTrialTimeout)));
   httplib::Request req;
-  req.method = "GET";
-  req.path = PrefixFor("/readyz") + "/readyz";
-  req.headers = {{"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
-  if (const std::string t = Token(); !t.empty() && TokenProblem(t).empty()) {
-    req.headers.emplace("Authorization", "Bearer " + t);
-  }
+  (void)Prepare(req, "GET", "/readyz");  // without a bad token: any answer will do
   auto res = cli->send(req);
   if (!res) return Status(Reason::kServiceUnavailable, "trial GET /readyz: " + TransportError(res.error(), *cli));
   return Status::Ok();  // any answer: the server is there
@@ -276,14 +271,24 @@ bool Client::TokenRotated() {
   return Token() != before;
 }
 
+Status Client::Prepare(httplib::Request& req, const std::string& method, const std::string& path) {
+  req.method = method;
+  req.path = PrefixFor(path) + path;
+  req.headers = {{"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
+  const std::string t = Token();
+  if (t.empty()) return Status::Ok();
+  if (std::string why = TokenProblem(t); !why.empty())
+    return BadRequest("the bearer token " + why);  // a file holds anything
+  req.headers.emplace("Authorization", "Bearer " + t);
+  return Status::Ok();
+}
+
 Result<Client::Response> Client::DoOnce(const std::string& method, const std::string& path, const std::string& body,
                                         const std::string& content_type, int& retry_after) {
   auto cli = Acquire();
   if (!cli) return Status(Reason::kServiceUnavailable, "cannot create a connection to " + config_.server);
   httplib::Request req;
-  req.method = method;
-  req.path = PrefixFor(path) + path;
-  req.headers = {{"Accept", "application/json"}, {"User-Agent", options_.user_agent}};
+  TMCD_TRY(Prepare(req, method, path));
   // The request is part of the caller's trace, and tells the server so (docs/design/tracing.md).
   observability::Span span("HTTP " + method, observability::SpanKind::kClient);
   if (span.context().valid()) req.headers.emplace("traceparent", observability::FormatTraceparent(span.context()));
@@ -292,11 +297,6 @@ Result<Client::Response> Client::DoOnce(const std::string& method, const std::st
     span.SetAttribute("server.address", host_);
     span.SetAttribute("server.port", int64_t{port_});
     span.SetAttribute("url.path", req.path.substr(0, req.path.find('?')));
-  }
-  if (const std::string t = Token(); !t.empty()) {
-    // A token with CR/LF would inject headers (a token file can hold anything): never sent.
-    if (std::string why = TokenProblem(t); !why.empty()) return BadRequest("the bearer token " + why);
-    req.headers.emplace("Authorization", "Bearer " + t);
   }
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     req.body = body;

@@ -24,7 +24,8 @@
 
 namespace httplib {
 class ClientImpl;
-}
+struct Request;
+}  // namespace httplib
 
 namespace tmcd::kube {
 
@@ -160,6 +161,9 @@ class Client {
   // After a 401: re-reads the token file at once; true when it holds a different token.
   bool TokenRotated();
   std::string PrefixFor(const std::string& path) const;
+  // The request line and what every request carries: Accept, User-Agent, the bearer token. A token with
+  // CR/LF would inject headers: it is never sent (BadRequest says why; the request stays without it).
+  Status Prepare(httplib::Request& req, const std::string& method, const std::string& path);
   Result<Response> DoOnce(const std::string& method, const std::string& path, const std::string& body,
                           const std::string& content_type, int& retry_after);
   Result<Json> DecodeObject(Result<Response> r);
