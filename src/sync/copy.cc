@@ -66,13 +66,18 @@ Status StripMarks(kube::Client& c, const kube::ResourceRef& r, const std::string
 // not say the deletion completed, the object is read first, as it is then.
 Result<bool> DeleteMarked(kube::Client& c, const kube::ResourceRef& r, const std::string& name,
                           const std::optional<Json>& cached = std::nullopt) {
-  kube::DeleteOptions o;
-  o.propagation_policy = "Background";
-  if (cached && HasMarks(*cached) && !(*cached)["metadata"].contains("deletionTimestamp")) {
-    o.precondition_uid = (*cached)["metadata"].value("uid", "");
+  // One DELETE of that object (its uid as precondition); true when the answer says it is gone.
+  auto delete_one = [&](const Json& obj) -> Result<bool> {
+    kube::DeleteOptions o;
+    o.propagation_policy = "Background";
+    o.precondition_uid = obj["metadata"].value("uid", "");
     auto done = c.DeleteCompleted(r, name, o);
-    if (done.ok() && *done) return true;
     if (!done.ok() && done.status().reason() == Reason::kNotFound) return true;
+    return done;
+  };
+  if (cached && HasMarks(*cached) && !(*cached)["metadata"].contains("deletionTimestamp")) {
+    auto done = delete_one(*cached);
+    if (done.ok() && *done) return true;
     if (!done.ok() && done.status().reason() != Reason::kConflict) return done.status();
   }
   auto cur = c.Get(r, name);
@@ -82,11 +87,8 @@ Result<bool> DeleteMarked(kube::Client& c, const kube::ResourceRef& r, const std
   }
   if (!HasMarks(*cur)) return true;  // not ours (any more): never touched
   if (!(*cur)["metadata"].contains("deletionTimestamp")) {
-    o.precondition_uid = (*cur)["metadata"].value("uid", "");
-    auto done = c.DeleteCompleted(r, name, o);
-    if (done.ok() && *done) return true;
-    if (!done.ok() && done.status().reason() == Reason::kNotFound) return true;
-    TMCD_TRY(done.status());
+    TMCD_ASSIGN_OR_RETURN(const bool gone, delete_one(*cur));
+    if (gone) return true;
   }
   auto after = c.Get(r, name);
   if (!after.ok() && after.status().reason() == Reason::kNotFound) return true;
