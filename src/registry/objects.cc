@@ -271,6 +271,14 @@ Result<Json> ObjectService::Create(const Request& p, const ResourceInfo& r, Json
 }
 
 Result<Json> ObjectService::Update(const Request& p, const ResourceInfo& r, Json body, bool status_only) {
+  return UpdatePart(p, r, std::move(body), status_only ? Part::kStatus : Part::kObject);
+}
+
+Result<Json> ObjectService::UpdateWithStatus(const Request& p, const ResourceInfo& r, Json body) {
+  return UpdatePart(p, r, std::move(body), r.has_status ? Part::kBoth : Part::kObject);
+}
+
+Result<Json> ObjectService::UpdatePart(const Request& p, const ResourceInfo& r, Json body, Part part) {
   if (!body.is_object() || !MetaOf(body).is_object()) return BadRequest("the request body must be a JSON object");
   const Json& meta = MetaOf(body);
   if (meta.value("name", p.name) != p.name) {
@@ -288,18 +296,18 @@ Result<Json> ObjectService::Update(const Request& p, const ResourceInfo& r, Json
   TMCD_ASSIGN_OR_RETURN(auto stored, store_.Get(Key(p, r, p.name)));
   Json current = Decorate(stored);
   Json desired = current;
-  if (status_only) {
+  if (part == Part::kStatus) {
     desired["status"] = body.value("status", Json::object());
   } else {
     desired = std::move(body);
-    if (r.has_status && current.contains("status")) desired["status"] = current["status"];
-    if (r.has_status && !current.contains("status")) desired.erase("status");
+    if (part == Part::kObject && r.has_status && current.contains("status")) desired["status"] = current["status"];
+    if (part == Part::kObject && r.has_status && !current.contains("status")) desired.erase("status");
   }
-  return CommitUpdate(p, r, std::move(current), std::move(desired), expected);
+  return CommitUpdate(p, r, std::move(current), std::move(desired), expected, part == Part::kBoth);
 }
 
 Result<Json> ObjectService::CommitUpdate(const Request& p, const ResourceInfo& r, Json current, Json desired,
-                                         uint64_t expected) {
+                                         uint64_t expected, bool with_status) {
   if (!desired.contains("metadata") || !desired["metadata"].is_object()) desired["metadata"] = Json::object();
   Json& meta = desired["metadata"];
   const Json& old = current["metadata"];
@@ -345,6 +353,13 @@ Result<Json> ObjectService::CommitUpdate(const Request& p, const ResourceInfo& r
   }
   TMCD_ASSIGN_OR_RETURN(Json obj, Prepare(p, r, std::move(desired), &current));
   TrackUpdate(&current, obj, FieldTypeOf(r), Manager(p, r));
+  if (with_status) {  // then the status, as a write of the status subresource over the object just written
+    Json written = current;
+    written["metadata"]["managedFields"] = obj["metadata"].value("managedFields", Json::array());
+    Request sub = p;
+    sub.subresource = "status";
+    TrackUpdate(&written, obj, FieldTypeOf(r), Manager(sub, r));
+  }
   if (deleting && new_fin.empty()) {
     // The last finalizer is gone: the object is deleted now.
     if (p.dry_run) return DryRun(Key(p, r, p.name), std::move(obj), expected, false);

@@ -73,6 +73,10 @@ class ObjectService {
   Result<Json> List(const Request& p, const ResourceInfo& r, const ListOptions& o);
   Result<Json> Create(const Request& p, const ResourceInfo& r, Json body);
   Result<Json> Update(const Request& p, const ResourceInfo& r, Json body, bool status_only);
+  // The object and its status in one write, tracked in managedFields as an update of the object and
+  // one of its status subresource would be. For tmcd's own controllers (one store commit instead of
+  // two); over HTTP the two are separate requests, as in Kubernetes.
+  Result<Json> UpdateWithStatus(const Request& p, const ResourceInfo& r, Json body);
   Result<Json> Patch(const Request& p, const ResourceInfo& r, std::string_view content_type, std::string_view body,
                      bool status_only);
   Result<Json> Delete(const Request& p, const ResourceInfo& r, const Json& options);
@@ -100,7 +104,11 @@ class ObjectService {
   Result<Json> Prepare(const Request& p, const ResourceInfo& r, Json obj, const Json* current = nullptr) const;
   // dryRun=All: the answer and the checks of the write the store would make, without the write.
   Result<Json> DryRun(const store::ObjectKey& key, Json obj, uint64_t expected, bool create) const;
-  Result<Json> CommitUpdate(const Request& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected);
+  enum class Part { kObject, kStatus, kBoth };
+  Result<Json> UpdatePart(const Request& p, const ResourceInfo& r, Json body, Part part);
+  // `with_status`: desired's status is written too, and tracked as the status subresource's.
+  Result<Json> CommitUpdate(const Request& p, const ResourceInfo& r, Json current, Json desired, uint64_t expected,
+                            bool with_status = false);
   // One attempt of Delete on the object as read at `expected`: marks it when finalizers hold it.
   Result<Json> DeleteAt(const Request& p, const ResourceInfo& r, Json current, uint64_t expected);
   std::string Now() const;

@@ -48,11 +48,31 @@ Result<registry::ResourcePtr> EmbeddedUpstream::Prepare(const ObjectRef& ref, re
   return r;
 }
 
-Result<Json> EmbeddedUpstream::Write(const ObjectRef& ref, const Json& desired, bool status) {
+Result<Json> Upstream::MutateWithStatus(const ObjectRef& ref, const MutateFn& mutate) {
+  // Each write sends what `mutate` makes of the object as it is then, and only when its own part
+  // changed: the server ignores the status in the first and everything but the status in the second.
+  auto part = [&](bool status) {
+    return [&, status](Json& cur) -> Result<bool> {
+      Json was = cur;
+      TMCD_ASSIGN_OR_RETURN(bool changed, mutate(cur));
+      if (!changed) return false;
+      if (status) return cur.value("status", Json::object()) != was.value("status", Json::object());
+      was.erase("status");
+      Json now = cur;
+      now.erase("status");
+      return now != was;
+    };
+  };
+  TMCD_TRY(Mutate(ref, false, part(false)).status());
+  return Mutate(ref, true, part(true));
+}
+
+Result<Json> EmbeddedUpstream::Write(const ObjectRef& ref, const Json& desired, Part part) {
   registry::Request req;
   TMCD_ASSIGN_OR_RETURN(registry::ResourcePtr r, Prepare(ref, req));
-  if (status) req.subresource = "status";
-  return objects_.Update(req, *r, desired, status);
+  if (part == Part::kBoth) return objects_.UpdateWithStatus(req, *r, desired);
+  if (part == Part::kStatus) req.subresource = "status";
+  return objects_.Update(req, *r, desired, part == Part::kStatus);
 }
 
 Result<Json> EmbeddedUpstream::Create(const ObjectRef& ref, const Json& obj) {
@@ -69,12 +89,20 @@ Result<Json> EmbeddedUpstream::MergePatch(const ObjectRef& ref, const Json& patc
 }
 
 Result<Json> EmbeddedUpstream::Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) {
+  return MutatePart(ref, status ? Part::kStatus : Part::kObject, mutate);
+}
+
+Result<Json> EmbeddedUpstream::MutateWithStatus(const ObjectRef& ref, const MutateFn& mutate) {
+  return MutatePart(ref, Part::kBoth, mutate);
+}
+
+Result<Json> EmbeddedUpstream::MutatePart(const ObjectRef& ref, Part part, const MutateFn& mutate) {
   Status last;
   for (int attempt = 0; attempt < 5; ++attempt) {
     TMCD_ASSIGN_OR_RETURN(Json obj, Get(ref));
     TMCD_ASSIGN_OR_RETURN(bool changed, mutate(obj));
     if (!changed) return obj;
-    auto written = Write(ref, obj, status);
+    auto written = Write(ref, obj, part);
     if (written.ok() || written.status().reason() != Reason::kConflict) return written;
     last = written.status();
   }

@@ -66,6 +66,10 @@ class Upstream {
   // Conflict (5 tries). `status` writes the /status subresource. Returns the written object
   // (or the current one when `mutate` returned false).
   virtual Result<Json> Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) = 0;
+  // The same for a change of both the object (metadata, spec) and its status: one write where the
+  // source allows it (embedded: one store commit), else the object and then its status, each sent
+  // only when its part changed (kcp: two requests, as any Kubernetes client makes).
+  virtual Result<Json> MutateWithStatus(const ObjectRef& ref, const MutateFn& mutate);
   // Creates `obj` at the source (ref.name is the object's name), and merge-patches an object there:
   // the event recorder's writes (engine/events.h), which need no read first.
   virtual Result<Json> Create(const ObjectRef& ref, const Json& obj) = 0;
@@ -176,12 +180,15 @@ class EmbeddedUpstream : public Upstream {
   std::string NotReadyReason() const override { return ""; }
   bool AcceptsLocalWrites() const override { return true; }
   Result<Json> Mutate(const ObjectRef& ref, bool status, const MutateFn& mutate) override;
+  Result<Json> MutateWithStatus(const ObjectRef& ref, const MutateFn& mutate) override;
   Result<Json> Create(const ObjectRef& ref, const Json& obj) override;
   Result<Json> MergePatch(const ObjectRef& ref, const Json& patch) override;
 
  private:
+  enum class Part { kObject, kStatus, kBoth };
   bool SourceVersions() const override { return false; }
-  Result<Json> Write(const ObjectRef& ref, const Json& desired, bool status);
+  Result<Json> MutatePart(const ObjectRef& ref, Part part, const MutateFn& mutate);
+  Result<Json> Write(const ObjectRef& ref, const Json& desired, Part part);
   // The request and the workspace's resource for a write of `ref` (NotFound when not served).
   Result<registry::ResourcePtr> Prepare(const ObjectRef& ref, registry::Request& req) const;
   registry::ObjectService& objects_;
