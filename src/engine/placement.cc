@@ -291,11 +291,16 @@ void PlacementController::Register(Manager& m) {
 
 void PlacementController::QueueAll(const std::string& workspace, const std::string& ns,
                                    std::chrono::milliseconds delay) {
-  auto list = upstream_.List(workspace, std::string(kGroup), "workloadplacements", ns);
+  // Names only, from the store's keys: this runs for every workload event of the namespace, and
+  // parsing every placement there (their decisions included) each time showed in profiles.
+  const std::string prefix = ns.empty() ? store::ResourcePrefix(workspace, kGroup, "workloadplacements")
+                                        : store::NamespacePrefix(workspace, kGroup, "workloadplacements", ns);
+  auto list = store_.List(prefix, 0, "");
   if (!list.ok()) return;
-  for (const auto& p : *list) {
-    const Json& m = p["metadata"];
-    const std::string key = KeyFor(workspace, m.value("namespace", ""), m.value("name", ""));
+  for (const auto& [raw, o] : list->items) {
+    auto k = store::DecodeKey(raw);
+    if (!k.ok()) continue;
+    const std::string key = KeyFor(workspace, k->namespace_, k->name);
     if (delay.count() > 0) {
       controller_->queue().AddAfter(key, delay);
     } else {

@@ -228,6 +228,7 @@ Status Syncer::SyncCopy(const Work& w, const Json& workload, const std::string& 
   const auto [dep_names, dep_objects] = Split(deps);
   index_.SetDependencies(w.key, ref.workspace, ref.namespace_, dep_names);
   TMCD_TRY(RecordBeforeEntering(records_, record, dep_names, fresh));
+  if (w.marks.valid()) TMCD_TRY(w.marks.get());  // the finalizer and labels are stored: ReconcileMarks
 
   auto ds = DownstreamFor(ref.workspace, cluster);
   if (!ds) {
@@ -389,12 +390,23 @@ Result<Json> Syncer::ApplyCopy(Downstream& ds, const Work& w, const Json& desire
 
 Status Syncer::PruneDependencies(Downstream& ds, const v1::SyncRecord& record, bool orphan) {
   if (record.status.dependencies.empty()) return Status::Ok();
-  // Every record of the namespace, read with no copy writing there: a dependency shared with another
-  // workload stays, as does one a copy is about to write (its record names it before it enters).
+  // The dependencies no other record of the namespace names (shared ones stay), as the store has them now.
+  auto unshared = [&]() -> Result<std::vector<std::string>> {
+    TMCD_ASSIGN_OR_RETURN(auto all, records_.InNamespace(record.spec.upstream.workspace, record.metadata.namespace_));
+    std::vector<std::string> out;
+    for (const auto& dep : record.status.dependencies) {
+      if (!SharedDependency(dep, record, all)) out.push_back(dep);
+    }
+    return out;
+  };
+  // Looked at first with no gate: when every one is shared (many workloads, one ConfigMap) nothing is
+  // pruned and the namespace's copies never wait. Otherwise again with no copy writing there: one a
+  // copy is about to write is named by its record before it enters (RecordBeforeEntering).
+  TMCD_ASSIGN_OR_RETURN(auto candidates, unshared());
+  if (candidates.empty()) return Status::Ok();
   const NamespaceGate::Entry entered = ds.gate().Exclusive(record.status.downstream_namespace);
-  TMCD_ASSIGN_OR_RETURN(auto all, records_.InNamespace(record.spec.upstream.workspace, record.metadata.namespace_));
-  for (const auto& dep : record.status.dependencies) {
-    if (SharedDependency(dep, record, all)) continue;
+  TMCD_ASSIGN_OR_RETURN(candidates, unshared());
+  for (const auto& dep : candidates) {
     const auto d = Dependency::FromString(dep);
     if (!d) continue;
     const auto r = Ref(d->group, d->version, d->resource, record.status.downstream_namespace);
@@ -465,9 +477,8 @@ Result<bool> Syncer::RemoveCopy(const Work& w, v1::SyncRecord& record, const std
     return o.metadata.name != record.metadata.name && o.spec.cluster_name == cluster;
   });
   auto copies_left = [&] {
-    auto others = records_.InNamespace(ws, record.metadata.namespace_);
-    return !others.ok() || std::any_of(others->begin(), others->end(),
-                                       [&](const v1::SyncRecord& o) { return o.spec.cluster_name == cluster; });
+    auto any = records_.AnyOnCluster(ws, record.metadata.namespace_, cluster);
+    return !any.ok() || *any;  // unknown: the namespace stays
   };
   if (last && !orphan && !copies_left()) {
     const NamespaceGate::Entry entered = ds->gate().Exclusive(dns);

@@ -86,6 +86,46 @@ std::map<std::string, int32_t> Shares(const KindRules& rules, const Json& worklo
                                 p.spec.replica_scheduling.max_replicas_per_cluster);
 }
 
+// Sets tmcd's marks on an upstream object: a state label per cluster in `clusters` (others dropped),
+// the finalizer iff `clusters` is not empty, the cluster-status annotation (`annotation`; null: kept,
+// or dropped with the last cluster). Returns whether anything changed.
+bool Mark(Json& cur, const std::string& ws, const std::set<std::string>& clusters, const std::string* annotation) {
+  Json& m = cur["metadata"];
+  const Json before = m;
+  Json labels = m.value("labels", Json::object());
+  for (auto it = labels.begin(); it != labels.end();) {
+    it = StartsWith(it.key(), kStateLabelPrefix) ? labels.erase(it) : std::next(it);
+  }
+  for (const auto& c : clusters) labels[StateLabel(ws, c)] = "Sync";
+  if (labels.empty()) {
+    m.erase("labels");
+  } else {
+    m["labels"] = labels;
+  }
+  Json fins = Json::array();
+  for (const auto& f : m.value("finalizers", Json::array())) {
+    if (f != kFinalizer) fins.push_back(f);
+  }
+  if (!clusters.empty()) fins.push_back(kFinalizer);
+  if (fins.empty()) {
+    m.erase("finalizers");
+  } else {
+    m["finalizers"] = fins;
+  }
+  Json ann = m.value("annotations", Json::object());
+  if (annotation != nullptr) {
+    ann[std::string(kClusterStatusAnnotation)] = *annotation;
+  } else if (clusters.empty()) {
+    ann.erase(std::string(kClusterStatusAnnotation));
+  }
+  if (ann.empty()) {
+    m.erase("annotations");
+  } else {
+    m["annotations"] = ann;
+  }
+  return m != before;
+}
+
 }  // namespace
 
 void Syncer::Pass::Fail(const Status& s, const std::string& where) {
@@ -146,14 +186,25 @@ Status Syncer::ReconcileTargets(Pass& p) {
 }
 
 Status Syncer::ReconcileMarks(Pass& p) {
-  // The finalizer and labels go on before anything is created downstream.
+  // The finalizer and labels go on before anything is created downstream. They are written while the
+  // copies write their first records (one fsync for both: the store groups concurrent commits), and
+  // each copy waits for them before it writes downstream (SyncCopy).
   if (!p.obj || p.deleting || p.targets.empty()) return Status::Ok();
-  return SetMarks(p.w.ref, p.labelled, nullptr);
+  Json probe = *p.obj;
+  if (!Mark(probe, p.w.ref.workspace, p.labelled, nullptr)) return Status::Ok();  // already there
+  p.w.marks = std::async(std::launch::async, [this, ref = p.w.ref, clusters = p.labelled,
+                                              fields = observability::CurrentLogFields()] {
+                const observability::ScopedLogFields scoped(fields);
+                return SetMarks(ref, clusters, nullptr);
+              }).share();
+  return Status::Ok();
 }
 
 Status Syncer::ReconcileCopies(Pass& p) {
   if (p.targets.empty()) return Status::Ok();  // targets only exist for a live workload: p.obj is set
-  for (auto& [cluster, s] : SyncCopies(p.w, *p.obj, p.targets, p.records, p.kept)) {
+  auto results = SyncCopies(p.w, *p.obj, p.targets, p.records, p.kept);
+  if (p.w.marks.valid()) TMCD_TRY(p.w.marks.get().Annotate("marks"));  // no copy went downstream without them
+  for (auto& [cluster, s] : results) {
     if (!s.ok()) p.Fail(s, "cluster " + cluster);
   }
   AnnounceCopies(p);
@@ -243,10 +294,11 @@ Status Syncer::ReconcileStatus(Pass& p) {
   const int64_t generation = (*p.obj)["metadata"].value("generation", int64_t{0});
   const std::vector<CopyStatus> copies = CopiesOf(*p.w.rules, p.kept, generation);
   const std::string annotation = ClusterStatusAnnotation(*p.w.rules, copies);
-  TMCD_TRY(SetMarks(p.w.ref, p.labelled, p.kept.empty() ? nullptr : &annotation));
-  if (!options_.aggregate_status || p.deleting || p.kept.empty()) return Status::Ok();
+  if (!options_.aggregate_status || p.deleting || p.kept.empty()) {
+    return SetMarks(p.w.ref, p.labelled, p.kept.empty() ? nullptr : &annotation);
+  }
   const bool divided = std::any_of(p.targets.begin(), p.targets.end(), [](const auto& t) { return t.second.replicas; });
-  return WriteStatus(p.w, copies, generation, divided);
+  return WriteStatus(p.w, p.labelled, annotation, copies, generation, divided);
 }
 
 Result<std::vector<std::pair<size_t, v1::Override>>> Syncer::OverridesFor(const std::string& ws,
@@ -267,25 +319,24 @@ Result<std::vector<std::pair<size_t, v1::Override>>> Syncer::OverridesFor(const 
 Result<std::map<std::string, Syncer::Target>> Syncer::Targets(const Work& w, const Json& workload,
                                                               std::set<std::string>& held) {
   std::map<std::string, Target> out;
-  TMCD_ASSIGN_OR_RETURN(
-      auto placements, upstream_.List(w.ref.workspace, std::string(kTmcGroup), "workloadplacements", w.ref.namespace_));
+  TMCD_ASSIGN_OR_RETURN(auto placements, upstream_.ListTyped<v1::WorkloadPlacement>(w.ref.workspace, w.ref.namespace_));
   const auto labels = LabelsOf(workload);
-  for (const auto& obj : placements) {  // listed in name order: the first placement naming a cluster wins
-    auto p = v1::DecodeStored<v1::WorkloadPlacement>(obj.dump());
-    if (!p.ok() || p->metadata.deletion_timestamp.set) continue;
-    if (!engine::SelectsWorkload(*p, w.ref.group, w.ref.resource, labels)) continue;
-    const auto shares = Shares(*w.rules, workload, *p);
-    for (const auto& d : p->status.decisions) {
+  for (const v1::WorkloadPlacement& p :
+       placements) {  // listed in name order: the first placement naming a cluster wins
+    if (p.metadata.deletion_timestamp.set) continue;
+    if (!engine::SelectsWorkload(p, w.ref.group, w.ref.resource, labels)) continue;
+    const auto shares = Shares(*w.rules, workload, p);
+    for (const auto& d : p.status.decisions) {
       if (out.count(d.cluster_name) != 0) continue;
       const auto share = shares.find(d.cluster_name);
-      Target t{p->metadata.name,
-               p->spec.deletion_policy,
+      Target t{p.metadata.name,
+               p.spec.deletion_policy,
                share == shares.end() ? std::nullopt : std::optional(share->second),
                {}};
-      TMCD_ASSIGN_OR_RETURN(t.overrides, OverridesFor(w.ref.workspace, *p, d.cluster_name));
+      TMCD_ASSIGN_OR_RETURN(t.overrides, OverridesFor(w.ref.workspace, p, d.cluster_name));
       out.emplace(d.cluster_name, std::move(t));
     }
-    for (const auto& e : p->status.evictions) held.insert(e.cluster_name);
+    for (const auto& e : p.status.evictions) held.insert(e.cluster_name);
   }
   for (const auto& [cluster, t] : out) held.erase(cluster);
   return out;
@@ -328,64 +379,34 @@ void Syncer::DropLeavingClusters(const std::string& ws, const std::vector<v1::Sy
       ++it;
       continue;
     }
-    auto creg = upstream_.Get({ws, std::string(kTmcGroup), "v1alpha1", "clusterregistrations", "", it->first});
-    const bool leaving = !creg.ok() || (*creg)["metadata"].contains("deletionTimestamp");
+    auto creg = upstream_.GetTyped<v1::ClusterRegistration>(
+        {ws, std::string(kTmcGroup), "v1alpha1", "clusterregistrations", "", it->first});
+    const bool leaving = !creg.ok() || creg->metadata.deletion_timestamp.set;
     it = leaving ? targets.erase(it) : std::next(it);
   }
 }
 
 Status Syncer::SetMarks(const upstream::ObjectRef& ref, const std::set<std::string>& clusters,
                         const std::string* annotation) {
-  auto written = upstream_.Mutate(ref, false, [&](Json& cur) -> Result<bool> {
-    Json& m = cur["metadata"];
-    const Json before = m;
-    Json labels = m.value("labels", Json::object());
-    for (auto it = labels.begin(); it != labels.end();) {
-      it = StartsWith(it.key(), kStateLabelPrefix) ? labels.erase(it) : std::next(it);
-    }
-    for (const auto& c : clusters) labels[StateLabel(ref.workspace, c)] = "Sync";
-    if (labels.empty()) {
-      m.erase("labels");
-    } else {
-      m["labels"] = labels;
-    }
-    Json fins = Json::array();
-    for (const auto& f : m.value("finalizers", Json::array())) {
-      if (f != kFinalizer) fins.push_back(f);
-    }
-    if (!clusters.empty()) fins.push_back(kFinalizer);
-    if (fins.empty()) {
-      m.erase("finalizers");
-    } else {
-      m["finalizers"] = fins;
-    }
-    Json ann = m.value("annotations", Json::object());
-    if (annotation != nullptr) {
-      ann[std::string(kClusterStatusAnnotation)] = *annotation;
-    } else if (clusters.empty()) {
-      ann.erase(std::string(kClusterStatusAnnotation));
-    }
-    if (ann.empty()) {
-      m.erase("annotations");
-    } else {
-      m["annotations"] = ann;
-    }
-    return m != before;
-  });
+  auto written = upstream_.Mutate(
+      ref, false, [&](Json& cur) -> Result<bool> { return Mark(cur, ref.workspace, clusters, annotation); });
   if (!written.ok() && written.status().reason() == Reason::kNotFound) return Status::Ok();
   return written.status();
 }
 
-Status Syncer::WriteStatus(const Work& w, const std::vector<CopyStatus>& copies, int64_t generation, bool divided) {
+Status Syncer::WriteStatus(const Work& w, const std::set<std::string>& clusters, const std::string& annotation,
+                           const std::vector<CopyStatus>& copies, int64_t generation, bool divided) {
   const std::string now = apis::Time::FromTimePoint(clock_.Now()).ToString();
   const upstream::ObjectRef& ref = w.ref;
-  auto written = upstream_.Mutate(ref, true, [&](Json& cur) -> Result<bool> {
-    const Json before = cur.value("status", Json::object());
+  // The marks and the aggregated status in one write (embedded mode: one store commit).
+  auto written = upstream_.MutateWithStatus(ref, [&](Json& cur) -> Result<bool> {
+    bool changed = Mark(cur, ref.workspace, clusters, &annotation);
     // A newer generation arrived since the copies were looked at: its own reconcile follows.
-    if (cur["metadata"].value("generation", int64_t{0}) != generation) return false;
+    if (cur["metadata"].value("generation", int64_t{0}) != generation) return changed;
+    const Json before = cur.value("status", Json::object());
     Json after = AggregateStatus(*w.rules, copies, generation, divided, before, now);
-    if (after == before) return false;
-    cur["status"] = after;
+    if (after == before) return changed;
+    cur["status"] = std::move(after);
     return true;
   });
   if (!written.ok() && written.status().reason() == Reason::kNotFound) return Status::Ok();

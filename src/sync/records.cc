@@ -28,6 +28,18 @@ Result<std::vector<v1::SyncRecord>> RecordStore::InNamespace(const std::string& 
   return out;
 }
 
+Result<bool> RecordStore::AnyOnCluster(const std::string& workspace, const std::string& ns,
+                                       const std::string& cluster) const {
+  TMCD_ASSIGN_OR_RETURN(auto list, store_.List(store::NamespacePrefix(workspace, kGroup, kResource, ns), 0, ""));
+  const std::string mention = "\"" + cluster + "\"";
+  for (const auto& [key, o] : list.items) {
+    if (o.json.find(mention) == std::string::npos) continue;
+    auto r = v1::DecodeStored<v1::SyncRecord>(o.json);
+    if (r.ok() && r->spec.cluster_name == cluster) return true;
+  }
+  return false;
+}
+
 Result<std::vector<v1::SyncRecord>> RecordStore::ForWorkload(const std::string& workspace, const std::string& ns,
                                                              const std::string& group, const std::string& resource,
                                                              const std::string& name) const {

@@ -22,6 +22,9 @@ class RecordStore {
   RecordStore(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
   // Every record in (workspace, namespace).
   Result<std::vector<v1::SyncRecord>> InNamespace(const std::string& workspace, const std::string& ns) const;
+  // Whether any record in (workspace, namespace) is of a copy on `cluster` (decodes only the records
+  // whose text names the cluster, and stops at the first).
+  Result<bool> AnyOnCluster(const std::string& workspace, const std::string& ns, const std::string& cluster) const;
   // The records of one workload.
   Result<std::vector<v1::SyncRecord>> ForWorkload(const std::string& workspace, const std::string& ns,
                                                   const std::string& group, const std::string& resource,

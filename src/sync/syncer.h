@@ -28,6 +28,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -98,6 +99,9 @@ class Syncer {
     const KindRules* rules = nullptr;
     std::string key;
     RulesPtr keep;  // keeps a custom resource's rules alive while their interpreter changes
+    // The workload's marks being written (ReconcileMarks), side by side with the copies' first record
+    // writes: a copy waits for them before it writes anything downstream. Not valid: nothing to wait for.
+    std::shared_future<Status> marks;
   };
   // One reconcile pass over one workload (sync/reconcile.cc): what the sub-reconcilers read and decided.
   struct Pass {
@@ -176,8 +180,10 @@ class Syncer {
   Status PruneDependencies(Downstream& ds, const v1::SyncRecord& record, bool orphan);
   // Finalizer and state labels on the upstream object: `clusters` labelled, finalizer iff non-empty.
   Status SetMarks(const upstream::ObjectRef& ref, const std::set<std::string>& clusters, const std::string* annotation);
-  // The aggregate of `copies` (looked at for `generation`) as the upstream status.
-  Status WriteStatus(const Work& w, const std::vector<CopyStatus>& copies, int64_t generation, bool divided);
+  // SetMarks (with the cluster-status annotation) and the aggregate of `copies` (looked at for
+  // `generation`) as the upstream status, in one write where the upstream allows it.
+  Status WriteStatus(const Work& w, const std::set<std::string>& clusters, const std::string& annotation,
+                     const std::vector<CopyStatus>& copies, int64_t generation, bool divided);
 
   // Writes an interpreter's Accepted condition: whether its rules are in use, or why not.
   Result<engine::ReconcileResult> ReconcileInterpreter(const WorkloadKey& k);

@@ -1,4 +1,5 @@
-// SyncRecords in a real RocksDB store: create, unchanged puts write nothing, per-workload lookup.
+// SyncRecords in a real RocksDB store: create, unchanged puts write nothing, per-workload lookup,
+// whether a namespace still has a copy on a cluster.
 #include "sync/records.h"
 
 #include <doctest/doctest.h>
@@ -42,6 +43,23 @@ TEST_CASE("records are kept per workload and unchanged puts write nothing") {
   CHECK(records.ForWorkload("root", "shop", "apps", "deployments", "web")->size() == 1);
   CHECK(records.InNamespace("root", "shop")->size() == 2);
   CHECK(records.InNamespace("other", "shop")->empty());  // another workspace sees nothing
+}
+
+TEST_CASE("a namespace has copies on a cluster while a record there names it") {
+  store::testing::TempDir dir;
+  auto s = store::testing::OpenAt(dir.path());
+  REQUIRE(s);
+  RecordStore records(*s, store::testing::TestClock());
+  auto mentions = Record("east", "west");  // a workload named like the other cluster: its text says "east"
+  REQUIRE(records.Put(mentions).ok());
+  CHECK_FALSE(*records.AnyOnCluster("root", "shop", "east"));
+  CHECK(*records.AnyOnCluster("root", "shop", "west"));
+  REQUIRE(records.Put(Record("web", "east")).ok());
+  CHECK(*records.AnyOnCluster("root", "shop", "east"));
+  CHECK_FALSE(*records.AnyOnCluster("root", "other", "east"));  // another namespace
+  CHECK_FALSE(*records.AnyOnCluster("team", "shop", "east"));   // another workspace
+  REQUIRE(records.Delete(Record("web", "east")).ok());
+  CHECK_FALSE(*records.AnyOnCluster("root", "shop", "east"));
 }
 
 }  // namespace
