@@ -10,8 +10,10 @@ Reports: throughput ratio (copies per second, tmcd / direct) per round and its m
 (each round runs the baseline and then tmcd on fresh namespaces: the machine's state drifts between
 runs, so a single pair is noisy), p50/p99 latency from the upstream create returning to the
 downstream object existing (measured with an idle tmcd, one at a time), and tmcd's RSS growth per
-synced copy (first round).
-Usage: bench/sync_bench.py [BUILD_DIR] [N] [LATENCY_SAMPLES] [ROUNDS]   (extra tmcd flags: TMCD_BENCH_FLAGS)"""
+synced copy (first round), and per round where tmcd's time went per workload (from its /metrics:
+reconciles, worker time against apply time, store commits and their latency, CPU).
+Usage: bench/sync_bench.py [BUILD_DIR] [N] [LATENCY_SAMPLES] [ROUNDS]   (extra tmcd flags: TMCD_BENCH_FLAGS;
+tmcd's sync workers: BENCH_SYNC_WORKERS, default 4, the baseline then with twice as many in flight)"""
 import base64
 import concurrent.futures
 import json
@@ -35,7 +37,8 @@ N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 SAMPLES = int(sys.argv[3]) if len(sys.argv) > 3 else 100
 ROUNDS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
 WORKERS = int(os.environ.get("BENCH_WRITERS", "4"))
-DIRECT_PARALLEL = 8  # tmcd's applies in flight: 4 sync workers x 2 copies of a workload side by side
+SYNC_WORKERS = int(os.environ.get("BENCH_SYNC_WORKERS", "4"))  # tmcd's sync.workers (its default: 4)
+DIRECT_PARALLEL = 2 * SYNC_WORKERS  # tmcd's applies in flight: its workers x 2 copies of a workload side by side
 sys.path.insert(0, str(ROOT / "test" / "e2e"))
 from test_sync import downstream_ns  # noqa: E402  (the documented namespace mapping)
 
@@ -109,7 +112,7 @@ def settle(peers, ns, want):
 def start_tmcd(work, peers, dirs):
     auth, token = tmcd_auth.token_args(work)
     tmcd = subprocess.Popen([str(BUILD / "src/cmd/tmcd/tmcd"), "--data-dir", str(work / "data"), "--listen",
-                             "127.0.0.1:0", "--port-file", str(work / "port"), "--log-level", "warn", *auth,
+                             "127.0.0.1:0", "--port-file", str(work / "port"), "--log-level", "warn", "--sync-workers", str(SYNC_WORKERS), *auth,
                              *os.environ.get("TMCD_BENCH_FLAGS", "").split()],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not (work / "port").exists() or not (work / "port").read_text().strip():
@@ -138,6 +141,60 @@ def place(base, api, ns):
     while len(api.get(url + "/bench").json().get("status", {}).get("decisions", [])) != 2:
         time.sleep(0.2)
     return downstream_ns("root", ns)
+
+
+def cpu_by_command():
+    """CPU seconds used so far by every live process, summed by command name (/proc/<pid>/stat)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for d in pathlib.Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[comm] = out.get(comm, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def cpu_split(before, after, copies):
+    """CPU milliseconds per copy by command, between two cpu_by_command() snapshots (processes that
+    ended in between are missed: the bench's own short-lived tools are named in the docs)."""
+    out = {}
+    for comm, t in after.items():
+        ms = 1000 * (t - before.get(comm, 0.0)) / copies
+        if ms >= 0.05:
+            out[comm] = round(ms, 2)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def scrape(base, api):
+    """Sums of the counters and histograms the cost breakdown reads, from tmcd's /metrics."""
+    want = {"tmcd_workqueue_work_duration_seconds": 'controller="sync"', "tmcd_sync_apply_duration_seconds": "",
+            "tmcd_store_commit_duration_seconds": "", "process_cpu_seconds_total": ""}
+    out = {}
+    for line in api.get(base + "/metrics").text.splitlines():
+        name, _, rest = line.partition("{") if "{" in line.split(" ")[0] else line.partition(" ")
+        for metric, label in want.items():
+            for suffix in ("_count", "_sum", ""):
+                if name == metric + suffix and label in rest:
+                    out[metric + suffix] = out.get(metric + suffix, 0.0) + float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def cost(before, after, workloads):
+    """Where tmcd's time went per workload: reconciles, worker time against the time spent in applies,
+    store commits (with their latency) and CPU."""
+    d = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+    return {"reconciles": round(d["tmcd_workqueue_work_duration_seconds_count"] / workloads, 2),
+            "worker_ms": round(1000 * d["tmcd_workqueue_work_duration_seconds_sum"] / workloads, 1),
+            "apply_ms": round(1000 * d["tmcd_sync_apply_duration_seconds_sum"] / workloads, 1),
+            "commits": round(d["tmcd_store_commit_duration_seconds_count"] / workloads, 2),
+            "commit_ms": round(1000 * d["tmcd_store_commit_duration_seconds_sum"] / workloads, 1),
+            "cpu_ms": round(1000 * d["process_cpu_seconds_total"] / workloads, 1)}
 
 
 def tmcd_round(base, api, peers, ns):
@@ -192,24 +249,33 @@ def main():
         # Rounds alternate the baseline and tmcd on fresh namespaces, so that both meet the same
         # machine state; the ratio of each round is reported and the median is the result.
         for r in range(ROUNDS):
+            cpu0 = cpu_by_command()
             direct = direct_baseline(dirs, f"direct-{r}")
+            cpu_direct = cpu_split(cpu0, cpu_by_command(), 2 * N)
             settle(peers, f"direct-{r}", 2 * N)
             if r == 0:
                 rss0 = rss_kib(tmcd.pid)
+            before = scrape(base, api)
+            cpu0 = cpu_by_command()
             rate, created, dns = tmcd_round(base, api, peers, f"shop-{r}")
+            cpu_tmcd = cpu_split(cpu0, cpu_by_command(), 2 * N)
             if r == 0:
                 time.sleep(2)
                 rss1 = rss_kib(tmcd.pid)
             settle(peers, dns, 2 * N)
+            time.sleep(3)  # the copies' status reaching the records and the upstream status
             rounds.append({"direct_copies_per_s": round(direct, 1), "tmcd_copies_per_s": round(rate, 1),
-                           "ratio": round(rate / direct, 2), "upstream_creates_s": round(created, 2)})
+                           "ratio": round(rate / direct, 2), "upstream_creates_s": round(created, 2),
+                           "per_workload": cost(before, scrape(base, api), N),
+                           "cpu_ms_per_copy": {"direct": cpu_direct, "tmcd": cpu_tmcd}})
             print(json.dumps(rounds[-1]), file=sys.stderr)
         lat = latency(base, api, peers, dns, f"shop-{ROUNDS - 1}")
         ratios = sorted(x["ratio"] for x in rounds)
         print(json.dumps({
             "machine": f"{os.cpu_count()} cores, {os.uname().release}",
             "command": " ".join(sys.argv),
-            "deployments": N, "copies": 2 * N, "rounds": rounds,
+            "deployments": N, "copies": 2 * N, "sync_workers": SYNC_WORKERS, "direct_in_flight": DIRECT_PARALLEL,
+            "rounds": rounds,
             "throughput_ratio_median": ratios[len(ratios) // 2],
             "latency_p50_ms": round(1000 * lat[len(lat) // 2], 1),
             "latency_p99_ms": round(1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))], 1),
