@@ -190,7 +190,7 @@ Status Syncer::ReconcileMarks(Pass& p) {
   // copies write their first records (one fsync for both: the store groups concurrent commits), and
   // each copy waits for them before it writes downstream (SyncCopy).
   if (!p.obj || p.deleting || p.targets.empty()) return Status::Ok();
-  Json probe = *p.obj;
+  Json probe = {{"metadata", (*p.obj)["metadata"]}};  // marks are metadata: the rest is not copied
   if (!Mark(probe, p.w.ref.workspace, p.labelled, nullptr)) return Status::Ok();  // already there
   p.w.marks = std::async(std::launch::async, [this, ref = p.w.ref, clusters = p.labelled,
                                               fields = observability::CurrentLogFields()] {

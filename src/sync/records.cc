@@ -28,16 +28,28 @@ Result<std::vector<v1::SyncRecord>> RecordStore::InNamespace(const std::string& 
   return out;
 }
 
-Result<bool> RecordStore::AnyOnCluster(const std::string& workspace, const std::string& ns,
-                                       const std::string& cluster) const {
-  TMCD_ASSIGN_OR_RETURN(auto list, store_.List(store::NamespacePrefix(workspace, kGroup, kResource, ns), 0, ""));
-  const std::string mention = "\"" + cluster + "\"";
+Status RecordStore::ForEachOnCluster(const std::string& workspace, const std::string& ns, const std::string& cluster,
+                                     const std::function<bool(const v1::SyncRecord&)>& each) const {
+  const std::string prefix = ns.empty() ? store::ResourcePrefix(workspace, kGroup, kResource)
+                                        : store::NamespacePrefix(workspace, kGroup, kResource, ns);
+  TMCD_ASSIGN_OR_RETURN(auto list, store_.List(prefix, 0, ""));
+  const std::string mention = "\"" + cluster + "\"";  // a record on the cluster names it in its text
   for (const auto& [key, o] : list.items) {
     if (o.json.find(mention) == std::string::npos) continue;
     auto r = v1::DecodeStored<v1::SyncRecord>(o.json);
-    if (r.ok() && r->spec.cluster_name == cluster) return true;
+    if (r.ok() && r->spec.cluster_name == cluster && !each(*r)) break;
   }
-  return false;
+  return Status::Ok();
+}
+
+Result<bool> RecordStore::AnyOnCluster(const std::string& workspace, const std::string& ns,
+                                       const std::string& cluster) const {
+  bool any = false;
+  TMCD_TRY(ForEachOnCluster(workspace, ns, cluster, [&](const v1::SyncRecord&) {
+    any = true;
+    return false;  // one is enough
+  }));
+  return any;
 }
 
 Result<std::vector<v1::SyncRecord>> RecordStore::ForWorkload(const std::string& workspace, const std::string& ns,

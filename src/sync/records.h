@@ -6,6 +6,7 @@
 // copy nobody remembers, and removes it only after the copy is gone (or orphaned).
 // Thread-safe (the store is); callers serialize per workload (the work queue does).
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,11 @@ class RecordStore {
   RecordStore(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
   // Every record in (workspace, namespace).
   Result<std::vector<v1::SyncRecord>> InNamespace(const std::string& workspace, const std::string& ns) const;
-  // Whether any record in (workspace, namespace) is of a copy on `cluster` (decodes only the records
-  // whose text names the cluster, and stops at the first).
+  // Calls `each` for every record in the workspace (in `ns` only, unless empty) of a copy on `cluster`,
+  // until it returns false. Decodes only the records whose text names the cluster.
+  Status ForEachOnCluster(const std::string& workspace, const std::string& ns, const std::string& cluster,
+                          const std::function<bool(const v1::SyncRecord&)>& each) const;
+  // Whether any record in (workspace, namespace) is of a copy on `cluster` (stops at the first).
   Result<bool> AnyOnCluster(const std::string& workspace, const std::string& ns, const std::string& cluster) const;
   // The records of one workload.
   Result<std::vector<v1::SyncRecord>> ForWorkload(const std::string& workspace, const std::string& ns,

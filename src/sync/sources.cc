@@ -205,16 +205,12 @@ void Syncer::QueueNamespace(const std::string& ws, const std::string& ns) {
 }
 
 void Syncer::QueueCluster(const std::string& ws, const std::string& cluster) {
-  auto list = store_.List(store::ResourcePrefix(ws, kTmcGroup, "syncrecords"), 0, "");
-  if (!list.ok()) return;
-  const std::string mention = "\"" + cluster + "\"";  // decode only the records that can be this cluster's
-  for (const auto& [key, o] : list->items) {
-    if (o.json.find(mention) == std::string::npos) continue;
-    auto r = v1::DecodeStored<v1::SyncRecord>(o.json);
-    if (!r.ok() || r->spec.cluster_name != cluster) continue;
-    const auto& u = r->spec.upstream;
-    controller_->queue().Add(WorkloadKey{ws, u.group, u.resource, r->metadata.namespace_, u.name}.String());
-  }
+  // A store that cannot list queues nothing: the cluster's next event tries again.
+  (void)records_.ForEachOnCluster(ws, "", cluster, [&](const v1::SyncRecord& r) {
+    const auto& u = r.spec.upstream;
+    controller_->queue().Add(WorkloadKey{ws, u.group, u.resource, r.metadata.namespace_, u.name}.String());
+    return true;
+  });
 }
 
 void Syncer::Forget(const std::string& key) {

@@ -58,8 +58,21 @@ TEST_CASE("a namespace has copies on a cluster while a record there names it") {
   CHECK(*records.AnyOnCluster("root", "shop", "east"));
   CHECK_FALSE(*records.AnyOnCluster("root", "other", "east"));  // another namespace
   CHECK_FALSE(*records.AnyOnCluster("team", "shop", "east"));   // another workspace
+  auto elsewhere = Record("db", "east");
+  elsewhere.metadata.namespace_ = "other";
+  REQUIRE(records.Put(elsewhere).ok());
+  std::vector<std::string> seen;  // the whole workspace, namespace by namespace
+  REQUIRE(records
+              .ForEachOnCluster("root", "", "east",
+                                [&](const v1::SyncRecord& r) {
+                                  seen.push_back(r.metadata.namespace_ + "/" + r.spec.upstream.name);
+                                  return true;
+                                })
+              .ok());
+  CHECK(seen == std::vector<std::string>{"other/db", "shop/web"});
   REQUIRE(records.Delete(Record("web", "east")).ok());
   CHECK_FALSE(*records.AnyOnCluster("root", "shop", "east"));
+  CHECK(*records.AnyOnCluster("root", "other", "east"));
 }
 
 }  // namespace
