@@ -237,6 +237,11 @@ void App::StartControllers() {
   syncer_->SetRecorder(recorder_.get());
   placement_->Register(*manager_);
   syncer_->Register(*manager_);
+  // Until the first probe of every registered cluster, each reads as not Ready; the sync workers wait
+  // for it (a probe hangs no longer than its timeout), else every workload is reconciled again as each
+  // of its clusters turns Ready (docs/sync.md, "After a restart").
+  syncer_->HoldUntil([this] { return manager_->SourcesListed() && clusters_->FirstProbesDone(); },
+                     std::chrono::seconds(15));
   event_expiry_ = std::make_unique<engine::EventExpiry>(*store_, clock_, config_.event_ttl);
   event_expiry_->Register(*manager_);
   recorder_->Start();

@@ -49,6 +49,7 @@ struct ClusterController::State {
   int64_t inventory_generation = -1;  // the spec generation it was read for (syncedResources, capacity)
   std::string secret;                 // "ws|ns/name" of the credentials Secret, "" for none
   bool ready = false;
+  bool probed = false;  // a probe's outcome has been recorded since start
 };
 
 ClusterController::ClusterController(upstream::Upstream& upstream, store::Store& store, const Clock& clock,
@@ -89,6 +90,7 @@ void ClusterController::Register(Manager& m) {
   m.AddSource(std::make_unique<StoreSource>(store_, std::string(kGroup), std::string(kResource),
                                             [this](const store::ObjectKey& k, const std::string& json) {
                                               const std::string key = KeyFor(k.workspace, k.name);
+                                              NoteRegistration(key, json.empty());
                                               if (!generations_.Changed(key, json)) return;
                                               controller_->queue().Add(key);
                                             }));
@@ -113,6 +115,21 @@ std::optional<ClusterController::Connection> ClusterController::ConnectionFor(co
   return it->second;
 }
 
+void ClusterController::NoteRegistration(const std::string& key, bool deleted) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (deleted) {
+    unprobed_.erase(key);
+    return;
+  }
+  auto it = states_.find(key);
+  if (it == states_.end() || !it->second->probed) unprobed_.insert(key);
+}
+
+bool ClusterController::FirstProbesDone() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return unprobed_.empty();
+}
+
 std::shared_ptr<ClusterController::State> ClusterController::StateFor(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& s = states_[key];
@@ -122,6 +139,7 @@ std::shared_ptr<ClusterController::State> ClusterController::StateFor(const std:
 
 void ClusterController::Forget(const std::string& key, const std::string& workspace, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
+  unprobed_.erase(key);
   auto it = states_.find(key);
   if (it == states_.end()) return;
   if (!it->second->secret.empty()) by_secret_[it->second->secret].erase(key);
@@ -387,6 +405,11 @@ Result<ReconcileResult> ClusterController::Reconcile(const std::string& key) {
     }
   }
   Record(ws, name, ready_now, o.probe);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state->probed = true;
+    unprobed_.erase(key);
+  }
   if (ready_now != state->ready) {
     spdlog::info("cluster {} in {} is {}", name, ws, ready_now ? "Ready" : "not Ready");
     state->ready = ready_now;

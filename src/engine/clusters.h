@@ -65,10 +65,15 @@ class ClusterController {
     std::string fingerprint;
   };
   std::optional<Connection> ConnectionFor(const std::string& workspace, const std::string& name) const;
+  // True when every registration the controller has been handed was probed at least once since
+  // start: until then a cluster reads as not Ready whatever it is (the syncer's workers wait for it).
+  bool FirstProbesDone() const;
 
  private:
   struct State;
   std::shared_ptr<State> StateFor(const std::string& key);
+  // The registration source saw `key` (created or changed, or deleted): one not probed yet is waited for.
+  void NoteRegistration(const std::string& key, bool deleted);
   // The client configuration from the endpoint and the credentials Secret (indexing the Secret).
   Status Credentials(const std::string& key, const std::string& ws, const v1::ClusterRegistration& creg, State& state,
                      kube::RestConfig& rest);
@@ -94,6 +99,7 @@ class ClusterController {
   std::map<std::string, std::shared_ptr<State>> states_;    // guarded by mu_
   std::map<std::string, Connection> connections_;           // Ready clusters; guarded by mu_
   std::map<std::string, std::set<std::string>> by_secret_;  // "ws|ns/name" → keys; guarded by mu_
+  std::set<std::string> unprobed_;  // registrations handed to the controller, not probed yet; guarded by mu_
   prometheus::Family<prometheus::Gauge>& ready_;
   prometheus::Family<prometheus::Gauge>& heartbeat_age_;
   prometheus::Family<prometheus::Gauge>& heartbeat_time_;

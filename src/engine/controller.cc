@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 #include "observability/logging.h"
@@ -75,17 +76,54 @@ void Controller::UpdateMetrics() {
   retries_seen_ = s.retries;
 }
 
+void Controller::HoldUntil(std::function<bool()> ready, std::chrono::milliseconds max_wait) {
+  hold_ready_ = std::move(ready);
+  hold_max_ = max_wait;
+}
+
 void Controller::Start() {
+  if (hold_ready_) {
+    std::lock_guard<std::mutex> lock(hold_mu_);
+    holding_ = true;
+    hold_until_ = std::chrono::steady_clock::now() + hold_max_;
+  }
   for (int i = 0; i < workers_; ++i) threads_.emplace_back([this] { Work(); });
 }
 
+bool Controller::AwaitHold() {
+  std::unique_lock<std::mutex> lock(hold_mu_);
+  const auto began = std::chrono::steady_clock::now();
+  while (holding_ && !hold_stop_) {
+    if (hold_ready_()) {
+      holding_ = false;
+      spdlog::info(
+          "controller {}: workers start after {} ms", name_,
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count());
+    } else if (std::chrono::steady_clock::now() >= hold_until_) {
+      holding_ = false;
+      spdlog::warn("controller {}: workers start without waiting longer ({} ms) for what they wait for", name_,
+                   hold_max_.count());
+    } else {
+      hold_cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return hold_stop_; });
+    }
+  }
+  hold_cv_.notify_all();
+  return !hold_stop_;
+}
+
 void Controller::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(hold_mu_);
+    hold_stop_ = true;
+  }
+  hold_cv_.notify_all();
   queue_.ShutDownWithDrain();
   for (auto& t : threads_) t.join();
   threads_.clear();
 }
 
 void Controller::Work() {
+  if (!AwaitHold()) return;
   QueuedTrace trace;
   while (auto key = queue_.Get(&trace)) {
     ProcessOne(*key, std::move(trace));
@@ -200,6 +238,12 @@ void Manager::StartInformers() {
     inf->Subscribe(src->group, src->resource, src->handler);
   }
   for (auto& inf : informers_) inf->Start();
+  informers_started_ = true;
+}
+
+bool Manager::SourcesListed() const {
+  if (!informers_started_.load()) return false;
+  return std::all_of(informers_.begin(), informers_.end(), [](const auto& inf) { return inf->Listed(); });
 }
 
 uint64_t Manager::EventsDecoded() const {

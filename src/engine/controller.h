@@ -47,6 +47,10 @@ class Controller {
   WorkQueue& queue() { return queue_; }
   // Registers this controller's metrics (before Start).
   void RegisterMetrics(prometheus::Registry& registry);
+  // Workers take no key until `ready()` returns true or `max_wait` has passed since Start (what a
+  // client-go controller gets from WaitForCacheSync): keys queued meanwhile wait in the queue, where
+  // repeats of a key merge. Before Start.
+  void HoldUntil(std::function<bool()> ready, std::chrono::milliseconds max_wait);
   void Start();
   // Stops handing out keys, waits for running reconciles, joins the workers.
   void Stop();
@@ -54,6 +58,8 @@ class Controller {
 
  private:
   void Work();
+  // Returns once the hold is over (true) or the controller stops (false).
+  bool AwaitHold();
   void ProcessOne(const std::string& key, QueuedTrace trace);
 
   const std::string name_;
@@ -61,6 +67,13 @@ class Controller {
   const int workers_;
   WorkQueue queue_;
   std::vector<std::thread> threads_;
+  std::function<bool()> hold_ready_;  // set before Start
+  std::chrono::milliseconds hold_max_{0};
+  std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  bool holding_ = false;                              // guarded by hold_mu_
+  bool hold_stop_ = false;                            // guarded by hold_mu_
+  std::chrono::steady_clock::time_point hold_until_;  // guarded by hold_mu_
   std::mutex failing_mu_;
   std::set<std::string> failing_;  // keys whose last reconcile failed (log once per transition)
   prometheus::Gauge* depth_ = nullptr;
@@ -89,6 +102,9 @@ class Manager {
   void AddSource(std::unique_ptr<StoreSource> s) { sources_.push_back(std::move(s)); }
   // Events the informers decoded so far (tmcd_controller_store_events_decoded_total).
   uint64_t EventsDecoded() const;
+  // True once every store informer has handed its first list to the sources: each object that was
+  // in the store when the controllers started has reached its handlers.
+  bool SourcesListed() const;
   void Start();
   void Stop();
   bool Running() const { return running_.load(); }
@@ -101,6 +117,7 @@ class Manager {
   std::vector<std::function<void()>> on_started_;
   std::vector<std::unique_ptr<StoreSource>> sources_;
   std::vector<std::unique_ptr<StoreInformer>> informers_;  // one per store; built by Start
+  std::atomic<bool> informers_started_{false};             // informers_ is complete
   prometheus::Counter* decoded_ = nullptr;
   uint64_t decoded_seen_ = 0;  // the metrics loop's last reading
   std::thread thread_;

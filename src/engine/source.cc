@@ -76,6 +76,7 @@ void StoreInformer::Cycle() {
     watcher_ = *watcher;
   }
   for (const auto& [raw, obj] : list->items) Dispatch(raw, obj.json);
+  listed_ = true;
   while (true) {
     auto next = (*watcher)->Next(std::chrono::milliseconds(500));
     if (!next.ok()) break;  // closed: too slow, or stopping

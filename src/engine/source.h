@@ -59,6 +59,8 @@ class StoreInformer {
   void Stop();
   // Store events (and listed objects) whose key was decoded: one per commit, however many subscribe.
   uint64_t Decoded() const { return decoded_.load(); }
+  // True once the first list of the store has been through the handlers.
+  bool Listed() const { return listed_.load(); }
 
  private:
   void Run();
@@ -72,6 +74,7 @@ class StoreInformer {
   std::shared_ptr<store::Watcher> watcher_;  // guarded by mu_
   bool stop_ = false;                        // guarded by mu_
   std::atomic<uint64_t> decoded_{0};
+  std::atomic<bool> listed_{false};
 };
 
 }  // namespace tmcd::engine

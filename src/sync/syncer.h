@@ -77,6 +77,11 @@ class Syncer {
          ConnectionFn connection, SyncerOptions options = {});
   ~Syncer();
   void Register(engine::Manager& m);
+  // The sync workers start once `ready()` (at most `max_wait`), see engine::Controller::HoldUntil.
+  // After Register, before the manager starts.
+  void HoldUntil(std::function<bool()> ready, std::chrono::milliseconds max_wait) {
+    controller_->HoldUntil(std::move(ready), max_wait);
+  }
   Result<engine::ReconcileResult> Reconcile(const std::string& key);
   // How many copies (SyncRecords) tmcd keeps on a cluster: its registration's deletion waits for 0.
   size_t CopiesOn(const std::string& workspace, const std::string& cluster) const;

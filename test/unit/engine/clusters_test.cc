@@ -210,5 +210,61 @@ TEST_CASE("cluster reconcile: Ready, inventory, heartbeat-bounded writes, thresh
   CHECK(ctl.Reconcile("not-a-key").ok());
 }
 
+TEST_CASE("a controller held on the first probes starts once every registration has been probed") {
+  store::testing::TempDir dir;
+  auto s = store::testing::OpenAt(dir.path());
+  RealClock clock;
+  ScriptedApiserver api;
+  auto reg = [](const std::string& name, const std::string& server) {
+    return Json{{"apiVersion", "tmc.kcp.io/v1alpha1"},
+                {"kind", "ClusterRegistration"},
+                {"metadata", {{"name", name}, {"generation", 1}}},
+                {"spec",
+                 {{"location", "lab"},
+                  {"endpoint", {{"server", server}, {"insecureSkipTLSVerify", true}}},
+                  {"healthCheck", {{"periodSeconds", 60}, {"timeoutSeconds", 2}}}}}};
+  };
+  const upstream::ObjectRef up_ref{"root", "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", "up"};
+  const upstream::ObjectRef down_ref{"root", "tmc.kcp.io", "v1alpha1", "clusterregistrations", "", "down"};
+  REQUIRE(s->Create(up_ref.Key(), reg("up", api.server->Url()).dump()).ok());
+  REQUIRE(s->Create(down_ref.Key(), reg("down", "https://127.0.0.1:1").dump()).ok());  // refused: probed all the same
+  registry::ObjectService objects(*s, clock);
+  upstream::EmbeddedUpstream up(*s, objects);
+  prometheus::Registry registry;
+  ClusterController ctl(up, *s, clock, registry);
+  CHECK(ctl.FirstProbesDone());  // nothing handed to it yet
+  Manager m(registry, [] { return std::string(); });
+  ctl.Register(m);
+  std::mutex mu;
+  std::vector<std::string> seen_at_start;  // what the held controller's first reconcile found probed
+  auto& held = m.Add(std::make_unique<Controller>(
+      "held", clock,
+      [&](const std::string&) -> Result<ReconcileResult> {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!seen_at_start.empty()) return ReconcileResult{};
+        for (const auto& ref : {up_ref, down_ref}) {
+          auto got = up.Get(ref);
+          const bool probed = got.ok() && !Condition(*got, "Reachable").is_null();
+          seen_at_start.push_back(ref.name + (probed ? " probed" : " not probed"));
+        }
+        return ReconcileResult{};
+      },
+      1));
+  held.HoldUntil([&] { return m.SourcesListed() && ctl.FirstProbesDone(); }, 30s);
+  held.queue().Add("k");
+  m.Start();
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!seen_at_start.empty()) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  m.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(seen_at_start == std::vector<std::string>{"up probed", "down probed"});
+  CHECK(ctl.FirstProbesDone());
+}
+
 }  // namespace
 }  // namespace tmcd::engine

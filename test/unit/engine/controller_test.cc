@@ -1,5 +1,5 @@
 // Controller and Manager: failures back off and are counted, success forgets, requeue_after
-// schedules periodic work, controllers start only once the upstream is ready.
+// schedules periodic work, controllers start only once the upstream is ready, held workers wait.
 #include "engine/controller.h"
 
 #include <doctest/doctest.h>
@@ -22,15 +22,25 @@ bool Eventually(F f) {
   return false;
 }
 
+// Reconciles per key, counted from the workers' threads.
+struct Calls {
+  std::mutex mu;
+  std::map<std::string, int> n;  // guarded by mu
+  int Add(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu);
+    return ++n[key];
+  }
+};
+
 TEST_CASE("a failing key is retried with backoff until it succeeds, then forgotten") {
   RealClock clock;
-  std::mutex mu;
-  std::map<std::string, int> calls;
+  Calls counted;
+  std::mutex& mu = counted.mu;
+  std::map<std::string, int>& calls = counted.n;
   Controller c(
       "test", clock,
       [&](const std::string& key) -> Result<ReconcileResult> {
-        std::lock_guard<std::mutex> lock(mu);
-        if (++calls[key] < 3) return Status(Reason::kServiceUnavailable, "not yet");
+        if (counted.Add(key) < 3) return Status(Reason::kServiceUnavailable, "not yet");
         return ReconcileResult{};
       },
       2);
@@ -124,6 +134,67 @@ TEST_CASE("the manager starts controllers once the upstream is ready and stops t
   CHECK(Eventually([&] { return started.load() && m.Running(); }));
   m.Stop();
   CHECK_FALSE(m.Running());
+}
+
+TEST_CASE("held workers take no key until the hold's condition holds; repeats of a key merge meanwhile") {
+  RealClock clock;
+  std::atomic<bool> open{false};
+  Calls counted;
+  std::mutex& mu = counted.mu;
+  std::map<std::string, int>& calls = counted.n;
+  Controller c(
+      "held", clock,
+      [&](const std::string& key) -> Result<ReconcileResult> {
+        counted.Add(key);
+        return ReconcileResult{};
+      },
+      2);
+  c.HoldUntil([&] { return open.load(); }, 10s);
+  c.Start();
+  for (int i = 0; i < 3; ++i) {
+    c.queue().Add("a");
+    c.queue().Add("b");
+  }
+  std::this_thread::sleep_for(200ms);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(calls.empty());
+  }
+  open = true;
+  CHECK(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return calls["a"] == 1 && calls["b"] == 1;
+  }));
+  std::this_thread::sleep_for(50ms);
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(calls["a"] == 1);  // one reconcile for the three adds
+  c.Stop();
+}
+
+TEST_CASE("a hold that never opens ends after its limit; a controller stopped while held stops") {
+  RealClock clock;
+  std::atomic<int> calls{0};
+  auto reconcile = [&](const std::string&) -> Result<ReconcileResult> {
+    ++calls;
+    return ReconcileResult{};
+  };
+  Controller c("late", clock, reconcile, 1);
+  c.HoldUntil([] { return false; }, 150ms);
+  c.Start();
+  c.queue().Add("k");
+  std::this_thread::sleep_for(50ms);
+  CHECK(calls.load() == 0);
+  CHECK(Eventually([&] { return calls.load() == 1; }));
+  c.Stop();
+
+  Controller stopped("stopped", clock, reconcile, 2);
+  stopped.HoldUntil([] { return false; }, 1h);
+  stopped.Start();
+  stopped.queue().Add("k");
+  const auto t0 = std::chrono::steady_clock::now();
+  stopped.Stop();  // returns without waiting out the hour
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  CHECK(calls.load() == 1);
 }
 
 }  // namespace
