@@ -45,6 +45,10 @@ void AddStoreMetrics(observability::CallbackCollector& c, const store::Store& st
           stat(&store::EngineStats::live_sst_bytes));
   c.Gauge("tmcd_store_memtable_bytes", "Size of RocksDB's memtables (not yet flushed).",
           stat(&store::EngineStats::memtable_bytes));
+  c.Gauge("tmcd_store_block_cache_bytes", "Memory of RocksDB's block cache (SST blocks read recently).",
+          stat(&store::EngineStats::block_cache_bytes));
+  c.Gauge("tmcd_store_table_readers_bytes", "Memory of RocksDB's open SST files' index and filter blocks.",
+          stat(&store::EngineStats::table_readers_bytes));
   c.Gauge("tmcd_store_pending_compaction_bytes",
           "Bytes RocksDB estimates compaction must rewrite; writes slow down and stop as this grows.",
           stat(&store::EngineStats::pending_compaction_bytes));

@@ -65,6 +65,8 @@ EngineStats Store::Stats() const {
   st.sst_bytes = sum(rocksdb::DB::Properties::kTotalSstFilesSize);
   st.live_sst_bytes = sum(rocksdb::DB::Properties::kLiveSstFilesSize);
   st.memtable_bytes = sum(rocksdb::DB::Properties::kCurSizeAllMemTables);
+  st.block_cache_bytes = sum(rocksdb::DB::Properties::kBlockCacheUsage);
+  st.table_readers_bytes = sum(rocksdb::DB::Properties::kEstimateTableReadersMem);
   st.pending_compaction_bytes = sum(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
   st.running_compactions = one(rocksdb::DB::Properties::kNumRunningCompactions);
   st.running_flushes = one(rocksdb::DB::Properties::kNumRunningFlushes);

@@ -74,6 +74,8 @@ struct EngineStats {
   uint64_t sst_bytes = 0;       // every SST file, including ones only an open iterator or snapshot keeps
   uint64_t live_sst_bytes = 0;  // the SST files of the current version
   uint64_t memtable_bytes = 0;
+  uint64_t block_cache_bytes = 0;         // cached SST blocks (each column family has its own cache)
+  uint64_t table_readers_bytes = 0;       // SST index and filter blocks held outside the block cache
   uint64_t pending_compaction_bytes = 0;  // what compaction must rewrite to reach its targets
   uint64_t running_compactions = 0;
   uint64_t running_flushes = 0;
