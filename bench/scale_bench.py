@@ -27,7 +27,7 @@ a compiled client-go program (test/clientgo bench-copies), 10 in flight as tmcd 
 copies side by side): what the fake clusters on this machine take.
 Output: one JSON document (stdout); `--plot OUT.svg LABEL=RESULT.json...` draws the scaling curves.
 Usage: bench/scale_bench.py [BUILD_DIR] [CLUSTERS] [WORKLOADS] [RATE]   (extra tmcd flags: TMCD_BENCH_FLAGS;
-SCALE_KEEP=1 keeps the work directory with tmcd.log)"""
+SCALE_KEEP=1 keeps the work directory with tmcd.log; SCALE_STOP_AFTER=restart ends after the restarts)"""
 import base64
 import concurrent.futures
 import json
@@ -60,6 +60,17 @@ def proc_stat(pid):
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     rss = next(int(ln.split()[1]) for ln in open(f"/proc/{pid}/status") if ln.startswith("VmRSS:"))
     return cpu, rss
+
+
+def sockets(pid):
+    """Open sockets of a process (its connections to the clusters, kcp and the bench's clients)."""
+    n = 0
+    for fd in pathlib.Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            n += os.readlink(fd).startswith("socket:")
+        except OSError:
+            pass
+    return n
 
 
 class Kcp:
@@ -165,7 +176,7 @@ class CopyWatch:
                     for line in r.iter_lines():
                         if line:
                             self.on(json.loads(line), time.monotonic())
-            except requests.RequestException:
+            except (requests.RequestException, json.JSONDecodeError):  # a line cut short as kcp stops
                 time.sleep(0.2)
 
     def on(self, ev, now):
@@ -247,6 +258,16 @@ def msum(m, prefix, **labels):
     return sum(v for k, v in m.items() if k.startswith(prefix + "{") and all(w in k for w in want))
 
 
+def memory_split(m):
+    """What tmcd's resident memory holds, in KiB, from its /metrics: RocksDB's memtables (unflushed
+    writes), block caches and SST index/filter readers, and the heap's live and freed-but-kept bytes."""
+    return {"store_memtable_kib": m.get("tmcd_store_memtable_bytes", 0) // 1024,
+            "store_block_cache_kib": m.get("tmcd_store_block_cache_bytes", 0) // 1024,
+            "store_table_readers_kib": m.get("tmcd_store_table_readers_bytes", 0) // 1024,
+            "heap_in_use_kib": msum(m, "tmcd_malloc_bytes", state="in_use") // 1024,
+            "heap_free_kib": msum(m, "tmcd_malloc_bytes", state="free") // 1024}
+
+
 def register(tmcd, kcp, names, servers, capacity):
     tmcd.post("/api/v1/namespaces", {"metadata": {"name": "tmc"}})
     tmcd.post("/api/v1/namespaces/tmc/secrets", {
@@ -318,7 +339,7 @@ def wave(tmcd, jobs, rate, reached, copies_of, deadline_s=900, during=None):
                 pending.discard(key)
         time.sleep(0.2)
     cpu1, rss = proc_stat(tmcd.proc.pid)
-    memtables = tmcd.metrics().get("tmcd_store_memtable_bytes", 0) // 1024  # part of RSS: RocksDB's unflushed writes
+    memory = memory_split(tmcd.metrics())
     lats = {n: last[n] - done[n] for n in done if n in last and all((n, c) not in pending for c in copies_of(n))}
     lat = list(lats.values())
     end = max(last.values()) if last else time.monotonic()
@@ -329,7 +350,7 @@ def wave(tmcd, jobs, rate, reached, copies_of, deadline_s=900, during=None):
             "p50_ms": round(1000 * pct(lat, 0.5), 1), "p99_ms": round(1000 * pct(lat, 0.99), 1),
             "max_ms": round(1000 * max(lat, default=float("nan")), 1),
             "tmcd_cpu_s": round(cpu1 - cpu0, 1), "tmcd_cpu_cores": round((cpu1 - cpu0) / (end - t0), 2),
-            "tmcd_rss_kib": rss, "store_memtable_kib": memtables, "latencies": lats,
+            "tmcd_rss_kib": rss, "tmcd_sockets": sockets(tmcd.proc.pid), **memory, "latencies": lats,
             **({"quiet_tenant": side} if side else {})}
 
 
@@ -355,7 +376,8 @@ def converge(tmcd, t0, workloads):
     cpu, rss = proc_stat(tmcd.proc.pid)
     return {"ready_s": round(ready, 2), "converged_s": round(t, 2), "applies": msum(m, "tmcd_sync_applies_total"),
             "sync_reconciles": msum(m, "tmcd_workqueue_adds_total", controller="sync"),
-            "tmcd_cpu_s": round(cpu, 1), "tmcd_rss_kib": rss}
+            "tmcd_cpu_s": round(cpu, 1), "tmcd_rss_kib": rss, "tmcd_sockets": sockets(tmcd.proc.pid),
+            **memory_split(m)}
 
 
 def main(build, clusters, workloads, rate):
@@ -396,6 +418,7 @@ def main(build, clusters, workloads, rate):
         time.sleep(2)
         _, rss_idle = proc_stat(tmcd.proc.pid)
         out["tmcd_rss_idle_kib"] = rss_idle
+        out["idle_memory"] = memory_split(tmcd.metrics())
 
         def create(ns, name):
             def job(s):
@@ -419,6 +442,9 @@ def main(build, clusters, workloads, rate):
             time.sleep(2)
             out[label]["copy_events_on_clusters"] = watch.events - events
             print(label, json.dumps(out[label]), file=sys.stderr)
+        if os.environ.get("SCALE_STOP_AFTER") == "restart":  # a restart study: the waves after it left out
+            print(json.dumps(out, indent=1))
+            return
 
         def patch(ns, name, image):
             def job(s):

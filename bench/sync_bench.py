@@ -155,6 +155,8 @@ def cpu_by_command():
         except OSError:
             continue
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        if comm.startswith("kworker/"):  # a kernel worker's name changes with the work it does
+            comm = "kworker"
         fields = stat[stat.rindex(")") + 2:].split()
         out[comm] = out.get(comm, 0.0) + (int(fields[11]) + int(fields[12])) / tick
     return out
@@ -169,6 +171,27 @@ def cpu_split(before, after, copies):
         if ms >= 0.05:
             out[comm] = round(ms, 2)
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def apiserver_requests(peers):
+    """Requests both kube-apiservers have served so far, by verb and resource (apiserver_request_total)."""
+    out = {}
+    for p in peers:
+        for line in p.s.get(f"{p.server}/metrics", timeout=30).text.splitlines():
+            if not line.startswith("apiserver_request_total{"):
+                continue
+            labels = dict(kv.split("=", 1) for kv in line[line.index("{") + 1:line.rindex("}")].split(","))
+            key = labels["verb"].strip('"') + " " + (labels.get("resource", '""').strip('"') or "-")
+            sub = labels.get("subresource", '""').strip('"')
+            key += "/" + sub if sub else ""
+            out[key] = out.get(key, 0.0) + float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def per_copy(before, after, copies):
+    """Counts per copy between two snapshots, the ones of at least 0.05 per copy."""
+    out = {k: round((v - before.get(k, 0.0)) / copies, 2) for k, v in after.items()}
+    return dict(sorted(((k, v) for k, v in out.items() if v >= 0.05), key=lambda kv: -kv[1]))
 
 
 def scrape(base, api):
@@ -249,13 +272,14 @@ def main():
         # Rounds alternate the baseline and tmcd on fresh namespaces, so that both meet the same
         # machine state; the ratio of each round is reported and the median is the result.
         for r in range(ROUNDS):
-            cpu0 = cpu_by_command()
+            cpu0, req0 = cpu_by_command(), apiserver_requests(peers)
             direct = direct_baseline(dirs, f"direct-{r}")
             cpu_direct = cpu_split(cpu0, cpu_by_command(), 2 * N)
             settle(peers, f"direct-{r}", 2 * N)
+            req_direct = per_copy(req0, apiserver_requests(peers), 2 * N)
             if r == 0:
                 rss0 = rss_kib(tmcd.pid)
-            before = scrape(base, api)
+            before, req0 = scrape(base, api), apiserver_requests(peers)
             cpu0 = cpu_by_command()
             rate, created, dns = tmcd_round(base, api, peers, f"shop-{r}")
             cpu_tmcd = cpu_split(cpu0, cpu_by_command(), 2 * N)
@@ -264,10 +288,12 @@ def main():
                 rss1 = rss_kib(tmcd.pid)
             settle(peers, dns, 2 * N)
             time.sleep(3)  # the copies' status reaching the records and the upstream status
+            req_tmcd = per_copy(req0, apiserver_requests(peers), 2 * N)
             rounds.append({"direct_copies_per_s": round(direct, 1), "tmcd_copies_per_s": round(rate, 1),
                            "ratio": round(rate / direct, 2), "upstream_creates_s": round(created, 2),
                            "per_workload": cost(before, scrape(base, api), N),
-                           "cpu_ms_per_copy": {"direct": cpu_direct, "tmcd": cpu_tmcd}})
+                           "cpu_ms_per_copy": {"direct": cpu_direct, "tmcd": cpu_tmcd},
+                           "apiserver_requests_per_copy": {"direct": req_direct, "tmcd": req_tmcd}})
             print(json.dumps(rounds[-1]), file=sys.stderr)
         lat = latency(base, api, peers, dns, f"shop-{ROUNDS - 1}")
         ratios = sorted(x["ratio"] for x in rounds)
