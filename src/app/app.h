@@ -84,6 +84,8 @@ class App {
   // Once a second: reports and recovers a store whose writes fail; false when the failure is one
   // only a restart (and an operator) can handle.
   bool CheckStore();
+  // Every 10 s: hands the heap's freed memory back to the system once glibc keeps more than 64 MiB of it.
+  void TrimHeap();
 
   Config config_;
   ConfigLoader loader_;
@@ -95,8 +97,9 @@ class App {
   // whose commit observer feeds one of its histograms.
   std::unique_ptr<prometheus::Registry> registry_;
   std::unique_ptr<store::Store> store_;
-  prometheus::Gauge* store_writable_ = nullptr;  // owned by registry_
-  bool store_was_failing_ = false;               // Run's thread only
+  prometheus::Gauge* store_writable_ = nullptr;           // owned by registry_
+  bool store_was_failing_ = false;                        // Run's thread only
+  std::chrono::steady_clock::time_point heap_checked_{};  // Run's thread only
   FdBudget fd_budget_;
   std::unique_ptr<registry::ObjectService> objects_;
   std::unique_ptr<upstream::Upstream> upstream_;
