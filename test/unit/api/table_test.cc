@@ -72,6 +72,10 @@ TEST_CASE("DecorateText splices resourceVersion and uid into the top-level metad
            {R"({"aaa":{"metadata":{"name":"nested"}},"metadata":{"name":"top"}})"},
            {R"({"data":{"k":"\"metadata\":{"},"metadata":{"name":"s"}})"},
            {R"({"data":{"k":"a\\"},"metadata":{"name":"esc"},"spec":{"template":{"metadata":{"labels":{}}}}})"},
+           // backslash runs before a quote: odd escapes it, even ends the string
+           {R"({"data":{"k":"\\\\\",\"metadata\":{\\\\"},"metadata":{"name":"runs"}})"},
+           {R"({"data":{"k":"\\\\"},"metadata":{"name":"even"}})"},
+           {R"({"data":["\"metadata\":{",{"metadata":{}}],"metadata":{"name":"arr"}})"},
        }) {
     CAPTURE(r.stored);
     store::StoredObject o{1, 42, uid, r.stored};
@@ -83,6 +87,14 @@ TEST_CASE("DecorateText splices resourceVersion and uid into the top-level metad
   Json j = Json::parse(registry::DecorateText(nested));
   CHECK_FALSE(j["aaa"]["metadata"].contains("resourceVersion"));
   CHECK(j["metadata"]["resourceVersion"] == "7");
+  // A long value with escaped quotes in it before the metadata (the scan skips string contents whole).
+  Json big = {{"a", std::string(4000, 'x') + "\",\"metadata\":{\\" + std::string(999, '\\')},
+              {"metadata", {{"name", "big"}}}};
+  store::StoredObject long_value{1, 9, uid, big.dump()};
+  CHECK(Json::parse(registry::DecorateText(long_value)) == registry::Decorate(long_value));
+  // Text with no top-level metadata falls back to the parsing path.
+  store::StoredObject none{1, 3, uid, R"({"kind":"X","spec":{"metadata":{}}})"};
+  CHECK(Json::parse(registry::DecorateText(none)) == registry::Decorate(none));
 }
 
 }  // namespace
