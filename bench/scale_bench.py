@@ -227,8 +227,11 @@ class Tmcd:
         return t0
 
     def stop(self, sig):
+        """Signals tmcd and waits for its exit; the seconds that took."""
+        t = time.monotonic()
         self.proc.send_signal(sig)
         self.proc.wait(timeout=120)
+        return time.monotonic() - t
 
     def metrics(self):
         out = {}
@@ -437,8 +440,8 @@ def main(build, clusters, workloads, rate):
         print("create", json.dumps(out["create"]), file=sys.stderr)
         for label, sig in (("restart_sigterm", signal.SIGTERM), ("restart_sigkill", signal.SIGKILL)):
             events = watch.events
-            tmcd.stop(sig)
-            out[label] = converge(tmcd, tmcd.start(), len(items))
+            stop_s = tmcd.stop(sig)
+            out[label] = {"stop_s": round(stop_s, 2), **converge(tmcd, tmcd.start(), len(items))}
             time.sleep(2)
             out[label]["copy_events_on_clusters"] = watch.events - events
             print(label, json.dumps(out[label]), file=sys.stderr)

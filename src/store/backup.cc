@@ -182,7 +182,14 @@ Status Store::Checkpoint(const std::string& dir) {
   return store::Checkpoint(db_.get(), dir);
 }
 
-Result<StoreInfo> InspectStore(const std::string& path) {
+Status Store::Flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  const auto s = db_->Flush(fo, handles_);
+  return s.ok() ? Status::Ok() : FromRocks(s, "cannot flush the store's memtables");
+}
+
+Result<StoreInfo> InspectStore(const std::string& path, bool count_objects) {
   RawDb db;
   TMCD_TRY(db.Open(path, /*read_only=*/true));
   StoreInfo info;
@@ -195,7 +202,7 @@ Result<StoreInfo> InspectStore(const std::string& path) {
   TMCD_ASSIGN_OR_RETURN(info.revision, db.Meta64("revision"));
   TMCD_ASSIGN_OR_RETURN(info.compacted, db.Meta64("compacted"));
   db.db()->Get(rocksdb::ReadOptions(), meta, "instance", &info.instance);
-  if (auto* objects = db.Family("objects"); objects != nullptr) {
+  if (auto* objects = db.Family("objects"); objects != nullptr && count_objects) {
     std::unique_ptr<rocksdb::Iterator> it(db.db()->NewIterator(rocksdb::ReadOptions(), objects));
     for (it->SeekToFirst(); it->Valid(); it->Next()) ++info.objects;
     if (!it->status().ok()) return FromRocks(it->status(), "cannot read the objects of " + path);

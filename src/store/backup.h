@@ -27,9 +27,11 @@ struct StoreInfo {
   std::string instance;  // 16 raw bytes
 };
 
-// Reads a store's meta values and counts its objects, read-only (the store may be open elsewhere
-// only if it is a checkpoint nobody writes). NotFound when `path` holds no store.
-Result<StoreInfo> InspectStore(const std::string& path);
+// Reads a store's meta values and, with `count_objects`, counts its objects (a read of every object:
+// backups and restores report it; tmcd's start, which only needs the format, does not), read-only (the
+// store may be open elsewhere only if it is a checkpoint nobody writes). NotFound when `path` holds no
+// store.
+Result<StoreInfo> InspectStore(const std::string& path, bool count_objects = true);
 
 // A checkpoint of the store at `path`, which no process has open, into `dir` (must not exist).
 Status CheckpointClosedStore(const std::string& path, const std::string& dir);

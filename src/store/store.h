@@ -144,6 +144,12 @@ class Store {
   // system allows): memtables flushed, no WAL needed (store/backup.h). Safe while others write.
   Status Checkpoint(const std::string& dir);
 
+  // Writes the memtables to table files and waits, so that the next open has no write-ahead log to
+  // replay (tmcd's clean stop: a replay at start-up ran twice, once to read the format and once to
+  // open, and held up every controller; docs/performance.md "Restart"). A store whose writes failed
+  // returns that error and stays as it is: its WAL still holds everything.
+  Status Flush();
+
  private:
   Store(const StoreOptions& options, const Clock& clock);
   Status OpenDb();
