@@ -86,6 +86,9 @@ Status Store::OpenDb() {
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_open_files = options_.max_open_files;
+  // After a crash the recovered log stays in the memtable (and its files on disk) instead of being
+  // flushed to a table file, and compacted, while the controllers start (docs/storage-format.md).
+  db_options.avoid_flush_during_recovery = true;
   statistics_ = rocksdb::CreateDBStatistics();
   statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
   db_options.statistics = statistics_;
