@@ -379,6 +379,7 @@ def converge(tmcd, t0, workloads):
     cpu, rss = proc_stat(tmcd.proc.pid)
     return {"ready_s": round(ready, 2), "converged_s": round(t, 2), "applies": msum(m, "tmcd_sync_applies_total"),
             "sync_reconciles": msum(m, "tmcd_workqueue_adds_total", controller="sync"),
+            "store_commits": m.get("tmcd_store_commit_duration_seconds_count", 0),
             "tmcd_cpu_s": round(cpu, 1), "tmcd_rss_kib": rss, "tmcd_sockets": sockets(tmcd.proc.pid),
             **memory_split(m)}
 
