@@ -27,21 +27,52 @@ constexpr int kBlindRetries = 3;  // GETs after a 5xx or a broken connection wit
 // A certificate directory that cannot exist (/dev/null is no directory): a lookup there finds nothing.
 constexpr const char* kNoCertificates = "/dev/null/tmcd-no-certificates";
 
-// An X509_STORE with every certificate of a PEM bundle; nullptr when none parses.
-X509_STORE* StoreFromPem(const std::string& pem) {
+constexpr const char* kBadClientKeyPair =
+    "client-certificate / client-key: not a valid certificate and matching private key";
+
+// Every certificate of a PEM bundle (owned by the caller); empty when none parses.
+std::vector<X509*> CertsFromPem(const std::string& pem) {
+  std::vector<X509*> out;
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  X509_STORE* store = X509_STORE_new();
-  int added = 0;
-  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-    added += X509_STORE_add_cert(store, cert) == 1 ? 1 : 0;
-    X509_free(cert);
-  }
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) out.push_back(cert);
   BIO_free(bio);
-  if (added == 0) {
-    X509_STORE_free(store);
-    return nullptr;
+  return out;
+}
+
+}  // namespace
+
+struct TlsMaterial {
+  std::vector<X509*> ca;    // the certificate-authority bundle
+  X509* cert = nullptr;     // client-certificate, with
+  EVP_PKEY* key = nullptr;  // client-key
+  TlsMaterial() = default;
+  TlsMaterial(const TlsMaterial&) = delete;
+  TlsMaterial& operator=(const TlsMaterial&) = delete;
+  ~TlsMaterial() {
+    for (X509* c : ca) X509_free(c);
+    X509_free(cert);
+    EVP_PKEY_free(key);
   }
-  return store;
+};
+
+namespace {
+
+Result<std::shared_ptr<const TlsMaterial>> ParseTls(const RestConfig& config) {
+  auto m = std::make_shared<TlsMaterial>();
+  if (!config.client_cert_pem.empty()) {
+    BIO* cb = BIO_new_mem_buf(config.client_cert_pem.data(), static_cast<int>(config.client_cert_pem.size()));
+    BIO* kb = BIO_new_mem_buf(config.client_key_pem.data(), static_cast<int>(config.client_key_pem.size()));
+    m->cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+    m->key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+    BIO_free(cb);
+    BIO_free(kb);
+    if (m->cert == nullptr || m->key == nullptr) return BadRequest(kBadClientKeyPair);
+  }
+  if (!config.ca_pem.empty()) {
+    m->ca = CertsFromPem(config.ca_pem);
+    if (m->ca.empty()) return BadRequest("certificate-authority: no certificate could be read from the PEM");
+  }
+  return std::shared_ptr<const TlsMaterial>(std::move(m));
 }
 
 }  // namespace
@@ -173,6 +204,9 @@ Result<std::unique_ptr<Client>> Client::Create(RestConfig config, ClientOptions 
   if (hostport.size() > 2 && hostport.front() == '[') hostport = hostport.substr(1, hostport.size() - 2);
   if (hostport.empty() || c->port_ <= 0) return BadRequest("server " + Quote(url) + " has no valid host:port");
   c->host_ = hostport;
+  if (c->tls_) {
+    TMCD_ASSIGN_OR_RETURN(c->tls_material_, ParseTls(c->config_));
+  }
   // Validate the TLS material once, so a bad CA or key fails here and not on the first request.
   TMCD_ASSIGN_OR_RETURN(auto probe, c->NewConnection(c->options_.timeout));
   c->Release(std::move(probe));
@@ -189,28 +223,19 @@ Result<std::unique_ptr<httplib::ClientImpl>> Client::NewConnection(std::chrono::
   } else {
     const std::string sni = config_.tls_server_name.empty() ? host_ : config_.tls_server_name;
     std::unique_ptr<httplib::SSLClient> ssl;
-    if (!config_.client_cert_pem.empty()) {
-      BIO* cb = BIO_new_mem_buf(config_.client_cert_pem.data(), static_cast<int>(config_.client_cert_pem.size()));
-      BIO* kb = BIO_new_mem_buf(config_.client_key_pem.data(), static_cast<int>(config_.client_key_pem.size()));
-      X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
-      EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
-      BIO_free(cb);
-      BIO_free(kb);
-      if (cert != nullptr && key != nullptr) ssl = std::make_unique<httplib::SSLClient>(sni, port_, cert, key);
-      X509_free(cert);
-      EVP_PKEY_free(key);
-      if (!ssl || !ssl->is_valid()) {
-        return BadRequest("client-certificate / client-key: not a valid certificate and matching private key");
-      }
+    const TlsMaterial& m = *tls_material_;
+    if (m.cert != nullptr) {
+      ssl = std::make_unique<httplib::SSLClient>(sni, port_, m.cert, m.key);  // the context takes references
+      if (!ssl->is_valid()) return BadRequest(kBadClientKeyPair);
     } else {
       ssl = std::make_unique<httplib::SSLClient>(sni, port_);
     }
     if (sni != host_) ssl->set_hostname_addr_map({{sni, host_}});
     ssl->enable_server_certificate_verification(!config_.insecure_skip_tls_verify);
-    if (!config_.ca_pem.empty()) {
-      X509_STORE* store = StoreFromPem(config_.ca_pem);
-      if (store == nullptr) return BadRequest("certificate-authority: no certificate could be read from the PEM");
-      ssl->set_ca_cert_store(store);  // the SSL context takes ownership
+    if (!m.ca.empty()) {
+      X509_STORE* store = X509_STORE_new();
+      for (X509* ca : m.ca) X509_STORE_add_cert(store, ca);  // takes a reference, parses nothing
+      ssl->set_ca_cert_store(store);                         // the SSL context takes ownership
       // That CA only, as client-go: given no path of its own, cpp-httplib adds the system's default
       // trust store to the context's at the first handshake — every public CA trusted for a cluster
       // that named its own, and ~140 certificates parsed per connection (about 1 MiB each time).
