@@ -24,24 +24,14 @@ namespace tmcd::sync {
 namespace {
 
 constexpr std::string_view kTmcGroup = "tmc.kcp.io";
-constexpr size_t kCopyFanOut = 8;  // copies of one workload synced at the same time
-
-// Runs one(0) .. one(n-1) side by side, at most kCopyFanOut at a time, the first of each group on the
-// calling thread; the others log with the calling thread's fields (workspace, workload).
-void FanOut(size_t n, const std::function<void(size_t)>& one) {
+// Runs one(0) .. one(n-1) side by side on the syncer's pool (the calling thread takes part); the
+// others log with the calling thread's fields (workspace, workload).
+void FanOut(FanOutPool& pool, size_t n, const std::function<void(size_t)>& one) {
   const observability::LogFields fields = observability::CurrentLogFields();
-  auto elsewhere = [&](size_t i) {
+  pool.Run(n, [&](size_t i) {
     const observability::ScopedLogFields scoped(fields);
     one(i);
-  };
-  for (size_t first = 0; first < n; first += kCopyFanOut) {
-    const size_t last = std::min(n, first + kCopyFanOut);
-    std::vector<std::future<void>> others;
-    others.reserve(last - first);
-    for (size_t i = first + 1; i < last; ++i) others.push_back(std::async(std::launch::async, elsewhere, i));
-    one(first);
-    for (auto& f : others) f.get();
-  }
+  });
 }
 
 std::map<std::string, std::string> LabelsOf(const Json& obj) {
@@ -264,7 +254,7 @@ Status Syncer::ReconcileRemovals(Pass& p) {
   // deleting a workload takes its slowest cluster's time, not the sum.
   std::vector<Result<bool>> gone(leaving.size(), Result<bool>(false));
   const observability::SpanContext reconcile = observability::CurrentSpanContext();
-  FanOut(leaving.size(), [&](size_t i) {
+  FanOut(fanout_, leaving.size(), [&](size_t i) {
     observability::Span span("remove copy", observability::SpanKind::kInternal, reconcile);
     if (span.recording()) span.SetAttribute("tmcd.cluster", leaving[i]->spec.cluster_name);
     gone[i] = RemoveCopy(p.w, *leaving[i], p.records);
@@ -366,7 +356,7 @@ std::vector<std::pair<std::string, Status>> Syncer::SyncCopies(const Work& w, co
   // The copies of one workload are independent (own cluster, own record): they run side by side, so
   // that a workload's latency is its slowest cluster's, not the sum, and the store commits of its
   // records share one fsync (RocksDB groups concurrent writes).
-  FanOut(order.size(), one);
+  FanOut(fanout_, order.size(), one);
   return results;
 }
 

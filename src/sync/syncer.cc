@@ -47,7 +47,8 @@ Syncer::Syncer(upstream::Upstream& upstream, store::Store& store, const Clock& c
                         "downstream change seen → upstream status written (downstream_to_upstream).")
                   .Register(registry)),
       to_downstream_(stages_.Add({{"stage", "upstream_to_downstream"}}, LatencyBuckets())),
-      to_upstream_(stages_.Add({{"stage", "downstream_to_upstream"}}, LatencyBuckets())) {}
+      to_upstream_(stages_.Add({{"stage", "downstream_to_upstream"}}, LatencyBuckets())),
+      fanout_(static_cast<size_t>(std::max(options_.workers, 1)) * (kCopyFanOut - 1), kCopyFanOut) {}
 
 Syncer::~Syncer() {
   // Destroyed outside mu_: a client's destructor waits for its breaker trial, whose close callback

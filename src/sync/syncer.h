@@ -40,6 +40,7 @@
 #include "observability/trace.h"
 #include "sync/custom.h"
 #include "sync/downstream.h"
+#include "sync/fanout.h"
 #include "sync/index.h"
 #include "sync/interpreter.h"
 #include "sync/records.h"
@@ -238,6 +239,7 @@ class Syncer {
   prometheus::Family<prometheus::Histogram>& stages_;
   prometheus::Histogram& to_downstream_;
   prometheus::Histogram& to_upstream_;
+  FanOutPool fanout_;  // a workload's copies side by side; its threads stop first
 };
 
 }  // namespace tmcd::sync
