@@ -42,8 +42,11 @@ SYNC_CASE = ("sync copies/s vs direct applies", 0.41)
 
 def peer_ratios(build, rounds):
     """{label: [min, median, max]} from one run of the API and the sync benchmark."""
-    out = subprocess.run(["bash", str(ROOT / "bench" / "api_bench.sh"), str(build), "1", "4", str(rounds)],
-                         capture_output=True, text=True, timeout=600, check=True).stdout
+    api = subprocess.run(["bash", str(ROOT / "bench" / "api_bench.sh"), str(build), "1", "4", str(rounds)],
+                         capture_output=True, text=True, timeout=600, check=True)
+    if "errors" in api.stderr:  # failed requests (a 403 is fast) would make a ratio, but not of the same work
+        raise RuntimeError(f"api_bench.sh: requests failed:\n{api.stderr}")
+    out = api.stdout
     seen = {}
     for label, _ in API_CASES:
         row = next((line.split() for line in out.splitlines() if line.split()[:1] == [label]), None)
