@@ -194,8 +194,10 @@ void Server::Metrics(net::HttpResponse& res) {
   revision_gauge_.Set(static_cast<double>(store_.CurrentRevision()));
   watches_gauge_.Set(static_cast<double>(open_watches_.load()));
   std::ostringstream out;
+  // The callbacks first: their OnCollect hooks also refresh registry gauges (the controllers' queues).
+  auto callbacks = collector_.Collect();
   auto families = registry_.Collect();
-  for (auto& f : collector_.Collect()) families.push_back(std::move(f));
+  for (auto& f : callbacks) families.push_back(std::move(f));
   prometheus::TextSerializer().Serialize(out, families);
   res.status = 200;
   res.SetContent(out.str(), "text/plain; version=0.0.4");

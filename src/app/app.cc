@@ -336,6 +336,9 @@ Status App::StartApi() {
   observability::AddProcessMetrics(server_->collector());
   AddStoreMetrics(server_->collector(), *store_);
   observability::AddTracingMetrics(server_->collector());
+  // The queues as they are at the scrape, not at the manager's last one-second refresh (the server
+  // stops before the manager is destroyed).
+  if (manager_) server_->collector().OnCollect([m = manager_.get()] { m->UpdateMetrics(); });
   auto port = server_->Start();
   if (!port.ok()) return port.status();
   spdlog::info("local API listening on {}:{} over {}{}", so.host, *port, transport,

@@ -65,6 +65,7 @@ void Controller::RegisterMetrics(prometheus::Registry& registry) {
 
 void Controller::UpdateMetrics() {
   if (depth_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(metrics_mu_);
   const QueueStats s = queue_.Stats();
   depth_->Set(static_cast<double>(s.depth));
   longest_->Set(s.longest_running.count());
@@ -217,14 +218,19 @@ void Manager::Start() {
     spdlog::info("{} controllers started ({} sources on {} store informer(s))", controllers_.size(), sources_.size(),
                  informers_.size());
     while (true) {
-      for (auto& c : controllers_) c->UpdateMetrics();
-      const uint64_t decoded = EventsDecoded();
-      decoded_->Increment(static_cast<double>(decoded - decoded_seen_));
-      decoded_seen_ = decoded;
+      UpdateMetrics();
       std::unique_lock<std::mutex> lock(mu_);
       if (cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_; })) return;
     }
   });
+}
+
+void Manager::UpdateMetrics() {
+  for (auto& c : controllers_) c->UpdateMetrics();  // controllers_ is complete before the API serves
+  std::lock_guard<std::mutex> lock(metrics_mu_);
+  const uint64_t decoded = EventsDecoded();
+  decoded_->Increment(static_cast<double>(decoded - decoded_seen_));
+  decoded_seen_ = decoded;
 }
 
 void Manager::StartInformers() {
@@ -247,6 +253,7 @@ bool Manager::SourcesListed() const {
 }
 
 uint64_t Manager::EventsDecoded() const {
+  if (!informers_started_.load()) return 0;  // informers_ is being built (a scrape may come meanwhile)
   uint64_t n = 0;
   for (const auto& inf : informers_) n += inf->Decoded();
   return n;

@@ -54,6 +54,7 @@ class Controller {
   void Start();
   // Stops handing out keys, waits for running reconciles, joins the workers.
   void Stop();
+  // Reads the queue into the gauges and counters; safe from any thread (the manager's loop, a scrape).
   void UpdateMetrics();
 
  private:
@@ -84,12 +85,14 @@ class Controller {
   prometheus::Counter* retries_ = nullptr;
   prometheus::Counter* errors_ = nullptr;
   prometheus::Histogram* duration_ = nullptr;
-  uint64_t adds_seen_ = 0, retries_seen_ = 0;  // UpdateMetrics' last reading (owner's thread)
+  std::mutex metrics_mu_;
+  uint64_t adds_seen_ = 0, retries_seen_ = 0;  // UpdateMetrics' last reading; guarded by metrics_mu_
 };
 
 // Owns the controllers. Start() returns at once; a thread waits until `not_ready()` returns ""
 // (the upstream's initial sync) and then starts every controller, then refreshes queue metrics
-// every second.
+// every second; a scrape of /metrics refreshes them first too (UpdateMetrics), so a reader never sees
+// a queue as it was up to a second ago.
 class Manager {
  public:
   Manager(prometheus::Registry& registry, std::function<std::string()> not_ready);
@@ -108,6 +111,8 @@ class Manager {
   void Start();
   void Stop();
   bool Running() const { return running_.load(); }
+  // Refreshes every controller's queue metrics and the decoded-events counter; any thread.
+  void UpdateMetrics();
 
  private:
   void StartInformers();
@@ -119,7 +124,8 @@ class Manager {
   std::vector<std::unique_ptr<StoreInformer>> informers_;  // one per store; built by Start
   std::atomic<bool> informers_started_{false};             // informers_ is complete
   prometheus::Counter* decoded_ = nullptr;
-  uint64_t decoded_seen_ = 0;  // the metrics loop's last reading
+  std::mutex metrics_mu_;
+  uint64_t decoded_seen_ = 0;  // UpdateMetrics' last reading; guarded by metrics_mu_
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -136,6 +136,28 @@ TEST_CASE("the manager starts controllers once the upstream is ready and stops t
   CHECK_FALSE(m.Running());
 }
 
+TEST_CASE("a scrape reads the queues as they are, not as the manager's last one-second refresh left them") {
+  RealClock clock;
+  prometheus::Registry registry;
+  Manager m(registry, [] { return std::string(); });
+  auto& c = m.Add(std::make_unique<Controller>(
+      "scraped", clock, [](const std::string&) -> Result<ReconcileResult> { return ReconcileResult{}; }, 1));
+  c.HoldUntil([] { return false; }, std::chrono::hours(1));  // keys stay queued
+  m.Start();
+  CHECK(Eventually([&] { return m.Running(); }));
+  std::this_thread::sleep_for(50ms);  // the loop's first refresh has run; its next is ~1 s away
+  for (const char* k : {"a", "b", "c"}) c.queue().Add(k);
+  m.UpdateMetrics();  // what the /metrics handler calls before reading the registry
+  std::map<std::string, double> read;
+  for (const auto& fam : registry.Collect()) {
+    if (fam.name == "tmcd_workqueue_depth") read["depth"] = fam.metric.at(0).gauge.value;
+    if (fam.name == "tmcd_workqueue_adds_total") read["adds"] = fam.metric.at(0).counter.value;
+  }
+  CHECK(read["depth"] == 3);
+  CHECK(read["adds"] == 3);
+  m.Stop();
+}
+
 TEST_CASE("held workers take no key until the hold's condition holds; repeats of a key merge meanwhile") {
   RealClock clock;
   std::atomic<bool> open{false};
