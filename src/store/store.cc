@@ -250,12 +250,22 @@ Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint6
   me.op = op;
   me.uid = std::move(uid);
   me.started = std::chrono::steady_clock::now();
+  Enqueue({&me});
+  if (span.recording()) {
+    span.SetAttribute("tmcd.key", key.String());
+    if (me.result.ok()) span.SetAttribute("tmcd.revision", static_cast<int64_t>(me.result->mod_revision));
+    if (!me.result.ok()) span.SetError(me.result.status().message());
+  }
+  return std::move(me.result);
+}
+
+void Store::Enqueue(const std::vector<Request*>& mine) {
   // Group commit: whoever finds no commit running takes every queued request (its own included)
   // and writes them as one batch with one WAL sync; the others wait for their result. Concurrent
   // writers thus share an fsync instead of queueing for one each.
   std::unique_lock<std::mutex> lk(queue_mu_);
-  queue_.push_back(&me);
-  while (!me.done) {
+  queue_.insert(queue_.end(), mine.begin(), mine.end());
+  while (!std::all_of(mine.begin(), mine.end(), [](const Request* r) { return r->done; })) {
     if (committing_) {
       queue_cv_.wait(lk);
       continue;
@@ -270,12 +280,40 @@ Result<StoredObject> Store::Commit(const ObjectKey& key, std::string json, uint6
     committing_ = false;
     queue_cv_.notify_all();
   }
-  if (span.recording()) {
-    span.SetAttribute("tmcd.key", key.String());
-    if (me.result.ok()) span.SetAttribute("tmcd.revision", static_cast<int64_t>(me.result->mod_revision));
-    if (!me.result.ok()) span.SetError(me.result.status().message());
+}
+
+std::vector<Result<StoredObject>> Store::Mutate(std::vector<Mutation> mutations) {
+  observability::Span span("store mutate");
+  span.SetAttribute("tmcd.mutations", static_cast<int64_t>(mutations.size()));
+  std::vector<Request> requests(mutations.size());
+  std::vector<Request*> queued;
+  std::vector<Result<StoredObject>> out;
+  out.reserve(mutations.size());
+  const auto started = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < mutations.size(); ++i) {
+    Mutation& m = mutations[i];
+    Request& r = requests[i];
+    if (Status s = CheckKey(m.key); !s.ok()) {
+      r.result = s;
+      continue;
+    }
+    if (m.op == Mutation::Op::kCreate && !m.uid.empty() && m.uid.size() != 16) {
+      r.result = BadRequest("a uid is 16 bytes, got " + std::to_string(m.uid.size()));
+      continue;
+    }
+    r.trace = span.context();
+    r.key = &m.key;
+    r.encoded = EncodeKey(m.key);
+    r.op = m.op == Mutation::Op::kCreate ? kOpCreate : m.op == Mutation::Op::kUpdate ? kOpUpdate : kOpDelete;
+    r.json = r.op == kOpDelete ? std::string() : std::move(m.json);
+    r.expected_revision = r.op == kOpCreate ? 0 : m.expected_revision;
+    r.uid = r.op == kOpCreate ? std::move(m.uid) : std::string();
+    r.started = started;
+    queued.push_back(&r);
   }
-  return std::move(me.result);
+  if (!queued.empty()) Enqueue(queued);
+  for (Request& r : requests) out.push_back(std::move(r.result));
+  return out;
 }
 
 Result<std::optional<StoredObject>> Store::Current(const std::string& k,

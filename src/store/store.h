@@ -108,6 +108,19 @@ class Store {
   Result<StoredObject> Update(const ObjectKey& key, std::string json, uint64_t expected_revision);
   Result<StoredObject> Delete(const ObjectKey& key, uint64_t expected_revision);
 
+  // Several independent mutations queued at once, so that they share one group commit (one batch,
+  // one WAL sync) instead of paying a sync each: a bulk load such as kcp mode's first list. Each
+  // succeeds or fails on its own, exactly as the calls above would in this order; results in order.
+  struct Mutation {
+    enum class Op { kCreate, kUpdate, kDelete };
+    Op op = Op::kCreate;
+    ObjectKey key;
+    std::string json;                // create and update
+    uint64_t expected_revision = 0;  // update and delete; 0 = any
+    std::string uid;                 // create: as for Create
+  };
+  std::vector<Result<StoredObject>> Mutate(std::vector<Mutation> mutations);
+
   // "" while the store writes; otherwise why its last write failed (a full disk, no file descriptor
   // for a new WAL): RocksDB then refuses every write until the cause is gone and Recover succeeds.
   // Readiness reports it (docs/reliability.md#store-health).
@@ -157,6 +170,8 @@ class Store {
   struct Request;
   Result<StoredObject> Commit(const ObjectKey& key, std::string json, uint64_t expected_revision, int op,
                               std::string uid = {});
+  // Queues `mine` for the group commit and returns once every one of them has its result.
+  void Enqueue(const std::vector<Request*>& mine);
   // Writes a group of requests as one batch; sets each request's result. Takes mu_.
   void CommitGroup(const std::vector<Request*>& group);
   // Checks one request against the current object (or the group's earlier writes in `overlay`) and
