@@ -215,8 +215,10 @@ Status Informer::ListAndReplace(bool from_scratch) {
     last_rv_ = list.resource_version;
   }
   for (const auto& h : handlers_) {
-    for (const auto& o : added) {
-      if (h.on_add) h.on_add(o);
+    if (h.on_add_many) {
+      if (!added.empty()) h.on_add_many(added);
+    } else if (h.on_add) {
+      for (const auto& o : added) h.on_add(o);
     }
     for (const auto& [o, n] : updated) {
       if (h.on_update) h.on_update(o, n);

@@ -27,6 +27,9 @@ struct EventHandlers {
   std::function<void(const Json& obj)> on_add;
   std::function<void(const Json& old_obj, const Json& new_obj)> on_update;
   std::function<void(const Json& last_known)> on_delete;
+  // When set, the objects a list adds come here in one call instead of to on_add one by one (a bulk
+  // write: kcp mode's cache stores a first list with one store commit per batch, not per object).
+  std::function<void(const std::vector<Json>& objs)> on_add_many;
 };
 
 class Informer {

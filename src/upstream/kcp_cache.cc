@@ -33,34 +33,87 @@ store::ObjectKey KcpCache::KeyOf(const Gvr& r, const Json& obj) {
   return {kube::LogicalCluster(obj), r.group, r.resource, Meta(obj, "namespace"), Meta(obj, "name")};
 }
 
-Status KcpCache::Put(const Gvr& r, const Json& in) {
-  const store::ObjectKey key = KeyOf(r, in);
-  if (key.workspace.empty()) return BadRequest("object " + key.String() + " carries no kcp.io/cluster annotation");
+Result<KcpCache::Step> KcpCache::Plan(const Gvr& r, const Json& in, store::Store::Mutation& m) const {
+  using Op = store::Store::Mutation::Op;
+  m.key = KeyOf(r, in);
+  if (m.key.workspace.empty()) return BadRequest("object " + m.key.String() + " carries no kcp.io/cluster annotation");
   const Json obj = Slim(in);
-  const std::string json = obj.dump();
+  auto current = store_.Get(m.key);
+  if (!current.ok() && current.status().reason() != Reason::kNotFound) return current.status();
   const auto uid = store::ParseUid(Meta(obj, "uid"));
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    auto current = store_.Get(key);
-    if (!current.ok() && current.status().reason() != Reason::kNotFound) return current.status();
-    if (!current.ok()) {
-      auto made = store_.Create(key, json, uid.value_or(""));
-      if (made.ok() || made.status().reason() != Reason::kAlreadyExists) return made.status();
-      continue;
-    }
-    if (uid && current->uid != *uid) {  // a different object under the same name
-      auto gone = store_.Delete(key, current->mod_revision);
-      if (!gone.ok() && gone.status().reason() != Reason::kConflict) return gone.status();
-      continue;
-    }
-    const Json cached = Json::parse(current->json);
-    const auto old_rv = NumericRv(cached);
-    const auto new_rv = NumericRv(obj);
-    if (old_rv && new_rv && *old_rv >= *new_rv) return Status::Ok();  // replayed or stale
-    if (current->json == json) return Status::Ok();
-    auto written = store_.Update(key, json, current->mod_revision);
-    if (written.ok() || written.status().reason() != Reason::kConflict) return written.status();
+  if (!current.ok()) {
+    m.op = Op::kCreate;
+    m.json = obj.dump();
+    m.uid = uid.value_or("");
+    return Step::kWrite;
   }
-  return Status(Reason::kConflict, "caching " + key.String() + " kept conflicting");
+  if (uid && current->uid != *uid) {  // a different object under the same name
+    m.op = Op::kDelete;
+    m.expected_revision = current->mod_revision;
+    return Step::kReplace;
+  }
+  const auto old_rv = NumericRv(Json::parse(current->json));
+  const auto new_rv = NumericRv(obj);
+  if (old_rv && new_rv && *old_rv >= *new_rv) return Step::kNone;  // replayed or stale
+  m.json = obj.dump();
+  if (current->json == m.json) return Step::kNone;
+  m.op = Op::kUpdate;
+  m.expected_revision = current->mod_revision;
+  return Step::kWrite;
+}
+
+Status KcpCache::Put(const Gvr& r, const Json& in) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::vector<store::Store::Mutation> one(1);
+    TMCD_ASSIGN_OR_RETURN(Step step, Plan(r, in, one.front()));
+    if (step == Step::kNone) return Status::Ok();
+    Result<store::StoredObject> done = std::move(store_.Mutate(std::move(one)).front());
+    if (done.ok()) {
+      if (step == Step::kWrite) return Status::Ok();
+      continue;  // the old uid's copy is gone: now the create
+    }
+    // Lost a race with another writer of the same object: plan again.
+    const Reason why = done.status().reason();
+    if (why != Reason::kAlreadyExists && why != Reason::kConflict && why != Reason::kNotFound) return done.status();
+  }
+  return Status(Reason::kConflict, "caching " + KeyOf(r, in).String() + " kept conflicting");
+}
+
+Status KcpCache::PutMany(const Gvr& r, const std::vector<const Json*>& objs) {
+  // Bounded batches: one group commit holds the store's writer lock for its whole batch.
+  constexpr size_t kBatch = 256;
+  Status first;
+  auto note = [&first](const Status& s) {
+    if (!s.ok() && first.ok()) first = s;
+  };
+  std::vector<store::Store::Mutation> batch;
+  std::vector<const Json*> of;
+  auto flush = [&] {
+    auto results = store_.Mutate(std::move(batch));
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].ok()) continue;
+      const Reason why = results[i].status().reason();
+      // Raced with another writer: the one-object path plans again.
+      note(why == Reason::kAlreadyExists || why == Reason::kConflict ? Put(r, *of[i]) : results[i].status());
+    }
+    batch.clear();
+    of.clear();
+  };
+  for (const Json* obj : objs) {
+    store::Store::Mutation m;
+    auto step = Plan(r, *obj, m);
+    if (!step.ok()) {
+      note(step.status());
+    } else if (*step == Step::kReplace) {
+      note(Put(r, *obj));
+    } else if (*step == Step::kWrite) {
+      batch.push_back(std::move(m));
+      of.push_back(obj);
+      if (batch.size() == kBatch) flush();
+    }
+  }
+  if (!batch.empty()) flush();
+  return first;
 }
 
 Status KcpCache::Remove(const Gvr& r, const Json& last) {

@@ -40,6 +40,9 @@ class KcpCache {
   // Caches `obj` (from an informer event) unless the cached copy is as new. A changed uid (the
   // object was deleted and re-created while tmcd did not watch) is a delete and a create.
   Status Put(const Gvr& r, const Json& obj);
+  // Put for many objects (a first list): the writes go to the store in batches that share a commit
+  // and its WAL sync. Returns the first error; the other objects are cached regardless.
+  Status PutMany(const Gvr& r, const std::vector<const Json*>& objs);
   // Removes the cached copy unless it is newer than `last` (a re-creation already cached).
   Status Remove(const Gvr& r, const Json& last);
   // Every cached object of `cluster` (its binding is gone). Returns how many were removed.
@@ -57,6 +60,10 @@ class KcpCache {
 
  private:
   static store::ObjectKey KeyOf(const Gvr& r, const Json& obj);
+  // What caching `in` takes now: nothing (the cached copy is as new), the write in `m`, or — its uid
+  // changed — the delete in `m` and then another plan.
+  enum class Step { kNone, kWrite, kReplace };
+  Result<Step> Plan(const Gvr& r, const Json& in, store::Store::Mutation& m) const;
   static store::ObjectKey ResumeKey(const std::string& endpoint, const Gvr& r);
   store::Store& store_;
 };

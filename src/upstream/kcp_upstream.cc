@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 
 #include "apis/tmc/v1alpha1/manifests.h"
@@ -247,12 +248,27 @@ std::shared_ptr<KcpUpstream::Endpoint> KcpUpstream::StartEndpoint(const std::str
       Status s = cache_.Put(gvr, obj);
       if (!s.ok()) spdlog::error("kcp: caching {}: {}", gvr.String(), s.message());
     };
+    // A list's objects in batches that share a store commit (a first list: thousands of objects);
+    // the lock per batch, not per list, lets the other resources' lists interleave.
+    auto put_many = [this, raw, gvr](const std::vector<Json>& objs) {
+      constexpr size_t kChunk = 256;
+      for (size_t from = 0; from < objs.size(); from += kChunk) {
+        std::lock_guard<std::mutex> lock(raw->mu);
+        std::vector<const Json*> bound;
+        for (size_t i = from; i < std::min(objs.size(), from + kChunk); ++i) {
+          if (raw->unbound.count(kube::LogicalCluster(objs[i])) == 0) bound.push_back(&objs[i]);
+        }
+        Status s = cache_.PutMany(gvr, bound);
+        if (!s.ok()) spdlog::error("kcp: caching {}: {}", gvr.String(), s.message());
+      }
+    };
     inf->AddHandlers({put, [put](const Json&, const Json& obj) { put(obj); },
                       [this, raw, gvr](const Json& obj) {
                         std::lock_guard<std::mutex> lock(raw->mu);
                         Status s = cache_.Remove(gvr, obj);
                         if (!s.ok()) spdlog::error("kcp: removing a cached {}: {}", gvr.String(), s.message());
-                      }});
+                      },
+                      put_many});
     auto point = cache_.LoadResume(url, gvr);
     if (point.ok() && !point->resource_version.empty()) {
       auto objects = cache_.Cached(gvr, ep->saved_clusters);
@@ -372,12 +388,14 @@ void KcpUpstream::OnBinding(Endpoint& ep, const Json& binding, bool deleted) {
 void KcpUpstream::SyncCluster(Endpoint& ep, const std::string& cluster) {
   for (auto& [gvr, inf] : ep.informers) {
     std::set<std::string> keep;
-    for (const auto& obj : inf->ByIndex("cluster", cluster)) {
+    const std::vector<Json> objs = inf->ByIndex("cluster", cluster);
+    std::vector<const Json*> all;
+    for (const auto& obj : objs) {
       const Json& m = obj["metadata"];
       keep.insert(m.value("namespace", "") + "/" + m.value("name", ""));
-      Status s = cache_.Put(gvr, obj);
-      if (!s.ok()) spdlog::error("kcp: caching {}: {}", gvr.String(), s.message());
+      all.push_back(&obj);
     }
+    if (Status s = cache_.PutMany(gvr, all); !s.ok()) spdlog::error("kcp: caching {}: {}", gvr.String(), s.message());
     if (inf->HasSynced()) {
       auto removed = cache_.RemoveMissing(cluster, gvr, keep);
       if (!removed.ok())

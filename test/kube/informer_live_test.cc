@@ -102,5 +102,50 @@ TEST_CASE("the informer survives an apiserver restart without losing or repeatin
   for (const auto& cause : causes) CHECK_MESSAGE(IsExpired(cause), cause.ToString());
 }
 
+TEST_CASE("a handler with on_add_many gets a list's objects in one call and the watch's one by one") {
+  auto c = NewClient();
+  const std::string ns = NewNamespace(*c, "informer-many");
+  const ResourceRef cms = ConfigMaps(ns);
+  for (int i = 0; i < 5; ++i) REQUIRE(c->Create(cms, ConfigMap("c" + std::to_string(i), "0")).ok());
+  const ListOptions cached{"", "metadata.name!=kube-root-ca.crt", "0", 0, ""};
+  // The informer lists from the watch cache: wait until that cache has all five.
+  REQUIRE(Eventually([&] {
+    auto l = c->ListAll(cms, cached);
+    return l.ok() && l->items.size() == 5;
+  }));
+  Informer::Options o;
+  o.field_selector = cached.field_selector;
+  Informer inf(*c, cms, o);
+  std::mutex mu;
+  std::vector<size_t> batches;  // sizes of the on_add_many calls
+  std::vector<std::string> single, plain;
+  EventHandlers many;
+  many.on_add = [&](const Json& obj) {
+    std::lock_guard<std::mutex> lock(mu);
+    single.push_back(obj["metadata"]["name"]);
+  };
+  many.on_add_many = [&](const std::vector<Json>& objs) {
+    std::lock_guard<std::mutex> lock(mu);
+    batches.push_back(objs.size());
+  };
+  inf.AddHandlers(many);
+  inf.AddHandlers({[&](const Json& obj) {
+    std::lock_guard<std::mutex> lock(mu);
+    plain.push_back(obj["metadata"]["name"]);
+  }});
+  inf.Start();
+  REQUIRE(inf.WaitForSync(30s));
+  REQUIRE(c->Create(cms, ConfigMap("later", "1")).ok());
+  CHECK(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return plain.size() == 6 && !single.empty();
+  }));
+  inf.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  CHECK(batches == std::vector<size_t>{5});
+  CHECK(single == std::vector<std::string>{"later"});
+  CHECK(plain.size() == 6);  // a handler without on_add_many: every object one by one
+}
+
 }  // namespace
 }  // namespace tmcd::kube::live

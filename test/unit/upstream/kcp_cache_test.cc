@@ -77,6 +77,46 @@ TEST_CASE("a delete older than a re-creation is ignored; a new uid replaces the 
   CHECK(cache.Remove(kDeploy, Obj("lc", "web", "42", kUid2)).ok());  // already gone: fine
 }
 
+TEST_CASE("PutMany: a list cached in shared commits, with the one-object rules for each object") {
+  TempDir dir;
+  store::StoreOptions o;
+  o.path = dir.path();
+  o.sync_writes = true;  // counted below: a WAL sync per batch, not per object
+  auto opened = store::Store::Open(o, store::testing::TestClock());
+  REQUIRE(opened.ok());
+  auto& s = *opened;
+  KcpCache cache(*s);
+  REQUIRE(cache.Put(kDeploy, Obj("lc", "fresh", "50", kUid1, 7)).ok());  // newer than the list's copy
+  REQUIRE(cache.Put(kDeploy, Obj("lc", "renamed", "10", kUid1)).ok());   // re-created under a new uid
+  REQUIRE(cache.Put(kDeploy, Obj("lc", "stale", "10", kUid1, 1)).ok());  // the list has a newer copy
+  const uint64_t commits = s->CurrentRevision();
+  std::vector<Json> list;
+  list.reserve(604);
+  for (int i = 0; i < 600; ++i) list.push_back(Obj("lc", "d-" + std::to_string(i), "40", kUid1));
+  list.push_back(Obj("lc", "fresh", "45", kUid1, 1));
+  list.push_back(Obj("lc", "renamed", "46", kUid2));
+  list.push_back(Obj("lc", "stale", "47", kUid1, 4));
+  list.push_back(Json{{"metadata", {{"name", "x"}}}});  // no cluster: reported, the rest cached
+  std::vector<const Json*> ptrs;
+  ptrs.reserve(list.size());
+  for (const auto& obj : list) ptrs.push_back(&obj);
+  const uint64_t syncs_before = s->Stats().wal_syncs;
+  CHECK(cache.PutMany(kDeploy, ptrs).reason() == Reason::kBadRequest);
+  // 600 creates + 1 update + a delete and a create for the new uid; "fresh" untouched.
+  CHECK(s->CurrentRevision() - commits == 603);
+  auto d = s->Get({"lc", "apps", "deployments", "apps", "d-599"});
+  REQUIRE(d.ok());
+  CHECK(store::UidString(d->uid) == kUid1);
+  CHECK_FALSE(Json::parse(d->json)["metadata"].contains("managedFields"));
+  CHECK(Json::parse(s->Get({"lc", "apps", "deployments", "apps", "fresh"})->json)["spec"]["replicas"] == 7);
+  CHECK(Json::parse(s->Get({"lc", "apps", "deployments", "apps", "stale"})->json)["spec"]["replicas"] == 4);
+  CHECK(store::UidString(s->Get({"lc", "apps", "deployments", "apps", "renamed"})->uid) == kUid2);
+  CHECK(s->Stats().wal_syncs - syncs_before <= 6);  // 3 batches of at most 256, and the uid's own two
+  // Replaying the same list changes nothing.
+  CHECK(cache.PutMany(kDeploy, {ptrs.begin(), ptrs.end() - 1}).ok());
+  CHECK(s->CurrentRevision() - commits == 603);
+}
+
 TEST_CASE("purge drops one cluster only; RemoveMissing keeps the named objects") {
   TempDir dir;
   auto s = OpenAt(dir.path());
