@@ -6,8 +6,10 @@ workspaces of a real kcp (test/peers/kcp-up.sh), against baselines measured in t
     tmcd with limit=500, the two resources side by side as tmcd's informers list them, every page
     decoded into unstructured objects), i.e. the cost of just downloading and decoding them;
   - memory vs. the objects' JSON size as kcp serves them.
-Half the objects are Deployments (exported), half ConfigMaps (claimed).
-Usage: bench/kcp_cache_bench.py [BUILD_DIR] [OBJECTS] [WORKSPACES]"""
+Half the objects are Deployments (exported), half ConfigMaps (claimed). ROUNDS alternating rounds (the
+LIST, then tmcd's cold start into an empty data dir; with OTHER_BUILD, that build's tmcd too, e.g. the
+code before a change), reported as min / median / max; the last line is JSON for bench/smoke.py.
+Usage: bench/kcp_cache_bench.py [BUILD_DIR] [OBJECTS] [WORKSPACES] [ROUNDS] [OTHER_BUILD]"""
 import json
 import os
 import pathlib
@@ -25,6 +27,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build")
 OBJECTS = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
 WORKSPACES = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+ROUNDS = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+OTHER = pathlib.Path(sys.argv[5]) if len(sys.argv) > 5 else None
 
 
 def sh(*args, input=None):
@@ -112,41 +116,69 @@ def main():
                      "/clusters/*/api/v1/configmaps").split()
             return int(out[1]), int(out[3]), float(out[5])
 
-        count, raw_bytes, raw_s = raw_list()
-        # Cold start of tmcd with an empty cache (the bootstrap's store is removed).
-        subprocess.run(["rm", "-rf", str(data)])
-        (work / "port").unlink(missing_ok=True)
-        t0 = time.monotonic()
-        tmcd = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        while not (work / "port").exists() or not (work / "port").read_text().strip():
-            time.sleep(0.01)
-        base = f"https://127.0.0.1:{(work / 'port').read_text().strip()}"
-        idle_rss = rss_kib(tmcd.pid)
-        unverified = ssl._create_unverified_context()  # tmcd's own certificate, as for kcp below
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/readyz", context=unverified) as r:
-                    if r.status == 200:
-                        break
-            except urllib.error.HTTPError:
-                pass
-            time.sleep(0.02)
-        sync_s = time.monotonic() - t0
-        time.sleep(1)
-        full_rss = rss_kib(tmcd.pid)
-        metrics = tmcd_auth.session(token_tmcd).get(base + "/metrics").text
-        revision = [ln for ln in metrics.splitlines() if ln.startswith("tmcd_store_revision")]
-        per_obj = (full_rss - idle_rss) * 1024 / max(count, 1)
+        def cold_start(build):
+            """tmcd from an empty data dir to a 200 /readyz: seconds, RSS before and after, store revision."""
+            nonlocal tmcd
+            subprocess.run(["rm", "-rf", str(data)])
+            (work / "port").unlink(missing_ok=True)
+            t0 = time.monotonic()
+            tmcd = subprocess.Popen([str(build / "src/cmd/tmcd/tmcd"), *args[1:]], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            while not (work / "port").exists() or not (work / "port").read_text().strip():
+                time.sleep(0.01)
+            base = f"https://127.0.0.1:{(work / 'port').read_text().strip()}"
+            idle = rss_kib(tmcd.pid)
+            unverified = ssl._create_unverified_context()  # tmcd's own certificate, as for kcp below
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/readyz", context=unverified) as r:
+                        if r.status == 200:
+                            break
+                except urllib.error.HTTPError:
+                    pass
+                time.sleep(0.02)
+            took = time.monotonic() - t0
+            time.sleep(1)
+            full = rss_kib(tmcd.pid)
+            metrics = tmcd_auth.session(token_tmcd).get(base + "/metrics").text
+            revision = [ln for ln in metrics.splitlines() if ln.startswith("tmcd_store_revision")]
+            tmcd.terminate()
+            tmcd.wait()
+            tmcd = None
+            return took, idle, full, revision
+
+        builds = [("tmcd", BUILD)] + ([("other", OTHER)] if OTHER else [])
+        raw, runs = [], {name: [] for name, _ in builds}
+        for _ in range(ROUNDS):
+            count, raw_bytes, raw_s = raw_list()
+            raw.append(raw_s)
+            for name, build in builds:
+                runs[name].append(cold_start(build))
+
+        def spread(xs):
+            xs = sorted(xs)
+            return xs[0], xs[len(xs) // 2], xs[-1]
         machine = sh("sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").split("\n")
         print(f"machine: {machine[0].strip()} cores,{machine[1]}; kcp v0.27.1 peer on the same machine")
         print(f"objects: {count} ({OBJECTS // 2} Deployments + {OBJECTS // 2} ConfigMaps) in {WORKSPACES} workspaces; "
-              f"mean JSON size {raw_bytes / max(count, 1):.0f} B")
-        print(f"{'what':44s} {'seconds':>8s} {'ratio':>6s}")
-        print(f"{'raw paged LIST through the virtual workspace':44s} {raw_s:8.2f} {1.0:6.2f}")
-        print(f"{'tmcd cold start to /readyz (cache filled)':44s} {sync_s:8.2f} {sync_s / raw_s:6.2f}")
-        print(f"memory: RSS {idle_rss} KiB before the sync, {full_rss} KiB after: {per_obj:.0f} B per cached object "
-              f"= {per_obj / (raw_bytes / max(count, 1)):.1f}x its JSON size")
-        print("store:", *revision)
+              f"mean JSON size {raw_bytes / max(count, 1):.0f} B; {ROUNDS} alternating rounds, min / median / max")
+        print(f"{'what':52s} {'seconds':>20s} {'time ratio':>20s}")
+        print(f"{'raw paged LIST through the virtual workspace':52s} {'%.2f / %.2f / %.2f' % spread(raw):>20s}")
+        out = {}
+        for name, build in builds:
+            secs = [r[0] for r in runs[name]]
+            ratios = [r[0] / b for r, b in zip(runs[name], raw)]
+            label = f"{name} ({build}) cold start to /readyz"
+            print(f"{label[:52]:52s} {'%.2f / %.2f / %.2f' % spread(secs):>20s} "
+                  f"{'%.2f / %.2f / %.2f' % spread(ratios):>20s}")
+            per_obj = [(r[2] - r[1]) * 1024 / max(count, 1) for r in runs[name]]
+            print(f"  memory: RSS {runs[name][-1][1]} KiB before the sync, {runs[name][-1][2]} KiB after; per cached "
+                  f"object {'%.0f / %.0f / %.0f B' % spread(per_obj)} = "
+                  f"{spread(per_obj)[1] / (raw_bytes / max(count, 1)):.1f}x its JSON size (median)")
+            print("  store:", *runs[name][-1][3])
+            # Speed against the LIST (higher is better), as the regression guard compares ratios.
+            out[name] = [b / r[0] for r, b in zip(runs[name], raw)]
+        print(json.dumps({"kcp_cache_speed": out["tmcd"], **({"other_speed": out["other"]} if OTHER else {})}))
     finally:
         if tmcd:
             tmcd.terminate()

@@ -4,7 +4,8 @@ alone by `.ci/run`; docs/performance.md "Regression guard"). Two groups, two mes
   - the peer-free ones (default): the store against raw RocksDB, the watch-stream decoder;
   - `peers`: tmcd's local API against a real kube-apiserver (GET, LIST, LIST from the watch cache; both
     over TLS with a non-superuser token and RBAC) and the syncer against direct applies to two real
-    kube-apiservers (client-go, the same applies in flight). Each of these benchmarks starts its peers
+    kube-apiservers (client-go, the same applies in flight), and kcp mode's cache filling from a real kcp
+    against a client-go LIST of the same objects. Each of these benchmarks starts its peers
     once and alternates the two sides itself, so it runs once with ROUNDS rounds.
 
 Each benchmark prints ratios against a baseline measured in the same run, so the machine's speed cancels
@@ -38,6 +39,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 # round for the syncer (the spread is wide on 2 shared cores: 0.31-0.47 over 5 rounds of 1,000).
 API_CASES = [("get", 6.63), ("list", 4.82), ("list-rv0", 3.43)]
 SYNC_CASE = ("sync copies/s vs direct applies", 0.41)
+# kcp mode's cold start (5,000 objects in 10 workspaces of a real kcp) as a speed: the client-go LIST's
+# seconds over tmcd's seconds to a 200 /readyz (docs/performance.md, "kcp mode").
+KCP_CASE = ("kcp cache fill, speed vs a client-go LIST", 0.61)
 
 
 def peer_ratios(build, rounds):
@@ -57,6 +61,10 @@ def peer_ratios(build, rounds):
                          capture_output=True, text=True, timeout=900, check=True).stdout
     ratios = [r["ratio"] for r in json.loads(out)["rounds"]]
     seen[SYNC_CASE[0]] = [min(ratios), statistics.median(ratios), max(ratios)]
+    out = subprocess.run(["python3", str(ROOT / "bench" / "kcp_cache_bench.py"), str(build), "5000", "10", str(rounds)],
+                         capture_output=True, text=True, timeout=900, check=True).stdout
+    speeds = json.loads(out.splitlines()[-1])["kcp_cache_speed"]
+    seen[KCP_CASE[0]] = [min(speeds), statistics.median(speeds), max(speeds)]
     return seen
 
 
@@ -96,7 +104,7 @@ def main():
     build = pathlib.Path(sys.argv[1])
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     peers = len(sys.argv) > 3 and sys.argv[3] == "peers"
-    documented = dict(API_CASES + [SYNC_CASE]) if peers else {label: d for _, label, d in CASES}
+    documented = dict(API_CASES + [SYNC_CASE, KCP_CASE]) if peers else {label: d for _, label, d in CASES}
     try:
         seen = peer_ratios(build, rounds) if peers else peer_free_ratios(build, rounds)
     except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
