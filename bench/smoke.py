@@ -5,7 +5,8 @@ alone by `.ci/run`; docs/performance.md "Regression guard"). Two groups, two mes
   - `peers`: tmcd's local API against a real kube-apiserver (GET, LIST, LIST from the watch cache; both
     over TLS with a non-superuser token and RBAC) and the syncer against direct applies to two real
     kube-apiservers (client-go, the same applies in flight), and kcp mode's cache filling from a real kcp
-    against a client-go LIST of the same objects. Each of these benchmarks starts its peers
+    against a client-go LIST of the same objects, and watch fan-out (1,000 TLS streams) against a
+    kube-apiserver. Each of these benchmarks starts its peers
     once and alternates the two sides itself, so it runs once with ROUNDS rounds.
 
 Each benchmark prints ratios against a baseline measured in the same run, so the machine's speed cancels
@@ -42,6 +43,8 @@ SYNC_CASE = ("sync copies/s vs direct applies", 0.41)
 # kcp mode's cold start (5,000 objects in 10 workspaces of a real kcp) as a speed: the client-go LIST's
 # seconds over tmcd's seconds to a 200 /readyz (docs/performance.md, "kcp mode").
 KCP_CASE = ("kcp cache fill, speed vs a client-go LIST", 0.61)
+# Watch fan-out: 1,000 TLS watch streams on each server, kube-apiserver's p99 over tmcd's (watch_ratio.sh).
+WATCH_CASE = ("watch p99 at 1,000 watchers vs kube-apiserver", 1.04)
 
 
 def peer_ratios(build, rounds):
@@ -65,6 +68,15 @@ def peer_ratios(build, rounds):
                          capture_output=True, text=True, timeout=900, check=True).stdout
     speeds = json.loads(out.splitlines()[-1])["kcp_cache_speed"]
     seen[KCP_CASE[0]] = [min(speeds), statistics.median(speeds), max(speeds)]
+    watch = subprocess.run(["bash", str(ROOT / "bench" / "watch_ratio.sh"), str(build), "1000", "20", str(rounds)],
+                           capture_output=True, text=True, timeout=600, check=True)
+    if "missed" in watch.stderr:  # a stream that never delivered has no latency: not the same work
+        raise RuntimeError(f"watch_ratio.sh: events missed:\n{watch.stderr}")
+    out = watch.stdout
+    row = next((line for line in out.splitlines() if line.startswith("p99 ratio at")), None)
+    if row is None:
+        raise RuntimeError(f"watch_ratio.sh printed no ratio:\n{out}")
+    seen[WATCH_CASE[0]] = [float(x) for x in row.split()[-1].split("/")]
     return seen
 
 
@@ -104,7 +116,7 @@ def main():
     build = pathlib.Path(sys.argv[1])
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     peers = len(sys.argv) > 3 and sys.argv[3] == "peers"
-    documented = dict(API_CASES + [SYNC_CASE, KCP_CASE]) if peers else {label: d for _, label, d in CASES}
+    documented = dict(API_CASES + [SYNC_CASE, KCP_CASE, WATCH_CASE]) if peers else {label: d for _, label, d in CASES}
     try:
         seen = peer_ratios(build, rounds) if peers else peer_free_ratios(build, rounds)
     except (RuntimeError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
