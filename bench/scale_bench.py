@@ -15,6 +15,8 @@ Phases, each reported with throughput, p50/p99/max latency, tmcd CPU and RSS:
   create  W creates at a steady RATE/s (8 writers): create returned -> every copy seen (ADDED);
           meanwhile a quiet second workspace creates one Deployment every 0.5 s onto a cluster of
           its own registration: its latency shows whether the busy tenant's backlog starves it;
+  status  SCALE_STATUS (1,000) of the workloads, RATE/s: every copy's status written on its fake cluster ->
+          tmcd's local API shows the aggregate (bench/scale_status.py);
   restart tmcd stopped (SIGTERM, then SIGKILL in a second restart) and started again: time until every
           workload was reconciled and the sync queue is empty, and the number of applies (want 0);
   update  one merge patch per workload at RATE/s (new image): patch returned -> every copy carries it;
@@ -27,12 +29,14 @@ a compiled client-go program (test/clientgo bench-copies), 10 in flight as tmcd 
 copies side by side): what the fake clusters on this machine take.
 Output: one JSON document (stdout); `--plot OUT.svg LABEL=RESULT.json...` draws the scaling curves.
 Usage: bench/scale_bench.py [BUILD_DIR] [CLUSTERS] [WORKLOADS] [RATE]   (extra tmcd flags: TMCD_BENCH_FLAGS;
-SCALE_KEEP=1 keeps the work directory with tmcd.log; SCALE_STOP_AFTER=restart ends after the restarts)"""
+SCALE_KEEP=1 keeps the work directory with tmcd.log; SCALE_STOP_AFTER=restart ends after the restarts;
+SCALE_STATUS=N sizes the status phase, 0 leaves it out)"""
 import base64
 import concurrent.futures
 import json
 import os
 import pathlib
+import random
 import signal
 import subprocess
 import sys
@@ -43,6 +47,7 @@ import time
 import requests
 import urllib3
 
+import scale_status
 import tmcd_auth
 from scale_relay import Relay
 from scale_tenant import QuietTenant, pct
@@ -159,6 +164,7 @@ class CopyWatch:
         self.kcp, self.vw = kcp, vw
         self.lock = threading.Lock()
         self.added, self.image, self.deleted = {}, {}, {}
+        self.namespace = {}  # (cluster, name) -> the copy's namespace there
         self.events = 0
         self.rv = ""
         self.stop = False
@@ -190,6 +196,7 @@ class CopyWatch:
             self.events += 1
             if ev["type"] == "ADDED":
                 self.added.setdefault(key, now)
+                self.namespace[key] = md.get("namespace", "")
             if ev["type"] == "DELETED":
                 self.deleted.setdefault(key, now)
             else:
@@ -439,6 +446,12 @@ def main(build, clusters, workloads, rate):
                                                   max(out["create"]["copies"], 1), 2)
         out["create"].pop("latencies")
         print("create", json.dumps(out["create"]), file=sys.stderr)
+        n_status = int(os.environ.get("SCALE_STATUS", "1000"))  # workloads whose copies report a status
+        if n_status > 0:
+            sample = random.Random(1).sample(items, min(n_status, len(items)))  # 2- and 3-copy workloads
+            out["status"] = scale_status.status_wave(
+                kcp, tmcd, sample, lambda name: [(lc, watch.namespace[(lc, name)]) for lc in copies(name)], rate)
+            print("status", json.dumps(out["status"]), file=sys.stderr)
         for label, sig in (("restart_sigterm", signal.SIGTERM), ("restart_sigkill", signal.SIGKILL)):
             events = watch.events
             stop_s = tmcd.stop(sig)
