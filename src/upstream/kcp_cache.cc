@@ -64,10 +64,15 @@ Result<KcpCache::Step> KcpCache::Plan(const Gvr& r, const Json& in, store::Store
 
 Status KcpCache::Put(const Gvr& r, const Json& in) {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    std::vector<store::Store::Mutation> one(1);
-    TMCD_ASSIGN_OR_RETURN(Step step, Plan(r, in, one.front()));
+    store::Store::Mutation m;
+    TMCD_ASSIGN_OR_RETURN(Step step, Plan(r, in, m));
     if (step == Step::kNone) return Status::Ok();
-    Result<store::StoredObject> done = std::move(store_.Mutate(std::move(one)).front());
+    // One object: the store's own create, update or delete (and their trace spans, docs/design/tracing.md).
+    using Op = store::Store::Mutation::Op;
+    Result<store::StoredObject> done = m.op == Op::kCreate ? store_.Create(m.key, std::move(m.json), std::move(m.uid))
+                                       : m.op == Op::kUpdate
+                                           ? store_.Update(m.key, std::move(m.json), m.expected_revision)
+                                           : store_.Delete(m.key, m.expected_revision);
     if (done.ok()) {
       if (step == Step::kWrite) return Status::Ok();
       continue;  // the old uid's copy is gone: now the create
