@@ -29,6 +29,7 @@ struct EventHandlers {
   std::function<void(const Json& last_known)> on_delete;
   // When set, the objects a list adds come here in one call instead of to on_add one by one (a bulk
   // write: kcp mode's cache stores a first list with one store commit per batch, not per object).
+  // The watch's additions still go to on_add, which such a handler must set too.
   std::function<void(const std::vector<Json>& objs)> on_add_many;
 };
 

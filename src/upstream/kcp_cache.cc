@@ -85,8 +85,6 @@ Status KcpCache::Put(const Gvr& r, const Json& in) {
 }
 
 Status KcpCache::PutMany(const Gvr& r, const std::vector<const Json*>& objs) {
-  // Bounded batches: one group commit holds the store's writer lock for its whole batch.
-  constexpr size_t kBatch = 256;
   Status first;
   auto note = [&first](const Status& s) {
     if (!s.ok() && first.ok()) first = s;

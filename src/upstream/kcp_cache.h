@@ -8,6 +8,7 @@
 // logical cluster can have).
 // Thread-safe (state lives in the store).
 
+#include <cstddef>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,6 +44,8 @@ class KcpCache {
   // Put for many objects (a first list): the writes go to the store in batches that share a commit
   // and its WAL sync. Returns the first error; the other objects are cached regardless.
   Status PutMany(const Gvr& r, const std::vector<const Json*>& objs);
+  // Objects per PutMany store commit: one group commit holds the store's writer lock for its batch.
+  static constexpr size_t kBatch = 256;
   // Removes the cached copy unless it is newer than `last` (a re-creation already cached).
   Status Remove(const Gvr& r, const Json& last);
   // Every cached object of `cluster` (its binding is gone). Returns how many were removed.

@@ -249,13 +249,13 @@ std::shared_ptr<KcpUpstream::Endpoint> KcpUpstream::StartEndpoint(const std::str
       if (!s.ok()) spdlog::error("kcp: caching {}: {}", gvr.String(), s.message());
     };
     // A list's objects in batches that share a store commit (a first list: thousands of objects);
-    // the lock per batch, not per list, lets the other resources' lists interleave.
+    // the lock per batch (PutMany's own batch size), not per list, lets the other resources' lists
+    // interleave.
     auto put_many = [this, raw, gvr](const std::vector<Json>& objs) {
-      constexpr size_t kChunk = 256;
-      for (size_t from = 0; from < objs.size(); from += kChunk) {
+      for (size_t from = 0; from < objs.size(); from += KcpCache::kBatch) {
         std::lock_guard<std::mutex> lock(raw->mu);
         std::vector<const Json*> bound;
-        for (size_t i = from; i < std::min(objs.size(), from + kChunk); ++i) {
+        for (size_t i = from; i < std::min(objs.size(), from + KcpCache::kBatch); ++i) {
           if (raw->unbound.count(kube::LogicalCluster(objs[i])) == 0) bound.push_back(&objs[i]);
         }
         Status s = cache_.PutMany(gvr, bound);
