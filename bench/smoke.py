@@ -48,7 +48,7 @@ WATCH_CASE = ("watch p99 at 1,000 watchers vs kube-apiserver", 1.04)
 
 
 def peer_ratios(build, rounds):
-    """{label: [min, median, max]} from one run of the API and the sync benchmark."""
+    """{label: [min, median, max]} from one run of each peer benchmark: API, sync, kcp cache, watch."""
     api = subprocess.run(["bash", str(ROOT / "bench" / "api_bench.sh"), str(build), "1", "4", str(rounds)],
                          capture_output=True, text=True, timeout=600, check=True)
     if "errors" in api.stderr:  # failed requests (a 403 is fast) would make a ratio, but not of the same work
